@@ -1,0 +1,63 @@
+"""ftrans: composable function transformations (grad, jvp, vjp, vmap, jit) for NumPy.
+
+Example:
+    >>> import ftrans as ft
+    >>> import ftrans.numpy as fnp
+    >>> def f(x1, x2):
+    ...     return fnp.log(x1) + x1 * x2 - fnp.sin(x2)
+    >>> [round(float(g), 3) for g in ft.grad(f, argnums=(0, 1))(2.0, 5.0)]
+    [5.5, 1.716]
+"""
+
+from __future__ import annotations
+
+from ftrans import primitives as _primitives  # noqa: F401  (registers every primitive)
+from ftrans import numpy as _numpy  # noqa: F401  (tracer operators delegate to it)
+from ftrans import numerical, tree
+from ftrans.api import (
+    ShapeDtypeStruct,
+    float0,
+    grad,
+    jvp,
+    linearize,
+    make_jaxpr,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray
+from ftrans.errors import (
+    ConcretizationError,
+    FtransError,
+    ShapeError,
+    TracerArrayConversionError,
+    TracerLeakError,
+    UnsupportedError,
+)
+from ftrans.typing import Array
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Array",
+    "ClosedJaxpr",
+    "ConcretizationError",
+    "FtransError",
+    "Jaxpr",
+    "ShapeDtypeStruct",
+    "ShapeError",
+    "ShapedArray",
+    "TracerArrayConversionError",
+    "TracerLeakError",
+    "UnsupportedError",
+    "float0",
+    "grad",
+    "jvp",
+    "linearize",
+    "make_jaxpr",
+    "numerical",
+    "stop_gradient",
+    "tree",
+    "value_and_grad",
+    "vjp",
+]

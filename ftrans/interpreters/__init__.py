@@ -1,0 +1,1 @@
+"""Interpreters of the IR: one module per transformation."""

@@ -1,0 +1,128 @@
+"""Staging: the jaxpr-building trace used by ``make_jaxpr``, ``jit`` and ``linearize``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans.core import (
+    Eqn,
+    Jaxpr,
+    Literal,
+    Trace,
+    Tracer,
+    Var,
+    get_aval,
+    new_main,
+)
+from ftrans.errors import UnsupportedError, user_frame
+
+
+class JaxprTracer(Tracer):
+    """A value known only by its type; every primitive applied to it becomes an equation."""
+
+    __slots__ = ("_aval", "var")
+
+    def __init__(self, trace, aval):
+        self._trace = trace
+        self._aval = aval
+        self.var = Var(aval)
+
+    @property
+    def aval(self):
+        return self._aval
+
+
+class JaxprBuilder:
+    """Collects equations and constants while a function is traced."""
+
+    __slots__ = ("eqns", "consts", "record_source")
+
+    def __init__(self, record_source: bool = True):
+        self.eqns: list[Eqn] = []
+        self.consts: dict[int, tuple[Var, object]] = {}
+        self.record_source = record_source
+
+    def const_atom(self, x):
+        """A Literal for a scalar constant, a (deduplicated) constvar for anything else."""
+        if type(x) in (float, int, bool, complex) or (isinstance(x, np.generic)):
+            return Literal(x, get_aval(x))
+        entry = self.consts.get(id(x))
+        if entry is None:
+            entry = (Var(get_aval(x)), x)
+            self.consts[id(x)] = entry
+        return entry[0]
+
+    def build(self, trace, in_tracers, outs, *, dce: bool = False):
+        """Finish tracing: return ``(jaxpr, consts)`` for inputs ``in_tracers`` and outputs ``outs``."""
+        outvars = []
+        for o in outs:
+            if type(o) is JaxprTracer and o._trace is trace:
+                outvars.append(o.var)
+            else:
+                trace.check_lift(o)
+                outvars.append(self.const_atom(o))
+        eqns = self.eqns
+        if dce:
+            eqns = dead_code_elimination(eqns, outvars)
+        used = {a.id for e in eqns for a in e.inputs if type(a) is Var}
+        used.update(v.id for v in outvars if type(v) is Var)
+        constvars, consts = [], []
+        for var, value in self.consts.values():
+            if var.id in used:
+                constvars.append(var)
+                consts.append(value)
+        jaxpr = Jaxpr(constvars, [t.var for t in in_tracers], eqns, outvars)
+        return jaxpr, consts
+
+
+def dead_code_elimination(eqns, outvars):
+    live = {v.id for v in outvars if type(v) is Var}
+    kept = []
+    for eqn in reversed(eqns):
+        if any(v.id in live for v in eqn.outputs):
+            kept.append(eqn)
+            live.update(a.id for a in eqn.inputs if type(a) is Var)
+    kept.reverse()
+    return kept
+
+
+class JaxprTrace(Trace):
+    __slots__ = ()
+
+    def new_arg(self, aval):
+        return JaxprTracer(self, aval)
+
+    def process_primitive(self, primitive, args, params):
+        builder = self.main.payload
+        inputs = []
+        avals = []
+        for a in args:
+            if type(a) is JaxprTracer and a._trace is self:
+                inputs.append(a.var)
+                avals.append(a._aval)
+            else:
+                self.check_lift(a)
+                atom = builder.const_atom(a)
+                inputs.append(atom)
+                avals.append(atom.aval)
+        rule = primitive.abstract_eval
+        if rule is None:
+            raise UnsupportedError(f"Primitive {primitive.name} has no abstract evaluation rule.")
+        out_aval = rule(*avals, **params)
+        source = user_frame() if builder.record_source else None
+        if primitive.multiple_results:
+            outs = [JaxprTracer(self, a) for a in out_aval]
+            builder.eqns.append(Eqn(primitive, inputs, [t.var for t in outs], params, source))
+            return outs
+        out = JaxprTracer(self, out_aval)
+        builder.eqns.append(Eqn(primitive, inputs, [out.var], params, source))
+        return out
+
+
+def trace_to_jaxpr(fun, in_avals, name, *, record_source=True, dce=False):
+    """Trace ``fun`` (flat lists in and out) on abstract inputs into ``(jaxpr, consts)``."""
+    builder = JaxprBuilder(record_source)
+    with new_main(JaxprTrace, name, builder) as main:
+        ins = [main.trace.new_arg(a) for a in in_avals]
+        outs = fun(*ins)
+        return builder.build(main.trace, ins, outs, dce=dce)

@@ -1,0 +1,289 @@
+"""Products and contractions: dot, matmul, vdot, inner, outer, tensordot, einsum, trace, diagonal."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans import core
+from ftrans.core import Tracer, shape_of
+from ftrans.errors import ShapeError, format_frame, user_frame
+from ftrans.numpy._util import broadcast_to_shape, normalize_axis, to_operand
+from ftrans.primitives import reductions as red
+from ftrans.primitives import shape as sh
+from ftrans.primitives.dot import dot_general
+
+
+def _arr(a):
+    a = to_operand(a)
+    return np.asarray(a) if type(a) in (float, int, bool, complex) else a
+
+
+def _promote(a, b):
+    from ftrans.numpy._util import cast
+
+    a, b = _arr(a), _arr(b)
+    dtype = np.result_type(a.dtype, b.dtype)
+    return cast(a, dtype), cast(b, dtype)
+
+
+def _shape_error(name, a, b, detail):
+    return ShapeError(
+        f"{name}: shapes {shape_of(a)} and {shape_of(b)} are not aligned: {detail} "
+        f"(at {format_frame(user_frame())})."
+    )
+
+
+def matmul(x1, x2, /):
+    """Matrix product with NumPy's rules (1-D operands promoted, leading dims broadcast).
+
+    Example:
+        >>> import ftrans.numpy as fnp
+        >>> (fnp.ones((2, 3)) @ fnp.ones(3)).tolist()
+        [3.0, 3.0]
+    """
+    if not core._stack:
+        return np.matmul(x1, x2)
+    a, b = _promote(x1, x2)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        raise ValueError("matmul: input operand does not have enough dimensions (use * for scalars)")
+    a2 = sh.reshape(a, new_sizes=(1,) + sa) if len(sa) == 1 else a
+    b2 = sh.reshape(b, new_sizes=sb + (1,)) if len(sb) == 1 else b
+    sa2, sb2 = shape_of(a2), shape_of(b2)
+    if sa2[-1] != sb2[-2]:
+        raise _shape_error(
+            "matmul", a, b, f"{sa2[-1]} (dim {len(sa) - 1} of the first) != {sb2[-2]} "
+            f"(dim {max(len(sb) - 2, 0)} of the second)"
+        )
+    batch = np.broadcast_shapes(sa2[:-2], sb2[:-2])
+    a3 = broadcast_to_shape(a2, batch + sa2[-2:])
+    b3 = broadcast_to_shape(b2, batch + sb2[-2:])
+    nb = len(batch)
+    out = dot_general(
+        a3, b3, dimension_numbers=(((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb))))
+    )
+    if len(sa) == 1 and len(sb) == 1:
+        return sh.reshape(out, new_sizes=())
+    if len(sa) == 1:
+        return sh.reshape(out, new_sizes=batch + (sb2[-1],))
+    if len(sb) == 1:
+        return sh.reshape(out, new_sizes=batch + (sa2[-2],))
+    return out
+
+
+def dot(a, b):
+    """``numpy.dot``: sum product over the last axis of ``a`` and the second-to-last of ``b``."""
+    if not core._stack:
+        return np.dot(a, b)
+    a, b = _promote(a, b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        from ftrans.numpy._math import multiply
+
+        return multiply(a, b)
+    ca = len(sa) - 1
+    cb = 0 if len(sb) == 1 else len(sb) - 2
+    if sa[ca] != sb[cb]:
+        raise _shape_error("dot", a, b, f"{sa[ca]} (dim {ca}) != {sb[cb]} (dim {cb})")
+    return dot_general(a, b, dimension_numbers=(((ca,), (cb,)), ((), ())))
+
+
+def vdot(a, b):
+    """Dot product of the flattened arrays."""
+    if not core._stack:
+        return np.vdot(a, b)
+    from ftrans.numpy._shape import ravel
+
+    return dot(ravel(a), ravel(b))
+
+
+def inner(a, b):
+    """Sum product over the last axes."""
+    if not core._stack:
+        return np.inner(a, b)
+    a, b = _promote(a, b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        from ftrans.numpy._math import multiply
+
+        return multiply(a, b)
+    if sa[-1] != sb[-1]:
+        raise _shape_error("inner", a, b, f"last dimensions {sa[-1]} != {sb[-1]}")
+    return dot_general(a, b, dimension_numbers=(((len(sa) - 1,), (len(sb) - 1,)), ((), ())))
+
+
+def outer(a, b):
+    """Outer product of the flattened arrays."""
+    if not core._stack:
+        return np.outer(a, b)
+    from ftrans.numpy._shape import ravel
+
+    a, b = _promote(a, b)
+    return dot_general(ravel(a), ravel(b), dimension_numbers=(((), ()), ((), ())))
+
+
+def tensordot(a, b, axes=2):
+    """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n means the last/first n)."""
+    if not core._stack:
+        return np.tensordot(a, b, axes)
+    a, b = _promote(a, b)
+    sa, sb = shape_of(a), shape_of(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        axes_a = tuple(range(len(sa) - n, len(sa)))
+        axes_b = tuple(range(n))
+    else:
+        axes_a, axes_b = axes
+        axes_a = (axes_a,) if isinstance(axes_a, int) else tuple(axes_a)
+        axes_b = (axes_b,) if isinstance(axes_b, int) else tuple(axes_b)
+    axes_a = tuple(normalize_axis(x, len(sa)) for x in axes_a)
+    axes_b = tuple(normalize_axis(x, len(sb)) for x in axes_b)
+    if len(axes_a) != len(axes_b) or any(sa[i] != sb[j] for i, j in zip(axes_a, axes_b)):
+        raise _shape_error("tensordot", a, b, f"axes {axes_a} and {axes_b} do not match")
+    return dot_general(a, b, dimension_numbers=((axes_a, axes_b), ((), ())))
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The diagonal over ``axis1``/``axis2``, moved to the last axis (NumPy's layout)."""
+    if not core._stack:
+        return np.diagonal(a, offset, axis1, axis2)
+    from ftrans.numpy._shape import moveaxis
+    from ftrans.primitives.indexing import gather
+
+    a = _arr(a)
+    shape = shape_of(a)
+    ax1, ax2 = normalize_axis(axis1, len(shape)), normalize_axis(axis2, len(shape))
+    if ax1 == ax2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    n1, n2 = shape[ax1], shape[ax2]
+    rows = np.arange(max(0, -offset), min(n1, n2 - offset) if offset >= 0 else min(n1, n2 - offset))
+    rows = rows[(rows >= 0) & (rows < n1) & (rows + offset >= 0) & (rows + offset < n2)]
+    cols = rows + offset
+    out = gather(a, rows, cols, axes=(ax1, ax2))  # diag axis first, then the others in order
+    return moveaxis(out, 0, -1)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """Sum along a diagonal."""
+    if not core._stack:
+        return np.trace(a, offset, axis1, axis2, dtype)
+    from ftrans.numpy._reductions import sum as _sum
+
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- einsum
+
+
+def _parse_subscripts(subscripts, operands):
+    subscripts = subscripts.replace(" ", "")
+    if "." in subscripts:
+        raise ValueError("ftrans.numpy.einsum does not support '...' yet; write the axes out")
+    if "->" in subscripts:
+        inputs, output = subscripts.split("->")
+    else:
+        inputs = subscripts
+        counts = {}
+        for c in inputs.replace(",", ""):
+            counts[c] = counts.get(c, 0) + 1
+        output = "".join(sorted(c for c, n in counts.items() if n == 1))
+    inputs = inputs.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(
+            f"einsum: {len(inputs)} operand subscripts in {subscripts!r} but {len(operands)} operands"
+        )
+    for spec, op in zip(inputs, operands, strict=True):
+        if len(spec) != len(shape_of(op)):
+            raise ShapeError(
+                f"einsum: subscripts {spec!r} have {len(spec)} letters but the operand has shape "
+                f"{shape_of(op)}"
+            )
+    return inputs, output
+
+
+def _take_diagonals(op, spec):
+    """Collapse repeated letters in one operand's subscripts (e.g. 'ii' -> 'i')."""
+    while len(set(spec)) != len(spec):
+        for i, c in enumerate(spec):
+            j = spec.find(c, i + 1)
+            if j >= 0:
+                break
+        op = diagonal(op, 0, i, j)  # diagonal goes last
+        spec = "".join(ch for k, ch in enumerate(spec) if k not in (i, j)) + c
+    return op, spec
+
+
+def _sum_unique(op, spec, keep):
+    """Sum out letters that appear nowhere else."""
+    axes = tuple(i for i, c in enumerate(spec) if c not in keep)
+    if not axes:
+        return op, spec
+    return red.reduce_sum(op, axes=axes), "".join(c for c in spec if c in keep)
+
+
+def _contract_pair(a, sa, b, sb, keep):
+    batch = [c for c in sa if c in sb and c in keep]
+    contract = [c for c in sa if c in sb and c not in keep]
+    dims = (
+        (tuple(sa.index(c) for c in contract), tuple(sb.index(c) for c in contract)),
+        (tuple(sa.index(c) for c in batch), tuple(sb.index(c) for c in batch)),
+    )
+    out = dot_general(a, b, dimension_numbers=dims)
+    spec = "".join(batch) + "".join(c for c in sa if c not in sb) + "".join(c for c in sb if c not in sa)
+    return out, spec
+
+
+def einsum(subscripts, *operands, optimize=True):
+    """Einstein summation, lowered to ``dot_general``, reductions and transposes.
+
+    Contraction order comes from ``numpy.einsum_path`` (greedy), so three or more operands are
+    contracted in a cheap order.
+
+    Example:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.einsum("ij,jk->ik", fnp.ones((2, 3)), fnp.ones((3, 4))).shape
+        (2, 4)
+    """
+    if not core._stack and not any(isinstance(o, Tracer) for o in operands):
+        return np.einsum(subscripts, *operands, optimize=optimize)
+    ops = [_arr(o) for o in operands]
+    dtype = np.result_type(*[o.dtype for o in ops])
+    from ftrans.numpy._util import cast
+
+    ops = [cast(o, dtype) for o in ops]
+    inputs, output = _parse_subscripts(subscripts, ops)
+    specs = []
+    for i, (op, spec) in enumerate(zip(ops, inputs, strict=True)):
+        op, spec = _take_diagonals(op, spec)
+        ops[i] = op
+        specs.append(spec)
+    sizes = {}
+    for op, spec in zip(ops, specs, strict=True):
+        for c, n in zip(spec, shape_of(op), strict=True):
+            if sizes.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: letter {c!r} has sizes {sizes[c]} and {n}")
+    if len(ops) > 2 and optimize:
+        path = np.einsum_path(
+            ",".join(specs) + "->" + output,
+            *[np.broadcast_to(np.zeros((), dtype), shape_of(o)) for o in ops],
+            optimize="greedy",
+        )[0][1:]
+    else:
+        path = [(0, 1)] * (len(ops) - 1)
+    ops, specs = list(ops), list(specs)
+    for pair in path:
+        i, j = sorted(pair)
+        b, sb = ops.pop(j), specs.pop(j)
+        a, sa = ops.pop(i), specs.pop(i)
+        keep = set(output).union(*specs) if specs else set(output)
+        a, sa = _sum_unique(a, sa, keep | set(sb))
+        b, sb = _sum_unique(b, sb, keep | set(sa))
+        out, so = _contract_pair(a, sa, b, sb, keep)
+        ops.append(out)
+        specs.append(so)
+    (op,), (spec,) = ops, specs
+    op, spec = _sum_unique(op, spec, set(output))
+    if set(output) - set(spec):
+        raise ValueError(f"einsum: output letters {sorted(set(output) - set(spec))} not in inputs")
+    perm = tuple(spec.index(c) for c in output)
+    return sh.transpose(op, permutation=perm) if perm != tuple(range(len(perm))) else op

@@ -1,0 +1,119 @@
+"""``dot_general``: batched tensor contraction, the one bilinear primitive behind dot/matmul/einsum.
+
+``dimension_numbers = ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch))``; the output holds
+the batch dimensions, then lhs's free dimensions, then rhs's free dimensions (each in order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
+from ftrans.errors import ShapeError
+from ftrans.primitives.elementwise import add
+from ftrans.primitives.shape import transpose
+
+
+def _free(ndim, contract, batch):
+    return [d for d in range(ndim) if d not in contract and d not in batch]
+
+
+def _dot_general_impl(lhs, rhs, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs = np.asarray(lhs)
+    rhs = np.asarray(rhs)
+    if not lb:
+        return np.asarray(np.tensordot(lhs, rhs, axes=(lc, rc)))
+    lf = _free(lhs.ndim, lc, lb)
+    rf = _free(rhs.ndim, rc, rb)
+    batch_shape = [lhs.shape[d] for d in lb]
+    lf_shape = [lhs.shape[d] for d in lf]
+    rf_shape = [rhs.shape[d] for d in rf]
+    b = int(np.prod(batch_shape, dtype=np.int64))
+    m = int(np.prod(lf_shape, dtype=np.int64))
+    n = int(np.prod(rf_shape, dtype=np.int64))
+    k = int(np.prod([lhs.shape[d] for d in lc], dtype=np.int64))
+    a = np.transpose(lhs, list(lb) + lf + list(lc)).reshape(b, m, k)
+    c = np.transpose(rhs, list(rb) + list(rc) + rf).reshape(b, k, n)
+    return np.matmul(a, c).reshape(batch_shape + lf_shape + rf_shape)
+
+
+def _dot_general_aval(lhs, rhs, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if lhs.dtype != rhs.dtype:
+        raise TypeError(f"dot_general operands must share a dtype, got {lhs.dtype} and {rhs.dtype}")
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise ShapeError(f"dot_general dimension numbers {dimension_numbers} are unbalanced")
+    for a, b in list(zip(lc, rc)) + list(zip(lb, rb)):
+        if lhs.shape[a] != rhs.shape[b]:
+            raise ShapeError(
+                f"dot_general cannot pair axis {a} of {lhs.shape} with axis {b} of {rhs.shape}"
+            )
+    shape = (
+        [lhs.shape[d] for d in lb]
+        + [lhs.shape[d] for d in _free(lhs.ndim, lc, lb)]
+        + [rhs.shape[d] for d in _free(rhs.ndim, rc, rb)]
+    )
+    return ShapedArray(shape, lhs.dtype)
+
+
+def _transpose_operand(ct, other, other_ndim, operand_ndim, dims, swap):
+    """Cotangent of one operand: contract ``ct`` with the other operand, then reorder axes."""
+    (lc, rc), (lb, rb) = dims
+    if swap:  # the unknown operand is rhs: exchange roles
+        lc, rc, lb, rb = rc, lc, rb, lb
+    nb = len(lb)
+    n_operand_free = len(_free(operand_ndim, lc, lb))
+    other_free = _free(other_ndim, rc, rb)
+    ct_other_free = list(range(nb + n_operand_free, nb + n_operand_free + len(other_free)))
+    if swap:
+        # For rhs, ct is laid out (batch, lhs free, rhs free): the "other" (lhs) free dims come
+        # first and the operand's own free dims last.
+        n_other_free = len(other_free)
+        ct_other_free = list(range(nb, nb + n_other_free))
+    numbers = ((tuple(ct_other_free), tuple(other_free)), (tuple(range(nb)), tuple(rb)))
+    result = dot_general(ct, other, dimension_numbers=numbers)
+    # result axes: batch, operand free (in order), operand contracting ordered by other's dims
+    ordered_contract = [lc[i] for i in np.argsort(rc)]
+    source = list(lb) + _free(operand_ndim, lc, lb) + ordered_contract
+    return transpose(result, permutation=tuple(np.argsort(source)))
+
+
+def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers):
+    if is_undefined(lhs) and is_undefined(rhs):
+        raise TypeError("dot_general is linear in one operand at a time, not both")
+    if is_undefined(lhs):
+        ndim = len(lhs.aval.shape)
+        return [_transpose_operand(ct, rhs, _ndim(rhs), ndim, dimension_numbers, False), None]
+    ndim = len(rhs.aval.shape)
+    return [None, _transpose_operand(ct, lhs, _ndim(lhs), ndim, dimension_numbers, True)]
+
+
+def _ndim(x):
+    return len(shape_of(x))
+
+
+def _dot_general_jvp(primals, tangents, *, dimension_numbers):
+    lhs, rhs = primals
+    tl, tr = tangents
+    out = dot_general(lhs, rhs, dimension_numbers=dimension_numbers)
+    t_out = None
+    if type(tl) is not Zero:
+        t_out = dot_general(tl, rhs, dimension_numbers=dimension_numbers)
+    if type(tr) is not Zero:
+        term = dot_general(lhs, tr, dimension_numbers=dimension_numbers)
+        t_out = term if t_out is None else add(t_out, term)
+    return out, t_out
+
+
+dot_general_p = Primitive("dot_general", linear=True)
+dot_general_p.impl = _dot_general_impl
+dot_general_p.abstract_eval = _dot_general_aval
+dot_general_p.jvp = _dot_general_jvp
+dot_general_p.transpose = _dot_general_transpose
+
+
+def dot_general(lhs, rhs, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    numbers = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=numbers)

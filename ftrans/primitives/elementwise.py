@@ -1,0 +1,470 @@
+"""Elementwise primitives: math, comparisons, ``select``, dtype conversion.
+
+Binary primitives take operands of equal dtype whose shapes are equal, or where one operand is a
+scalar (rank 0); ``ftrans.numpy`` inserts promotions and ``broadcast_in_dim`` for everything else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
+from ftrans.errors import ShapeError
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def const(value, like):
+    """A scalar of ``like``'s dtype (``like`` is an array, a tracer or an aval)."""
+    return like.dtype.type(value)
+
+
+def zeros_like_aval(aval: ShapedArray):
+    return np.broadcast_to(np.zeros((), aval.dtype), aval.shape)
+
+
+def instantiate_zero(t):
+    return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+def _unary_aval(x, **_):
+    return x
+
+
+def _bool_aval(x, *rest, **_):
+    return ShapedArray(_binary_shape(x, *rest), np.bool_)
+
+
+def _binary_shape(x, *rest):
+    shape = x.shape
+    for y in rest:
+        if y.shape != shape:
+            if not y.shape:
+                continue
+            if not shape:
+                shape = y.shape
+                continue
+            raise ShapeError(f"elementwise operands have incompatible shapes {x.shape} and {y.shape}")
+    return shape
+
+
+def _binary_aval(x, y, **_):
+    if x.dtype != y.dtype:
+        raise TypeError(
+            f"elementwise primitive got dtypes {x.dtype} and {y.dtype}; ftrans.numpy promotes "
+            "operands first, lax-level calls must pass equal dtypes"
+        )
+    return ShapedArray(_binary_shape(x, y), x.dtype)
+
+
+def unbroadcast_scalar(aval, ct):
+    """Cotangent for a scalar operand that was broadcast against a larger one."""
+    from ftrans.primitives.reductions import reduce_sum
+
+    ndim = len(shape_of(ct))
+    if aval.shape == () and ndim != 0:
+        return reduce_sum(ct, axes=tuple(range(ndim)))
+    return ct
+
+
+def _zero_jvp(primitive):
+    def jvp(primals, tangents, **params):
+        out = primitive.bind(*primals, **params)
+        return out, Zero.like(out)
+
+    return jvp
+
+
+def unary(name, impl, tangent=None, *, out_dtype=None):
+    """An elementwise unary primitive; ``tangent(t, x, y)`` gives the output tangent (y = f(x)).
+
+    With ``tangent=None`` the primitive is piecewise constant (zero derivative) or integer-valued.
+    """
+    p = Primitive(name)
+    p.impl = impl
+    if out_dtype is None:
+        p.abstract_eval = _unary_aval
+    else:
+        p.abstract_eval = lambda x: ShapedArray(x.shape, out_dtype)
+    if tangent is None:
+        p.jvp = _zero_jvp(p)
+    else:
+
+        def jvp(primals, tangents):
+            x = primals[0]
+            y = p.bind(x)
+            return y, tangent(tangents[0], x, y)
+
+        p.jvp = jvp
+    return p
+
+
+def binary(name, impl, tangent_x=None, tangent_y=None, *, abstract_eval=_binary_aval):
+    """An elementwise binary primitive; ``tangent_x(t, x, y, out)`` is ``t * d out / d x``."""
+    p = Primitive(name)
+    p.impl = impl
+    p.abstract_eval = abstract_eval
+    if tangent_x is None:
+        p.jvp = _zero_jvp(p)
+    else:
+
+        def jvp(primals, tangents):
+            x, y = primals
+            tx, ty = tangents
+            out = p.bind(x, y)
+            t_out = None
+            if type(tx) is not Zero:
+                t_out = _broadcast_like(tangent_x(tx, x, y, out), out)
+            if type(ty) is not Zero:
+                term = _broadcast_like(tangent_y(ty, x, y, out), out)
+                t_out = term if t_out is None else add(t_out, term)
+            return out, t_out
+
+        p.jvp = jvp
+    return p
+
+
+def _broadcast_like(t, out):
+    """A tangent of a scalar operand broadcast to the output's shape."""
+    shape = shape_of(out)
+    if shape and not shape_of(t):
+        from ftrans.primitives.shape import broadcast_in_dim
+
+        return broadcast_in_dim(t, shape=shape, broadcast_dimensions=())
+    return t
+
+
+# ----------------------------------------------------------------------------- linear ops
+
+neg_p = Primitive("neg", linear=True)
+neg_p.impl = np.negative
+neg_p.abstract_eval = _unary_aval
+neg_p.jvp = lambda primals, tangents: (neg(primals[0]), neg(tangents[0]))
+neg_p.transpose = lambda ct, x: [neg(ct)]
+neg = neg_p.bind
+
+
+def _add_jvp(primals, tangents):
+    tx, ty = tangents
+    out = add(*primals)
+    if type(tx) is Zero:
+        return out, _broadcast_like(ty, out)
+    if type(ty) is Zero:
+        return out, _broadcast_like(tx, out)
+    return out, add(tx, ty)
+
+
+add_p = Primitive("add", linear=True)
+add_p.impl = np.add
+add_p.abstract_eval = _binary_aval
+add_p.jvp = _add_jvp
+add_p.transpose = lambda ct, x, y: [
+    unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
+    unbroadcast_scalar(y.aval, ct) if is_undefined(y) else None,
+]
+add = add_p.bind
+add_any = add  # accumulation of cotangents
+
+
+def _sub_jvp(primals, tangents):
+    tx, ty = tangents
+    out = sub(*primals)
+    if type(tx) is Zero:
+        return out, _broadcast_like(neg(ty), out)
+    if type(ty) is Zero:
+        return out, _broadcast_like(tx, out)
+    return out, sub(tx, ty)
+
+
+sub_p = Primitive("sub", linear=True)
+sub_p.impl = np.subtract
+sub_p.abstract_eval = _binary_aval
+sub_p.jvp = _sub_jvp
+sub_p.transpose = lambda ct, x, y: [
+    unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
+    unbroadcast_scalar(y.aval, neg(ct)) if is_undefined(y) else None,
+]
+sub = sub_p.bind
+
+
+def _mul_transpose(ct, x, y):
+    if is_undefined(x) and is_undefined(y):
+        raise TypeError("mul is linear in one operand at a time, not both")
+    if is_undefined(x):
+        return [unbroadcast_scalar(x.aval, mul(ct, y)), None]
+    return [None, unbroadcast_scalar(y.aval, mul(x, ct))]
+
+
+mul_p = binary(
+    "mul",
+    np.multiply,
+    lambda t, x, y, out: mul(t, y),
+    lambda t, x, y, out: mul(x, t),
+)
+mul_p.transpose = _mul_transpose
+mul = mul_p.bind
+
+
+def _div_transpose(ct, x, y):
+    if is_undefined(y):
+        raise TypeError("div is linear in its numerator only")
+    return [unbroadcast_scalar(x.aval, div(ct, y)), None]
+
+
+div_p = binary(
+    "div",
+    np.true_divide,
+    lambda t, x, y, out: div(t, y),
+    lambda t, x, y, out: neg(mul(t, div(out, y))),
+)
+div_p.transpose = _div_transpose
+div = div_p.bind
+
+# ----------------------------------------------------------------------------- unary math
+
+
+def _rsqrt_of(v):
+    return div(const(1, v), sqrt(v))
+
+
+sign_p = unary("sign", np.sign)
+floor_p = unary("floor", np.floor)
+ceil_p = unary("ceil", np.ceil)
+round_p = unary("round", np.round)
+trunc_p = unary("trunc", np.trunc)
+is_finite_p = unary("is_finite", np.isfinite, out_dtype=np.bool_)
+not_p = unary("not", np.invert)
+exp_p = unary("exp", np.exp, lambda t, x, y: mul(t, y))
+log_p = unary("log", np.log, lambda t, x, y: div(t, x))
+log1p_p = unary("log1p", np.log1p, lambda t, x, y: div(t, add(x, const(1, x))))
+expm1_p = unary("expm1", np.expm1, lambda t, x, y: mul(t, add(y, const(1, y))))
+sin_p = unary("sin", np.sin, lambda t, x, y: mul(t, cos(x)))
+cos_p = unary("cos", np.cos, lambda t, x, y: neg(mul(t, sin(x))))
+tan_p = unary("tan", np.tan, lambda t, x, y: mul(t, add(const(1, y), mul(y, y))))
+asin_p = unary("asin", np.arcsin, lambda t, x, y: mul(t, _rsqrt_of(sub(const(1, x), mul(x, x)))))
+acos_p = unary(
+    "acos", np.arccos, lambda t, x, y: neg(mul(t, _rsqrt_of(sub(const(1, x), mul(x, x)))))
+)
+atan_p = unary("atan", np.arctan, lambda t, x, y: div(t, add(const(1, x), mul(x, x))))
+sinh_p = unary("sinh", np.sinh, lambda t, x, y: mul(t, cosh(x)))
+cosh_p = unary("cosh", np.cosh, lambda t, x, y: mul(t, sinh(x)))
+tanh_p = unary("tanh", np.tanh, lambda t, x, y: mul(t, sub(const(1, y), mul(y, y))))
+asinh_p = unary("asinh", np.arcsinh, lambda t, x, y: mul(t, _rsqrt_of(add(mul(x, x), const(1, x)))))
+acosh_p = unary(
+    "acosh",
+    np.arccosh,
+    lambda t, x, y: div(t, mul(sqrt(sub(x, const(1, x))), sqrt(add(x, const(1, x))))),
+)
+atanh_p = unary("atanh", np.arctanh, lambda t, x, y: div(t, sub(const(1, x), mul(x, x))))
+log2_p = unary("log2", np.log2, lambda t, x, y: div(t, mul(x, const(np.log(2.0), x))))
+log10_p = unary("log10", np.log10, lambda t, x, y: div(t, mul(x, const(np.log(10.0), x))))
+exp2_p = unary("exp2", np.exp2, lambda t, x, y: mul(t, mul(y, const(np.log(2.0), y))))
+sqrt_p = unary("sqrt", np.sqrt, lambda t, x, y: div(t, mul(const(2, y), y)))
+cbrt_p = unary("cbrt", np.cbrt, lambda t, x, y: div(t, mul(const(3, y), mul(y, y))))
+abs_p = unary("abs", np.abs, lambda t, x, y: mul(t, sign(x)))
+
+
+def _logistic_impl(x):
+    # exp(-logaddexp(0, -x)) never overflows, unlike 1 / (1 + exp(-x)).
+    return np.exp(-np.logaddexp(0, -x))
+
+
+logistic_p = unary(
+    "logistic", _logistic_impl, lambda t, x, y: mul(t, mul(y, sub(const(1, y), y)))
+)
+
+sign, floor, ceil, round_, trunc = sign_p.bind, floor_p.bind, ceil_p.bind, round_p.bind, trunc_p.bind
+is_finite, logical_not = is_finite_p.bind, not_p.bind
+exp, log, log1p, expm1 = exp_p.bind, log_p.bind, log1p_p.bind, expm1_p.bind
+log2, log10, exp2 = log2_p.bind, log10_p.bind, exp2_p.bind
+sin, cos, tan, asin, acos, atan = sin_p.bind, cos_p.bind, tan_p.bind, asin_p.bind, acos_p.bind, atan_p.bind
+sinh, cosh, tanh = sinh_p.bind, cosh_p.bind, tanh_p.bind
+asinh, acosh, atanh = asinh_p.bind, acosh_p.bind, atanh_p.bind
+sqrt, cbrt, abs_, logistic = sqrt_p.bind, cbrt_p.bind, abs_p.bind, logistic_p.bind
+
+
+def _integer_pow_jvp(primals, tangents, *, y):
+    (x,), (t,) = primals, tangents
+    out = integer_pow(x, y=y)
+    if y == 0:
+        return out, Zero.like(out)
+    if y == 1:
+        return out, t
+    factor = mul(const(y, x), x if y == 2 else integer_pow(x, y=y - 1))
+    return out, mul(t, factor)
+
+
+integer_pow_p = Primitive("integer_pow")
+integer_pow_p.impl = lambda x, *, y: np.power(x, x.dtype.type(y) if y >= 0 else y)
+integer_pow_p.abstract_eval = _unary_aval
+integer_pow_p.jvp = _integer_pow_jvp
+
+
+def integer_pow(x, *, y: int):
+    return integer_pow_p.bind(x, y=y)
+
+
+# ----------------------------------------------------------------------------- binary math
+
+
+def _pow_tangent_x(t, x, y, out):
+    # d/dx x**y = y * x**(y-1), defined as 0 where y == 0 (also at x == 0, like JAX)
+    jac = mul(y, pow_(x, sub(y, const(1, y))))
+    return mul(t, select(eq(y, const(0, y)), zeros_like_aval(get_aval(jac)), jac))
+
+
+def _pow_tangent_y(t, x, y, out):
+    # d/dy x**y = log(x) * x**y, with log(0) replaced by 0 so that 0**y has slope 0
+    safe_x = select(eq(x, const(0, x)), np.ones(shape_of(x), x.dtype), x)
+    return mul(t, mul(log(safe_x), out))
+
+
+pow_p = binary("pow", np.power, _pow_tangent_x, _pow_tangent_y)
+pow_ = pow_p.bind
+
+
+def _minmax_tangent(wins):
+    # JAX's convention: at ties each operand gets half of the tangent.
+    def weight(a, b):
+        dtype = a.dtype
+        won = convert_element_type(wins(a, b), new_dtype=dtype)
+        tied = convert_element_type(eq(a, b), new_dtype=dtype)
+        return add(won, mul(const(0.5, a), tied))
+
+    return (
+        lambda t, x, y, out: mul(t, weight(x, y)),
+        lambda t, x, y, out: mul(t, weight(y, x)),
+    )
+
+
+max_p = binary("max", np.maximum, *_minmax_tangent(lambda a, b: gt(a, b)))
+min_p = binary("min", np.minimum, *_minmax_tangent(lambda a, b: lt(a, b)))
+max_, min_ = max_p.bind, min_p.bind
+
+atan2_p = binary(
+    "atan2",
+    np.arctan2,
+    lambda t, x, y, out: mul(t, div(y, add(mul(x, x), mul(y, y)))),
+    lambda t, x, y, out: neg(mul(t, div(x, add(mul(x, x), mul(y, y))))),
+)
+atan2 = atan2_p.bind
+
+rem_p = binary(
+    "rem",
+    np.remainder,
+    lambda t, x, y, out: t,
+    lambda t, x, y, out: neg(mul(t, floor(div(x, y)))),
+)
+rem = rem_p.bind
+floor_divide_p = binary("floor_divide", np.floor_divide)
+floor_divide = floor_divide_p.bind
+
+
+def _replace_inf(x):
+    return select(is_finite(x), x, zeros_like_aval(get_aval(x)))
+
+
+logaddexp_p = binary(
+    "logaddexp",
+    np.logaddexp,
+    lambda t, x, y, out: mul(t, exp(sub(_replace_inf(x), _replace_inf(out)))),
+    lambda t, x, y, out: mul(t, exp(sub(_replace_inf(y), _replace_inf(out)))),
+)
+logaddexp = logaddexp_p.bind
+
+
+# ----------------------------------------------------------------------------- comparisons, logic
+
+
+def _compare_aval(x, y, **_):
+    _binary_aval(x, y)
+    return ShapedArray(_binary_shape(x, y), np.bool_)
+
+
+eq_p = binary("eq", np.equal, abstract_eval=_compare_aval)
+ne_p = binary("ne", np.not_equal, abstract_eval=_compare_aval)
+lt_p = binary("lt", np.less, abstract_eval=_compare_aval)
+le_p = binary("le", np.less_equal, abstract_eval=_compare_aval)
+gt_p = binary("gt", np.greater, abstract_eval=_compare_aval)
+ge_p = binary("ge", np.greater_equal, abstract_eval=_compare_aval)
+and_p = binary("and", np.bitwise_and)
+or_p = binary("or", np.bitwise_or)
+xor_p = binary("xor", np.bitwise_xor)
+eq, ne, lt, le, gt, ge = eq_p.bind, ne_p.bind, lt_p.bind, le_p.bind, gt_p.bind, ge_p.bind
+bitwise_and, bitwise_or, bitwise_xor = and_p.bind, or_p.bind, xor_p.bind
+
+
+# ----------------------------------------------------------------------------- select
+
+
+def _select_aval(pred, on_true, on_false):
+    if pred.dtype != np.bool_:
+        raise TypeError(f"select needs a bool predicate, got {pred.dtype}")
+    if on_true != on_false:
+        raise TypeError(
+            f"select branches must have equal types, got {on_true.str_short()} and "
+            f"{on_false.str_short()}"
+        )
+    if pred.shape not in ((), on_true.shape):
+        raise ShapeError(f"select predicate shape {pred.shape} does not match {on_true.shape}")
+    return on_true
+
+
+def _select_jvp(primals, tangents):
+    pred, a, b = primals
+    _, ta, tb = tangents
+    return select(pred, a, b), select(pred, instantiate_zero(ta), instantiate_zero(tb))
+
+
+def _select_transpose(ct, pred, a, b):
+    zeros = zeros_like_aval(get_aval(ct))
+    return [
+        None,
+        select(pred, ct, zeros) if is_undefined(a) else None,
+        select(pred, zeros, ct) if is_undefined(b) else None,
+    ]
+
+
+select_p = Primitive("select", linear=True)
+select_p.impl = np.where
+select_p.abstract_eval = _select_aval
+select_p.jvp = _select_jvp
+select_p.transpose = _select_transpose
+select = select_p.bind
+
+
+# ----------------------------------------------------------------------------- dtypes
+
+
+def _convert_impl(x, *, new_dtype):
+    return np.asarray(x).astype(new_dtype)
+
+
+def _convert_jvp(primals, tangents, *, new_dtype):
+    (x,), (t,) = primals, tangents
+    out = convert_element_type(x, new_dtype=new_dtype)
+    if np.issubdtype(new_dtype, np.inexact) and np.issubdtype(t.dtype, np.inexact):
+        return out, convert_element_type(t, new_dtype=new_dtype)
+    return out, Zero.like(out)
+
+
+convert_element_type_p = Primitive("convert_element_type", linear=True)
+convert_element_type_p.impl = _convert_impl
+convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
+convert_element_type_p.jvp = _convert_jvp
+convert_element_type_p.transpose = lambda ct, x, *, new_dtype: [
+    convert_element_type(ct, new_dtype=x.aval.dtype)
+]
+
+
+def convert_element_type(x, *, new_dtype):
+    return convert_element_type_p.bind(x, new_dtype=np.dtype(new_dtype))
+
+
+# ----------------------------------------------------------------------------- stop_gradient
+
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.abstract_eval = _unary_aval
+stop_gradient_p.jvp = _zero_jvp(stop_gradient_p)
+stop_gradient = stop_gradient_p.bind

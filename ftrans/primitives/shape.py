@@ -1,0 +1,304 @@
+"""Shape primitives: broadcast, reshape, transpose, squeeze, rev, slice, pad, concatenate.
+
+All are linear, so each has a transpose rule; their JVPs apply the same op to the tangent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
+from ftrans.errors import ShapeError
+from ftrans.primitives.elementwise import instantiate_zero, sub
+
+
+def _linear_jvp(primitive):
+    """JVP of a primitive that is linear in all of its array arguments."""
+
+    def jvp(primals, tangents, **params):
+        out = primitive.bind(*primals, **params)
+        if all(type(t) is Zero for t in tangents):
+            return out, Zero.like(out)
+        return out, primitive.bind(*[instantiate_zero(t) for t in tangents], **params)
+
+    return jvp
+
+
+def _linear_unary(name, impl, abstract_eval, transpose):
+    p = Primitive(name, linear=True)
+    p.impl = impl
+    p.abstract_eval = abstract_eval
+    p.jvp = _linear_jvp(p)
+    p.transpose = transpose
+    return p
+
+
+# ----------------------------------------------------------------------------- broadcast_in_dim
+
+
+def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
+    x = np.asarray(x)
+    expanded = [1] * len(shape)
+    for src, dst in enumerate(broadcast_dimensions):
+        expanded[dst] = x.shape[src]
+    return np.broadcast_to(x.reshape(expanded), shape)
+
+
+def _broadcast_in_dim_aval(x, *, shape, broadcast_dimensions):
+    if len(broadcast_dimensions) != x.ndim or any(
+        x.shape[i] not in (1, shape[d]) for i, d in enumerate(broadcast_dimensions)
+    ):
+        raise ShapeError(
+            f"cannot broadcast shape {x.shape} to {shape} along dimensions {broadcast_dimensions}"
+        )
+    return ShapedArray(shape, x.dtype)
+
+
+def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
+    from ftrans.primitives.reductions import reduce_sum
+
+    in_shape = x.aval.shape
+    new_dims = tuple(d for d in range(len(shape)) if d not in broadcast_dimensions)
+    stretched = tuple(
+        d for i, d in enumerate(broadcast_dimensions) if in_shape[i] == 1 and shape[d] != 1
+    )
+    summed = reduce_sum(ct, axes=tuple(sorted(new_dims + stretched))) if new_dims or stretched else ct
+    if stretched:
+        summed = reshape(summed, new_sizes=in_shape)
+    return [summed]
+
+
+broadcast_in_dim_p = _linear_unary(
+    "broadcast_in_dim", _broadcast_in_dim_impl, _broadcast_in_dim_aval, _broadcast_in_dim_transpose
+)
+
+
+def broadcast_in_dim(x, *, shape, broadcast_dimensions):
+    return broadcast_in_dim_p.bind(
+        x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions)
+    )
+
+
+# ----------------------------------------------------------------------------- reshape
+
+
+def _reshape_aval(x, *, new_sizes):
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise ShapeError(f"cannot reshape an array of shape {x.shape} into shape {new_sizes}")
+    return ShapedArray(new_sizes, x.dtype)
+
+
+reshape_p = _linear_unary(
+    "reshape",
+    lambda x, *, new_sizes: np.reshape(x, new_sizes),
+    _reshape_aval,
+    lambda ct, x, *, new_sizes: [reshape(ct, new_sizes=x.aval.shape)],
+)
+
+
+def reshape(x, *, new_sizes):
+    return reshape_p.bind(x, new_sizes=tuple(new_sizes))
+
+
+# ----------------------------------------------------------------------------- transpose
+
+
+def _transpose_aval(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise ShapeError(f"permutation {permutation} does not fit an array of rank {x.ndim}")
+    return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype)
+
+
+transpose_p = _linear_unary(
+    "transpose",
+    lambda x, *, permutation: np.transpose(x, permutation),
+    _transpose_aval,
+    lambda ct, x, *, permutation: [transpose(ct, permutation=tuple(np.argsort(permutation)))],
+)
+
+
+def transpose(x, *, permutation):
+    return transpose_p.bind(x, permutation=tuple(int(p) for p in permutation))
+
+
+# ----------------------------------------------------------------------------- squeeze
+
+
+def _squeeze_aval(x, *, dimensions):
+    if any(x.shape[d] != 1 for d in dimensions):
+        raise ShapeError(f"cannot squeeze dimensions {dimensions} of shape {x.shape}: not size 1")
+    return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i not in dimensions), x.dtype)
+
+
+squeeze_p = _linear_unary(
+    "squeeze",
+    lambda x, *, dimensions: np.squeeze(x, axis=dimensions),
+    _squeeze_aval,
+    lambda ct, x, *, dimensions: [reshape(ct, new_sizes=x.aval.shape)],
+)
+
+
+def squeeze(x, *, dimensions):
+    return squeeze_p.bind(x, dimensions=tuple(dimensions))
+
+
+# ----------------------------------------------------------------------------- rev
+
+
+rev_p = _linear_unary(
+    "rev",
+    lambda x, *, dimensions: np.flip(x, axis=dimensions),
+    lambda x, *, dimensions: x,
+    lambda ct, x, *, dimensions: [rev(ct, dimensions=dimensions)],
+)
+
+
+def rev(x, *, dimensions):
+    return rev_p.bind(x, dimensions=tuple(dimensions))
+
+
+# ----------------------------------------------------------------------------- slice
+
+
+def _slice_impl(x, *, start_indices, limit_indices, strides):
+    return x[tuple(slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides, strict=True))]
+
+
+def _slice_aval(x, *, start_indices, limit_indices, strides):
+    if not (len(start_indices) == len(limit_indices) == len(strides) == x.ndim):
+        raise ShapeError(f"slice of rank {len(start_indices)} applied to shape {x.shape}")
+    shape = []
+    for s, e, st, n in zip(start_indices, limit_indices, strides, x.shape, strict=True):
+        if not 0 <= s <= e <= n or st < 1:
+            raise ShapeError(f"slice [{s}:{e}:{st}] out of range for a dimension of size {n}")
+        shape.append(max(0, -(-(e - s) // st)))
+    return ShapedArray(shape, x.dtype)
+
+
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+    shape = x.aval.shape
+    config = []
+    for s, e, st, n, m in zip(start_indices, limit_indices, strides, shape, ct.shape, strict=True):
+        last = s + (m - 1) * st + 1 if m else s
+        config.append((s, n - last, st - 1) if m else (n, 0, 0))
+    zero = np.zeros((), x.aval.dtype)
+    if any(m == 0 for m in ct.shape):
+        return [np.zeros(shape, x.aval.dtype)]
+    return [pad(ct, zero, padding_config=tuple(config))]
+
+
+slice_p = _linear_unary("slice", _slice_impl, _slice_aval, _slice_transpose)
+
+
+def slice_(x, start_indices, limit_indices, strides=None):
+    strides = (1,) * len(start_indices) if strides is None else tuple(strides)
+    return slice_p.bind(
+        x, start_indices=tuple(start_indices), limit_indices=tuple(limit_indices), strides=strides
+    )
+
+
+# ----------------------------------------------------------------------------- pad
+
+
+def _pad_impl(x, padding_value, *, padding_config):
+    x = np.asarray(x)
+    shape = tuple(
+        lo + hi + n + max(0, n - 1) * interior
+        for (lo, hi, interior), n in zip(padding_config, x.shape, strict=True)
+    )
+    out = np.full(shape, padding_value, dtype=x.dtype)
+    index = tuple(
+        slice(lo, lo + n + max(0, n - 1) * interior, interior + 1)
+        for (lo, hi, interior), n in zip(padding_config, x.shape, strict=True)
+    )
+    out[index] = x
+    return out
+
+
+def _pad_aval(x, padding_value, *, padding_config):
+    if len(padding_config) != x.ndim:
+        raise ShapeError(f"padding config of rank {len(padding_config)} for shape {x.shape}")
+    if padding_value.shape != ():
+        raise ShapeError("the padding value must be a scalar")
+    if any(v < 0 for c in padding_config for v in c):
+        raise ShapeError(f"negative padding {padding_config} is not supported")
+    return ShapedArray(
+        tuple(
+            lo + hi + n + max(0, n - 1) * interior
+            for (lo, hi, interior), n in zip(padding_config, x.shape, strict=True)
+        ),
+        x.dtype,
+    )
+
+
+def _pad_transpose(ct, x, padding_value, *, padding_config):
+    from ftrans.primitives.reductions import reduce_sum
+
+    shape = x.aval.shape if is_undefined(x) else shape_of(x)
+    starts = [lo for lo, _, _ in padding_config]
+    limits = [lo + n + max(0, n - 1) * i for (lo, _, i), n in zip(padding_config, shape, strict=True)]
+    strides = [i + 1 for _, _, i in padding_config]
+    ct_x = slice_(ct, starts, limits, strides)
+    ct_x_out = ct_x if is_undefined(x) else None
+    ct_value = None
+    if is_undefined(padding_value):
+        all_axes = tuple(range(len(shape)))
+        ct_value = sub(reduce_sum(ct, axes=all_axes), reduce_sum(ct_x, axes=all_axes))
+    return [ct_x_out, ct_value]
+
+
+pad_p = Primitive("pad", linear=True)
+pad_p.impl = _pad_impl
+pad_p.abstract_eval = _pad_aval
+pad_p.jvp = _linear_jvp(pad_p)
+pad_p.transpose = _pad_transpose
+
+
+def pad(x, padding_value, *, padding_config):
+    return pad_p.bind(x, padding_value, padding_config=tuple(tuple(c) for c in padding_config))
+
+
+# ----------------------------------------------------------------------------- concatenate
+
+
+def _concatenate_aval(*xs, dimension):
+    first = xs[0]
+    for x in xs[1:]:
+        if x.dtype != first.dtype or x.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dimension
+        ):
+            raise ShapeError(
+                f"cannot concatenate {first.str_short()} and {x.str_short()} along axis {dimension}"
+            )
+    shape = list(first.shape)
+    shape[dimension] = sum(x.shape[dimension] for x in xs)
+    return ShapedArray(shape, first.dtype)
+
+
+def _concatenate_transpose(ct, *xs, dimension):
+    cts = []
+    start = 0
+    ndim = len(ct.shape)
+    for x in xs:
+        n = (x.aval.shape if is_undefined(x) else shape_of(x))[dimension]
+        if is_undefined(x):
+            starts = [0] * ndim
+            limits = list(ct.shape)
+            starts[dimension] = start
+            limits[dimension] = start + n
+            cts.append(slice_(ct, starts, limits))
+        else:
+            cts.append(None)
+        start += n
+    return cts
+
+
+concatenate_p = Primitive("concatenate", linear=True)
+concatenate_p.impl = lambda *xs, dimension: np.concatenate(xs, axis=dimension)
+concatenate_p.abstract_eval = _concatenate_aval
+concatenate_p.jvp = _linear_jvp(concatenate_p)
+concatenate_p.transpose = _concatenate_transpose
+
+
+def concatenate(xs, *, dimension):
+    return concatenate_p.bind(*xs, dimension=dimension)
