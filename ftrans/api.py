@@ -54,7 +54,7 @@ def _is_leaf_value(x) -> bool:
 
 def _to_array(x):
     """Python and NumPy scalars become 0-d arrays; arrays and tracers pass through untouched."""
-    if isinstance(x, (np.ndarray, Tracer)):
+    if isinstance(x, (np.ndarray, Tracer, ShapeDtypeStruct, ShapedArray)):
         return x
     return np.asarray(x)
 
@@ -298,7 +298,10 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         >>> [round(float(g), 4) for g in f_vjp(1.0)]
         [5.5, 1.7163]
     """
-    name = f"vjp({fun_name(fun)})"
+    return _vjp(fun, primals, has_aux, f"vjp({fun_name(fun)})")
+
+
+def _vjp(fun, primals, has_aux, name):
     p_leaves, p_tree, store, out_primals, linear = _linearize(fun, primals, name, has_aux)
     n = store["n_out"]
     out_tree = store["out_tree"]
@@ -384,7 +387,7 @@ def value_and_grad(
             return fun(*full, **kwargs)
 
         partial.__name__ = fun_name(fun)
-        out = vjp(partial, *[args[i] for i in positions], has_aux=has_aux)
+        out = _vjp(partial, [args[i] for i in positions], has_aux, name)
         if has_aux:
             value, vjp_fn, aux = out
         else:

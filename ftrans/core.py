@@ -84,13 +84,19 @@ _PY_SCALAR_DTYPES = {
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, NumPy array, NumPy scalar or Python scalar."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        aval = object.__new__(ShapedArray)
+        aval.shape = x.shape
+        aval.dtype = x.dtype
+        return aval
     if isinstance(x, Tracer):
         return x.aval
-    if isinstance(x, (np.ndarray, np.generic)):
-        return ShapedArray(x.shape, x.dtype)
     dtype = _PY_SCALAR_DTYPES.get(type(x))
     if dtype is not None:
-        return ShapedArray((), dtype)
+        aval = object.__new__(ShapedArray)
+        aval.shape = ()
+        aval.dtype = dtype
+        return aval
     raise TypeError(
         f"Expected an array, a NumPy scalar or a Python scalar, got a value of type "
         f"{type(x).__name__}: {x!r:.80}"
@@ -114,19 +120,34 @@ def is_array_like(x) -> bool:
 
 
 class Zero:
-    """A symbolic zero tangent or cotangent: costs nothing until someone asks for an array."""
+    """A symbolic zero tangent or cotangent: costs nothing until someone asks for an array.
 
-    __slots__ = ("aval",)
+    ``Zero.like(x)`` defers computing x's aval until a rule asks for it (most never do).
+    """
+
+    __slots__ = ("_aval", "_like")
 
     def __init__(self, aval: ShapedArray):
-        self.aval = aval
+        self._aval = aval
+        self._like = None
 
     @staticmethod
     def like(x) -> Zero:
-        return Zero(get_aval(x))
+        z = object.__new__(Zero)
+        z._aval = None
+        z._like = x
+        return z
+
+    @property
+    def aval(self) -> ShapedArray:
+        if self._aval is None:
+            self._aval = get_aval(self._like)
+            self._like = None
+        return self._aval
 
     def instantiate(self):
-        return np.zeros(self.aval.shape, self.aval.dtype)
+        aval = self.aval
+        return np.zeros(aval.shape, aval.dtype)
 
     def __repr__(self):
         return f"Zero({self.aval.str_short()})"
@@ -545,6 +566,7 @@ class Tracer:
 
     # --- escaping into raw NumPy
     def __array__(self, dtype=None, copy=None):
+        self._check_alive()
         raise TracerArrayConversionError(
             f"A traced array {self.aval.str_short()} (inside {self._trace.main.name}) was "
             f"converted to a NumPy array at {format_frame(user_frame())}: raw NumPy cannot see "
@@ -553,7 +575,12 @@ class Tracer:
             "transformed functions, e.g. fnp.asarray / fnp.sin instead of np.asarray / np.sin."
         )
 
+    def _check_alive(self):
+        if not self._trace.main.active:
+            raise leak_error(self._trace.main)
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        self._check_alive()
         global _OPERATOR_UFUNCS
         if _OPERATOR_UFUNCS is None:
             _OPERATOR_UFUNCS = _ufunc_map()
@@ -567,6 +594,7 @@ class Tracer:
         )
 
     def __array_function__(self, func, types, args, kwargs):
+        self._check_alive()
         raise TracerArrayConversionError(
             f"numpy.{func.__name__} was called on a traced array {self.aval.str_short()} "
             f"(inside {self._trace.main.name}) at {format_frame(user_frame())}. NumPy functions "

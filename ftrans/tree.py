@@ -1,4 +1,4 @@
-"""Pytrees: turn nested containers into a flat list of leaves plus a hashable structure, and back."""
+"""Pytrees: nested containers to a flat list of leaves plus a hashable structure, and back."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class SequenceKey:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class GetAttrKey:
-    """Path entry of an attribute child (namedtuples, dataclasses); ``str(GetAttrKey('w')) == ".w"``."""
+    """Path entry of an attribute (namedtuple, dataclass); ``str(GetAttrKey('w')) == ".w"``."""
 
     name: str
 
@@ -76,7 +76,7 @@ class GetAttrKey:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FlattenedIndexKey:
-    """Path entry of a child of a registered node that gives no keys: its position among the children."""
+    """Path entry of a child of a registered node without keys: its index among the children."""
 
     idx: int
 
@@ -120,9 +120,7 @@ class _NodeKind:
 
     flatten: Callable[[Any], tuple[Iterable[Any], Hashable]]
     unflatten: Callable[[Any, list[Any]], Any]
-    flatten_with_keys: (
-        Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]] | None
-    )
+    flatten_with_keys: Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]] | None
     describe: Callable[[type, Any, int], str]
     show: Callable[[type, Any, list[str]], str]
 
@@ -145,9 +143,7 @@ def _kind_of(tp: type) -> _NodeKind | None:
 
 def _type_name(tp: type) -> str:
     module = getattr(tp, "__module__", "")
-    return (
-        tp.__qualname__ if module in ("builtins", "") else f"{module}.{tp.__qualname__}"
-    )
+    return tp.__qualname__ if module in ("builtins", "") else f"{module}.{tp.__qualname__}"
 
 
 def _register(tp: type, kind: _NodeKind) -> None:
@@ -215,9 +211,7 @@ def _namedtuple_kind(cls: type) -> _NodeKind:
         ),
         describe=lambda tp, aux, n: f"a namedtuple {name} with fields {list(fields)}",
         show=lambda tp, aux, cs: (
-            f"{name}("
-            + ", ".join(f"{f}={c}" for f, c in zip(fields, cs, strict=True))
-            + ")"
+            f"{name}(" + ", ".join(f"{f}={c}" for f, c in zip(fields, cs, strict=True)) + ")"
         ),
     )
 
@@ -275,9 +269,7 @@ class _DictKeys:
         return dict(zip(self.inserted, builtins.map(children.__getitem__, self.order)))
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (
-            isinstance(other, _DictKeys) and self.keys == other.keys
-        )
+        return self is other or (isinstance(other, _DictKeys) and self.keys == other.keys)
 
     def __hash__(self) -> int:
         return self.hash
@@ -305,11 +297,7 @@ def _dict_flatten_with_keys(
 
 
 def _dict_show(keys: Iterable[Any], children: list[str]) -> str:
-    return (
-        "{"
-        + ", ".join(f"{k!r}: {c}" for k, c in zip(keys, children, strict=True))
-        + "}"
-    )
+    return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(keys, children, strict=True)) + "}"
 
 
 def _factory_name(factory: Any) -> str:
@@ -332,9 +320,7 @@ _register(
     collections.OrderedDict,
     _NodeKind(
         flatten=lambda d: (list(d.values()), tuple(d)),
-        unflatten=lambda aux, children: collections.OrderedDict(
-            zip(aux, children, strict=True)
-        ),
+        unflatten=lambda aux, children: collections.OrderedDict(zip(aux, children, strict=True)),
         flatten_with_keys=lambda d: ([(DictKey(k), v) for k, v in d.items()], tuple(d)),
         describe=lambda tp, aux, n: f"an OrderedDict with keys {list(aux)!r}",
         show=lambda tp, aux, cs: f"OrderedDict({_dict_show(aux, cs)})",
@@ -360,13 +346,9 @@ _register(
     collections.defaultdict,
     _NodeKind(
         flatten=_defaultdict_flatten,
-        unflatten=lambda aux, children: collections.defaultdict(
-            aux[0], aux[1].build(children)
-        ),
+        unflatten=lambda aux, children: collections.defaultdict(aux[0], aux[1].build(children)),
         flatten_with_keys=_defaultdict_flatten_with_keys,
-        describe=lambda tp, aux, n: (
-            f"a defaultdict({_factory_name(aux[0])}) with keys {aux[1]!r}"
-        ),
+        describe=lambda tp, aux, n: f"a defaultdict({_factory_name(aux[0])}) with keys {aux[1]!r}",
         show=lambda tp, aux, cs: (
             f"defaultdict({_factory_name(aux[0])}, {_dict_show(aux[1].keys, cs)})"
         ),
@@ -381,8 +363,7 @@ def register_pytree_node(
     nodetype: type,
     flatten_fn: Callable[[Any], tuple[Iterable[Any], Hashable]],
     unflatten_fn: Callable[[Any, Iterable[Any]], Any],
-    flatten_with_keys_fn: Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]]
-    | None = None,
+    flatten_with_keys_fn: Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]] | None = None,
 ) -> None:
     """Teach ftrans to see inside a container type.
 
@@ -533,9 +514,7 @@ def register_dataclass(
     return cls
 
 
-def _dataclass_kind(
-    cls: type, data: tuple[str, ...], meta: tuple[str, ...]
-) -> _NodeKind:
+def _dataclass_kind(cls: type, data: tuple[str, ...], meta: tuple[str, ...]) -> _NodeKind:
     name = cls.__name__
     keys = [GetAttrKey(n) for n in data]
     new, setattr_ = object.__new__, object.__setattr__
@@ -601,9 +580,7 @@ class PyTreeDef:
     )
 
     def __init__(self) -> None:
-        raise TypeError(
-            "PyTreeDef is made by ftrans.tree.flatten / structure, not directly."
-        )
+        raise TypeError("PyTreeDef is made by ftrans.tree.flatten / structure, not directly.")
 
     @classmethod
     def _make(
@@ -660,12 +637,7 @@ class PyTreeDef:
             key = (
                 self._node_type,
                 self._aux,
-                tuple(
-                    [
-                        c._key if c._kind is None else c._structure_key()
-                        for c in self._children
-                    ]
-                ),
+                tuple([c._key if c._kind is None else c._structure_key() for c in self._children]),
             )
             self._key = key
         return key
@@ -716,17 +688,13 @@ class PyTreeDef:
     def _build(self, it: Any) -> Any:
         if self._kind is None:
             return next(it)
-        children = [
-            next(it) if c._kind is None else c._build(it) for c in self._children
-        ]
+        children = [next(it) if c._kind is None else c._build(it) for c in self._children]
         return self._kind.unflatten(self._aux, children)
 
     def _show(self) -> str:
         if self._kind is None:
             return "*"
-        return self._kind.show(
-            self._node_type, self._aux, [c._show() for c in self._children]
-        )
+        return self._kind.show(self._node_type, self._aux, [c._show() for c in self._children])
 
     def __repr__(self) -> str:
         return f"PyTreeDef({self._show()})"
@@ -875,9 +843,7 @@ def flatten_with_path(
     return out, treedef
 
 
-def leaves_with_path(
-    tree: PyTree, is_leaf: LeafPredicate = None
-) -> list[tuple[KeyPath, Any]]:
+def leaves_with_path(tree: PyTree, is_leaf: LeafPredicate = None) -> list[tuple[KeyPath, Any]]:
     """``(path, leaf)`` pairs in flatten order.
 
     Example:
@@ -926,18 +892,15 @@ def _flatten_up_to(treedef: PyTreeDef, x: Any, out: list[Any]) -> None:
     children = list(children)
     if len(children) != len(treedef._children) or aux != treedef._aux:
         raise _Mismatch(treedef, x)
-    i = 0
-    try:
-        for i, (sub_def, child) in enumerate(
-            zip(treedef._children, children, strict=True)
-        ):
-            if sub_def._kind is None:
-                out.append(child)
-            else:
-                _flatten_up_to(sub_def, child, out)
-    except _Mismatch as e:
-        e.path.append(_keyed_children(kind, x)[0][i][0])
-        raise
+    for i, (sub_def, child) in enumerate(zip(treedef._children, children, strict=True)):
+        if sub_def._kind is None:
+            out.append(child)
+            continue
+        try:
+            _flatten_up_to(sub_def, child, out)
+        except _Mismatch as e:
+            e.path.append(_keyed_children(kind, x)[0][i][0])
+            raise
 
 
 def _paths_up_to(treedef: PyTreeDef, x: Any, path: KeyPath) -> list[KeyPath]:
@@ -952,9 +915,7 @@ def _paths_up_to(treedef: PyTreeDef, x: Any, path: KeyPath) -> list[KeyPath]:
 
 
 def _describe_node(treedef: PyTreeDef) -> str:
-    return treedef._kind.describe(
-        treedef._node_type, treedef._aux, len(treedef._children)
-    )
+    return treedef._kind.describe(treedef._node_type, treedef._aux, len(treedef._children))
 
 
 def _describe_value(x: Any) -> str:
@@ -981,8 +942,7 @@ def _dict_keys_of(treedef_or_value: Any) -> list[Any] | None:
         return None
     return (
         list(treedef_or_value)
-        if type(treedef_or_value)
-        in (dict, collections.OrderedDict, collections.defaultdict)
+        if type(treedef_or_value) in (dict, collections.OrderedDict, collections.defaultdict)
         else None
     )
 
@@ -1013,9 +973,9 @@ def _rest_up_to(fn: str, treedef: PyTreeDef, rest: tuple[Any, ...]) -> list[list
         except _Mismatch as e:
             where, expected, got = _mismatch_parts(e)
             raise ValueError(
-                f"ftrans.tree.{fn}: tree {i} does not match tree 0 at {where}: expected {expected}, "
-                f"got {got}. All trees passed to {fn} must share the first tree's structure "
-                "(or have it as a prefix)."
+                f"ftrans.tree.{fn}: tree {i} does not match tree 0 at {where}: "
+                f"expected {expected}, got {got}. All trees passed to {fn} must share the "
+                "first tree's structure (or have it as a prefix)."
             ) from None
         flat_rest.append(out)
     return flat_rest
@@ -1024,7 +984,8 @@ def _rest_up_to(fn: str, treedef: PyTreeDef, rest: tuple[Any, ...]) -> list[list
 # ----------------------------------------------------------------------------- map & friends
 
 
-def map(
+# `map` and `all` shadow builtins on purpose: the API is spelled `tree.map`, `tree.all`.
+def map(  # noqa: A001
     f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: LeafPredicate = None
 ) -> PyTree:
     """Apply ``f`` leaf by leaf, keeping ``tree``'s structure.
@@ -1093,7 +1054,7 @@ def reduce(
     return functools.reduce(f, flat, initializer)
 
 
-def all(tree: PyTree, is_leaf: LeafPredicate = None) -> bool:
+def all(tree: PyTree, is_leaf: LeafPredicate = None) -> bool:  # noqa: A001
     """True when every leaf is truthy (and for a tree with no leaves).
 
     Example:
@@ -1103,9 +1064,7 @@ def all(tree: PyTree, is_leaf: LeafPredicate = None) -> bool:
     return builtins.all(leaves(tree, is_leaf))
 
 
-def transpose(
-    outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, tree: PyTree
-) -> PyTree:
+def transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, tree: PyTree) -> PyTree:
     """Swap the two levels of a tree-of-trees: outer(inner(x)) becomes inner(outer(x)).
 
     Args:
@@ -1150,14 +1109,8 @@ def transpose(
                 f"hold a tree of structure {inner_treedef!r}."
             ) from None
         grid.append(row)
-    columns = (
-        zip(*grid, strict=True)
-        if grid
-        else ([] for _ in range(inner_treedef.num_leaves))
-    )
-    return inner_treedef._build(
-        iter([outer_treedef._build(iter(col)) for col in columns])
-    )
+    columns = zip(*grid, strict=True) if grid else ([] for _ in range(inner_treedef.num_leaves))
+    return inner_treedef._build(iter([outer_treedef._build(iter(col)) for col in columns]))
 
 
 def broadcast_prefix(
@@ -1226,10 +1179,7 @@ _ARRAY_LIKE_TYPES = (np.ndarray, np.generic, bool, int, float, complex)
 
 
 def _is_array_like(x: Any) -> bool:
-    return (
-        isinstance(x, _ARRAY_LIKE_TYPES)
-        or getattr(type(x), "__ftrans_array__", False) is True
-    )
+    return isinstance(x, _ARRAY_LIKE_TYPES) or getattr(type(x), "__ftrans_array__", False) is True
 
 
 def check_leaves(
@@ -1261,14 +1211,11 @@ def check_leaves(
     """
     flat, treedef = flatten(tree)
     ok = _is_array_like if is_valid is None else is_valid
-    for i, leaf in enumerate(flat):
-        if not ok(leaf):
-            break
-    else:
+    bad = next((i for i, leaf in enumerate(flat) if not ok(leaf)), None)
+    if bad is None:
         return flat, treedef
-    path = leaves_with_path(tree)[i][
-        0
-    ]  # paths are only worth their cost on the error path
+    leaf = flat[bad]
+    path = leaves_with_path(tree)[bad][0]  # paths are only worth their cost on the error path
     name = type(leaf).__name__
     if path:
         head = f"{what} has a leaf of type {name} at path {keystr(path)}, which is not an array."

@@ -44,8 +44,10 @@ class JaxprBuilder:
 
     def const_atom(self, x):
         """A Literal for a scalar constant, a (deduplicated) constvar for anything else."""
-        if type(x) in (float, int, bool, complex) or (isinstance(x, np.generic)):
+        if type(x) in (float, int, bool, complex) or isinstance(x, np.generic):
             return Literal(x, get_aval(x))
+        if type(x) is np.ndarray and x.ndim == 0:
+            return Literal(x[()], get_aval(x))
         entry = self.consts.get(id(x))
         if entry is None:
             entry = (Var(get_aval(x)), x)

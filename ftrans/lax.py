@@ -1,0 +1,110 @@
+"""``ftrans.lax``: the primitives as functions, for code that wants exact control.
+
+Unlike ``ftrans.numpy`` these do no dtype promotion and no broadcasting (a rank-0 operand of a
+binary elementwise op is the only exception): operands must already agree.
+"""
+
+from __future__ import annotations
+
+from ftrans.primitives.dot import dot_general
+from ftrans.primitives.elementwise import (
+    abs_ as abs,  # noqa: A004
+)
+from ftrans.primitives.elementwise import (
+    acos,
+    acosh,
+    add,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bitwise_and,
+    bitwise_or,
+    bitwise_xor,
+    cbrt,
+    ceil,
+    convert_element_type,
+    cos,
+    cosh,
+    div,
+    eq,
+    exp,
+    exp2,
+    expm1,
+    floor,
+    floor_divide,
+    ge,
+    gt,
+    integer_pow,
+    is_finite,
+    le,
+    log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logical_not,
+    logistic,
+    lt,
+    mul,
+    ne,
+    neg,
+    pow_,
+    rem,
+    select,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    stop_gradient,
+    sub,
+    tan,
+    tanh,
+    trunc,
+)
+from ftrans.primitives.elementwise import (
+    max_ as max,  # noqa: A004
+)
+from ftrans.primitives.elementwise import (
+    min_ as min,  # noqa: A004
+)
+from ftrans.primitives.elementwise import (
+    round_ as round,  # noqa: A004
+)
+from ftrans.primitives.indexing import (
+    gather,
+    scatter,
+    scatter_add,
+    scatter_max,
+    scatter_min,
+    scatter_mul,
+    take_along_axis,
+)
+from ftrans.primitives.reductions import (
+    argmax,
+    argmin,
+    argsort,
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    reduce_and,
+    reduce_max,
+    reduce_min,
+    reduce_or,
+    reduce_prod,
+    reduce_sum,
+)
+from ftrans.primitives.shape import (
+    broadcast_in_dim,
+    concatenate,
+    pad,
+    reshape,
+    rev,
+    slice_,
+    squeeze,
+    transpose,
+)
+
+pow = pow_  # noqa: A001
