@@ -32,7 +32,7 @@ def dtype_key(x):
     t = type(x)
     if t in _PY_SCALARS:
         return t
-    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+    if isinstance(x, (np.ndarray, np.generic, Tracer)):
         return x.dtype
     return np.asarray(x).dtype
 
@@ -42,9 +42,16 @@ def _resolve(ufunc, keys):
     return ufunc.resolve_dtypes(keys + (None,) * ufunc.nout)
 
 
+_RESOLVED: dict = {}
+
+
 def resolve(ufunc, *args):
     """NumPy's own dtype resolution for ``ufunc(*args)``: (input dtypes..., output dtypes...)."""
-    return _resolve(ufunc, tuple(dtype_key(a) for a in args))
+    key = (ufunc, *[dtype_key(a) for a in args])
+    out = _RESOLVED.get(key)
+    if out is None:
+        out = _RESOLVED[key] = _resolve(ufunc, key[1:])
+    return out
 
 
 def to_operand(x):

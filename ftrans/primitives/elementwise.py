@@ -61,10 +61,10 @@ def unbroadcast_scalar(aval, ct):
     """Cotangent for a scalar operand that was broadcast against a larger one."""
     from ftrans.primitives.reductions import reduce_sum
 
+    if aval.shape:
+        return ct
     ndim = len(shape_of(ct))
-    if aval.shape == () and ndim != 0:
-        return reduce_sum(ct, axes=tuple(range(ndim)))
-    return ct
+    return reduce_sum(ct, axes=tuple(range(ndim))) if ndim else ct
 
 
 def _zero_jvp(primitive):

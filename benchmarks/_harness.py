@@ -1,0 +1,68 @@
+"""Shared benchmark harness: thread pinning, medians of repeats, a Markdown table printer.
+
+Import this module *before* numpy (it sets the thread variables NumPy's BLAS reads at import).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+THREADS = int(os.environ.get("FTRANS_BENCH_THREADS", "1"))
+for var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
+    os.environ[var] = str(THREADS)
+os.environ.setdefault(
+    "XLA_FLAGS",
+    f"--xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'} "
+    f"intra_op_parallelism_threads={THREADS}",
+)
+if THREADS == 1 and hasattr(os, "sched_setaffinity"):
+    # JAX's XLA flags alone do not stop it from using both cores; pin the whole process.
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
+def thread_note() -> str:
+    pinned = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
+    return (
+        f"threads={THREADS} (OMP/OPENBLAS/MKL/NUMEXPR={THREADS}, CPU affinity {pinned}); "
+        f"python {sys.version.split()[0]}"
+    )
+
+
+def median_time(fn, *, repeat: int = 25, number: int | None = None, warmup: int = 3) -> float:
+    """Median seconds per call of ``fn`` over ``repeat`` timings of ``number`` calls each."""
+    for _ in range(warmup):
+        fn()
+    if number is None:
+        start = time.perf_counter()
+        fn()
+        once = time.perf_counter() - start
+        number = max(1, int(0.02 / max(once, 1e-9)))
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def optional(name):
+    try:
+        return __import__(name)
+    except Exception:  # noqa: BLE001  (a peer that fails to import is simply absent)
+        return None
+
+
+def table(headers, rows) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
