@@ -1,6 +1,6 @@
 """ftrans: composable function transformations (grad, jvp, vjp, vmap, jit) for NumPy.
 
-Example:
+Examples:
     >>> import ftrans as ft
     >>> import ftrans.numpy as fnp
     >>> def f(x1, x2):

@@ -110,7 +110,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
     Returns:
         A function with ``fun``'s signature returning a :class:`ftrans.core.ClosedJaxpr`.
 
-    Example:
+    Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
         >>> print(ft.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(1.0))
         { lambda ; a:f64[]. let
@@ -198,7 +198,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     Returns:
         ``(primals_out, tangents_out)`` (and ``aux`` when ``has_aux``).
 
-    Example:
+    Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
         >>> y, dy = ft.jvp(lambda a, b: fnp.log(a) + a * b - fnp.sin(b), (2.0, 5.0), (1.0, 0.0))
         >>> print(round(float(y), 3), float(dy))
@@ -251,7 +251,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         ``(primals_out, f_jvp)`` where ``f_jvp(*tangents)`` evaluates the JVP at the saved
         point without re-running ``fun`` (a staged linear jaxpr); plus ``aux`` with has_aux.
 
-    Example:
+    Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
         >>> y, f_jvp = ft.linearize(fnp.sin, 0.0)
         >>> float(f_jvp(2.0))
@@ -292,7 +292,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         ``(primals_out, vjp_fn)`` (plus ``aux`` with has_aux); ``vjp_fn(cotangent)`` returns a
         tuple with one cotangent per primal (zeros of dtype ``float0`` for integer inputs).
 
-    Example:
+    Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
         >>> y, f_vjp = ft.vjp(lambda a, b: fnp.log(a) + a * b - fnp.sin(b), 2.0, 5.0)
         >>> [round(float(g), 4) for g in f_vjp(1.0)]
@@ -358,7 +358,7 @@ def value_and_grad(
 
     With ``has_aux=True`` it gives ``((value, aux), gradient)``.
 
-    Example:
+    Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
         >>> value, g = ft.value_and_grad(lambda x: (x ** 2).sum())(fnp.array([1.0, 2.0]))
         >>> float(value), g.tolist()
@@ -412,7 +412,7 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     Returns:
         A function with ``fun``'s signature returning gradients shaped like the arguments.
 
-    Example:
+    Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
         >>> def f(x1, x2):
         ...     return fnp.log(x1) + x1 * x2 - fnp.sin(x2)
@@ -466,7 +466,7 @@ def _check_scalar_output(value, name):
 def stop_gradient(x: Any) -> Any:
     """The value of ``x`` (any pytree) with a zero derivative in every transformation.
 
-    Example:
+    Examples:
         >>> import ftrans as ft
         >>> float(ft.grad(lambda x: x * ft.stop_gradient(x))(3.0))
         3.0

@@ -96,7 +96,7 @@ def keystr(path: KeyPath) -> str:
     Returns:
         The entries' strings joined; ``""`` for the empty path (the root).
 
-    Example:
+    Examples:
         >>> keystr((DictKey('layers'), SequenceKey(0), GetAttrKey('w')))
         "['layers'][0].w"
     """
@@ -381,7 +381,7 @@ def register_pytree_node(
     Raises:
         ValueError: if ``nodetype`` is already registered.
 
-    Example:
+    Examples:
         >>> class Pair:
         ...     def __init__(self, a, b):
         ...         self.a, self.b = a, b
@@ -412,7 +412,7 @@ def register_pytree_node_class(cls: type) -> type:
     ``tree_unflatten(cls, aux_data, children)``; an optional ``tree_flatten_with_keys(self)``
     gives readable paths.
 
-    Example:
+    Examples:
         >>> @register_pytree_node_class
         ... class Scaled:
         ...     def __init__(self, value, scale):
@@ -463,7 +463,7 @@ def register_dataclass(
         TypeError: if ``cls`` is not a dataclass.
         ValueError: if the field lists miss, repeat, or invent fields.
 
-    Example:
+    Examples:
         >>> @register_dataclass
         ... @dataclasses.dataclass(frozen=True)
         ... class Linear:
@@ -558,7 +558,7 @@ class PyTreeDef:
     children; dicts compare by key set, so insertion order does not matter (it is still
     remembered, and `unflatten` restores it).
 
-    Example:
+    Examples:
         >>> treedef = structure({'b': (1, 2), 'a': 3})
         >>> treedef, treedef.num_leaves, treedef.num_nodes
         (PyTreeDef({'a': *, 'b': (*, *)}), 3, 5)
@@ -672,7 +672,7 @@ class PyTreeDef:
         Raises:
             ValueError: if the number of leaves is not ``num_leaves``.
 
-        Example:
+        Examples:
             >>> structure([1, (2, 3)]).unflatten(['a', 'b', 'c'])
             ['a', ('b', 'c')]
         """
@@ -784,7 +784,7 @@ def flatten(tree: PyTree, is_leaf: LeafPredicate = None) -> tuple[list[Any], PyT
     Returns:
         ``(leaves, treedef)`` with ``treedef.unflatten(leaves)`` rebuilding ``tree``.
 
-    Example:
+    Examples:
         >>> flatten({'b': [1, 2], 'a': None, 'c': 3})
         ([1, 2, 3], PyTreeDef({'a': None, 'b': [*, *], 'c': *}))
         >>> flatten([(1, 2), 3], is_leaf=lambda x: isinstance(x, tuple))
@@ -798,7 +798,7 @@ def flatten(tree: PyTree, is_leaf: LeafPredicate = None) -> tuple[list[Any], PyT
 def unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> PyTree:
     """Rebuild a pytree from a treedef and leaves in flatten order (see `PyTreeDef.unflatten`).
 
-    Example:
+    Examples:
         >>> flat, treedef = flatten({'y': 1, 'x': 2})
         >>> unflatten(treedef, [v * 10 for v in flat])
         {'y': 10, 'x': 20}
@@ -809,7 +809,7 @@ def unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> PyTree:
 def leaves(tree: PyTree, is_leaf: LeafPredicate = None) -> list[Any]:
     """The leaves of a pytree in flatten order.
 
-    Example:
+    Examples:
         >>> leaves({'a': 1, 'b': (2, None, [3])})
         [1, 2, 3]
     """
@@ -821,7 +821,7 @@ def leaves(tree: PyTree, is_leaf: LeafPredicate = None) -> list[Any]:
 def structure(tree: PyTree, is_leaf: LeafPredicate = None) -> PyTreeDef:
     """The treedef of a pytree.
 
-    Example:
+    Examples:
         >>> structure((1, [2, 3]))
         PyTreeDef((*, [*, *]))
     """
@@ -833,7 +833,7 @@ def flatten_with_path(
 ) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
     """Like `flatten`, but each leaf comes with its key path.
 
-    Example:
+    Examples:
         >>> pairs, _ = flatten_with_path({'w': [1.0, 2.0]})
         >>> [(keystr(p), x) for p, x in pairs]
         [("['w'][0]", 1.0), ("['w'][1]", 2.0)]
@@ -846,7 +846,7 @@ def flatten_with_path(
 def leaves_with_path(tree: PyTree, is_leaf: LeafPredicate = None) -> list[tuple[KeyPath, Any]]:
     """``(path, leaf)`` pairs in flatten order.
 
-    Example:
+    Examples:
         >>> [keystr(p) for p, _ in leaves_with_path({'a': (1, 2)})]
         ["['a'][0]", "['a'][1]"]
     """
@@ -856,7 +856,7 @@ def leaves_with_path(tree: PyTree, is_leaf: LeafPredicate = None) -> list[tuple[
 def is_leaf(x: Any) -> bool:
     """True when ``x`` is not a container ftrans knows (``None`` is an empty node, not a leaf).
 
-    Example:
+    Examples:
         >>> is_leaf(1.0), is_leaf((1.0,)), is_leaf(None)
         (True, False, False)
     """
@@ -1003,7 +1003,7 @@ def map(  # noqa: A001
     Raises:
         ValueError: a tree in ``rest`` does not match; the message gives the path.
 
-    Example:
+    Examples:
         >>> map(lambda x, y: x + y, {'a': 1, 'b': (2, 3)}, {'a': 10, 'b': (20, 30)})
         {'a': 11, 'b': (22, 33)}
         >>> map(lambda x, y: (x, y), [1, 2], [(3, 4), None])
@@ -1021,7 +1021,7 @@ def map_with_path(
 ) -> PyTree:
     """Like `map`, but ``f`` is called as ``f(path, leaf, *rest_leaves)``.
 
-    Example:
+    Examples:
         >>> map_with_path(lambda p, x: f"{keystr(p)}={x}", {'w': [1, 2]})
         {'w': ["['w'][0]=1", "['w'][1]=2"]}
     """
@@ -1042,7 +1042,7 @@ def reduce(
 ) -> Any:
     """Fold ``f`` over the leaves in flatten order, like `functools.reduce`.
 
-    Example:
+    Examples:
         >>> reduce(lambda a, b: a + b, {'a': 1, 'b': [2, 3]})
         6
         >>> reduce(max, [], initializer=0)
@@ -1057,7 +1057,7 @@ def reduce(
 def all(tree: PyTree, is_leaf: LeafPredicate = None) -> bool:  # noqa: A001
     """True when every leaf is truthy (and for a tree with no leaves).
 
-    Example:
+    Examples:
         >>> all({'a': True, 'b': (1, 2.0)}), all([True, 0])
         (True, False)
     """
@@ -1073,7 +1073,7 @@ def transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, tree: P
             first one. Anything below an inner leaf is carried along as is.
         tree: a pytree of structure ``outer_treedef`` with an ``inner_treedef`` tree at each leaf.
 
-    Example:
+    Examples:
         >>> outer, inner = structure([0, 0]), structure({'a': 0, 'b': 0})
         >>> transpose(outer, inner, [{'a': 1, 'b': 2}, {'a': 3, 'b': 4}])
         {'a': [1, 3], 'b': [2, 4]}
@@ -1139,7 +1139,7 @@ def broadcast_prefix(
     Raises:
         ValueError: ``prefix_tree`` is not a prefix of ``full_tree``; the message gives the path.
 
-    Example:
+    Examples:
         >>> broadcast_prefix((0, None), ([1, 2], {'a': 3}))
         [0, 0, None]
     """
@@ -1201,7 +1201,7 @@ def check_leaves(
     Raises:
         TypeError: naming the first bad leaf's type and path, and how to fix it.
 
-    Example:
+    Examples:
         >>> check_leaves({'w': 1.0}, what="argument 0 of grad(loss)")
         ([1.0], PyTreeDef({'w': *}))
         >>> check_leaves({'w': 'hi'}, what="argument 0 of grad(loss)")  # doctest: +ELLIPSIS

@@ -20,7 +20,7 @@ def _has_tracer(obj):
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
     """Create an array; nested lists may hold traced values (they are stacked).
 
-    Example:
+    Examples:
         >>> import ftrans.numpy as fnp
         >>> fnp.array([[1.0, 2.0], [3.0, 4.0]]).shape
         (2, 2)

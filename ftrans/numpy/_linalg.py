@@ -36,7 +36,7 @@ def _shape_error(name, a, b, detail):
 def matmul(x1, x2, /):
     """Matrix product with NumPy's rules (1-D operands promoted, leading dims broadcast).
 
-    Example:
+    Examples:
         >>> import ftrans.numpy as fnp
         >>> (fnp.ones((2, 3)) @ fnp.ones(3)).tolist()
         [3.0, 3.0]
@@ -239,7 +239,7 @@ def einsum(subscripts, *operands, optimize=True):
     Contraction order comes from ``numpy.einsum_path`` (greedy), so three or more operands are
     contracted in a cheap order.
 
-    Example:
+    Examples:
         >>> import ftrans.numpy as fnp
         >>> fnp.einsum("ij,jk->ik", fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)

@@ -119,7 +119,7 @@ _pow = _binary(np.power, ew.pow_, "power")
 def power(x1, x2, /):
     """Elementwise ``x1 ** x2``; a Python-int exponent uses ``integer_pow`` (exact at 0).
 
-    Example:
+    Examples:
         >>> import ftrans as ft
         >>> float(ft.grad(lambda x: x ** 3)(2.0))
         12.0
@@ -245,7 +245,7 @@ def where(condition, x=None, y=None, /):
     Gradients flow only into the chosen branch. For a NaN-safe gradient, make the unused branch
     safe too (``fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0)``).
 
-    Example:
+    Examples:
         >>> import ftrans.numpy as fnp
         >>> fnp.where(fnp.array([True, False]), 1.0, 2.0).tolist()
         [1.0, 2.0]

@@ -43,7 +43,7 @@ def _prepare(a, dtype=None):
 def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001
     """Sum over ``axis`` (None: all axes), like ``numpy.sum``.
 
-    Example:
+    Examples:
         >>> import ftrans.numpy as fnp
         >>> fnp.sum(fnp.ones((2, 3)), axis=1).tolist()
         [3.0, 3.0]

@@ -10,3 +10,9 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     reductions,
     shape,
 )
+
+from ftrans.core import PRIMITIVES as _PRIMITIVES  # noqa: E402
+
+#: Names of the primitives ftrans itself defines (user-made primitives register in
+#: ``ftrans.core.PRIMITIVES`` too, but the registry test covers only these).
+BUILTIN = frozenset(_PRIMITIVES)
