@@ -158,6 +158,22 @@ def _as_tuple(x) -> tuple:
 # ----------------------------------------------------------------------------- forward mode
 
 
+def _none_is_leaf(x):
+    return x is None
+
+
+def _match_tangents(primals, tangents, name):
+    """Tangent leaves lined up with the primal leaves; a None tangent means zero."""
+    p_all, p_tree = tree.flatten(primals, is_leaf=_none_is_leaf)
+    t_all, t_tree = tree.flatten(tangents, is_leaf=_none_is_leaf)
+    if t_tree != p_tree:
+        raise ValueError(
+            f"{name}: tangents have structure {t_tree} but primals have structure {p_tree}; "
+            "give one tangent per primal leaf (None for a zero tangent)."
+        )
+    return [t for p, t in zip(p_all, t_all, strict=True) if p is not None]
+
+
 def _check_tangents(primal_leaves, tangent_leaves, name):
     checked = []
     for i, (p, t) in enumerate(zip(primal_leaves, tangent_leaves, strict=True)):
@@ -211,12 +227,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
             f"{type(primals).__name__} and {type(tangents).__name__}; write jvp(f, (x,), (t,))."
         )
     p_leaves, p_tree = flatten_args(tuple(primals), f"{name}: primals")
-    t_leaves, t_tree = tree.flatten(tuple(tangents), is_leaf=lambda x: x is None)
-    if t_tree != p_tree:
-        raise ValueError(
-            f"{name}: tangents have structure {t_tree} but primals have structure {p_tree}; "
-            "give one tangent per primal leaf."
-        )
+    t_leaves = _match_tangents(tuple(primals), tuple(tangents), name)
     t_leaves = _check_tangents(p_leaves, t_leaves, name)
     store: dict = {}
     flat = _flat_fun(lambda *a: fun(*a), p_tree, store, name, has_aux)
@@ -263,11 +274,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     out_tree = store["out_tree"]
 
     def f_jvp(*tangents):
-        t_leaves, t_tree = tree.flatten(tuple(tangents))
-        if t_tree != p_tree:
-            raise ValueError(
-                f"{name}: f_jvp expects tangents with structure {p_tree}, got {t_tree}."
-            )
+        t_leaves = _match_tangents(tuple(primals), tuple(tangents), name)
         t_leaves = [instantiate_or(t) for t in _check_tangents(p_leaves, t_leaves, name)]
         outs = linear(*t_leaves)
         return tree.unflatten(out_tree, [_to_output(instantiate_or(t)) for t in outs])
@@ -322,7 +329,9 @@ def _vjp(fun, primals, has_aux, name):
                     f"{name}: cotangent leaf {i} has shape {ca.shape} but the output has shape "
                     f"{aval.shape}."
                 )
-            if type(ct) in (float, int) or (ca.dtype != aval.dtype and not isinstance(ct, Tracer)):
+            if not is_float_dtype(aval.dtype):
+                ct = np.zeros(aval.shape, aval.dtype)  # integer outputs carry no cotangent
+            elif type(ct) in (float, int) or (ca.dtype != aval.dtype and not isinstance(ct, Tracer)):
                 ct = np.asarray(ct, dtype=aval.dtype)
             cts.append(ct)
         return _pull_back(linear, cts, p_tree)

@@ -224,13 +224,11 @@ def _parse(index, shape) -> _IndexPlan:
                 value = _normalize_array(value, orig, n)
             entries.append(_Advanced(a, value))
         elif kind == "mask":
-            first = axis
-            for j, size in enumerate(value.shape):
-                if first + j >= ndim or shape[first + j] != size:
-                    have = shape[first + j] if first + j < ndim else 0
+            for d, size in enumerate(value.shape, start=axis):
+                if shape[d] != size:
                     raise IndexError(
-                        f"boolean index did not match indexed array along axis {first + j}; size "
-                        f"of axis is {have} but size of corresponding boolean axis is {size}"
+                        f"boolean index did not match indexed array along axis {d}; size of "
+                        f"axis is {shape[d]} but size of corresponding boolean axis is {size}"
                     )
             for coords in np.nonzero(value):
                 a, _, _ = take_axis()
@@ -308,7 +306,9 @@ def getitem(x, index):
 
     Args:
         x: the array (or tracer) to index.
-        index: anything NumPy accepts as an index. Boolean masks must be concrete.
+        index: anything NumPy accepts as an index. Boolean masks must be concrete. Integer
+            index arrays may be traced: they cannot be range-checked while tracing, and their
+            negative values wrap when the primitive runs, as in NumPy.
 
     Returns:
         The selected elements, shaped as NumPy would shape them.
@@ -437,9 +437,32 @@ _SCATTERS = {
 }
 
 
+_UFUNCS = {
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "min": np.minimum,
+    "max": np.maximum,
+}
+
+
+def _update_eager(x, index, values, op: str):
+    """The update on a copy of a NumPy array, by NumPy itself (no transformation is active)."""
+    out = np.array(x, copy=True)
+    v = np.asarray(values).astype(out.dtype, copy=False)
+    if op == "set":
+        out[index] = v
+    elif op == "divide":  # the same arithmetic as the traced path: times the reciprocal
+        np.multiply.at(out, index, np.divide(out.dtype.type(1), v))
+    else:
+        _UFUNCS[op].at(out, index, v)
+    return out
+
+
 def _update(x, index, values, op: str):
     if not core._stack:
         check_leaked(x, values, *(index if isinstance(index, tuple) else (index,)))
+        return _update_eager(x, index, values, op)
     x = _operand(x)
     dtype = x.dtype
     plan = _parse(index, shape_of(x))
@@ -449,6 +472,9 @@ def _update(x, index, values, op: str):
         )
     layout = plan.layout()
     result_shape = tuple(plan.dim_size(t) for t in layout)
+    v = _fit_values(values, result_shape, dtype)
+    if 0 in result_shape:
+        return x  # nothing is selected, so nothing changes (and no index can repeat)
     free = {e.axis for e in plan.entries if _is_free(e, plan)}
     if len(free) == len(plan.shape):
         free.discard(0)  # a scatter needs one indexed axis at least
@@ -457,8 +483,6 @@ def _update(x, index, values, op: str):
     indexed = {a for a in range(len(plan.shape)) if a not in free}
     index_shape = tuple(result_shape[i] for i in kept)
     coords = _coordinates(plan, [layout[i] for i in kept], indexed, index_shape)
-
-    v = _fit_values(values, result_shape, dtype)
     if op == "divide":
         v = ew.div(dtype.type(1), v)
         op = "multiply"
@@ -492,7 +516,7 @@ class IndexUpdateRef:
         return getitem(self.array, self.index)
 
     def set(self, values):
-        """``x`` with ``x[index] = values``."""
+        """``x`` with ``x[index] = values`` (with repeated positions, the last write wins)."""
         return _update(self.array, self.index, values, "set")
 
     def add(self, values):

@@ -16,7 +16,17 @@ from ftrans.numpy._util import (
 from ftrans.primitives import elementwise as ew
 
 
-def _unary(np_fn, prim_fn, doc_name=None):
+def _doc(np_fn, name, args):
+    example = ", ".join(repr(a) for a in args)
+    result = np_fn(*[np.asarray(a) for a in args]).tolist()
+    return (
+        f"Elementwise ``numpy.{np_fn.__name__}``, traceable and differentiable, with NumPy's dtype "
+        "rules and broadcasting.\n\nExamples:\n    >>> import ftrans.numpy as fnp\n"
+        f"    >>> fnp.{name}({example}).tolist()\n    {result!r}\n"
+    )
+
+
+def _unary(np_fn, prim_fn, doc_name=None, example=(0.25, 0.5)):
     name = doc_name or np_fn.__name__
 
     def fn(x, /):
@@ -28,15 +38,11 @@ def _unary(np_fn, prim_fn, doc_name=None):
 
     fn.__name__ = name
     fn.__qualname__ = name
-    fn.__doc__ = (
-        f"Elementwise ``numpy.{np_fn.__name__}``, differentiable and traceable.\n\n"
-        f"Example:\n    >>> import ftrans.numpy as fnp\n    >>> fnp.{name}(fnp.array([0.5])).shape\n"
-        "    (1,)\n"
-    )
+    fn.__doc__ = _doc(np_fn, name, [list(example)])
     return fn
 
 
-def _binary(np_fn, prim_fn, doc_name=None):
+def _binary(np_fn, prim_fn, doc_name=None, example=([1.0, 2.0], 2.0)):
     name = doc_name or np_fn.__name__
 
     def fn(x1, x2, /):
@@ -49,14 +55,11 @@ def _binary(np_fn, prim_fn, doc_name=None):
 
     fn.__name__ = name
     fn.__qualname__ = name
-    fn.__doc__ = (
-        f"Elementwise ``numpy.{np_fn.__name__}`` with NumPy broadcasting and type promotion.\n\n"
-        f"Example:\n    >>> import ftrans.numpy as fnp\n"
-        f"    >>> fnp.{name}(fnp.array([1.0, 2.0]), 2.0).shape\n    (2,)\n"
-    )
+    fn.__doc__ = _doc(np_fn, name, list(example))
     return fn
 
 
+_INTS = ([1, 6], 3)
 negative = _unary(np.negative, ew.neg)
 sign = _unary(np.sign, ew.sign)
 floor = _unary(np.floor, ew.floor)
@@ -80,14 +83,14 @@ sinh = _unary(np.sinh, ew.sinh)
 cosh = _unary(np.cosh, ew.cosh)
 tanh = _unary(np.tanh, ew.tanh)
 arcsinh = _unary(np.arcsinh, ew.asinh)
-arccosh = _unary(np.arccosh, ew.acosh)
+arccosh = _unary(np.arccosh, ew.acosh, example=(1.5, 2.0))
 arctanh = _unary(np.arctanh, ew.atanh)
 sqrt = _unary(np.sqrt, ew.sqrt)
 cbrt = _unary(np.cbrt, ew.cbrt)
 absolute = _unary(np.absolute, ew.abs_, "absolute")
 abs = _unary(np.absolute, ew.abs_, "abs")  # noqa: A001  (NumPy's name)
 isfinite = _unary(np.isfinite, ew.is_finite)
-invert = _unary(np.invert, ew.logical_not)
+invert = _unary(np.invert, ew.logical_not, example=(1, 6))
 bitwise_not = invert
 asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
 
@@ -110,9 +113,9 @@ less = _binary(np.less, ew.lt)
 less_equal = _binary(np.less_equal, ew.le)
 greater = _binary(np.greater, ew.gt)
 greater_equal = _binary(np.greater_equal, ew.ge)
-bitwise_and = _binary(np.bitwise_and, ew.bitwise_and)
-bitwise_or = _binary(np.bitwise_or, ew.bitwise_or)
-bitwise_xor = _binary(np.bitwise_xor, ew.bitwise_xor)
+bitwise_and = _binary(np.bitwise_and, ew.bitwise_and, example=_INTS)
+bitwise_or = _binary(np.bitwise_or, ew.bitwise_or, example=_INTS)
+bitwise_xor = _binary(np.bitwise_xor, ew.bitwise_xor, example=_INTS)
 _pow = _binary(np.power, ew.pow_, "power")
 
 

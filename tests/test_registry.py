@@ -1,0 +1,399 @@
+"""Every check over every spec of the registry (STYLE habit 5).
+
+Checks: values (eager, traced through ``make_jaxpr`` and the ClosedJaxpr, and the primal of
+``jvp``) against NumPy, with abstract evaluation against the real result; JVP against central
+differences; VJP against JVP (dot-product test); transposition of each linear primitive;
+second order with ``ftrans.numerical.check_grads``; exactly zero derivatives for piecewise
+constant and integer-valued functions; float32 against float64; inputs never mutated;
+hypothesis over shapes, broadcasting pairs and axes; and completeness of the registry itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+
+import ftrans as ft
+import ftrans.numpy as fnp
+from checks import (
+    assert_close,
+    assert_dot_equal,
+    assert_unchanged,
+    dot,
+    eval_traced,
+    leaves,
+    numerical_jvp,
+    random_like,
+    restrict,
+    snapshot,
+    unleaves,
+)
+from ftrans.core import PRIMITIVES, instantiate
+from ftrans.interpreters.transpose import backward_pass
+from ftrans.numerical import check_grads
+from registry import SPECS, public_numpy_functions, specs_for
+from spec import CHECKS, F32, F64, GRAD_TOL, VALUE_TOL, Spec
+
+DIFF = {s.name: s.differentiable for s in SPECS}
+
+
+def cases(check: str, applies) -> list:
+    """The specs a check applies to, as pytest params with the spec's known-bug xfail."""
+    params = []
+    for s in SPECS:
+        if not applies(s):
+            continue
+        reason = s.xfail.get(check)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(s, id=s.name, marks=marks))
+    return params
+
+
+def differentiated(spec: Spec, args: tuple):
+    """``(f, primals)``: the spec's function of its differentiable arguments only."""
+    argnums = DIFF[spec.name]
+    return restrict(spec.fun, args, argnums), tuple(args[i] for i in argnums)
+
+
+def is_float(x) -> bool:
+    return np.issubdtype(np.asarray(x).dtype, np.floating)
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def check_outputs(got, want, tol, what):
+    got, want = leaves(got), leaves(want)
+    assert len(got) == len(want), f"{what}: {len(got)} outputs, expected {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert_close(g, w, tol, f"{what}, output {i}")
+
+
+def check_values(spec: Spec, args: tuple, tol, rng) -> None:
+    """Eager, traced (make_jaxpr + ClosedJaxpr, with its avals) and jvp-primal values."""
+    copies = snapshot(args)
+    want = spec.reference(*args)
+    check_outputs(spec.fun(*args), want, tol, "eager")
+    closed, outs = eval_traced(spec.fun, args)
+    check_outputs(outs, want, tol, "make_jaxpr, then the ClosedJaxpr")
+    for i, (aval, w) in enumerate(zip(closed.out_avals, leaves(want), strict=True)):
+        assert (aval.shape, aval.dtype) == (w.shape, w.dtype), (
+            f"abstract eval of output {i} says {aval.str_short()}, NumPy gives {w.dtype}{w.shape}"
+        )
+    tangents = tuple(
+        random_like(rng, a) if i in DIFF[spec.name] else None for i, a in enumerate(args)
+    )
+    primal_out, _ = ft.jvp(spec.fun, args, tangents)
+    check_outputs(primal_out, want, tol, "primal output of jvp")
+    assert_unchanged(args, copies, "value checks")
+
+
+def check_meta(spec: Spec, args: tuple) -> None:
+    """Functions returning Python values: equal eagerly and on traced arguments."""
+    want = spec.reference(*args)
+    assert spec.fun(*args) == want
+    seen = []
+
+    def probe(*traced):
+        seen.append(spec.fun(*traced))
+        return traced[0]
+
+    ft.make_jaxpr(probe)(*args)
+    ft.jvp(probe, args, tuple(random_like(np.random.default_rng(0), a) for a in args))
+    assert seen == [want, want], f"under make_jaxpr / jvp got {seen}, expected {want!r}"
+
+
+@pytest.mark.parametrize("spec", cases("value", lambda s: True))
+def test_value(spec: Spec, rng):
+    args = spec.make_args(rng)
+    if spec.meta:
+        check_meta(spec, args)
+    else:
+        check_values(spec, args, spec.value_tol[F64], rng)
+
+
+# ----------------------------------------------------------------------------- first order
+
+
+def _smooth(s: Spec) -> bool:
+    return s.order >= 1 and bool(DIFF[s.name]) and not s.meta
+
+
+@pytest.mark.parametrize("spec", cases("jvp", _smooth))
+def test_jvp_matches_central_differences(spec: Spec, rng):
+    args = spec.make_args(rng)
+    copies = snapshot(args)
+    f, primals = differentiated(spec, args)
+    tangents = tuple(random_like(rng, p) for p in primals)
+    out, tangent_out = ft.jvp(f, primals, tangents)
+    if spec.tangent_rule is not None:
+        expected = spec.tangent_rule(primals, tangents)
+    else:
+        expected = numerical_jvp(f, primals, tangents, eps=spec.eps)
+    tol = spec.grad_tol[F64]
+    for i, (y, t, e) in enumerate(
+        zip(leaves(out), leaves(tangent_out), leaves(expected), strict=True)
+    ):
+        assert t.shape == y.shape, f"tangent {i} has shape {t.shape}, output {y.shape}"
+        if is_float(y):
+            assert t.dtype == y.dtype, f"tangent {i} has dtype {t.dtype}, output {y.dtype}"
+        assert_close(t, e, tol, f"jvp tangent {i} vs central differences", check_dtype=False)
+    assert_unchanged(args, copies, "jvp")
+
+
+def vjp_dot_test(f, primals, tangents, rng, tol) -> None:
+    """``<ct, J t> == <J^T ct, t>``, and cotangents shaped and typed like the primals."""
+    out, f_vjp = ft.vjp(f, *primals)
+    outs = leaves(out)
+    cts = [random_like(rng, y) for y in outs]
+    grads = f_vjp(unleaves(out, cts))
+    assert len(grads) == len(primals)
+    for i, (g, p) in enumerate(zip(grads, primals, strict=True)):
+        g, p = np.asarray(g), np.asarray(p)
+        assert (g.shape, g.dtype) == (p.shape, p.dtype), (
+            f"cotangent {i} is {g.dtype}{g.shape}, its primal {p.dtype}{p.shape}"
+        )
+    _, tangent_out = ft.jvp(f, primals, tangents)
+    assert_dot_equal(
+        dot(cts, leaves(tangent_out)), dot(list(grads), list(tangents)), tol, "<ct, J t> vs <J^T ct, t>"
+    )
+
+
+@pytest.mark.parametrize("spec", cases("vjp", _smooth))
+def test_vjp_is_transpose_of_jvp(spec: Spec, rng):
+    args = spec.make_args(rng)
+    copies = snapshot(args)
+    f, primals = differentiated(spec, args)
+    tangents = tuple(random_like(rng, p) for p in primals)
+    vjp_dot_test(f, primals, tangents, rng, spec.grad_tol[F64])
+    assert_unchanged(args, copies, "vjp")
+
+
+@pytest.mark.parametrize(
+    "spec", cases("zero_derivative", lambda s: s.order == 0 and DIFF[s.name] and not s.meta)
+)
+def test_zero_derivative(spec: Spec, rng):
+    """Piecewise constant or integer/bool valued: tangents and cotangents are exactly zero."""
+    args = spec.make_args(rng)
+    copies = snapshot(args)
+    f, primals = differentiated(spec, args)
+    tangents = tuple(random_like(rng, p) for p in primals)
+    _, tangent_out = ft.jvp(f, primals, tangents)
+    for t in leaves(tangent_out):
+        assert np.all(t == 0), f"nonzero tangent {t}"
+    out, f_vjp = ft.vjp(f, *primals)
+    cts = [random_like(rng, y) if is_float(y) else np.ones_like(y) for y in leaves(out)]
+    for g, p in zip(f_vjp(unleaves(out, cts)), primals, strict=True):
+        g = np.asarray(g)
+        assert (g.shape, g.dtype) == (p.shape, p.dtype)
+        assert np.all(g == 0), f"nonzero cotangent {g}"
+    assert_unchanged(args, copies, "zero derivative")
+
+
+# ----------------------------------------------------------------------------- second order
+
+
+@pytest.mark.parametrize("spec", cases("order2", lambda s: _smooth(s) and s.order >= 2))
+def test_second_order(spec: Spec, rng):
+    """fwd/rev over fwd/rev against central differences (ftrans.numerical.check_grads)."""
+    args = spec.make_args(rng)
+    copies = snapshot(args)
+    f, primals = differentiated(spec, args)
+    tol = spec.grad_tol[F64]
+    loose = tol != GRAD_TOL[F64]
+    check_grads(
+        f,
+        primals,
+        order=2,
+        modes=("fwd", "rev"),
+        eps=spec.eps,
+        seed=int(rng.integers(2**31)),
+        **({"rtol": tol.rtol * 10, "atol": tol.atol * 10} if loose else {}),
+    )
+    assert_unchanged(args, copies, "check_grads")
+
+
+# ----------------------------------------------------------------------------- float32
+
+
+def _cast(args, dtype):
+    return tuple(a.astype(dtype) if is_float(a) else a for a in args)
+
+
+@pytest.mark.parametrize("spec", cases("float32", lambda s: F32 in s.dtypes))
+def test_float32(spec: Spec, rng):
+    """Values in float32 match NumPy (dtype included); derivatives match float64's."""
+    args32 = _cast(spec.make_args(rng), F32)
+    args64 = _cast(args32, F64)
+    check_values(spec, args32, spec.value_tol[F32], rng)
+    if not _smooth(spec):
+        return
+    tol = GRAD_TOL[F32]
+    f32, primals32 = differentiated(spec, args32)
+    f64, primals64 = differentiated(spec, args64)
+    tangents64 = tuple(random_like(rng, p) for p in primals64)
+    tangents32 = _cast(tangents64, F32)
+    out32, t32 = ft.jvp(f32, primals32, tangents32)
+    _, t64 = ft.jvp(f64, primals64, tangents64)
+    for y, t, r in zip(leaves(out32), leaves(t32), leaves(t64), strict=True):
+        assert t.dtype == y.dtype, f"float32 jvp gave a {t.dtype} tangent for a {y.dtype} output"
+        assert_close(t, r, tol, "float32 jvp vs float64 jvp", check_dtype=False)
+    out, f_vjp = ft.vjp(f32, *primals32)
+    cts = [random_like(rng, y) for y in leaves(out)]
+    g32 = f_vjp(unleaves(out, cts))
+    _, f_vjp64 = ft.vjp(f64, *primals64)
+    g64 = f_vjp64(unleaves(out, [c.astype(F64) for c in cts]))
+    for g, r, p in zip(g32, g64, primals32, strict=True):
+        assert np.asarray(g).dtype == p.dtype, f"float32 vjp gave a {np.asarray(g).dtype} cotangent"
+        assert_close(g, r, tol, "float32 vjp vs float64 vjp", check_dtype=False)
+
+
+# ----------------------------------------------------------------------------- transpose
+
+
+@pytest.mark.parametrize(
+    "spec",
+    cases("transpose", lambda s: s.kind == "primitive" and PRIMITIVES[s.target].linear and bool(s.linear_argnums)),
+)
+def test_transpose_of_linear_primitive(spec: Spec, rng):
+    """backward_pass on the one-equation jaxpr is the adjoint of evaluating it forwards."""
+    args = spec.make_args(rng)
+    copies = snapshot(args)
+    closed = ft.make_jaxpr(spec.fun)(*args)
+    assert [e.primitive.name for e in closed.eqns] == [spec.target]
+    for linear in spec.linear_argnums:
+        ts = {i: random_like(rng, args[i]) for i in linear}
+        (out,) = closed(*[ts.get(i, a) for i, a in enumerate(args)])
+        ct = random_like(rng, out)
+        linear_in = [True if i in ts else a for i, a in enumerate(args)]
+        cts = backward_pass(closed.jaxpr, closed.consts, linear_in, [ct])
+        pulled = []
+        for i in linear:
+            c = np.asarray(instantiate(cts[i]))
+            assert (c.shape, c.dtype) == (args[i].shape, args[i].dtype), (
+                f"cotangent of argument {i} is {c.dtype}{c.shape}, expected "
+                f"{args[i].dtype}{args[i].shape}"
+            )
+            pulled.append(c)
+        assert_dot_equal(
+            dot([ct], [out]),
+            dot(pulled, [ts[i] for i in linear]),
+            spec.grad_tol[F64],
+            f"transpose in arguments {linear}: <ct, f(t)> vs <f^T(ct), t>",
+        )
+    assert_unchanged(args, copies, "transpose")
+
+
+# ----------------------------------------------------------------------------- hypothesis
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def value_and_dot(spec: Spec, f, reference, args: tuple, rng) -> None:
+    """Traced value (and avals) against NumPy; VJP/JVP dot test when differentiable."""
+    copies = snapshot(args)
+    want = reference(*args)
+    closed, outs = eval_traced(f, args)
+    check_outputs(outs, want, spec.value_tol[F64], "make_jaxpr, then the ClosedJaxpr")
+    for aval, w in zip(closed.out_avals, leaves(want), strict=True):
+        assert (aval.shape, aval.dtype) == (w.shape, w.dtype), f"abstract eval: {aval}"
+    argnums = tuple(i for i, a in enumerate(args) if is_float(a))
+    if spec.order >= 1 and argnums:
+        g = restrict(f, args, argnums)
+        primals = tuple(args[i] for i in argnums)
+        tangents = tuple(random_like(rng, p) for p in primals)
+        vjp_dot_test(g, primals, tangents, rng, spec.grad_tol[F64])
+    assert_unchanged(args, copies, "hypothesis")
+
+
+@pytest.mark.parametrize("spec", cases("hypothesis", lambda s: s.family == "unary"))
+@given(shape=array_shapes(min_dims=0, max_dims=3, max_side=4), seed=SEEDS)
+def test_hypothesis_unary(spec: Spec, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = spec.args[0].sample(rng, shape, F64)
+    value_and_dot(spec, spec.base, spec.base_reference, (x,), rng)
+
+
+@pytest.mark.parametrize("spec", cases("hypothesis", lambda s: s.family == "binary"))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4),
+    seed=SEEDS,
+)
+def test_hypothesis_binary(spec: Spec, shapes, seed):
+    rng = np.random.default_rng(seed)
+    args = tuple(a.sample(rng, s, F64) for a, s in zip(spec.args, shapes.input_shapes, strict=True))
+    value_and_dot(spec, spec.base, spec.base_reference, args, rng)
+
+
+def axis_strategy(ndim: int, kind: str):
+    """Valid ``axis`` values: None, an int (negative too), or (for kind "axes") a tuple."""
+    if ndim == 0:
+        return st.just(()) | st.none() if kind == "axes" else st.none()
+    one = st.integers(-ndim, ndim - 1)
+    choices = st.none() | one
+    if kind == "axes":
+        choices = choices | st.lists(one, unique_by=lambda a: a % ndim, max_size=ndim).map(tuple)
+    return choices
+
+
+@pytest.mark.parametrize("spec", cases("hypothesis", lambda s: s.family == "reduction"))
+@given(data=st.data())
+def test_hypothesis_reduction(spec: Spec, data):
+    shape = data.draw(array_shapes(min_dims=0, max_dims=3, max_side=4), label="shape")
+    params = {"axis": data.draw(axis_strategy(len(shape), spec.axis_kind), label="axis")}
+    if spec.axis_kind in ("axes", "axis"):
+        params["keepdims"] = data.draw(st.booleans(), label="keepdims")
+    axis = params["axis"]
+    reduced = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
+    assume(int(np.prod([shape[i] for i in reduced], dtype=np.int64)) >= spec.min_reduced)
+    rng = np.random.default_rng(data.draw(SEEDS, label="seed"))
+    x = spec.args[0].sample(rng, shape, F64)
+
+    def f(a):
+        return spec.base(a, **params)
+
+    def reference(a):
+        return spec.base_reference(a, **params)
+
+    value_and_dot(spec, f, reference, (x,), rng)
+
+
+# ----------------------------------------------------------------------------- completeness
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_primitive_has_spec_and_rules(name):
+    """Every primitive has impl, abstract_eval and jvp (and transpose if linear) and a spec."""
+    p = PRIMITIVES[name]
+    missing = [r for r in ("impl", "abstract_eval", "jvp") if getattr(p, r) is None]
+    if p.linear and p.transpose is None:
+        missing.append("transpose")
+    assert not missing, f"primitive {name} lacks rule(s): {missing}"
+    specs = specs_for("primitive", name)
+    assert specs, f"primitive {name} has no spec in tests/registry_primitives.py"
+    if p.linear:
+        assert any(s.linear_argnums for s in specs), (
+            f"linear primitive {name} has no spec with linear_argnums (no transpose test)"
+        )
+
+
+@pytest.mark.parametrize("name", public_numpy_functions())
+def test_numpy_function_has_spec(name):
+    assert specs_for("numpy", name), f"ftrans.numpy.{name} has no spec in tests/registry_numpy.py"
+
+
+def test_specs_are_well_formed():
+    for s in SPECS:
+        assert s.kind in ("primitive", "numpy"), s.name
+        exists = s.target in PRIMITIVES if s.kind == "primitive" else hasattr(fnp, s.target)
+        assert exists, f"{s.name}: no such {s.kind} {s.target!r}"
+        assert s.dtypes[0] == F64 and set(s.dtypes) <= {F64, F32}, s.name
+        assert s.order in (0, 1, 2), s.name
+        assert set(s.xfail) <= set(CHECKS), s.name
+        assert all(i < len(s.args) for i in DIFF[s.name]), s.name
+        assert set(s.value_tol) >= set(s.dtypes) or s.value_tol is VALUE_TOL, s.name
+        if s.family is not None:
+            assert s.base is not None and s.base_reference is not None, s.name
