@@ -6,8 +6,7 @@ Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_core
 
 from __future__ import annotations
 
-import _harness  # noqa: I001  (must come before numpy: thread pinning)
-
+import _harness
 import numpy as np
 
 import ftrans as ft
@@ -139,7 +138,9 @@ def main():
     print(f"## Eager grad of a {N_OPS}-op elementwise chain on shape {SHAPE} (per op)\n")
     print(_harness.table(["library", "µs per op", "vs autograd"], out))
     print("\n## Eager ftrans.numpy overhead outside transforms (shape (8,), median)\n")
-    print(_harness.table(["op", "NumPy µs", "ftrans.numpy µs", "overhead µs"], bench_eager_overhead()))
+    print(
+        _harness.table(["op", "NumPy µs", "ftrans.numpy µs", "overhead µs"], bench_eager_overhead())
+    )
     rows, with_jax = bench_tracing()
     print("\n## Tracing: make_jaxpr of an n-equation function\n")
     headers = ["equations", "ftrans ms", "µs per eqn"] + (["JAX make_jaxpr ms"] if with_jax else [])

@@ -11,9 +11,9 @@ Examples:
 
 from __future__ import annotations
 
-from ftrans import primitives as _primitives  # noqa: F401  (registers every primitive)
-from ftrans import numpy as _numpy  # noqa: F401  (tracer operators delegate to it)
 from ftrans import numerical, tree
+from ftrans import numpy as _numpy
+from ftrans import primitives as _primitives
 from ftrans.api import (
     ShapeDtypeStruct,
     float0,

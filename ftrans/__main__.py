@@ -30,7 +30,10 @@ def main() -> None:
 
     g1, g2 = ft.grad(f, argnums=(0, 1))(x1, x2)
     print("\n4. Reverse mode (ft.grad = linearize + transpose), one pass for both:")
-    print(f"   (dy/dx1, dy/dx2) = ({g1:.3f}, {g2:.3f})   [exact: (5.5, 2 - cos 5 = {2 - np.cos(5):.3f})]")
+    print(
+        f"   (dy/dx1, dy/dx2) = ({g1:.3f}, {g2:.3f})"
+        f"   [exact: (5.5, 2 - cos 5 = {2 - np.cos(5):.3f})]"
+    )
 
     numeric = ft.numerical.central_difference(
         lambda v: np.log(v[0]) + v[0] * v[1] - np.sin(v[1]), np.array([x1, x2])

@@ -1,9 +1,10 @@
-"""The public transformations: make_jaxpr, jvp, linearize, vjp, grad, value_and_grad, stop_gradient."""
+"""The public transformations: make_jaxpr, jvp, linearize, vjp, grad, value_and_grad."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -191,7 +192,9 @@ def _check_tangents(primal_leaves, tangent_leaves, name):
             checked.append(Zero(pa))  # integer inputs carry no tangent
             continue
         if ta.dtype != pa.dtype:
-            if type(t) in (float, int) or (isinstance(t, np.ndarray) and not is_float_dtype(ta.dtype)):
+            if type(t) in (float, int) or (
+                isinstance(t, np.ndarray) and not is_float_dtype(ta.dtype)
+            ):
                 t = np.asarray(t, dtype=pa.dtype)
             else:
                 raise TypeError(
@@ -269,7 +272,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         2.0
     """
     name = f"linearize({fun_name(fun)})"
-    p_leaves, p_tree, store, out_primals, linear = _linearize(fun, primals, name, has_aux)
+    p_leaves, _, store, out_primals, linear = _linearize(fun, primals, name, has_aux)
     n = store["n_out"]
     out_tree = store["out_tree"]
 
@@ -281,7 +284,11 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
 
     primals_out = tree.unflatten(out_tree, [_to_output(x) for x in out_primals[:n]])
     if has_aux:
-        return primals_out, f_jvp, tree.unflatten(store["aux_tree"], [_to_output(x) for x in out_primals[n:]])
+        return (
+            primals_out,
+            f_jvp,
+            tree.unflatten(store["aux_tree"], [_to_output(x) for x in out_primals[n:]]),
+        )
     return primals_out, f_jvp
 
 
@@ -309,7 +316,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
 
 
 def _vjp(fun, primals, has_aux, name):
-    p_leaves, p_tree, store, out_primals, linear = _linearize(fun, primals, name, has_aux)
+    _, p_tree, store, out_primals, linear = _linearize(fun, primals, name, has_aux)
     n = store["n_out"]
     out_tree = store["out_tree"]
     out_avals = linear.out_avals
@@ -331,7 +338,9 @@ def _vjp(fun, primals, has_aux, name):
                 )
             if not is_float_dtype(aval.dtype):
                 ct = np.zeros(aval.shape, aval.dtype)  # integer outputs carry no cotangent
-            elif type(ct) in (float, int) or (ca.dtype != aval.dtype and not isinstance(ct, Tracer)):
+            elif type(ct) in (float, int) or (
+                ca.dtype != aval.dtype and not isinstance(ct, Tracer)
+            ):
                 ct = np.asarray(ct, dtype=aval.dtype)
             cts.append(ct)
         return _pull_back(linear, cts, p_tree)
@@ -345,7 +354,9 @@ def _vjp(fun, primals, has_aux, name):
 
 def _pull_back(linear, cts, p_tree):
     live_cts = [ct for ct, zero in zip(cts, linear.out_zero, strict=True) if not zero]
-    results = backward_pass(linear.jaxpr, linear.consts, [True] * len(linear.jaxpr.invars), live_cts)
+    results = backward_pass(
+        linear.jaxpr, linear.consts, [True] * len(linear.jaxpr.invars), live_cts
+    )
     it = iter(results)
     grads = []
     for aval, diff in zip(linear.in_avals, linear.in_differentiable, strict=True):

@@ -1,4 +1,4 @@
-"""Core of ftrans: abstract values, the IR, primitives, the trace stack, ``bind`` and ``eval_jaxpr``.
+"""Core of ftrans: abstract values, the IR, primitives, the trace stack, bind and eval_jaxpr.
 
 This module knows no primitive. Interpreters live in :mod:`ftrans.interpreters`, primitives with
 all their rules in :mod:`ftrans.primitives`.
@@ -7,8 +7,9 @@ all their rules in :mod:`ftrans.primitives`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -58,14 +59,18 @@ class ShapedArray:
         return int(np.prod(self.shape, dtype=np.int64))
 
     def update(self, shape=None, dtype=None) -> ShapedArray:
-        return ShapedArray(self.shape if shape is None else shape, self.dtype if dtype is None else dtype)
+        return ShapedArray(
+            self.shape if shape is None else shape, self.dtype if dtype is None else dtype
+        )
 
     def str_short(self) -> str:
         name = _DTYPE_SHORT.get(self.dtype, self.dtype.name)
         return f"{name}[{','.join(str(d) for d in self.shape)}]"
 
     def __eq__(self, other):
-        return type(other) is ShapedArray and self.shape == other.shape and self.dtype == other.dtype
+        return (
+            type(other) is ShapedArray and self.shape == other.shape and self.dtype == other.dtype
+        )
 
     def __hash__(self):
         return hash((self.shape, self.dtype))
@@ -798,7 +803,7 @@ class Tracer:
     def dot(self, other):
         return _fnp.dot(self, other)
 
-    def clip(self, min=None, max=None):
+    def clip(self, min=None, max=None):  # noqa: A002  (NumPy's argument names)
         return _fnp.clip(self, min, max)
 
     def round(self, decimals=0):

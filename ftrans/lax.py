@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ftrans.primitives.dot import dot_general
 from ftrans.primitives.elementwise import (
-    abs_ as abs,  # noqa: A004
+    abs_ as abs,
 )
 from ftrans.primitives.elementwise import (
     acos,
@@ -64,13 +64,13 @@ from ftrans.primitives.elementwise import (
     trunc,
 )
 from ftrans.primitives.elementwise import (
-    max_ as max,  # noqa: A004
+    max_ as max,
 )
 from ftrans.primitives.elementwise import (
-    min_ as min,  # noqa: A004
+    min_ as min,
 )
 from ftrans.primitives.elementwise import (
-    round_ as round,  # noqa: A004
+    round_ as round,
 )
 from ftrans.primitives.indexing import (
     gather,
@@ -107,4 +107,4 @@ from ftrans.primitives.shape import (
     transpose,
 )
 
-pow = pow_  # noqa: A001
+pow = pow_

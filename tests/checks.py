@@ -24,6 +24,7 @@ __all__ = [
     "random_like",
     "restrict",
     "snapshot",
+    "structure",
     "unleaves",
 ]
 
@@ -33,6 +34,14 @@ def leaves(x: Any) -> list[np.ndarray]:
     if isinstance(x, (list, tuple)):
         return [leaf for item in x for leaf in leaves(item)]
     return [np.asarray(x)]
+
+
+def structure(x: Any):
+    """The list/tuple nesting of an output, leaves as ``"*"``: NumPy 2 returns tuples from
+    meshgrid/broadcast_arrays and lists from split, and ftrans.numpy must match."""
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, [structure(item) for item in x])
+    return "*"
 
 
 def unleaves(like: Any, values: list) -> Any:

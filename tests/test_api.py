@@ -168,7 +168,7 @@ def test_grad_has_aux_returns_pair():
 
 
 def test_jvp_with_pytree_primals():
-    f = lambda p: p["a"] * p["b"][0] + p["b"][1]  # noqa: E731
+    f = lambda p: p["a"] * p["b"][0] + p["b"][1]
     y, t = ft.jvp(f, ({"a": 2.0, "b": (3.0, 4.0)},), ({"a": 1.0, "b": (0.0, 1.0)},))
     np.testing.assert_allclose((y, t), (10.0, 4.0))
 

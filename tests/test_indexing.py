@@ -16,11 +16,9 @@ import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans.numpy._indexing import IndexUpdateHelper, at
 
-RNG = np.random.default_rng(0)
-
 
 def sample(shape):
-    return RNG.normal(size=shape)
+    return np.random.normal(size=shape)  # seeded per test by conftest
 
 
 def positions(shape, index):
@@ -141,20 +139,20 @@ def check_getitem(shape, index):
     np.testing.assert_allclose(g, gather_transpose(shape, index, w), atol=1e-12)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(indexed_arrays(with_arrays=False))
 def test_basic_indexing_matches_numpy(case):
     check_getitem(*case)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(indexed_arrays())
 def test_any_indexing_matches_numpy(case):
     check_getitem(*case)
 
 
 M23 = np.array([[True, False, True], [False, False, True]])
-M34 = RNG.random((3, 4)) > 0.5
+M34 = np.array([[1, 0, 0, 1], [0, 1, 1, 1], [0, 0, 0, 1]], dtype=bool)
 SHAPE = (2, 3, 4, 5)
 
 
@@ -369,10 +367,12 @@ def has_repeats(shape, index):
 
 
 def update_values(op, shape):
-    return RNG.uniform(1.0, 2.0, size=shape) if op in ("divide", "multiply") else sample(shape)
+    if op in ("divide", "multiply"):
+        return np.random.uniform(1.0, 2.0, size=shape)  # away from 0 (and from ties)
+    return sample(shape)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(indexed_arrays(), st.sampled_from(OPS), st.booleans())
 def test_updates_match_numpy(case, op, scalar_values):
     shape, index = case
@@ -503,7 +503,7 @@ def test_traced_values_never_mutate_the_input():
 def test_update_jaxpr_is_one_scatter():
     names = primitive_names(jaxpr_of(lambda a, b: a.at[1, ::2].add(b), X34, 1.0))
     assert names.count("scatter_add") == 1 and "gather" not in names
-    closed = jaxpr_of(lambda a, i: a.at[i, 1:].add(1.0), X34, np.array([0, 2]))
+    closed = jaxpr_of(lambda a, i: a.at[i, 1:].add(1.0), X34, np.array([0, 1, 2]))
     assert primitive_names(closed).count("scatter_add") == 1
     (out,) = closed(X34, np.array([-1, 0, -1]))  # traced indices wrap and accumulate at run time
     expected = X34.copy()

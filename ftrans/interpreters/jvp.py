@@ -71,10 +71,13 @@ class JVPTrace(Trace):
 
 
 def jvp_flat(fun, primals, tangents, name):
-    """Run ``fun`` on (primal, tangent) pairs of flat lists; return flat primal and tangent outputs."""
+    """Run ``fun`` on (primal, tangent) pairs of flat lists; return flat primals and tangents."""
     with new_main(JVPTrace, name) as main:
         trace = main.trace
-        ins = [p if type(t) is Zero else JVPTracer(trace, p, t) for p, t in zip(primals, tangents, strict=True)]
+        ins = [
+            p if type(t) is Zero else JVPTracer(trace, p, t)
+            for p, t in zip(primals, tangents, strict=True)
+        ]
         outs = fun(*ins)
         pairs = [trace.unpack(o) for o in outs]
     return [p for p, _ in pairs], [t for _, t in pairs]

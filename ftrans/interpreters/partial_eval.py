@@ -40,7 +40,7 @@ class LinearFunction:
 
 
 def linearize_flat(fun, primals, name, store_key=None):
-    """Evaluate ``fun`` on flat ``primals`` and linearize it; return ``(out_primals, LinearFunction)``.
+    """Evaluate ``fun`` at flat ``primals`` and linearize it: ``(out_primals, LinearFunction)``.
 
     When ``store_key`` is a dict in which ``fun`` records ``"n_out"``, outputs past the first
     ``n_out`` are auxiliary: returned as primals only, never linearized.

@@ -55,7 +55,7 @@ class JaxprBuilder:
         return entry[0]
 
     def build(self, trace, in_tracers, outs, *, dce: bool = False):
-        """Finish tracing: return ``(jaxpr, consts)`` for inputs ``in_tracers`` and outputs ``outs``."""
+        """Finish tracing: ``(jaxpr, consts)`` for inputs ``in_tracers`` and outputs ``outs``."""
         outvars = []
         for o in outs:
             if type(o) is JaxprTracer and o._trace is trace:

@@ -1,4 +1,4 @@
-"""Transposition: run a linear jaxpr backwards, accumulating cotangents (the seed's node_to_grad)."""
+"""Transposition: run a linear jaxpr backwards, accumulating cotangents (node_to_grad)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,9 @@ def backward_pass(jaxpr, consts, linear_in, cotangents_out):
             if ct is None:
                 continue
         args = [
-            UndefinedPrimal(a.aval) if type(a) is not Literal and a.id in linear_ids else read_primal(a)
+            UndefinedPrimal(a.aval)
+            if type(a) is not Literal and a.id in linear_ids
+            else read_primal(a)
             for a in eqn.inputs
         ]
         rule = prim.transpose

@@ -10,6 +10,30 @@ from __future__ import annotations
 
 import numpy as _np
 
+# dtypes and constants, re-exported from NumPy so `fnp.float32`, `fnp.pi` read naturally
+from numpy import (
+    bool_,
+    complex64,
+    complex128,
+    dtype,
+    e,
+    float16,
+    float32,
+    float64,
+    inf,
+    int8,
+    int16,
+    int32,
+    int64,
+    nan,
+    ndarray,
+    newaxis,
+    pi,
+    uint8,
+    uint32,
+    uint64,
+)
+
 from ftrans import core as _core
 from ftrans.numpy._creation import (
     arange,
@@ -175,34 +199,10 @@ from ftrans.numpy._shape import (
     vstack,
 )
 
-# dtypes and constants, re-exported from NumPy so `fnp.float32`, `fnp.pi` read naturally
-from numpy import (  # noqa: E402
-    bool_,
-    complex64,
-    complex128,
-    dtype,
-    e,
-    float16,
-    float32,
-    float64,
-    inf,
-    int8,
-    int16,
-    int32,
-    int64,
-    nan,
-    ndarray,
-    newaxis,
-    pi,
-    uint8,
-    uint32,
-    uint64,
-)
-
-bool = bool_  # noqa: A001
+bool = bool_
 
 
-def astype(x, dtype, /, *, copy=True):
+def astype(x, dtype, /, *, copy=True):  # noqa: F811  (NumPy's argument names)
     """``x`` converted to ``dtype`` (traceable ``x.astype(dtype)``)."""
     if not _core._stack:
         return _np.asarray(x).astype(dtype, copy=copy)

@@ -119,7 +119,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     """``num`` evenly spaced values; ``start`` and ``stop`` may be traced (num may not)."""
     num = int(_concrete(num, "linspace(num=...)"))
     if not (_has_tracer(start) or _has_tracer(stop)):
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+        return np.linspace(
+            start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis
+        )
     from ftrans.numpy._math import add, multiply, subtract
     from ftrans.numpy._shape import expand_dims, moveaxis
 

@@ -1,4 +1,4 @@
-"""Products and contractions: dot, matmul, vdot, inner, outer, tensordot, einsum, trace, diagonal."""
+"""Products and contractions: dot, matmul, inner, outer, tensordot, einsum, trace, diagonal."""
 
 from __future__ import annotations
 
@@ -46,14 +46,19 @@ def matmul(x1, x2, /):
     a, b = _promote(x1, x2)
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
-        raise ValueError("matmul: input operand does not have enough dimensions (use * for scalars)")
+        raise ValueError(
+            "matmul: input operand does not have enough dimensions (use * for scalars)"
+        )
     a2 = sh.reshape(a, new_sizes=(1,) + sa) if len(sa) == 1 else a
     b2 = sh.reshape(b, new_sizes=sb + (1,)) if len(sb) == 1 else b
     sa2, sb2 = shape_of(a2), shape_of(b2)
     if sa2[-1] != sb2[-2]:
         raise _shape_error(
-            "matmul", a, b, f"{sa2[-1]} (dim {len(sa) - 1} of the first) != {sb2[-2]} "
-            f"(dim {max(len(sb) - 2, 0)} of the second)"
+            "matmul",
+            a,
+            b,
+            f"{sa2[-1]} (dim {len(sa) - 1} of the first) != {sb2[-2]} "
+            f"(dim {max(len(sb) - 2, 0)} of the second)",
         )
     batch = np.broadcast_shapes(sa2[:-2], sb2[:-2])
     a3 = broadcast_to_shape(a2, batch + sa2[-2:])
@@ -156,8 +161,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     if ax1 == ax2:
         raise ValueError("axis1 and axis2 cannot be the same")
     n1, n2 = shape[ax1], shape[ax2]
-    rows = np.arange(max(0, -offset), min(n1, n2 - offset) if offset >= 0 else min(n1, n2 - offset))
-    rows = rows[(rows >= 0) & (rows < n1) & (rows + offset >= 0) & (rows + offset < n2)]
+    rows = np.arange(max(0, -offset), max(0, min(n1, n2 - offset)))
     cols = rows + offset
     out = gather(a, rows, cols, axes=(ax1, ax2))  # diag axis first, then the others in order
     return moveaxis(out, 0, -1)
@@ -190,7 +194,8 @@ def _parse_subscripts(subscripts, operands):
     inputs = inputs.split(",")
     if len(inputs) != len(operands):
         raise ValueError(
-            f"einsum: {len(inputs)} operand subscripts in {subscripts!r} but {len(operands)} operands"
+            f"einsum: {len(inputs)} operand subscripts in {subscripts!r} but "
+            f"{len(operands)} operands"
         )
     for spec, op in zip(inputs, operands, strict=True):
         if len(spec) != len(shape_of(op)):
@@ -229,7 +234,11 @@ def _contract_pair(a, sa, b, sb, keep):
         (tuple(sa.index(c) for c in batch), tuple(sb.index(c) for c in batch)),
     )
     out = dot_general(a, b, dimension_numbers=dims)
-    spec = "".join(batch) + "".join(c for c in sa if c not in sb) + "".join(c for c in sb if c not in sa)
+    spec = (
+        "".join(batch)
+        + "".join(c for c in sa if c not in sb)
+        + "".join(c for c in sb if c not in sa)
+    )
     return out, spec
 
 

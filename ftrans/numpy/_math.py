@@ -155,7 +155,9 @@ def reciprocal(x, /):
     x = cast(x, dtype)
     if np.issubdtype(dtype, np.inexact):
         return ew.div(dtype.type(1), x)
-    return ew.convert_element_type(ew.trunc(ew.div(1.0, cast(x, np.dtype(np.float64)))), new_dtype=dtype)
+    return ew.convert_element_type(
+        ew.trunc(ew.div(1.0, cast(x, np.dtype(np.float64)))), new_dtype=dtype
+    )
 
 
 def positive(x, /):
@@ -291,7 +293,9 @@ radians, degrees = deg2rad, rad2deg
 def real(x, /):
     """Real part (real inputs are returned unchanged)."""
     x = to_operand(x)
-    if np.issubdtype(_key(x) if type(x) not in (float, int, bool) else np.float64, np.complexfloating):
+    if np.issubdtype(
+        _key(x) if type(x) not in (float, int, bool) else np.float64, np.complexfloating
+    ):
         _complex_unsupported("real")
     return x if core._stack else np.real(x)
 

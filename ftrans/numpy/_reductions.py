@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, var, std, prod, max, min, argmax, argmin, any, all), cumulative ops, sorting."""
+"""Reductions (sum, mean, var, prod, max, argmax, any, ...), cumulative ops and sorting."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
     centered = ew.sub(a, _broadcast_back(mean(a, axis=axes, keepdims=True), shape))
     squares = ew.mul(centered, centered)
-    return ew.div(sum(squares, axis=axes, keepdims=keepdims), dtype.type(builtins.max(count - ddof, 0)))
+    return ew.div(
+        sum(squares, axis=axes, keepdims=keepdims), dtype.type(builtins.max(count - ddof, 0))
+    )
 
 
 def _broadcast_back(x, shape):

@@ -3,6 +3,8 @@ concatenate, stack, split, tile, repeat, flip, roll."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ftrans import core
@@ -33,7 +35,9 @@ def _resolve_shape(newshape, size, old_shape):
     if unknown:
         known = int(np.prod([d for d in newshape if d != -1], dtype=np.int64))
         if known == 0 or size % known:
-            raise ShapeError(f"cannot reshape array of shape {old_shape} into shape {tuple(newshape)}")
+            raise ShapeError(
+                f"cannot reshape array of shape {old_shape} into shape {tuple(newshape)}"
+            )
         newshape[unknown[0]] = size // known
     if int(np.prod(newshape, dtype=np.int64)) != size:
         raise ShapeError(
@@ -68,7 +72,9 @@ def transpose(a, axes=None):
         return np.transpose(a, axes)
     a = _arr(a)
     ndim = len(shape_of(a))
-    perm = tuple(range(ndim))[::-1] if axes is None else tuple(normalize_axis(x, ndim) for x in axes)
+    perm = (
+        tuple(range(ndim))[::-1] if axes is None else tuple(normalize_axis(x, ndim) for x in axes)
+    )
     if sorted(perm) != list(range(ndim)):
         raise ValueError(f"axes {axes} don't match an array of dimension {ndim}")
     return a if perm == tuple(range(ndim)) else sh.transpose(a, permutation=perm)
@@ -245,7 +251,7 @@ def split(ary, indices_or_sections, axis=0):
     else:
         bounds = [0] + [min(int(i), n) for i in indices_or_sections] + [n]
     pieces = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         hi = max(lo, hi)
         starts = [0] * len(shape)
         limits = list(shape)
@@ -291,7 +297,11 @@ def roll(a, shift, axis=None):
     a = _arr(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape_of(a))
-    shifts = np.broadcast_to(shift, np.shape(axis)).tolist() if isinstance(axis, (tuple, list)) else [shift]
+    shifts = (
+        np.broadcast_to(shift, np.shape(axis)).tolist()
+        if isinstance(axis, (tuple, list))
+        else [shift]
+    )
     axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
     for s, ax in zip(shifts, axes, strict=True):
         ax = normalize_axis(ax, len(shape_of(a)))
@@ -335,7 +345,9 @@ def repeat(a, repeats, axis=None):
         axis = 0
     ax = normalize_axis(axis, len(shape_of(a)))
     if isinstance(repeats, Tracer):
-        repeats = repeats.to_concrete("repeat() with traced repeats (the output shape depends on it)")
+        repeats = repeats.to_concrete(
+            "repeat() with traced repeats (the output shape depends on it)"
+        )
     repeats = np.asarray(repeats)
     shape = shape_of(a)
     if repeats.ndim == 0:

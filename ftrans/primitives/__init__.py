@@ -3,6 +3,7 @@
 Importing this package registers every primitive in :data:`ftrans.core.PRIMITIVES`.
 """
 
+from ftrans.core import PRIMITIVES as _PRIMITIVES
 from ftrans.primitives import (  # noqa: F401  (imported for registration)
     dot,
     elementwise,
@@ -10,8 +11,6 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     reductions,
     shape,
 )
-
-from ftrans.core import PRIMITIVES as _PRIMITIVES  # noqa: E402
 
 #: Names of the primitives ftrans itself defines (user-made primitives register in
 #: ``ftrans.core.PRIMITIVES`` too, but the registry test covers only these).

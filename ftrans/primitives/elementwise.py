@@ -44,7 +44,9 @@ def _binary_shape(x, *rest):
             if not shape:
                 shape = y.shape
                 continue
-            raise ShapeError(f"elementwise operands have incompatible shapes {x.shape} and {y.shape}")
+            raise ShapeError(
+                f"elementwise operands have incompatible shapes {x.shape} and {y.shape}"
+            )
     return shape
 
 
@@ -269,15 +271,26 @@ def _logistic_impl(x):
     return np.exp(-np.logaddexp(0, -x))
 
 
-logistic_p = unary(
-    "logistic", _logistic_impl, lambda t, x, y: mul(t, mul(y, sub(const(1, y), y)))
-)
+logistic_p = unary("logistic", _logistic_impl, lambda t, x, y: mul(t, mul(y, sub(const(1, y), y))))
 
-sign, floor, ceil, round_, trunc = sign_p.bind, floor_p.bind, ceil_p.bind, round_p.bind, trunc_p.bind
+sign, floor, ceil, round_, trunc = (
+    sign_p.bind,
+    floor_p.bind,
+    ceil_p.bind,
+    round_p.bind,
+    trunc_p.bind,
+)
 is_finite, logical_not = is_finite_p.bind, not_p.bind
 exp, log, log1p, expm1 = exp_p.bind, log_p.bind, log1p_p.bind, expm1_p.bind
 log2, log10, exp2 = log2_p.bind, log10_p.bind, exp2_p.bind
-sin, cos, tan, asin, acos, atan = sin_p.bind, cos_p.bind, tan_p.bind, asin_p.bind, acos_p.bind, atan_p.bind
+sin, cos, tan, asin, acos, atan = (
+    sin_p.bind,
+    cos_p.bind,
+    tan_p.bind,
+    asin_p.bind,
+    acos_p.bind,
+    atan_p.bind,
+)
 sinh, cosh, tanh = sinh_p.bind, cosh_p.bind, tanh_p.bind
 asinh, acosh, atanh = asinh_p.bind, acosh_p.bind, atanh_p.bind
 sqrt, cbrt, abs_, logistic = sqrt_p.bind, cbrt_p.bind, abs_p.bind, logistic_p.bind

@@ -1,4 +1,4 @@
-"""Integer-array indexing: ``gather`` and the scatters behind ``x.at[idx].set/add/multiply/min/max``.
+"""Integer-array indexing: ``gather``, and the scatters behind ``x.at[idx].set/add/...``.
 
 Canonical form: ``indices`` are integer arrays of one shape S, one per operand axis in ``axes``.
 ``gather`` returns ``S + (the other axes of x, in order)``; scatters take ``updates`` of that
@@ -122,19 +122,20 @@ def _linear_scatter_jvp(primitive):
         out = primitive.bind(x, updates, *indices, axes=axes)
         if type(tx) is Zero and type(tu) is Zero:
             return out, Zero.like(out)
-        return out, primitive.bind(
-            instantiate_zero(tx), instantiate_zero(tu), *indices, axes=axes
-        )
+        return out, primitive.bind(instantiate_zero(tx), instantiate_zero(tu), *indices, axes=axes)
 
     return jvp
 
 
 scatter_add_p = _scatter_primitive("scatter_add", np.add.at, linear=True)
 scatter_add_p.jvp = _linear_scatter_jvp(scatter_add_p)
-scatter_add_p.transpose = lambda ct, x, updates, *indices, axes: [
-    ct if is_undefined(x) else None,
-    gather(ct, *indices, axes=axes) if is_undefined(updates) else None,
-] + [None] * len(indices)
+scatter_add_p.transpose = lambda ct, x, updates, *indices, axes: (
+    [
+        ct if is_undefined(x) else None,
+        gather(ct, *indices, axes=axes) if is_undefined(updates) else None,
+    ]
+    + [None] * len(indices)
+)
 
 
 def scatter_add(x, updates, *indices, axes):
@@ -156,7 +157,7 @@ scatter_p.transpose = _scatter_transpose
 
 
 def scatter(x, updates, *indices, axes):
-    """``x`` with ``updates`` written at ``indices`` (with repeated indices, the last write wins)."""
+    """``x`` with ``updates`` written at ``indices`` (repeated indices: the last write wins)."""
     return scatter_p.bind(x, updates, *indices, axes=tuple(axes))
 
 

@@ -338,4 +338,3 @@ def _argsort_impl(x, axis, descending):
 
 def argsort(x, *, axis, descending=False):
     return argsort_p.bind(x, axis=axis, descending=descending)
-

@@ -62,7 +62,9 @@ def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
     stretched = tuple(
         d for i, d in enumerate(broadcast_dimensions) if in_shape[i] == 1 and shape[d] != 1
     )
-    summed = reduce_sum(ct, axes=tuple(sorted(new_dims + stretched))) if new_dims or stretched else ct
+    summed = (
+        reduce_sum(ct, axes=tuple(sorted(new_dims + stretched))) if new_dims or stretched else ct
+    )
     if stretched:
         summed = reshape(summed, new_sizes=in_shape)
     return [summed]
@@ -161,7 +163,11 @@ def rev(x, *, dimensions):
 
 
 def _slice_impl(x, *, start_indices, limit_indices, strides):
-    return x[tuple(slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides, strict=True))]
+    return x[
+        tuple(
+            slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides, strict=True)
+        )
+    ]
 
 
 def _slice_aval(x, *, start_indices, limit_indices, strides):
@@ -178,7 +184,7 @@ def _slice_aval(x, *, start_indices, limit_indices, strides):
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
     shape = x.aval.shape
     config = []
-    for s, e, st, n, m in zip(start_indices, limit_indices, strides, shape, ct.shape, strict=True):
+    for s, st, n, m in zip(start_indices, strides, shape, ct.shape, strict=True):
         last = s + (m - 1) * st + 1 if m else s
         config.append((s, n - last, st - 1) if m else (n, 0, 0))
     zero = np.zeros((), x.aval.dtype)
@@ -236,7 +242,9 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
 
     shape = x.aval.shape if is_undefined(x) else shape_of(x)
     starts = [lo for lo, _, _ in padding_config]
-    limits = [lo + n + max(0, n - 1) * i for (lo, _, i), n in zip(padding_config, shape, strict=True)]
+    limits = [
+        lo + n + max(0, n - 1) * i for (lo, _, i), n in zip(padding_config, shape, strict=True)
+    ]
     strides = [i + 1 for _, _, i in padding_config]
     ct_x = slice_(ct, starts, limits, strides)
     ct_x_out = ct_x if is_undefined(x) else None
@@ -264,8 +272,10 @@ def pad(x, padding_value, *, padding_config):
 def _concatenate_aval(*xs, dimension):
     first = xs[0]
     for x in xs[1:]:
-        if x.dtype != first.dtype or x.ndim != first.ndim or any(
-            a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dimension
+        if (
+            x.dtype != first.dtype
+            or x.ndim != first.ndim
+            or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dimension)
         ):
             raise ShapeError(
                 f"cannot concatenate {first.str_short()} and {x.str_short()} along axis {dimension}"
