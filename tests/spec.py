@@ -19,7 +19,17 @@ F32 = np.dtype(np.float32)
 Sampler = Callable[[np.random.Generator, tuple, np.dtype], Any]
 
 #: check names a spec can mark as a known failure (``Spec.xfail``).
-CHECKS = ("value", "jvp", "vjp", "order2", "zero_derivative", "float32", "transpose", "hypothesis")
+CHECKS = (
+    "value",
+    "jvp",
+    "vjp",
+    "traced",
+    "order2",
+    "zero_derivative",
+    "float32",
+    "transpose",
+    "hypothesis",
+)
 
 
 @dataclass(frozen=True)

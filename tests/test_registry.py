@@ -29,6 +29,7 @@ from checks import (
     random_like,
     restrict,
     snapshot,
+    structure,
     unleaves,
 )
 from ftrans.core import PRIMITIVES, instantiate
@@ -65,7 +66,12 @@ def is_float(x) -> bool:
 # ----------------------------------------------------------------------------- values
 
 
-def check_outputs(got, want, tol, what):
+def check_outputs(got, want, tol, what, *, flat=False):
+    """Values, dtypes and shapes; and the list/tuple structure unless ``got`` is flat."""
+    if not flat:
+        assert structure(got) == structure(want), (
+            f"{what}: output structure {structure(got)}, NumPy gives {structure(want)}"
+        )
     got, want = leaves(got), leaves(want)
     assert len(got) == len(want), f"{what}: {len(got)} outputs, expected {len(want)}"
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
@@ -78,7 +84,7 @@ def check_values(spec: Spec, args: tuple, tol, rng) -> None:
     want = spec.reference(*args)
     check_outputs(spec.fun(*args), want, tol, "eager")
     closed, outs = eval_traced(spec.fun, args)
-    check_outputs(outs, want, tol, "make_jaxpr, then the ClosedJaxpr")
+    check_outputs(outs, want, tol, "make_jaxpr, then the ClosedJaxpr", flat=True)
     for i, (aval, w) in enumerate(zip(closed.out_avals, leaves(want), strict=True)):
         assert (aval.shape, aval.dtype) == (w.shape, w.dtype), (
             f"abstract eval of output {i} says {aval.str_short()}, NumPy gives {w.dtype}{w.shape}"
@@ -141,6 +147,9 @@ def test_jvp_matches_central_differences(spec: Spec, rng):
         if is_float(y):
             assert t.dtype == y.dtype, f"tangent {i} has dtype {t.dtype}, output {y.dtype}"
         assert_close(t, e, tol, f"jvp tangent {i} vs central differences", check_dtype=False)
+    linearized_out, f_jvp = ft.linearize(f, *primals)
+    check_outputs(linearized_out, out, VALUE_TOL[F64], "primal output of linearize")
+    check_outputs(f_jvp(*tangents), tangent_out, tol, "linearize's f_jvp vs jvp")
     assert_unchanged(args, copies, "jvp")
 
 
@@ -160,6 +169,13 @@ def vjp_dot_test(f, primals, tangents, rng, tol) -> None:
     assert_dot_equal(
         dot(cts, leaves(tangent_out)), dot(list(grads), list(tangents)), tol, "<ct, J t> vs <J^T ct, t>"
     )
+
+    def weighted(*values):  # <ct, f(x)>: its gradient is the VJP of ct
+        outs = ft.tree.leaves(f(*values))
+        return sum(fnp.sum(fnp.multiply(c, y)) for c, y in zip(cts, outs, strict=True))
+
+    by_grad = ft.grad(weighted, argnums=tuple(range(len(primals))))(*primals)
+    check_outputs(list(by_grad), list(grads), tol, "grad of <ct, f> vs vjp(ct)")
 
 
 @pytest.mark.parametrize("spec", cases("vjp", _smooth))
@@ -191,6 +207,37 @@ def test_zero_derivative(spec: Spec, rng):
         assert (g.shape, g.dtype) == (p.shape, p.dtype)
         assert np.all(g == 0), f"nonzero cotangent {g}"
     assert_unchanged(args, copies, "zero derivative")
+
+
+@pytest.mark.parametrize("spec", cases("traced", _smooth))
+def test_traced_derivatives(spec: Spec, rng):
+    """jvp and vjp traced by make_jaxpr (as jit will): avals and values match eager ones."""
+    args = spec.make_args(rng)
+    copies = snapshot(args)
+    f, primals = differentiated(spec, args)
+    n = len(primals)
+    tangents = tuple(random_like(rng, p) for p in primals)
+    out, tangent_out = ft.jvp(f, primals, tangents)
+    cts = [random_like(rng, y) for y in leaves(out)]
+    _, f_vjp = ft.vjp(f, *primals)
+    grads = f_vjp(unleaves(out, cts))
+
+    def jvp_of_f(*values):
+        return ft.jvp(f, values[:n], values[n:])
+
+    def vjp_of_f(*values):
+        y, pull_back = ft.vjp(f, *values[:n])
+        return pull_back(unleaves(y, list(values[n:])))
+
+    for what, fun, inputs, want in (
+        ("make_jaxpr(jvp)", jvp_of_f, primals + tangents, leaves(out) + leaves(tangent_out)),
+        ("make_jaxpr(vjp)", vjp_of_f, primals + tuple(cts), leaves(grads)),
+    ):
+        closed, values = eval_traced(fun, inputs)
+        for aval, w in zip(closed.out_avals, want, strict=True):
+            assert (aval.shape, aval.dtype) == (w.shape, w.dtype), f"{what}: aval {aval}"
+        check_outputs(values, want, spec.grad_tol[F64], what, flat=True)
+    assert_unchanged(args, copies, "traced derivatives")
 
 
 # ----------------------------------------------------------------------------- second order
@@ -297,7 +344,9 @@ def value_and_dot(spec: Spec, f, reference, args: tuple, rng) -> None:
     copies = snapshot(args)
     want = reference(*args)
     closed, outs = eval_traced(f, args)
-    check_outputs(outs, want, spec.value_tol[F64], "make_jaxpr, then the ClosedJaxpr")
+    check_outputs(
+        outs, want, spec.value_tol[F64], "make_jaxpr, then the ClosedJaxpr", flat=True
+    )
     for aval, w in zip(closed.out_avals, leaves(want), strict=True):
         assert (aval.shape, aval.dtype) == (w.shape, w.dtype), f"abstract eval: {aval}"
     argnums = tuple(i for i, a in enumerate(args) if is_float(a))

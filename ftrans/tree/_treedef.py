@@ -1,0 +1,341 @@
+"""PyTreeDef and flattening."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ftrans.tree._keys import (
+    FlattenedIndexKey,
+    KeyPath,
+)
+from ftrans.tree._registry import (
+    _UNKNOWN,
+    _kind_cache,
+    _kind_of,
+    _NodeKind,
+)
+
+PyTree = Any
+LeafPredicate = Callable[[Any], bool] | None
+
+
+# ----------------------------------------------------------------------------- PyTreeDef
+
+_UNSET = object()
+
+
+class PyTreeDef:
+    """The structure of a pytree with its leaves taken out: immutable, hashable, comparable.
+
+    Two treedefs are equal when they have the same node types, the same aux data and equal
+    children; dicts compare by key set, so insertion order does not matter (it is still
+    remembered, and `unflatten` restores it).
+
+    Examples:
+        >>> treedef = structure({'b': (1, 2), 'a': 3})
+        >>> treedef, treedef.num_leaves, treedef.num_nodes
+        (PyTreeDef({'a': *, 'b': (*, *)}), 3, 5)
+        >>> treedef.unflatten([10, 20, 30])
+        {'b': (20, 30), 'a': 10}
+    """
+
+    # Private slots are written once in _make (or lazily, for caches) and never again; the
+    # public attributes are read-only properties.
+    __slots__ = (
+        "_aux",
+        "_children",
+        "_hash",
+        "_key",
+        "_kind",
+        "_node_type",
+        "_num_leaves",
+        "_num_nodes",
+    )
+
+    def __init__(self) -> None:
+        raise TypeError("PyTreeDef is made by ftrans.tree.flatten / structure, not directly.")
+
+    @classmethod
+    def _make(
+        cls,
+        kind: _NodeKind | None,
+        node_type: type | None,
+        aux: Any,
+        children: tuple[PyTreeDef, ...],
+        num_leaves: int,
+    ) -> PyTreeDef:
+        self = object.__new__(cls)
+        self._node_type = node_type
+        self._num_leaves = num_leaves
+        self._kind = kind
+        self._aux = aux
+        self._children = children
+        self._key = None if kind is None else _UNSET
+        self._hash = _UNSET
+        self._num_nodes = 1 if kind is None else _UNSET
+        return self
+
+    def __copy__(self) -> PyTreeDef:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PyTreeDef:
+        return self
+
+    @property
+    def node_type(self) -> type | None:
+        """The container type at the root, or ``None`` if the root is a leaf."""
+        return self._node_type
+
+    @property
+    def num_leaves(self) -> int:
+        """How many leaves the structure holds."""
+        return self._num_leaves
+
+    @property
+    def num_nodes(self) -> int:
+        """Number of nodes, leaves included (``None`` counts as one node)."""
+        n = self._num_nodes
+        if n is _UNSET:
+            n = self._num_nodes = 1 + sum([c.num_nodes for c in self._children])
+        return n
+
+    def children(self) -> list[PyTreeDef]:
+        """The treedefs of the root's children (empty for a leaf or ``None``)."""
+        return list(self._children)
+
+    def _structure_key(self) -> Any:
+        # A nested plain tuple, so == and hash run in C; leaves have key None.
+        key = self._key
+        if key is _UNSET:
+            key = (
+                self._node_type,
+                self._aux,
+                tuple([c._key if c._kind is None else c._structure_key() for c in self._children]),
+            )
+            self._key = key
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, PyTreeDef):
+            return NotImplemented
+        if self._num_leaves != other._num_leaves:
+            return False
+        return self._structure_key() == other._structure_key()
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is _UNSET:
+            try:
+                h = hash(self._structure_key())
+            except TypeError as e:
+                raise TypeError(
+                    f"{self!r} cannot be hashed because the aux data of one of its nodes is "
+                    f"unhashable ({e}). Aux data (static dataclass fields, the second value "
+                    "returned by a registered flatten function) must be hashable; use tuples "
+                    "instead of lists, or make the value a data field."
+                ) from e
+            self._hash = h
+        return h
+
+    def unflatten(self, leaves: Iterable[Any]) -> PyTree:
+        """Rebuild a pytree of this structure from leaves in flatten order.
+
+        Raises:
+            ValueError: if the number of leaves is not ``num_leaves``.
+
+        Examples:
+            >>> structure([1, (2, 3)]).unflatten(['a', 'b', 'c'])
+            ['a', ('b', 'c')]
+        """
+        if not isinstance(leaves, (list, tuple)):
+            leaves = list(leaves)
+        if len(leaves) != self._num_leaves:
+            raise ValueError(
+                f"{self!r} expects {self._num_leaves} leaves, got {len(leaves)}. Pass exactly "
+                "the leaves that flatten produced for a tree of this structure."
+            )
+        return self._build(iter(leaves))
+
+    def _build(self, it: Any) -> Any:
+        if self._kind is None:
+            return next(it)
+        children = [next(it) if c._kind is None else c._build(it) for c in self._children]
+        return self._kind.unflatten(self._aux, children)
+
+    def _show(self) -> str:
+        if self._kind is None:
+            return "*"
+        return self._kind.show(self._node_type, self._aux, [c._show() for c in self._children])
+
+    def __repr__(self) -> str:
+        return f"PyTreeDef({self._show()})"
+
+
+_LEAF = PyTreeDef._make(None, None, None, (), 1)
+
+
+# ----------------------------------------------------------------------------- flatten
+
+
+def _flatten(x: Any, out: list[Any], is_leaf: LeafPredicate) -> PyTreeDef:
+    if is_leaf is not None:
+        return _flatten_pred(x, out, is_leaf)
+    tp = type(x)
+    kind = _kind_cache.get(tp, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _kind_of(tp)
+    if kind is None:
+        out.append(x)
+        return _LEAF
+    children, aux = kind.flatten(x)
+    start = len(out)
+    # The hot loop of every transform call: leaves (known leaf types) are handled inline
+    # instead of through a recursive call, which halves the cost for flat containers.
+    get, append, defs = _kind_cache.get, out.append, []
+    for c in children:
+        if get(type(c), _UNKNOWN) is None:
+            append(c)
+            defs.append(_LEAF)
+        else:
+            defs.append(_flatten(c, out, None))
+    return PyTreeDef._make(kind, tp, aux, tuple(defs), len(out) - start)
+
+
+def _flatten_pred(x: Any, out: list[Any], is_leaf: Callable[[Any], bool]) -> PyTreeDef:
+    if is_leaf(x):
+        out.append(x)
+        return _LEAF
+    tp = type(x)
+    kind = _kind_cache.get(tp, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _kind_of(tp)
+    if kind is None:
+        out.append(x)
+        return _LEAF
+    children, aux = kind.flatten(x)
+    start = len(out)
+    defs = tuple([_flatten_pred(c, out, is_leaf) for c in children])
+    return PyTreeDef._make(kind, tp, aux, defs, len(out) - start)
+
+
+def _flatten_with_path(
+    x: Any, path: KeyPath, out: list[tuple[KeyPath, Any]], is_leaf: LeafPredicate
+) -> PyTreeDef:
+    if is_leaf is not None and is_leaf(x):
+        out.append((path, x))
+        return _LEAF
+    tp = type(x)
+    kind = _kind_cache.get(tp, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _kind_of(tp)
+    if kind is None:
+        out.append((path, x))
+        return _LEAF
+    keyed, aux = _keyed_children(kind, x)
+    start = len(out)
+    defs = tuple([_flatten_with_path(c, (*path, k), out, is_leaf) for k, c in keyed])
+    return PyTreeDef._make(kind, tp, aux, defs, len(out) - start)
+
+
+def _keyed_children(kind: _NodeKind, x: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    if kind.flatten_with_keys is not None:
+        keyed, aux = kind.flatten_with_keys(x)
+        return list(keyed), aux
+    children, aux = kind.flatten(x)
+    return [(FlattenedIndexKey(i), c) for i, c in enumerate(children)], aux
+
+
+def flatten(tree: PyTree, is_leaf: LeafPredicate = None) -> tuple[list[Any], PyTreeDef]:
+    """Split a pytree into its leaves (depth first; dicts in sorted key order) and its structure.
+
+    Args:
+        tree: any nesting of tuples, lists, dicts, ``None``, namedtuples and registered types.
+        is_leaf: optional predicate; a subtree for which it returns True is kept whole as a leaf.
+
+    Returns:
+        ``(leaves, treedef)`` with ``treedef.unflatten(leaves)`` rebuilding ``tree``.
+
+    Examples:
+        >>> flatten({'b': [1, 2], 'a': None, 'c': 3})
+        ([1, 2, 3], PyTreeDef({'a': None, 'b': [*, *], 'c': *}))
+        >>> flatten([(1, 2), 3], is_leaf=lambda x: isinstance(x, tuple))
+        ([(1, 2), 3], PyTreeDef([*, *]))
+    """
+    out: list[Any] = []
+    treedef = _flatten(tree, out, is_leaf)
+    return out, treedef
+
+
+def unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> PyTree:
+    """Rebuild a pytree from a treedef and leaves in flatten order (see `PyTreeDef.unflatten`).
+
+    Examples:
+        >>> flat, treedef = flatten({'y': 1, 'x': 2})
+        >>> unflatten(treedef, [v * 10 for v in flat])
+        {'y': 10, 'x': 20}
+    """
+    return treedef.unflatten(leaves)
+
+
+def leaves(tree: PyTree, is_leaf: LeafPredicate = None) -> list[Any]:
+    """The leaves of a pytree in flatten order.
+
+    Examples:
+        >>> leaves({'a': 1, 'b': (2, None, [3])})
+        [1, 2, 3]
+    """
+    out: list[Any] = []
+    _flatten(tree, out, is_leaf)
+    return out
+
+
+def structure(tree: PyTree, is_leaf: LeafPredicate = None) -> PyTreeDef:
+    """The treedef of a pytree.
+
+    Examples:
+        >>> structure((1, [2, 3]))
+        PyTreeDef((*, [*, *]))
+    """
+    return _flatten(tree, [], is_leaf)
+
+
+def flatten_with_path(
+    tree: PyTree, is_leaf: LeafPredicate = None
+) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
+    """Like `flatten`, but each leaf comes with its key path.
+
+    Examples:
+        >>> pairs, _ = flatten_with_path({'w': [1.0, 2.0]})
+        >>> [(keystr(p), x) for p, x in pairs]
+        [("['w'][0]", 1.0), ("['w'][1]", 2.0)]
+    """
+    out: list[tuple[KeyPath, Any]] = []
+    treedef = _flatten_with_path(tree, (), out, is_leaf)
+    return out, treedef
+
+
+def leaves_with_path(tree: PyTree, is_leaf: LeafPredicate = None) -> list[tuple[KeyPath, Any]]:
+    """``(path, leaf)`` pairs in flatten order.
+
+    Examples:
+        >>> [keystr(p) for p, _ in leaves_with_path({'a': (1, 2)})]
+        ["['a'][0]", "['a'][1]"]
+    """
+    return flatten_with_path(tree, is_leaf)[0]
+
+
+def is_leaf(x: Any) -> bool:
+    """True when ``x`` is not a container ftrans knows (``None`` is an empty node, not a leaf).
+
+    Examples:
+        >>> is_leaf(1.0), is_leaf((1.0,)), is_leaf(None)
+        (True, False, False)
+    """
+    tp = type(x)
+    kind = _kind_cache.get(tp, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _kind_of(tp)
+    return kind is None
