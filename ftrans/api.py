@@ -355,7 +355,7 @@ def _vjp(fun, primals, has_aux, name):
 def _pull_back(linear, cts, p_tree):
     live_cts = [ct for ct, zero in zip(cts, linear.out_zero, strict=True) if not zero]
     results = backward_pass(
-        linear.jaxpr, linear.consts, [True] * len(linear.jaxpr.invars), live_cts
+        linear.jaxpr, linear.consts, [True] * len(linear.jaxpr.invars), live_cts, all_linear=True
     )
     it = iter(results)
     grads = []

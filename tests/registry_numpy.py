@@ -34,51 +34,6 @@ BOTH = (F64, F32)
 SPECS: list[Spec] = []
 _LOOSE = {F64: Tol(1e-4, 1e-5)}  # float32 on one side: central differences with eps=1e-2
 
-# ----------------------------------------------------------------------------- known library bugs
-# Each reason names the faulty line and the fix; the lead removes the xfail with the fix.
-
-BUG_LINSPACE_STEP = (
-    "BUG: fnp.linspace(a, b, n, retstep=True) under a transform returns a step of shape (1,) "
-    "for 0-d a, b (NumPy: shape ()): ftrans/numpy/_creation.py linspace computes the step from "
-    "start/stop *after* expand_dims(-1). Fix: compute `step = (stop - start) / div` from the "
-    "original start/stop before expanding them."
-)
-BUG_LINSPACE_DTYPE = (
-    "BUG: fnp.linspace on float32 start/stop under a transform returns float64 (NumPy: "
-    "float32): ftrans/numpy/_creation.py linspace multiplies by `steps = np.arange(num, "
-    "dtype=np.float64) / ...`, a float64 array that promotes. Fix: build steps in "
-    "np.result_type(start, stop, float) (weak-scalar aware), e.g. steps.astype(that dtype)."
-)
-BUG_LOGADDEXP2_DTYPE = (
-    "BUG: fnp.logaddexp2 on float32 inputs under a transform returns float64 (NumPy: float32): "
-    "ftrans/numpy/_math.py logaddexp2 uses `ln2 = np.log(2.0)`, a np.float64 scalar, which is "
-    "not weak and promotes. Fix: `ln2 = float(np.log(2.0))` (a Python float is weak)."
-)
-BUG_MESHGRID_TUPLE = (
-    "BUG: fnp.meshgrid under a transform returns a list, eagerly np.meshgrid's tuple (NumPy 2 "
-    "returns a tuple): the output pytree changes with tracing, so vjp with a cotangent shaped "
-    "like the eager output fails ('cotangent has structure (*, *) but ... returned [*, *]'). "
-    "ftrans/numpy/_creation.py meshgrid: `return out` -> `return tuple(out)`."
-)
-BUG_BROADCAST_ARRAYS_TUPLE = (
-    "BUG: fnp.broadcast_arrays returns a list (eager `list(np.broadcast_arrays(...))` and "
-    "traced) but NumPy 2 returns a tuple. ftrans/numpy/_shape.py broadcast_arrays: return "
-    "tuple(...) on both paths."
-)
-_KNOWN_BUGS = {
-    "fnp:linspace[retstep]": {
-        "value": BUG_LINSPACE_STEP,
-        "jvp": BUG_LINSPACE_STEP,
-        "order2": BUG_LINSPACE_STEP,
-    },
-    "fnp:linspace": {"float32": BUG_LINSPACE_DTYPE},
-    "fnp:logaddexp2": {"float32": BUG_LOGADDEXP2_DTYPE},
-    "fnp:meshgrid": {"value": BUG_MESHGRID_TUPLE, "order2": BUG_MESHGRID_TUPLE},
-    "fnp:meshgrid[ij]": {"value": BUG_MESHGRID_TUPLE, "order2": BUG_MESHGRID_TUPLE},
-    "fnp:broadcast_arrays": {"value": BUG_BROADCAST_ARRAYS_TUPLE},
-    "fnp:broadcast_arrays[scalar]": {"value": BUG_BROADCAST_ARRAYS_TUPLE},
-}
-
 
 def _label(params: dict) -> str:
     return ",".join(f"{k}={v!r}" for k, v in params.items())
@@ -98,8 +53,6 @@ def fn(target, args, *, call=None, params=None, label=None, reference=None, **op
         options.setdefault("base", getattr(fnp, target))
         options.setdefault("base_reference", np_fn)
     full_name = f"fnp:{target}" + (f"[{label}]" if label else "")
-    if full_name in _KNOWN_BUGS:
-        options["xfail"] = {**_KNOWN_BUGS[full_name], **options.get("xfail", {})}
     fun = call(getattr(fnp, target))
     SPECS.append(Spec(full_name, "numpy", target, fun, call(np_fn), tuple(args), **options))
 

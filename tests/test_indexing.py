@@ -461,6 +461,9 @@ def test_update_values_broadcast_and_cast():
     row = np.array([1.0, 2.0, 3.0])
     np.testing.assert_array_equal(at(x)[:].set(row), np.tile(row, (2, 1)))
     np.testing.assert_array_equal(at(x)[0].set(row[None, None]), [row, [0, 0, 0]])  # leading 1s
+    np.testing.assert_array_equal(at(x)[0].add(row[None, None]), [row, [0, 0, 0]])
+    y = ft.jvp(lambda a: a.at[0].add(row[None, None]), (x,), (x,))[0]
+    np.testing.assert_array_equal(y, [row, [0, 0, 0]])
     ints = np.zeros(3, dtype=np.int32)
     out = at(ints)[1].add(2.7)
     assert out.dtype == np.int32 and out.tolist() == [0, 2, 0]

@@ -12,7 +12,7 @@ def _add_cotangents(a, b):
     return add_any(a, b)
 
 
-def backward_pass(jaxpr, consts, linear_in, cotangents_out):
+def backward_pass(jaxpr, consts, linear_in, cotangents_out, *, all_linear=False):
     """Transpose ``jaxpr`` with respect to the invars flagged in ``linear_in``.
 
     ``cotangents_out`` has one entry per outvar (:class:`Zero` allowed). Non-linear invars take
@@ -20,6 +20,9 @@ def backward_pass(jaxpr, consts, linear_in, cotangents_out):
     not depend on a linear input are evaluated forwards first, so any jaxpr whose outputs are
     linear in the flagged inputs can be transposed. Returns one cotangent per invar
     (:class:`Zero` where nothing flowed, None for non-linear inputs).
+
+    ``all_linear=True`` promises that every equation has a linear input (true of the jaxprs
+    ``linearize`` builds), which skips the forward scan.
     """
     primal_env = {}
     for v, c in zip(jaxpr.constvars, consts, strict=True):
@@ -35,7 +38,10 @@ def backward_pass(jaxpr, consts, linear_in, cotangents_out):
         return atom.val if type(atom) is Literal else primal_env[atom.id]
 
     linear_eqns = []
-    for eqn in jaxpr.eqns:
+    if all_linear:
+        linear_eqns = jaxpr.eqns
+        linear_ids.update(v.id for eqn in jaxpr.eqns for v in eqn.outputs)
+    for eqn in () if all_linear else jaxpr.eqns:
         if any(type(a) is not Literal and a.id in linear_ids for a in eqn.inputs):
             linear_eqns.append(eqn)
             linear_ids.update(v.id for v in eqn.outputs)

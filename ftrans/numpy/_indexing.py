@@ -450,6 +450,8 @@ def _update_eager(x, index, values, op: str):
     """The update on a copy of a NumPy array, by NumPy itself (no transformation is active)."""
     out = np.array(x, copy=True)
     v = np.asarray(values).astype(out.dtype, copy=False)
+    lead = next((i for i, d in enumerate(v.shape) if d != 1), v.ndim)
+    v = v.reshape(v.shape[lead:])  # as assignment does; ufunc.at rejects extra leading 1s
     if op == "set":
         out[index] = v
     elif op == "divide":  # the same arithmetic as the traced path: times the reciprocal
@@ -474,7 +476,8 @@ def _update(x, index, values, op: str):
     result_shape = tuple(plan.dim_size(t) for t in layout)
     v = _fit_values(values, result_shape, dtype)
     if 0 in result_shape:
-        return x  # nothing is selected, so nothing changes (and no index can repeat)
+        # Nothing is selected, so nothing changes (and no position can repeat).
+        return x if isinstance(x, Tracer) else np.array(x, copy=True)
     free = {e.axis for e in plan.entries if _is_free(e, plan)}
     if len(free) == len(plan.shape):
         free.discard(0)  # a scatter needs one indexed axis at least

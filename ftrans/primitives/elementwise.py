@@ -56,6 +56,8 @@ def _binary_aval(x, y, **_):
             f"elementwise primitive got dtypes {x.dtype} and {y.dtype}; ftrans.numpy promotes "
             "operands first, lax-level calls must pass equal dtypes"
         )
+    if x.shape == y.shape or not y.shape:
+        return x
     return ShapedArray(_binary_shape(x, y), x.dtype)
 
 
