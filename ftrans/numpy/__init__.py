@@ -54,7 +54,7 @@ from ftrans.numpy._creation import (
     zeros,
     zeros_like,
 )
-from ftrans.numpy._indexing import IndexUpdateHelper, getitem
+from ftrans.numpy._indexing import IndexUpdateHelper, IndexUpdateRef, at, getitem
 from ftrans.numpy._linalg import (
     diagonal,
     dot,

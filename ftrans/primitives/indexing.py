@@ -18,6 +18,7 @@ from ftrans.primitives.elementwise import (
     eq,
     instantiate_zero,
     mul,
+    select,
     zeros_like_aval,
 )
 
@@ -143,11 +144,27 @@ def scatter_add(x, updates, *indices, axes):
 
 
 def _scatter_transpose(ct, x, updates, *indices, axes):
+    updates_aval = updates.aval if is_undefined(updates) else get_aval(updates)
     ct_x = None
     if is_undefined(x):
-        updates_aval = updates.aval if is_undefined(updates) else get_aval(updates)
         ct_x = scatter(ct, zeros_like_aval(updates_aval), *indices, axes=axes)
-    ct_updates = gather(ct, *indices, axes=axes) if is_undefined(updates) else None
+    ct_updates = None
+    if is_undefined(updates):
+        # With repeated positions only the write that survives receives the cotangent: number
+        # the updates, scatter the numbers, and keep the slots whose number came back.
+        x_aval = x.aval if is_undefined(x) else get_aval(x)
+        n_index = len(get_aval(indices[0]).shape)
+        index_shape = updates_aval.shape[:n_index]
+        numbers = np.arange(int(np.prod(index_shape, dtype=np.int64))).reshape(index_shape)
+        rest = updates_aval.shape[n_index:]
+        numbers = np.broadcast_to(
+            numbers.reshape(index_shape + (1,) * len(rest)), updates_aval.shape
+        )
+        slots = np.full(x_aval.shape, -1, dtype=np.int64)
+        winner = scatter(slots, np.ascontiguousarray(numbers), *indices, axes=axes)
+        won = eq(gather(winner, *indices, axes=axes), numbers)
+        gathered = gather(ct, *indices, axes=axes)
+        ct_updates = select(won, gathered, zeros_like_aval(updates_aval))
     return [ct_x, ct_updates] + [None] * len(indices)
 
 
@@ -164,6 +181,8 @@ def scatter(x, updates, *indices, axes):
 def _require_unique(indices, x_shape, axes):
     if any(isinstance(i, Tracer) for i in indices):
         return  # traced indices: uniqueness cannot be checked; documented assumption
+    if any(x_shape[d] == 0 for d in range(len(x_shape)) if d not in axes):
+        return  # nothing is written at all
     dims = tuple(x_shape[a] for a in axes)
     wrapped = tuple(np.asarray(i).ravel() % max(d, 1) for i, d in zip(indices, dims, strict=True))
     flat = np.ravel_multi_index(wrapped, dims)
