@@ -26,6 +26,8 @@ from ftrans.api import (
     vjp,
 )
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray
+from ftrans.jacobians import hessian, jacfwd, jacrev
+from ftrans.mapping import BatchAxisError, vmap
 from ftrans.errors import (
     ConcretizationError,
     FtransError,
@@ -40,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Array",
+    "BatchAxisError",
     "ClosedJaxpr",
     "ConcretizationError",
     "FtransError",
@@ -52,6 +55,9 @@ __all__ = [
     "UnsupportedError",
     "float0",
     "grad",
+    "hessian",
+    "jacfwd",
+    "jacrev",
     "jvp",
     "linearize",
     "make_jaxpr",
@@ -60,4 +66,5 @@ __all__ = [
     "tree",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]

@@ -85,17 +85,13 @@ _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.n
 if _duplicates:
     raise RuntimeError(f"registry: duplicate spec names {_duplicates}")
 
-#: Public names of ftrans.numpy that are not functions to test (classes; the dtype aliases and
-#: constants are filtered out by type).
-NOT_FUNCTIONS = {"IndexUpdateHelper"}
-
-
 def public_numpy_functions() -> list[str]:
-    """Every public callable of ``ftrans.numpy`` except types (dtype aliases, classes)."""
+    """Every public callable of ``ftrans.numpy`` except types: dtype aliases, and the classes
+    behind ``x.at[...]`` (IndexUpdateHelper, IndexUpdateRef), which the ``at`` specs cover."""
     names = []
     for name in dir(fnp):
         obj = getattr(fnp, name)
-        if name.startswith("_") or name in NOT_FUNCTIONS or isinstance(obj, types.ModuleType):
+        if name.startswith("_") or isinstance(obj, types.ModuleType):
             continue
         if isinstance(obj, (type, np.dtype)) or not callable(obj):
             continue

@@ -390,19 +390,106 @@ shaped("tile", [(3,)], lambda f: lambda x: f(x, (2, 2)), "(2,2)")
 shaped("repeat", [(2, 3)], lambda f: lambda x: f(x, 2), "2")
 shaped("repeat", [(2, 3)], lambda f: lambda x: f(x, [1, 0, 2], axis=1), "[1,0,2],axis=1")
 shaped("repeat", [(2, 3)], lambda f: lambda x: f(x, 3, axis=0), "3,axis=0")
-for _label, _index in (
-    ("1,::2", (1, slice(0, 5, 2))),
-    ("-1", -1),
-    ("1:3", (slice(1, 3),)),
-    (":,2", (slice(None), 2)),
+# ----------------------------------------------------------------------------- indexing
+
+_B = np.array([True, False, True, False])
+for _label, _shape, _index in (
+    ("1,::2", (4, 5), (1, slice(0, 5, 2))),
+    ("-1", (4, 5), -1),
+    ("1:3", (4, 5), (slice(1, 3),)),
+    (":,2", (4, 5), (slice(None), 2)),
+    ("::-2,1:", (4, 5), (slice(None, None, -2), slice(1, None))),
+    ("...,1", (2, 3, 4), (Ellipsis, 1)),
+    ("None,1", (4, 5), (None, 1)),
+    (":,None,1:", (4, 5), (slice(None), None, slice(1, None))),
+    ("[0,2,2]", (4, 5), [0, 2, 2]),
+    (":,[4,0]", (4, 5), (slice(None), [4, 0])),
+    ("[0,1],[2,3]", (4, 5), ([0, 1], [2, 3])),
+    ("2d_index", (4, 5), np.array([[0, 1], [3, -1]])),
+    ("bool_mask", (4, 5), _B),
+    ("[0,1],:,[2,3]", (2, 3, 4), ([0, 1], slice(None), [2, 3])),
+    (":,[0,2],1", (2, 3, 4), (slice(None), [0, 2], 1)),
+    ("scalar_x[()]", (), ()),
 ):
     fn(
         "getitem",
-        [A((4, 5), U)],
+        [A(_shape, U)],
         call=lambda f, i=_index: lambda x: f(x, i),
         reference=operator.getitem,
         label=_label,
+        dtypes=BOTH if _label == "[0,1],[2,3]" else (F64,),
     )
+
+
+def _update_reference(index, op):
+    """NumPy's in-place update, on a copy: what ``x.at[index].<op>(v)`` must return."""
+
+    def ref(x, v):
+        out = np.array(x, copy=True)
+        if op == "set":
+            out[index] = v
+        elif op == "get":
+            return out[index]
+        else:
+            ufunc = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum}
+            if op in ufunc:
+                ufunc[op].at(out, index, v)
+            elif op == "subtract":
+                np.subtract.at(out, index, v)
+            else:  # divide
+                np.divide.at(out, index, v)
+        return out
+
+    return ref
+
+
+def _update_call(index, op):
+    def fun(x, v):
+        ref = fnp.at(x)[index]
+        return ref.get() if op == "get" else getattr(ref, op)(v)
+
+    return fun
+
+
+for _label, _op, _index, _values, _order in (
+    ("1.set", "set", 1, A((5,), U), 2),
+    ("[0,2].set(scalar)", "set", [0, 2], A((), U), 2),
+    (":,1:3.set", "set", (slice(None), slice(1, 3)), A((4, 2), U), 2),
+    ("[0,2,0].set(repeated)", "set", [0, 2, 0], A((3, 5), U), 2),
+    ("[0,0,3].add(repeated)", "add", [0, 0, 3], A((3, 5), U), 2),
+    ("1:3,2.add", "add", (slice(1, 3), 2), A((2,), U), 2),
+    ("2.subtract", "subtract", 2, A((5,), U), 2),
+    ("[1,3].multiply", "multiply", [1, 3], A((2, 5), U), 2),
+    ("[1,3],0.divide", "divide", ([1, 3], 0), A((2,), nonzero()), 2),
+    ("[0,2].min", "min", [0, 2], A((2, 5), distinct()), 1),
+    ("[0,2,0].max(repeated)", "max", [0, 2, 0], A((3, 5), distinct()), 1),
+    ("[1,2].get", "get", [1, 2], A((), U), 2),
+):
+    _x = A((4, 5), distinct() if _op in ("min", "max") else U)
+    SPECS.append(
+        Spec(
+            f"fnp:at[{_label}]",
+            "numpy",
+            "at",
+            _update_call(_index, _op),
+            _update_reference(_index, _op),
+            (_x, _values),
+            order=_order,
+            dtypes=BOTH if _label == "[0,0,3].add(repeated)" else (F64,),
+            diff_argnums=(0,) if _op == "get" else None,
+        )
+    )
+SPECS.append(
+    Spec(
+        "fnp:at[scalar_x.set]",
+        "numpy",
+        "at",
+        _update_call((), "set"),
+        _update_reference((), "set"),
+        (A((), U), A((), U)),
+    )
+)
+
 
 # ----------------------------------------------------------------------------- products
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError
+from ftrans.primitives._batch import moveaxis, physical_axis
 from ftrans.primitives.elementwise import add
 from ftrans.primitives.shape import transpose
 
@@ -111,6 +112,31 @@ dot_general_p.impl = _dot_general_impl
 dot_general_p.abstract_eval = _dot_general_aval
 dot_general_p.jvp = _dot_general_jvp
 dot_general_p.transpose = _dot_general_transpose
+
+
+def _dot_general_batch(vals, dims, *, dimension_numbers):
+    (lhs, rhs), (ld, rd) = vals, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    if ld is not None and rd is not None:  # both batched: one more batch dimension
+        lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
+        shift = lambda axes: tuple(a + 1 for a in axes)  # noqa: E731
+        numbers = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
+        return dot_general(lhs, rhs, dimension_numbers=numbers), 0
+    if ld is not None:  # the batch axis is one more free axis of lhs: no data movement
+        lc2 = tuple(physical_axis(a, ld) for a in lc)
+        lb2 = tuple(physical_axis(a, ld) for a in lb)
+        out = dot_general(lhs, rhs, dimension_numbers=((lc2, rc), (lb2, rb)))
+        free = _free(_ndim(lhs), lc2, lb2)
+        return out, len(lb) + free.index(ld)
+    rc2 = tuple(physical_axis(a, rd) for a in rc)
+    rb2 = tuple(physical_axis(a, rd) for a in rb)
+    out = dot_general(lhs, rhs, dimension_numbers=((lc, rc2), (lb, rb2)))
+    n_lhs_free = _ndim(lhs) - len(lc) - len(lb)
+    free = _free(_ndim(rhs), rc2, rb2)
+    return out, len(lb) + n_lhs_free + free.index(rd)
+
+
+dot_general_p.batch = _dot_general_batch
 
 
 def dot_general(lhs, rhs, *, dimension_numbers):

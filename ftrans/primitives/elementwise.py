@@ -10,6 +10,7 @@ import numpy as np
 
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
+from ftrans.primitives._batch import elementwise_rule
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -86,6 +87,7 @@ def unary(name, impl, tangent=None, *, out_dtype=None):
     """
     p = Primitive(name)
     p.impl = impl
+    p.batch = elementwise_rule(p)
     if out_dtype is None:
         p.abstract_eval = _unary_aval
     else:
@@ -108,6 +110,7 @@ def binary(name, impl, tangent_x=None, tangent_y=None, *, abstract_eval=_binary_
     p = Primitive(name)
     p.impl = impl
     p.abstract_eval = abstract_eval
+    p.batch = elementwise_rule(p)
     if tangent_x is None:
         p.jvp = _zero_jvp(p)
     else:
@@ -143,6 +146,7 @@ def _broadcast_like(t, out):
 neg_p = Primitive("neg", linear=True)
 neg_p.impl = np.negative
 neg_p.abstract_eval = _unary_aval
+neg_p.batch = elementwise_rule(neg_p)
 neg_p.jvp = lambda primals, tangents: (neg(primals[0]), neg(tangents[0]))
 neg_p.transpose = lambda ct, x: [neg(ct)]
 neg = neg_p.bind
@@ -161,6 +165,7 @@ def _add_jvp(primals, tangents):
 add_p = Primitive("add", linear=True)
 add_p.impl = np.add
 add_p.abstract_eval = _binary_aval
+add_p.batch = elementwise_rule(add_p)
 add_p.jvp = _add_jvp
 add_p.transpose = lambda ct, x, y: [
     unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
@@ -183,6 +188,7 @@ def _sub_jvp(primals, tangents):
 sub_p = Primitive("sub", linear=True)
 sub_p.impl = np.subtract
 sub_p.abstract_eval = _binary_aval
+sub_p.batch = elementwise_rule(sub_p)
 sub_p.jvp = _sub_jvp
 sub_p.transpose = lambda ct, x, y: [
     unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
@@ -312,6 +318,7 @@ def _integer_pow_jvp(primals, tangents, *, y):
 integer_pow_p = Primitive("integer_pow")
 integer_pow_p.impl = lambda x, *, y: np.power(x, x.dtype.type(y) if y >= 0 else y)
 integer_pow_p.abstract_eval = _unary_aval
+integer_pow_p.batch = elementwise_rule(integer_pow_p)
 integer_pow_p.jvp = _integer_pow_jvp
 
 
@@ -443,6 +450,7 @@ def _select_transpose(ct, pred, a, b):
 select_p = Primitive("select", linear=True)
 select_p.impl = np.where
 select_p.abstract_eval = _select_aval
+select_p.batch = elementwise_rule(select_p)
 select_p.jvp = _select_jvp
 select_p.transpose = _select_transpose
 select = select_p.bind
@@ -466,6 +474,7 @@ def _convert_jvp(primals, tangents, *, new_dtype):
 convert_element_type_p = Primitive("convert_element_type", linear=True)
 convert_element_type_p.impl = _convert_impl
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
+convert_element_type_p.batch = elementwise_rule(convert_element_type_p)
 convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.transpose = lambda ct, x, *, new_dtype: [
     convert_element_type(ct, new_dtype=x.aval.dtype)
@@ -481,5 +490,6 @@ def convert_element_type(x, *, new_dtype):
 stop_gradient_p = Primitive("stop_gradient")
 stop_gradient_p.impl = lambda x: x
 stop_gradient_p.abstract_eval = _unary_aval
+stop_gradient_p.batch = elementwise_rule(stop_gradient_p)
 stop_gradient_p.jvp = _zero_jvp(stop_gradient_p)
 stop_gradient = stop_gradient_p.bind

@@ -11,6 +11,13 @@ import numpy as np
 
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, get_aval, is_undefined
 from ftrans.errors import ShapeError
+from ftrans.primitives._batch import (
+    batch_size,
+    logical_shape,
+    moveaxis,
+    physical_axis,
+    to_front,
+)
 from ftrans.primitives.elementwise import (
     add,
     convert_element_type,
@@ -65,6 +72,37 @@ gather_p.jvp = _gather_jvp
 gather_p.transpose = _gather_transpose
 
 
+def _iota(size, index_shape):
+    """Index array selecting example b along a leading batch axis: shape (size, *index_shape)."""
+    column = np.arange(size).reshape((size,) + (1,) * len(index_shape))
+    return np.broadcast_to(column, (size, *index_shape))
+
+
+def _batched_indices(indices, dims, size):
+    index_shape = next(logical_shape(i, d) for i, d in zip(indices, dims, strict=True))
+    moved = [to_front(i, d, size, index_shape) for i, d in zip(indices, dims, strict=True)]
+    return moved, index_shape
+
+
+def _gather_batch(vals, dims, *, axes):
+    x, *indices = vals
+    dx, *di = dims
+    if all(d is None for d in di):  # only the operand is batched: its axis just rides along
+        axes2 = tuple(physical_axis(a, dx) for a in axes)
+        out = gather(x, *indices, axes=axes2)
+        rest = [a for a in range(len(get_aval(x).shape)) if a not in axes2]
+        return out, len(get_aval(indices[0]).shape) + rest.index(dx)
+    size = batch_size(vals, dims)
+    moved, index_shape = _batched_indices(indices, di, size)
+    if dx is None:  # one operand, a batch of index arrays
+        return gather(x, *moved, axes=axes), 0
+    x = moveaxis(x, dx, 0)
+    return gather(x, _iota(size, index_shape), *moved, axes=(0, *[a + 1 for a in axes])), 0
+
+
+gather_p.batch = _gather_batch
+
+
 def gather(x, *indices, axes):
     return gather_p.bind(x, *indices, axes=tuple(axes))
 
@@ -113,7 +151,23 @@ def _scatter_primitive(name, apply, *, linear=False):
     p = Primitive(name, linear=linear)
     p.impl = _scatter_impl(apply)
     p.abstract_eval = _scatter_aval
+    p.batch = _scatter_batch(p)
     return p
+
+
+def _scatter_batch(primitive):
+    # Give every operand a leading batch axis and index it with an iota: one scatter.
+    def rule(vals, dims, *, axes):
+        x, updates, *indices = vals
+        dx, du, *di = dims
+        size = batch_size(vals, dims)
+        x = to_front(x, dx, size)
+        moved, index_shape = _batched_indices(indices, di, size)
+        updates = to_front(updates, du, size)
+        new_axes = (0, *[a + 1 for a in axes])
+        return primitive.bind(x, updates, _iota(size, index_shape), *moved, axes=new_axes), 0
+
+    return rule
 
 
 def _linear_scatter_jvp(primitive):

@@ -6,6 +6,7 @@ import numpy as np
 
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval
 from ftrans.errors import ShapeError
+from ftrans.primitives._batch import reduce_rule, single_axis_rule
 from ftrans.primitives.elementwise import (
     convert_element_type,
     div,
@@ -51,6 +52,7 @@ reduce_sum_p.jvp = lambda primals, tangents, *, axes: (
     reduce_sum(tangents[0], axes=axes),
 )
 reduce_sum_p.transpose = lambda ct, x, *, axes: [_keep_dims(x.aval.shape, ct, axes)]
+reduce_sum_p.batch = reduce_rule(reduce_sum_p)
 
 
 def reduce_sum(x, *, axes):
@@ -79,6 +81,7 @@ def _extremum(name, impl):
     p.impl = lambda x, *, axes: _as_array(impl(x, axis=axes), np.asarray(x).dtype)
     p.abstract_eval = _reduced_aval
     p.jvp = _extremum_jvp(p)
+    p.batch = reduce_rule(p)
     return p
 
 
@@ -138,6 +141,7 @@ reduce_prod_p = Primitive("reduce_prod")
 reduce_prod_p.impl = lambda x, *, axes: _as_array(np.prod(x, axis=axes), np.asarray(x).dtype)
 reduce_prod_p.abstract_eval = _reduced_aval
 reduce_prod_p.jvp = _reduce_prod_jvp
+reduce_prod_p.batch = reduce_rule(reduce_prod_p)
 
 
 def reduce_prod(x, *, axes):
@@ -160,6 +164,7 @@ def _bool_reduction(name, impl):
     p.impl = lambda x, *, axes: np.asarray(impl(x, axis=axes))
     p.abstract_eval = lambda x, *, axes: _reduced_aval(x, axes=axes, dtype=np.bool_)
     p.jvp = _zero_jvp(p)
+    p.batch = reduce_rule(p)
     return p
 
 
@@ -182,6 +187,7 @@ def _arg_reduction(name, impl):
         x, axes=(axis,), dtype=index_dtype
     )
     p.jvp = _zero_jvp(p)
+    p.batch = single_axis_rule(p, keeps_axis=False)
     return p
 
 
@@ -219,6 +225,7 @@ def _axis_aval(x, *, axis, reverse=False):
 cumsum_p = Primitive("cumsum", linear=True)
 cumsum_p.impl = _cumulative_impl(np.cumsum)
 cumsum_p.abstract_eval = _axis_aval
+cumsum_p.batch = single_axis_rule(cumsum_p, keeps_axis=True)
 cumsum_p.jvp = lambda primals, tangents, *, axis, reverse: (
     cumsum(primals[0], axis=axis, reverse=reverse),
     cumsum(tangents[0], axis=axis, reverse=reverse),
@@ -262,6 +269,7 @@ def _cumprod_jvp(primals, tangents, *, axis, reverse):
 cumprod_p = Primitive("cumprod")
 cumprod_p.impl = _cumulative_impl(np.cumprod)
 cumprod_p.abstract_eval = _axis_aval
+cumprod_p.batch = single_axis_rule(cumprod_p, keeps_axis=True)
 cumprod_p.jvp = _cumprod_jvp
 
 
@@ -304,10 +312,12 @@ def _cummax_impl(np_ufunc):
 cummax_p = Primitive("cummax")
 cummax_p.impl = _cummax_impl(np.maximum)
 cummax_p.abstract_eval = _axis_aval
+cummax_p.batch = single_axis_rule(cummax_p, keeps_axis=True)
 cummax_p.jvp = _cumextremum_jvp(cummax_p)
 cummin_p = Primitive("cummin")
 cummin_p.impl = _cummax_impl(np.minimum)
 cummin_p.abstract_eval = _axis_aval
+cummin_p.batch = single_axis_rule(cummin_p, keeps_axis=True)
 cummin_p.jvp = _cumextremum_jvp(cummin_p)
 
 
@@ -324,6 +334,7 @@ def cummin(x, *, axis, reverse=False):
 argsort_p = Primitive("argsort")
 argsort_p.impl = lambda x, *, axis, descending: _argsort_impl(x, axis, descending)
 argsort_p.abstract_eval = lambda x, *, axis, descending: ShapedArray(x.shape, np.int64)
+argsort_p.batch = single_axis_rule(argsort_p, keeps_axis=True)
 argsort_p.jvp = _zero_jvp(argsort_p)
 
 

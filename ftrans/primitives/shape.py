@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
+from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
+from ftrans.primitives._batch import batch_size, moveaxis, physical_axis, to_front
 from ftrans.primitives.elementwise import instantiate_zero, sub
 
 
@@ -75,6 +76,19 @@ broadcast_in_dim_p = _linear_unary(
 )
 
 
+def _broadcast_in_dim_batch(vals, dims, *, shape, broadcast_dimensions):
+    (x,), (d,) = vals, dims
+    size = shape_of(x)[d]
+    return broadcast_in_dim(
+        moveaxis(x, d, 0),
+        shape=(size, *shape),
+        broadcast_dimensions=(0, *[b + 1 for b in broadcast_dimensions]),
+    ), 0
+
+
+broadcast_in_dim_p.batch = _broadcast_in_dim_batch
+
+
 def broadcast_in_dim(x, *, shape, broadcast_dimensions):
     return broadcast_in_dim_p.bind(
         x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions)
@@ -98,6 +112,15 @@ reshape_p = _linear_unary(
 )
 
 
+def _reshape_batch(vals, dims, *, new_sizes):
+    (x,), (d,) = vals, dims
+    size = shape_of(x)[d]
+    return reshape(moveaxis(x, d, 0), new_sizes=(size, *new_sizes)), 0
+
+
+reshape_p.batch = _reshape_batch
+
+
 def reshape(x, *, new_sizes):
     return reshape_p.bind(x, new_sizes=tuple(new_sizes))
 
@@ -117,6 +140,15 @@ transpose_p = _linear_unary(
     _transpose_aval,
     lambda ct, x, *, permutation: [transpose(ct, permutation=tuple(np.argsort(permutation)))],
 )
+
+
+def _transpose_batch(vals, dims, *, permutation):
+    (x,), (d,) = vals, dims
+    perm = (d, *[physical_axis(p, d) for p in permutation])
+    return transpose(x, permutation=perm), 0
+
+
+transpose_p.batch = _transpose_batch
 
 
 def transpose(x, *, permutation):
@@ -140,6 +172,15 @@ squeeze_p = _linear_unary(
 )
 
 
+def _squeeze_batch(vals, dims, *, dimensions):
+    (x,), (d,) = vals, dims
+    physical = tuple(physical_axis(a, d) for a in dimensions)
+    return squeeze(x, dimensions=physical), d - sum(a < d for a in dimensions)
+
+
+squeeze_p.batch = _squeeze_batch
+
+
 def squeeze(x, *, dimensions):
     return squeeze_p.bind(x, dimensions=tuple(dimensions))
 
@@ -153,6 +194,14 @@ rev_p = _linear_unary(
     lambda x, *, dimensions: x,
     lambda ct, x, *, dimensions: [rev(ct, dimensions=dimensions)],
 )
+
+
+def _rev_batch(vals, dims, *, dimensions):
+    (x,), (d,) = vals, dims
+    return rev(x, dimensions=tuple(physical_axis(a, d) for a in dimensions)), d
+
+
+rev_p.batch = _rev_batch
 
 
 def rev(x, *, dimensions):
@@ -194,6 +243,21 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
 
 
 slice_p = _linear_unary("slice", _slice_impl, _slice_aval, _slice_transpose)
+
+
+def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = vals, dims
+    size = shape_of(x)[d]
+    starts = list(start_indices)
+    limits = list(limit_indices)
+    steps = list(strides)
+    starts.insert(d, 0)
+    limits.insert(d, size)
+    steps.insert(d, 1)
+    return slice_(x, starts, limits, steps), d
+
+
+slice_p.batch = _slice_batch
 
 
 def slice_(x, start_indices, limit_indices, strides=None):
@@ -262,6 +326,27 @@ pad_p.jvp = _linear_jvp(pad_p)
 pad_p.transpose = _pad_transpose
 
 
+def _pad_batch(vals, dims, *, padding_config):
+    from ftrans.primitives.elementwise import select
+
+    (x, value), (dx, dv) = vals, dims
+    size = batch_size(vals, dims)
+    x = to_front(x, dx, size)
+    config = ((0, 0, 0), *padding_config)
+    if dv is None:
+        return pad(x, value, padding_config=config), 0
+    # A batched padding value: pad with zeros, then write each example's value where the
+    # padding is, using a mask made by padding ones with zeros.
+    out = pad(x, np.zeros((), get_aval(x).dtype), padding_config=config)
+    out_shape = shape_of(out)
+    inside = _pad_impl(np.ones(shape_of(x)[1:], bool), False, padding_config=padding_config)
+    values = broadcast_in_dim(value, shape=out_shape, broadcast_dimensions=(0,))
+    return select(np.broadcast_to(inside, out_shape), out, values), 0
+
+
+pad_p.batch = _pad_batch
+
+
 def pad(x, padding_value, *, padding_config):
     return pad_p.bind(x, padding_value, padding_config=tuple(tuple(c) for c in padding_config))
 
@@ -308,6 +393,15 @@ concatenate_p.impl = lambda *xs, dimension: np.concatenate(xs, axis=dimension)
 concatenate_p.abstract_eval = _concatenate_aval
 concatenate_p.jvp = _linear_jvp(concatenate_p)
 concatenate_p.transpose = _concatenate_transpose
+
+
+def _concatenate_batch(vals, dims, *, dimension):
+    size = batch_size(vals, dims)
+    moved = [to_front(v, d, size) for v, d in zip(vals, dims, strict=True)]
+    return concatenate(moved, dimension=dimension + 1), 0
+
+
+concatenate_p.batch = _concatenate_batch
 
 
 def concatenate(xs, *, dimension):

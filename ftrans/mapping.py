@@ -1,0 +1,180 @@
+"""``vmap``: vectorize a function over a batch axis of its arguments."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from ftrans import tree
+from ftrans.api import _is_leaf_value, _to_array, _to_output, fun_name
+from ftrans.core import new_main, shape_of
+from ftrans.errors import FtransError
+from ftrans.interpreters.batching import BatchTrace, BatchTracer
+from ftrans.primitives._batch import moveaxis
+
+
+class BatchAxisError(FtransError, ValueError):
+    """``in_axes``/``out_axes`` do not fit the arguments or outputs of a vmapped function."""
+
+
+def _check_axis_spec(axis, what, path):
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        raise BatchAxisError(
+            f"{what} at {tree.keystr(path) or 'the top level'} is {axis!r}; each entry must be an "
+            "int (the mapped axis, negative counts from the end) or None (not mapped)."
+        )
+
+
+def _broadcast_axes(axes, full, what, full_name):
+    """One axis per leaf of ``full`` from a prefix pytree ``axes`` (None = not mapped)."""
+    try:
+        return tree.broadcast_prefix(axes, full, prefix_name=what, full_name=full_name)
+    except ValueError as e:
+        raise BatchAxisError(
+            f"{e} Give {what} either one int/None for everything or a pytree prefix of "
+            f"{full_name} (e.g. in_axes=(0, None) for two arguments)."
+        ) from None
+
+
+def vmap(
+    fun: Callable,
+    in_axes: Any = 0,
+    out_axes: Any = 0,
+    axis_size: int | None = None,
+) -> Callable:
+    """Vectorize ``fun`` over an axis of its arguments, as if it ran once per example.
+
+    Args:
+        fun: function of pytrees of arrays.
+        in_axes: for each positional argument, the axis to map over (int, negative ints
+            allowed) or None to pass it unmapped; an int applies to every argument, and any
+            pytree prefix of the arguments works (``({"w": None, "b": 0}, 1)``).
+        out_axes: where the batch axis goes in each output (pytree prefix of the outputs);
+            None is allowed only for outputs that do not depend on the mapped axis.
+        axis_size: the batch size, needed only when no argument is mapped.
+
+    Returns:
+        The batched function.
+
+    Examples:
+        >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
+        >>> w = np.ones((3, 2))
+        >>> ft.vmap(lambda w, x: x @ w, in_axes=(None, 0))(w, np.ones((5, 3))).shape
+        (5, 2)
+        >>> per_example = ft.vmap(ft.grad(lambda w, x: fnp.sum(x @ w)), in_axes=(None, 0))
+        >>> per_example(w, np.arange(6.0).reshape(2, 3)).shape
+        (2, 3, 2)
+    """
+    name = f"vmap({fun_name(fun)})"
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+
+    @functools.wraps(fun)
+    def batched(*args):
+        in_axes_tree = in_axes if not isinstance(in_axes, tuple) else tuple(in_axes)
+        if isinstance(in_axes_tree, tuple) and len(in_axes_tree) != len(args):
+            raise BatchAxisError(
+                f"{name}: in_axes has {len(in_axes_tree)} entries but the function was called "
+                f"with {len(args)} positional arguments; give one entry per argument."
+            )
+        leaves_with_path, in_tree = tree.flatten_with_path(args)
+        tree.check_leaves(args, what=f"{name}: its arguments", is_valid=_is_leaf_value)
+        axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
+        leaves = [_to_array(x) for _, x in leaves_with_path]
+        paths = [p for p, _ in leaves_with_path]
+        size, axes = _mapped_size(name, leaves, paths, axes, axis_size)
+        with new_main(BatchTrace, name, size) as main:
+            trace = main.trace
+            ins = [
+                x if a is None else BatchTracer(trace, x, a)
+                for x, a in zip(leaves, axes, strict=True)
+            ]
+            out = fun(*tree.unflatten(in_tree, ins))
+            out_with_path, out_tree = tree.flatten_with_path(out)
+            tree.check_leaves(out, what=f"{name}: the output", is_valid=_is_leaf_value)
+            pairs = [trace.unpack(o) for _, o in out_with_path]
+        targets = _broadcast_axes(out_axes, out, "out_axes", "the outputs")
+        results = []
+        for (path, _), (val, bdim), target in zip(out_with_path, pairs, targets, strict=True):
+            _check_axis_spec(target, f"{name}: out_axes", path)
+            results.append(_place_output(name, path, val, bdim, target, size))
+        return tree.unflatten(out_tree, results)
+
+    return batched
+
+
+def _mapped_size(name, leaves, paths, axes, axis_size):
+    normalized = []
+    for x, path, a in zip(leaves, paths, axes, strict=True):
+        _check_axis_spec(a, f"{name}: in_axes", path)
+        if a is None:
+            normalized.append(None)
+            continue
+        ndim = len(shape_of(x))
+        if not -ndim <= a < ndim:
+            where = tree.keystr(path) or "the argument"
+            raise BatchAxisError(
+                f"{name}: in_axes={a} is out of range for the argument at {where} with shape "
+                f"{shape_of(x)} (rank {ndim}); use an axis in [-{ndim}, {ndim}) or None."
+            )
+        normalized.append(int(a) % ndim)
+    sizes = {shape_of(x)[a] for x, a in zip(leaves, normalized, strict=True) if a is not None}
+    if len(sizes) > 1:
+        lines = [
+            f"  argument {tree.keystr(p) or '(top)'}: shape {shape_of(x)}, axis {a}, size "
+            f"{shape_of(x)[a]}"
+            for x, p, a in zip(leaves, paths, normalized, strict=True)
+            if a is not None
+        ]
+        raise BatchAxisError(
+            f"{name}: mapped axes have different sizes {sorted(sizes)}:\n"
+            + "\n".join(lines)
+            + "\nEvery mapped axis must have the batch size; use in_axes=None for arguments "
+            "that are shared across the batch."
+        )
+    if sizes:
+        size = sizes.pop()
+        if axis_size is not None and axis_size != size:
+            raise BatchAxisError(
+                f"{name}: axis_size={axis_size} but the mapped axes have size {size}"
+            )
+        return size, normalized
+    if axis_size is None:
+        raise BatchAxisError(
+            f"{name}: no argument is mapped (all in_axes are None), so the batch size is "
+            "unknown; pass axis_size=N."
+        )
+    return int(axis_size), normalized
+
+
+def _place_output(name, path, val, bdim, target, size):
+    if target is None:
+        if bdim is not None:
+            raise BatchAxisError(
+                f"{name}: out_axes is None for the output at {tree.keystr(path) or '(top)'}, but "
+                "that output depends on the mapped inputs (it differs across the batch). Use an "
+                "int out_axes for it, or make it independent of the batch."
+            )
+        return _to_output(val)
+    if bdim is None:  # the same for every example: broadcast it along the batch axis
+        from ftrans.primitives.shape import broadcast_in_dim
+
+        shape = shape_of(val)
+        val = broadcast_in_dim(
+            val if not isinstance(val, (float, int, bool, complex)) else np.asarray(val),
+            shape=(size, *shape),
+            broadcast_dimensions=tuple(range(1, len(shape) + 1)),
+        )
+        bdim = 0
+    ndim = len(shape_of(val))
+    if not -ndim <= target < ndim:
+        raise BatchAxisError(
+            f"{name}: out_axes={target} is out of range for the output at "
+            f"{tree.keystr(path) or '(top)'} of batched rank {ndim}."
+        )
+    out = moveaxis(val, bdim, int(target) % ndim)
+    if isinstance(out, np.ndarray) and not out.flags.writeable:
+        out = np.array(out)  # broadcast views are read-only; hand the user a real array
+    return _to_output(out)

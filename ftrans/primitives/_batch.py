@@ -1,0 +1,101 @@
+"""Helpers shared by the batching rules that stand beside each primitive."""
+
+from __future__ import annotations
+
+from ftrans.core import shape_of
+
+
+def moveaxis(x, src: int, dst: int):
+    """``x`` with axis ``src`` moved to ``dst`` (one ``transpose``; nothing when already there)."""
+    if src == dst:
+        return x
+    from ftrans.primitives.shape import transpose
+
+    perm = list(range(len(shape_of(x))))
+    perm.pop(src)
+    perm.insert(dst, src)
+    return transpose(x, permutation=tuple(perm))
+
+
+def batch_size(vals, dims) -> int:
+    for v, d in zip(vals, dims, strict=True):
+        if d is not None:
+            return shape_of(v)[d]
+    raise ValueError("no batched operand")
+
+
+def to_front(x, d, size, logical_shape=None):
+    """``x`` with its batch axis first; an unbatched ``x`` is broadcast to have one."""
+    if d is None:
+        from ftrans.primitives.shape import broadcast_in_dim
+
+        shape = shape_of(x) if logical_shape is None else logical_shape
+        own = shape_of(x)
+        dims = tuple(range(1 + len(shape) - len(own), 1 + len(shape)))
+        return broadcast_in_dim(x, shape=(size, *shape), broadcast_dimensions=dims)
+    return moveaxis(x, d, 0)
+
+
+def logical_shape(x, d):
+    s = shape_of(x)
+    return s if d is None else s[:d] + s[d + 1 :]
+
+
+def elementwise_rule(primitive):
+    """Batching for elementwise primitives (operands of one shape, or rank-0 scalars)."""
+
+    def rule(vals, dims, **params):
+        shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
+        out_shape = max(shapes, key=len)
+        batched = [d for d in dims if d is not None]
+        first = batched[0]
+        keep = all(d == first for d in batched) and all(
+            (s == out_shape) if d is not None else (s == ())
+            for s, d in zip(shapes, dims, strict=True)
+        )
+        if keep:  # common case: the batch axis stays where it is
+            return primitive.bind(*vals, **params), first
+        size = batch_size(vals, dims)
+        moved = []
+        for v, d, s in zip(vals, dims, shapes, strict=True):
+            if d is None and s == ():
+                moved.append(v)  # an unbatched scalar broadcasts by itself
+            elif d is not None and s == () and out_shape:
+                from ftrans.primitives.shape import broadcast_in_dim
+
+                moved.append(
+                    broadcast_in_dim(v, shape=(size, *out_shape), broadcast_dimensions=(0,))
+                )
+            else:
+                moved.append(to_front(v, d, size, out_shape))
+        return primitive.bind(*moved, **params), 0
+
+    return rule
+
+
+def physical_axis(axis: int, d: int) -> int:
+    """Where logical ``axis`` lives in a value whose batch axis is at ``d``."""
+    return axis + (axis >= d)
+
+
+def reduce_rule(primitive):
+    """Batching for reductions with an ``axes`` parameter."""
+
+    def rule(vals, dims, *, axes, **params):
+        (x,), (d,) = vals, dims
+        new_axes = tuple(physical_axis(a, d) for a in axes)
+        out_dim = d - sum(a < d for a in axes)
+        return primitive.bind(x, axes=new_axes, **params), out_dim
+
+    return rule
+
+
+def single_axis_rule(primitive, *, keeps_axis: bool):
+    """Batching for primitives with one ``axis`` parameter (cumulative ops, argmax, argsort)."""
+
+    def rule(vals, dims, *, axis, **params):
+        (x,), (d,) = vals, dims
+        out = primitive.bind(x, axis=physical_axis(axis, d), **params)
+        return out, (d if keeps_axis else d - (axis < d))
+
+    return rule
