@@ -26,8 +26,6 @@ from ftrans.api import (
     vjp,
 )
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray
-from ftrans.jacobians import hessian, jacfwd, jacrev
-from ftrans.mapping import BatchAxisError, vmap
 from ftrans.errors import (
     ConcretizationError,
     FtransError,
@@ -36,6 +34,8 @@ from ftrans.errors import (
     TracerLeakError,
     UnsupportedError,
 )
+from ftrans.jacobians import hessian, jacfwd, jacrev
+from ftrans.mapping import BatchAxisError, vmap
 from ftrans.typing import Array
 
 __version__ = "0.1.0"

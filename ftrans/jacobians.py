@@ -1,9 +1,9 @@
-"""Jacobians and Hessians, built by ``vmap`` over ``jvp``/``vjp`` of basis vectors (no Python loop)."""
+"""Jacobians and Hessians: ``vmap`` over ``jvp``/``vjp`` of basis vectors (no Python loop)."""
 
 from __future__ import annotations
 
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -110,7 +110,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         def push(*tangent_leaves):
             tangents = tree.unflatten(in_tree, list(tangent_leaves))
             if has_aux:
-                out, t_out, aux = jvp(f, primals, tangents, has_aux=True)
+                _, t_out, aux = jvp(f, primals, tangents, has_aux=True)
                 return t_out, aux
             return jvp(f, primals, tangents)[1]
 

@@ -119,7 +119,7 @@ def _dot_general_batch(vals, dims, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     if ld is not None and rd is not None:  # both batched: one more batch dimension
         lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
-        shift = lambda axes: tuple(a + 1 for a in axes)  # noqa: E731
+        shift = lambda axes: tuple(a + 1 for a in axes)
         numbers = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
         return dot_general(lhs, rhs, dimension_numbers=numbers), 0
     if ld is not None:  # the batch axis is one more free axis of lhs: no data movement
