@@ -66,3 +66,35 @@ def table(headers, rows) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def as_numpy(x):
+    """A NumPy array from a NumPy/JAX/PyTorch array (torch tensors are detached first)."""
+    import numpy as np
+
+    if hasattr(x, "detach"):
+        x = x.detach().cpu()
+    return np.asarray(x)
+
+
+def assert_tree_allclose(got, want, *, rtol=1e-10, atol=0.0, what="result"):
+    """``np.testing.assert_allclose`` leaf by leaf over matching dicts/lists/tuples of arrays."""
+    import numpy as np
+
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), f"{what}: keys differ"
+        for key in want:
+            assert_tree_allclose(got[key], want[key], rtol=rtol, atol=atol, what=f"{what}[{key!r}]")
+    elif isinstance(want, (list, tuple)):
+        assert len(got) == len(want), f"{what}: {len(got)} leaves, expected {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_tree_allclose(g, w, rtol=rtol, atol=atol, what=f"{what}[{i}]")
+    else:
+        g, w = as_numpy(got), np.asarray(want)
+        assert g.shape == w.shape, f"{what}: shape {g.shape}, expected {w.shape}"
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=what)
+
+
+def ratio(t, base) -> str:
+    """``t / base`` as ``"1.23x"`` (``"-"`` when there is no base)."""
+    return f"{t / base:.2f}x" if base else "-"

@@ -35,6 +35,7 @@ from ftrans.errors import (
     UnsupportedError,
 )
 from ftrans.jacobians import hessian, jacfwd, jacrev
+from ftrans.jitting import StaticArgumentError, jit
 from ftrans.mapping import BatchAxisError, vmap
 from ftrans.typing import Array
 
@@ -50,6 +51,7 @@ __all__ = [
     "ShapeDtypeStruct",
     "ShapeError",
     "ShapedArray",
+    "StaticArgumentError",
     "TracerArrayConversionError",
     "TracerLeakError",
     "UnsupportedError",
@@ -58,6 +60,7 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jit",
     "jvp",
     "linearize",
     "make_jaxpr",

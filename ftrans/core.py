@@ -251,11 +251,12 @@ class Jaxpr:
 class ClosedJaxpr:
     """A jaxpr together with the values of its constvars (what ``make_jaxpr`` returns)."""
 
-    __slots__ = ("jaxpr", "consts")
+    __slots__ = ("jaxpr", "consts", "cache")
 
     def __init__(self, jaxpr: Jaxpr, consts):
         self.jaxpr = jaxpr
         self.consts = list(consts)
+        self.cache: dict = {}  # derived programs (compiled code, JVP, transpose, batched)
 
     @property
     def in_avals(self):
@@ -339,7 +340,10 @@ class Primitive:
     * ``transpose(cotangent, *args, **params) -> list`` of cotangents, one per argument, for
       linear primitives; linear inputs arrive as :class:`UndefinedPrimal`.
     * ``batch(args, dims, **params) -> (out, out_dim)``.
-    * ``lower``: its code generator for ``jit``.
+    * ``lower(names, **params) -> str``: NumPy source for ``jit``'s code generator (when
+      absent, the generated code calls ``impl``).
+    * ``partial_eval(trace, args, params)``: how to split known from unknown work during
+      ``linearize`` (only primitives holding sub-programs, like ``jit_call``, need one).
     """
 
     __slots__ = (
@@ -352,6 +356,7 @@ class Primitive:
         "transpose",
         "batch",
         "lower",
+        "partial_eval",
         "__weakref__",
     )
 
@@ -365,6 +370,7 @@ class Primitive:
         self.transpose: Callable | None = None
         self.batch: Callable | None = None
         self.lower: Callable | None = None
+        self.partial_eval: Callable | None = None
         PRIMITIVES[name] = self
 
     def bind(self, *args, **params):

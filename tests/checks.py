@@ -6,7 +6,8 @@ registry tests exercise them the way users do.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +98,9 @@ def assert_dot_equal(lhs: tuple, rhs: tuple, tol, what: str) -> None:
     """Two results of :func:`dot` agree relative to their scales."""
     (a, sa), (b, sb) = lhs, rhs
     allowed = tol.rtol * max(sa, sb) + tol.atol
-    assert abs(a - b) <= allowed, f"{what}: {a!r} != {b!r} (|diff| {abs(a - b):.3g} > {allowed:.3g})"
+    assert abs(a - b) <= allowed, (
+        f"{what}: {a!r} != {b!r} (|diff| {abs(a - b):.3g} > {allowed:.3g})"
+    )
 
 
 def restrict(fun: Callable, args: tuple, argnums: tuple[int, ...]) -> Callable:

@@ -12,13 +12,13 @@ import dataclasses
 import types
 
 import numpy as np
+from registry_numpy import SPECS as NUMPY_SPECS
+from registry_primitives import SPECS as PRIMITIVE_SPECS
+from spec import Spec
 
 import ftrans  # noqa: F401  (registers every primitive)
 import ftrans.numpy as fnp
 from ftrans.core import PRIMITIVES
-from registry_numpy import SPECS as NUMPY_SPECS
-from registry_primitives import SPECS as PRIMITIVE_SPECS
-from spec import Spec
 
 # ----------------------------------------------------------------------------- known library bugs
 # {spec name: {check: reason}}: each becomes a strict xfail of that check for that spec, so the
@@ -53,7 +53,34 @@ BUG_BROADCAST_ARRAYS_TUPLE = (
     "traced) but NumPy 2 returns a tuple. ftrans/numpy/_shape.py broadcast_arrays: return "
     "tuple(...) on both paths."
 )
+BUG_SCATTER_0D_TRANSPOSE = (
+    "BUG: transposing `scatter` w.r.t. its updates fails when the index arrays are 0-d "
+    "(scatter(x[4], u[], 2, axes=(0,)); so x.at[1, 2].set(v), any set of a single element): "
+    "ValueError 'setting an array element with a sequence'. ftrans/primitives/indexing.py "
+    "_scatter_transpose passes `np.ascontiguousarray(numbers)`, which turns the 0-d array of "
+    "update numbers into shape (1,). Fix: `np.array(numbers)` (a contiguous copy that keeps "
+    "its shape)."
+)
+BUG_LOGADDEXP_NEG_INF = (
+    "BUG: the derivative of logaddexp(x, y) w.r.t. an argument equal to -inf is exp(-out), "
+    "not 0: ft.grad(lambda x: fnp.logaddexp(x, 1.0))(-np.inf) gives 0.3679 (= e^-1), central "
+    "differences and the math give 0.0 (fnp.logaddexp2 inherits it). "
+    "ftrans/primitives/elementwise.py _replace_inf selects on is_finite, so it replaces -inf "
+    "(and nan) by 0 and exp(0 - out) survives. Fix: replace only +inf (select on x == +inf), "
+    "so exp(-inf - out) = 0."
+)
+_SCATTER_0D = {
+    "vjp": BUG_SCATTER_0D_TRANSPOSE,
+    "traced": BUG_SCATTER_0D_TRANSPOSE,
+    "order2": BUG_SCATTER_0D_TRANSPOSE,
+}
 KNOWN_BUGS = {
+    "prim:logaddexp[-inf]": {"jvp": BUG_LOGADDEXP_NEG_INF},
+    "fnp:logaddexp[-inf]": {"jvp": BUG_LOGADDEXP_NEG_INF},
+    "fnp:logaddexp2[-inf]": {"jvp": BUG_LOGADDEXP_NEG_INF},
+    "prim:scatter[scalar_index]": {**_SCATTER_0D, "transpose": BUG_SCATTER_0D_TRANSPOSE},
+    "fnp:at[scalar_x.set]": _SCATTER_0D,
+    "fnp:at[1,2.set]": _SCATTER_0D,
     "fnp:linspace[retstep]": {
         "value": BUG_LINSPACE_STEP,
         "jvp": BUG_LINSPACE_STEP,
@@ -74,7 +101,9 @@ def _with_known_bugs(specs: list[Spec]) -> list[Spec]:
     if stale:
         raise RuntimeError(f"registry: KNOWN_BUGS names specs that do not exist: {stale}")
     return [
-        dataclasses.replace(s, xfail={**s.xfail, **KNOWN_BUGS[s.name]}) if s.name in KNOWN_BUGS else s
+        dataclasses.replace(s, xfail={**s.xfail, **KNOWN_BUGS[s.name]})
+        if s.name in KNOWN_BUGS
+        else s
         for s in specs
     ]
 
@@ -84,6 +113,7 @@ SPECS: list[Spec] = _with_known_bugs(PRIMITIVE_SPECS + NUMPY_SPECS)
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})
 if _duplicates:
     raise RuntimeError(f"registry: duplicate spec names {_duplicates}")
+
 
 def public_numpy_functions() -> list[str]:
     """Every public callable of ``ftrans.numpy`` except types: dtype aliases, and the classes

@@ -9,8 +9,6 @@ from __future__ import annotations
 import operator
 
 import numpy as np
-
-import ftrans.numpy as fnp
 from spec import (
     F32,
     F64,
@@ -27,8 +25,11 @@ from spec import (
     positive,
     small_integers,
     uniform,
+    with_neg_inf,
     with_specials,
 )
+
+import ftrans.numpy as fnp
 
 BOTH = (F64, F32)
 SPECS: list[Spec] = []
@@ -296,7 +297,9 @@ for _params in ({"axis": -1}, {"axis": 0}, {"axis": None}):
         "sort",
         [A((3, 4), distinct())],
         call=lambda f, axis=_axis: lambda x: f(x, axis=axis, descending=True),
-        reference=lambda x, axis=None, descending=False: np.flip(np.sort(x, axis=axis), axis=-1 if axis is None else axis),
+        reference=lambda x, axis=None, descending=False: np.flip(
+            np.sort(x, axis=axis), axis=-1 if axis is None else axis
+        ),
         label=f"axis={_axis},descending",
         order=1,
     )
@@ -363,7 +366,12 @@ shaped("concatenate", [(2, 3), (2, 2)], lambda f: lambda x, y: f([x, y], axis=1)
 shaped("concatenate", [(2, 3), (2, 2)], lambda f: lambda x, y: f((x, y), axis=-1), "axis=-1")
 shaped("concatenate", [(2, 3), (4,)], lambda f: lambda x, y: f([x, y], axis=None), "axis=None")
 for _axis in (0, 1, -1):
-    shaped("stack", [(2, 3), (2, 3)], lambda f, a=_axis: lambda x, y: f([x, y], axis=a), f"axis={_axis}")
+    shaped(
+        "stack",
+        [(2, 3), (2, 3)],
+        lambda f, a=_axis: lambda x, y: f([x, y], axis=a),
+        f"axis={_axis}",
+    )
 shaped("hstack", [(2,), (3,)], lambda f: lambda x, y: f([x, y]), "1d")
 shaped("hstack", [(2, 3), (2, 1)], lambda f: lambda x, y: f([x, y]), "2d")
 shaped("hstack", [(), ()], lambda f: lambda x, y: f((x, y)), "scalars")
@@ -463,6 +471,7 @@ for _label, _op, _index, _values, _order in (
     ("[1,3],0.divide", "divide", ([1, 3], 0), A((2,), nonzero()), 2),
     ("[0,2].min", "min", [0, 2], A((2, 5), distinct()), 1),
     ("[0,2,0].max(repeated)", "max", [0, 2, 0], A((3, 5), distinct()), 1),
+    ("1,2.set", "set", (1, 2), A((), U), 2),
     ("[1,2].get", "get", [1, 2], A((), U), 2),
 ):
     _x = A((4, 5), distinct() if _op in ("min", "max") else U)
@@ -500,7 +509,13 @@ for _label, _shapes in (
     ("3d.3d", [(2, 3, 4), (3, 4, 5)]),
     ("scalar.2d", [(), (3, 4)]),
 ):
-    shaped("dot", _shapes, lambda f: lambda a, b: f(a, b), _label, dtypes=BOTH if _label == "2d.2d" else (F64,))
+    shaped(
+        "dot",
+        _shapes,
+        lambda f: lambda a, b: f(a, b),
+        _label,
+        dtypes=BOTH if _label == "2d.2d" else (F64,),
+    )
 for _label, _shapes in (
     ("2d@2d", [(3, 4), (4, 5)]),
     ("1d@2d", [(4,), (4, 5)]),
@@ -509,7 +524,13 @@ for _label, _shapes in (
     ("3d@2d", [(2, 3, 4), (4, 5)]),
     ("broadcast_batch", [(2, 1, 3, 4), (5, 4, 2)]),
 ):
-    shaped("matmul", _shapes, lambda f: lambda a, b: f(a, b), _label, dtypes=BOTH if _label == "2d@2d" else (F64,))
+    shaped(
+        "matmul",
+        _shapes,
+        lambda f: lambda a, b: f(a, b),
+        _label,
+        dtypes=BOTH if _label == "2d@2d" else (F64,),
+    )
 shaped("vdot", [(2, 3), (2, 3)], lambda f: lambda a, b: f(a, b), None)
 shaped("inner", [(2, 3), (4, 3)], lambda f: lambda a, b: f(a, b), "2d")
 shaped("inner", [(3,), (3,)], lambda f: lambda a, b: f(a, b), "1d")
@@ -594,7 +615,12 @@ fn(
     label="retstep",
 )
 fn("meshgrid", [A((3,), U), A((4,), U)], call=lambda f: lambda x, y: f(x, y))
-fn("meshgrid", [A((3,), U), A((4,), U)], call=lambda f: lambda x, y: f(x, y, indexing="ij"), label="ij")
+fn(
+    "meshgrid",
+    [A((3,), U), A((4,), U)],
+    call=lambda f: lambda x, y: f(x, y, indexing="ij"),
+    label="ij",
+)
 fn("array", [A((3,), U), A((3,), U)], call=lambda f: lambda x, y: f([x, y]), dtypes=BOTH)
 fn("array", [A((2, 3), U)], call=lambda f: lambda x: f(x), label="array")
 fn("array", [A((), U)], call=lambda f: lambda x: f([x, 2.0]), label="[x,2.0]")
@@ -609,8 +635,57 @@ fn(
     eps=1e-2,
     grad_tol=_LOOSE,
 )
-fn("astype", [A((2, 3), off_integers())], call=lambda f: lambda x: f(x, np.int32), label="int32", order=0)
+fn(
+    "astype",
+    [A((2, 3), off_integers())],
+    call=lambda f: lambda x: f(x, np.int32),
+    label="int32",
+    order=0,
+)
 fn("astype", [A((2, 3), ints())], call=lambda f: lambda x: f(x, np.float64), label="int->float")
+
+# ----------------------------------------------------------------------------- edge cases
+# Integer inputs to float functions, empty arrays, bools and unsigned integers.
+
+fn("sin", [A((2, 3), ints())], label="int")
+fn("sqrt", [A((2, 3), ints(0, 9))], label="int")
+fn("mean", [A((2, 3), bools())], params={"axis": 0}, label="bool")
+fn("multiply", [A((2, 3), ints())], call=lambda f: lambda x: f(x, 2.5), label="int*2.5")
+fn("add", [A((2, 3), bools()), A((3,), bools())], label="bool")
+fn("add", [A((2, 3), ints(0, 100, np.uint8)), A((3,), ints(0, 100, np.uint8))], label="uint8")
+fn("subtract", [A((2, 3), ints(0, 9, np.uint8))], call=lambda f: lambda x: f(x, 1), label="uint8-1")
+fn("matmul", [A((3, 4), ints()), A((4, 2), U)], label="int@float")
+fn(
+    "einsum",
+    [A((3, 4), ints()), A((4,), ints())],
+    call=lambda f: lambda a, b: f("ij,j->i", a, b),
+    label="int",
+)
+fn("exp", [A((0, 3), U)], label="empty")
+fn("add", [A((0, 3), U), A((3,), U)], label="empty")
+fn("sum", [A((0, 3), U)], params={"axis": 0}, label="empty,axis=0")
+fn("prod", [A((0, 3), U)], params={"axis": 0}, label="empty,axis=0")
+fn("cumsum", [A((0, 3), U)], params={"axis": 0}, label="empty")
+fn("matmul", [A((3, 0), U), A((0, 2), U)], label="empty_contraction")
+fn(
+    "concatenate",
+    [A((0, 3), U), A((2, 3), U)],
+    call=lambda f: lambda x, y: f([x, y]),
+    label="empty",
+)
+fn("reshape", [A((0, 3), U)], call=lambda f: lambda x: f(x, (3, 0)), label="empty")
+fn("sort", [A((0,), U)], label="empty")
+fn("where", [A((0, 2), bools()), A((0, 2), U), A((), U)], label="empty")
+fn(
+    "getitem",
+    [A((4, 5), U)],
+    call=lambda f: lambda x: f(x, slice(2, 2)),
+    reference=operator.getitem,
+    label="empty_slice",
+)
+
+for _name in ("logaddexp", "logaddexp2"):  # -inf is log(0): its derivative is exactly 0
+    fn(_name, [A((2, 3), with_neg_inf()), A((2, 3), U)], label="-inf", order=1)
 
 # ----------------------------------------------------------------------------- metadata
 

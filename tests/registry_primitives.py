@@ -10,9 +10,6 @@ from __future__ import annotations
 import string
 
 import numpy as np
-
-import ftrans  # noqa: F401  (registers every primitive)
-from ftrans.core import PRIMITIVES
 from spec import (
     F32,
     F64,
@@ -30,9 +27,13 @@ from spec import (
     positive,
     small_integers,
     uniform,
+    with_neg_inf,
     with_specials,
     with_zeros,
 )
+
+import ftrans  # noqa: F401  (registers every primitive)
+from ftrans.core import PRIMITIVES
 
 BOTH = (F64, F32)
 SPECS: list[Spec] = []
@@ -159,6 +160,14 @@ for _name, _ref, _sx, _sy, _order, _lin in BINARY:
             dtypes=BOTH if _label is None else (F64,),
             linear_argnums=_lin,
         )
+
+prim(  # -inf is log(0): the derivative there is exactly 0
+    "logaddexp",
+    [A((2, 3), with_neg_inf()), A((2, 3), uniform())],
+    np.logaddexp,
+    label="-inf",
+    order=1,
+)
 
 for _name, _pick in (("max", np.greater), ("min", np.less)):
     prim(
@@ -532,6 +541,14 @@ for _label, _ls, _rs, _dims in (
         dtypes=BOTH if _label == "matmul" else (F64,),
     )
 
+prim(
+    "dot_general",
+    [A((3, 4), ints()), A((4, 5), ints())],
+    _dot_general_reference((((1,), (0,)), ((), ()))),
+    params={"dimension_numbers": (((1,), (0,)), ((), ()))},
+    label="int",
+)
+
 # ----------------------------------------------------------------------------- gather / scatter
 
 
@@ -594,6 +611,7 @@ for _name, (_combine, _order, _unique, _sampler, _lin) in _SCATTERS.items():
     for _label, _shape_in, _indices, _axes in (
         ("rows", (5, 3), [_I([4, 0, 2] if _unique else [4, 0, 2, 2])], (0,)),
         ("two_axes", (3, 4, 5), [_I([0, 2, 0]), _I([4, 1, 1 if _unique else 4])], (0, 2)),
+        ("scalar_index", (4,), [_I(2)], (0,)),
     ):
         _updates_shape = _indices[0].shape + tuple(
             n for d, n in enumerate(_shape_in) if d not in _axes

@@ -8,8 +8,9 @@ dtypes, tolerances and derivative order. :mod:`registry` collects the specs; eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -222,6 +223,17 @@ def with_zeros(count: int, lo: float = 0.5, hi: float = 1.5) -> Sampler:
     def sample(rng, shape, dtype):
         x = np.asarray(rng.uniform(lo, hi, shape), dtype)
         x.reshape(-1)[:count] = 0
+        return x
+
+    return sample
+
+
+def with_neg_inf(count: int = 2) -> Sampler:
+    """Uniform values whose first ``count`` entries are -inf (log-space zeros)."""
+
+    def sample(rng, shape, dtype):
+        x = np.asarray(rng.uniform(-2, 2, shape), dtype)
+        x.reshape(-1)[:count] = -np.inf
         return x
 
     return sample

@@ -45,7 +45,7 @@ def linearize_flat(fun, primals, name, store_key=None):
     When ``store_key`` is a dict in which ``fun`` records ``"n_out"``, outputs past the first
     ``n_out`` are auxiliary: returned as primals only, never linearized.
     """
-    builder = JaxprBuilder(record_source=False)
+    builder = JaxprBuilder(record_source=False, partial_eval=True)
     in_avals = [get_aval(p) for p in primals]
     differentiable = [is_float_dtype(a.dtype) for a in in_avals]
     with new_main(JaxprTrace, name, builder) as pe_main:
@@ -69,3 +69,39 @@ def linearize_flat(fun, primals, name, store_key=None):
         )
     out_avals = [get_aval(p) for p in out_primals[:n_out]]
     return out_primals, LinearFunction(jaxpr, consts, in_avals, differentiable, out_avals, out_zero)
+
+
+def partial_eval_jaxpr(jaxpr, consts, unknowns):
+    """Split a closed jaxpr into the part computable from known inputs and the rest.
+
+    Returns ``(known, unknown, out_unknown, n_residuals)``: ``known`` is a ``(Jaxpr, consts)``
+    taking the known inputs and returning the known outputs followed by the residuals;
+    ``unknown`` is a ``Jaxpr`` (no consts) taking the residuals followed by the unknown inputs
+    and returning the unknown outputs.
+    """
+    from ftrans.core import Jaxpr, Literal
+    from ftrans.interpreters.tracing import dead_code_elimination
+
+    unknown_ids = {v.id for v, u in zip(jaxpr.invars, unknowns, strict=True) if u}
+    known_eqns, unknown_eqns = [], []
+    for eqn in jaxpr.eqns:
+        if any(type(a) is not Literal and a.id in unknown_ids for a in eqn.inputs):
+            unknown_eqns.append(eqn)
+            unknown_ids.update(v.id for v in eqn.outputs)
+        else:
+            known_eqns.append(eqn)
+    out_unknown = [type(v) is not Literal and v.id in unknown_ids for v in jaxpr.outvars]
+    residuals, seen = [], set()
+    for eqn in unknown_eqns:
+        for a in eqn.inputs:
+            if type(a) is not Literal and a.id not in unknown_ids and a.id not in seen:
+                seen.add(a.id)
+                residuals.append(a)
+    known_outs = [v for v, u in zip(jaxpr.outvars, out_unknown, strict=True) if not u]
+    known_invars = [v for v, u in zip(jaxpr.invars, unknowns, strict=True) if not u]
+    known_eqns = dead_code_elimination(known_eqns, known_outs + residuals)
+    known = Jaxpr(jaxpr.constvars, known_invars, known_eqns, known_outs + residuals)
+    unknown_invars = [v for v, u in zip(jaxpr.invars, unknowns, strict=True) if u]
+    unknown_outs = [v for v, u in zip(jaxpr.outvars, out_unknown, strict=True) if u]
+    unknown = Jaxpr([], residuals + unknown_invars, unknown_eqns, unknown_outs)
+    return (known, consts), unknown, out_unknown, len(residuals)

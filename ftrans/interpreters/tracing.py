@@ -31,16 +31,52 @@ class JaxprTracer(Tracer):
     def aval(self):
         return self._aval
 
+    def to_concrete(self, why):
+        from ftrans.errors import ConcretizationError, format_frame, user_frame
+
+        builder = self._trace.main.payload
+        origin = ""
+        names = builder.arg_names
+        if names:
+            deps = builder.dependencies(self.var)
+            used = [n for v, n in zip(builder.in_vars, names) if v.id in deps]
+            if used:
+                origin = f"; it is computed from {', '.join(used)}"
+        static = ""
+        if names and origin:
+            first = used[0].split("[")[0]
+            static = f" (e.g. static_argnames=({first!r},))"
+        raise ConcretizationError(
+            f"{why} needs a concrete value, but got a traced array {self.aval.str_short()} "
+            f"inside {self._trace.main.name} at {format_frame(user_frame())}{origin}. While "
+            "tracing, values are abstract (only shape and dtype are known). Fixes: choose "
+            "between values with ftrans.numpy.where(cond, a, b); branch with "
+            "ftrans.lax.cond(pred, true_fn, false_fn, *operands); or, under jit, mark the "
+            f"argument static with static_argnums / static_argnames{static}."
+        )
+
 
 class JaxprBuilder:
     """Collects equations and constants while a function is traced."""
 
-    __slots__ = ("eqns", "consts", "record_source")
+    __slots__ = ("eqns", "consts", "record_source", "partial_eval", "in_vars", "arg_names")
 
-    def __init__(self, record_source: bool = True):
+    def __init__(self, record_source: bool = True, partial_eval: bool = False, arg_names=None):
+        self.in_vars: list[Var] = []
+        self.arg_names = arg_names  # how error messages name each input (jit's parameters)
         self.eqns: list[Eqn] = []
         self.consts: dict[int, tuple[Var, object]] = {}
         self.record_source = record_source
+        # linearize: primitives with a partial_eval rule run their known part now
+        self.partial_eval = partial_eval
+
+    def dependencies(self, var) -> set:
+        """Ids of the variables ``var`` was computed from (walking the equations backwards)."""
+        needed = {var.id}
+        for eqn in reversed(self.eqns):
+            if any(v.id in needed for v in eqn.outputs):
+                needed.update(a.id for a in eqn.inputs if type(a) is Var)
+        return needed
 
     def const_atom(self, x):
         """A Literal for a scalar constant, a (deduplicated) constvar for anything else."""
@@ -96,6 +132,13 @@ class JaxprTrace(Trace):
 
     def process_primitive(self, primitive, args, params):
         builder = self.main.payload
+        if builder.partial_eval and primitive.partial_eval is not None:
+            return primitive.partial_eval(self, args, params)
+        return self.stage(primitive, args, params)
+
+    def stage(self, primitive, args, params):
+        """Record ``primitive`` applied to ``args`` as one equation; return its output tracer(s)."""
+        builder = self.main.payload
         inputs = []
         avals = []
         for a in args:
@@ -121,10 +164,11 @@ class JaxprTrace(Trace):
         return out
 
 
-def trace_to_jaxpr(fun, in_avals, name, *, record_source=True, dce=False):
+def trace_to_jaxpr(fun, in_avals, name, *, record_source=True, dce=False, arg_names=None):
     """Trace ``fun`` (flat lists in and out) on abstract inputs into ``(jaxpr, consts)``."""
-    builder = JaxprBuilder(record_source)
+    builder = JaxprBuilder(record_source, arg_names=arg_names)
     with new_main(JaxprTrace, name, builder) as main:
         ins = [main.trace.new_arg(a) for a in in_avals]
+        builder.in_vars = [t.var for t in ins]
         outs = fun(*ins)
         return builder.build(main.trace, ins, outs, dce=dce)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.codegen import ufunc_lowering
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import elementwise_rule
@@ -88,6 +89,8 @@ def unary(name, impl, tangent=None, *, out_dtype=None):
     p = Primitive(name)
     p.impl = impl
     p.batch = elementwise_rule(p)
+    if isinstance(impl, np.ufunc):
+        p.lower = ufunc_lowering(impl)
     if out_dtype is None:
         p.abstract_eval = _unary_aval
     else:
@@ -111,6 +114,8 @@ def binary(name, impl, tangent_x=None, tangent_y=None, *, abstract_eval=_binary_
     p.impl = impl
     p.abstract_eval = abstract_eval
     p.batch = elementwise_rule(p)
+    if isinstance(impl, np.ufunc):
+        p.lower = ufunc_lowering(impl)
     if tangent_x is None:
         p.jvp = _zero_jvp(p)
     else:
@@ -147,6 +152,7 @@ neg_p = Primitive("neg", linear=True)
 neg_p.impl = np.negative
 neg_p.abstract_eval = _unary_aval
 neg_p.batch = elementwise_rule(neg_p)
+neg_p.lower = ufunc_lowering(np.negative)
 neg_p.jvp = lambda primals, tangents: (neg(primals[0]), neg(tangents[0]))
 neg_p.transpose = lambda ct, x: [neg(ct)]
 neg = neg_p.bind
@@ -166,6 +172,7 @@ add_p = Primitive("add", linear=True)
 add_p.impl = np.add
 add_p.abstract_eval = _binary_aval
 add_p.batch = elementwise_rule(add_p)
+add_p.lower = ufunc_lowering(np.add)
 add_p.jvp = _add_jvp
 add_p.transpose = lambda ct, x, y: [
     unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
@@ -189,6 +196,7 @@ sub_p = Primitive("sub", linear=True)
 sub_p.impl = np.subtract
 sub_p.abstract_eval = _binary_aval
 sub_p.batch = elementwise_rule(sub_p)
+sub_p.lower = ufunc_lowering(np.subtract)
 sub_p.jvp = _sub_jvp
 sub_p.transpose = lambda ct, x, y: [
     unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
@@ -451,6 +459,7 @@ select_p = Primitive("select", linear=True)
 select_p.impl = np.where
 select_p.abstract_eval = _select_aval
 select_p.batch = elementwise_rule(select_p)
+select_p.lower = lambda args: f"np.where({', '.join(args)})"
 select_p.jvp = _select_jvp
 select_p.transpose = _select_transpose
 select = select_p.bind

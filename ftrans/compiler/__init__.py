@@ -1,0 +1,1 @@
+"""The compiler behind ``jit``: IR passes, then NumPy source generation."""

@@ -1,0 +1,143 @@
+"""Code generation: a jaxpr becomes the source of one Python function of NumPy calls.
+
+Every name in the generated source is made here (``a``, ``b``, ... for variables, ``k0``... for
+constants, ``p_<primitive>`` for implementations), so no user-controlled text reaches
+``compile()``: constants, dtypes and non-numeric parameters are passed in as globals.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal
+from ftrans.core import _var_names as var_names
+
+_SAFE_SCALARS = (bool, int, float)
+
+
+class Compiled:
+    """A generated function and its source; calling it runs the program."""
+
+    __slots__ = ("fn", "source", "n_out")
+
+    def __init__(self, fn, source, n_out):
+        self.fn = fn
+        self.source = source
+        self.n_out = n_out
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+
+def _is_safe(value) -> bool:
+    """Can ``repr(value)`` be written into the source (numbers, None, tuples of those)?"""
+    if value is None or type(value) in _SAFE_SCALARS:
+        return not (type(value) is float and not np.isfinite(value))
+    if type(value) is tuple:
+        return all(_is_safe(v) for v in value)
+    return False
+
+
+class _Emitter:
+    def __init__(self, name):
+        self.name = name
+        self.globals: dict = {"np": np}
+        self.lines: list[str] = []
+        self.names: dict[int, str] = {}
+        self.fresh = var_names()
+        self.consts = itertools.count()
+
+    def const(self, value, hint="k"):
+        name = f"{hint}{next(self.consts)}"
+        self.globals[name] = value
+        return name
+
+    def atom(self, atom):
+        if type(atom) is Literal:
+            return self.literal(atom.val)
+        return self.names[atom.id]
+
+    def literal(self, val):
+        """A number written into the source, typed as the IR says; anything else a global."""
+        if type(val) in _SAFE_SCALARS and _is_safe(val):
+            return repr(val)
+        if isinstance(val, np.generic) and val.dtype.kind in "biuf":
+            py = val.item()
+            if _is_safe(py):
+                if val.dtype in (np.float64, np.int64, np.bool_):
+                    return repr(py)  # same dtype as the other (float64/int64) operand
+                return f"np.{val.dtype.name}({py!r})"
+        return self.const(val)
+
+    def bind(self, var):
+        name = next(self.fresh)
+        while name in ("np", "if", "in", "is", "or", "as", "def", "for", "and", "not", "del"):
+            name = next(self.fresh)
+        self.names[var.id] = name
+        return name
+
+    def param(self, value):
+        if _is_safe(value):
+            return repr(value)
+        if isinstance(value, ClosedJaxpr):
+            from ftrans.interpreters.jit import compiled
+
+            return self.const(compiled(value), "f")
+        return self.const(value, "q")
+
+
+def lower_eqn(em: _Emitter, eqn) -> str:
+    prim = eqn.primitive
+    args = [em.atom(a) for a in eqn.inputs]
+    if prim.lower is not None:
+        expr = prim.lower(args, **{k: em.param(v) for k, v in eqn.params.items()})
+    else:
+        fn = f"p_{prim.name}"
+        if not prim.name.isidentifier() or em.globals.get(fn, prim.impl) is not prim.impl:
+            fn = em.const(prim.impl, "p")  # a user primitive's name never enters the source
+        em.globals[fn] = prim.impl
+        kwargs = [f"{k}={em.param(v)}" for k, v in eqn.params.items()]
+        expr = f"{fn}({', '.join(args + kwargs)})"
+    outs = [em.bind(v) for v in eqn.outputs]
+    if prim.multiple_results:
+        target = ", ".join(outs) + ("," if len(outs) == 1 else "")
+        return f"    {target} = {expr}"
+    return f"    {outs[0]} = {expr}"
+
+
+def generate(jaxpr: Jaxpr, consts, name="jitted"):
+    em = _Emitter(name)
+    const_names = [em.bind(v) for v in jaxpr.constvars]
+    arg_names = [em.bind(v) for v in jaxpr.invars]
+    lines = [f"def {name}({', '.join(arg_names)}):"]
+    for cname, value in zip(const_names, consts, strict=True):
+        em.globals[f"c_{cname}"] = value
+        lines.append(f"    {cname} = c_{cname}")
+    for eqn in jaxpr.eqns:
+        lines.append(lower_eqn(em, eqn))
+    outs = [em.atom(v) for v in jaxpr.outvars]
+    lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
+    return "\n".join(lines) + "\n", em.globals
+
+
+def compile_jaxpr(jaxpr: Jaxpr, consts, name="jitted") -> Compiled:
+    """Optimise ``jaxpr`` and compile it to a Python function returning a tuple of outputs."""
+    from ftrans.compiler.passes import optimize
+
+    jaxpr, consts = optimize(jaxpr, list(consts))
+    source, namespace = generate(jaxpr, consts, name)
+    code = compile(source, f"<ftrans.jit {name}>", "exec")
+    exec(code, namespace)
+    return Compiled(namespace[name], source, len(jaxpr.outvars))
+
+
+def ufunc_lowering(ufunc):
+    """``lower`` rule for a primitive whose implementation is the NumPy ufunc ``ufunc``."""
+    name = f"np.{ufunc.__name__}"
+
+    def lower(args, **params):
+        return f"{name}({', '.join(args)})"
+
+    return lower

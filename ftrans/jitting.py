@@ -1,0 +1,264 @@
+"""``jit``: trace once per input signature, optimise, generate NumPy source, reuse it."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ftrans import tree
+from ftrans.api import _is_leaf_value, _to_array, _to_output, fun_name
+from ftrans.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
+from ftrans.errors import FtransError
+from ftrans.interpreters.jit import compiled, jit_call
+from ftrans.interpreters.tracing import trace_to_jaxpr
+
+
+class StaticArgumentError(FtransError, TypeError):
+    """A static argument of a jitted function cannot be used as a cache key."""
+
+
+class CacheInfo(NamedTuple):
+    hits: int
+    misses: int
+    size: int
+
+
+@dataclass
+class _Entry:
+    closed: ClosedJaxpr
+    out_tree: Any
+
+
+class Lowered:
+    """What ``jit(f).lower(*args)`` returns: the optimised program and its generated source."""
+
+    def __init__(self, closed: ClosedJaxpr):
+        self.closed = closed
+
+    @property
+    def jaxpr(self):
+        return self.closed
+
+    def as_text(self) -> str:
+        """The generated Python/NumPy source of the compiled function."""
+        return compiled(self.closed).source
+
+
+def _describe(key):
+    in_tree, avals, statics = key
+    return in_tree, avals, statics
+
+
+class JitFunction:
+    """A jitted function: call it like the original; see ``cache_info`` and ``explain``."""
+
+    def __init__(self, fun, static_argnums, static_argnames):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.name = fun_name(fun)
+        self.static_argnums = tuple(sorted(static_argnums))
+        self.static_argnames = tuple(static_argnames)
+        try:
+            self.signature = inspect.signature(fun)
+        except (TypeError, ValueError):
+            self.signature = None
+        self._cache: dict = {}
+        self._hits = 0
+        self._misses = 0
+        self._last_miss: str | None = None
+        self._static_seen: dict[int, tuple[Any, int]] = {}
+
+    # -- signature ------------------------------------------------------------------------
+    def _split(self, args, kwargs):
+        static_pos = set(self.static_argnums)
+        if self.static_argnames and self.signature is not None:
+            names = list(self.signature.parameters)
+            for n in self.static_argnames:
+                if n in names and names.index(n) < len(args):
+                    static_pos.add(names.index(n))
+        statics = []
+        for i in sorted(static_pos):
+            if i < len(args):
+                statics.append((f"argument {i}", i, args[i]))
+        for n in self.static_argnames:
+            if n in kwargs:
+                statics.append((f"argument {n!r}", n, kwargs[n]))
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        return static_pos, statics, dyn_args, dyn_kwargs
+
+    def _static_key(self, statics):
+        key = []
+        for label, where, value in statics:
+            try:
+                h = hash(value)
+            except TypeError:
+                raise StaticArgumentError(
+                    f"jit({self.name}): static {label} has unhashable type "
+                    f"{type(value).__name__} ({value!r:.60}). Static arguments key the compile "
+                    "cache, so they must be hashable: use a tuple instead of a list, a frozen "
+                    "dataclass or NamedTuple instead of a dict/object, or pass arrays as "
+                    "ordinary (traced) arguments."
+                ) from None
+            seen = self._static_seen.get(id(value))
+            if seen is not None and seen[0] is value and seen[1] != h:
+                raise StaticArgumentError(
+                    f"jit({self.name}): static {label} ({type(value).__name__}) changed its hash "
+                    "since it was first used (it was mutated). Static arguments must be "
+                    "immutable: use a frozen dataclass or a tuple, or pass a new object."
+                )
+            self._static_seen[id(value)] = (value, h)
+            key.append((where, value))
+        return tuple(key)
+
+    def _signature_of(self, args, kwargs):
+        static_pos, statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
+        static_key = self._static_key(statics)
+        leaves, in_tree = tree.check_leaves(
+            (dyn_args, dyn_kwargs), what=f"jit({self.name}): its arguments", is_valid=_is_leaf_value
+        )
+        leaves = [_to_array(x) for x in leaves]
+        avals = tuple((tuple(get_aval(x).shape), get_aval(x).dtype) for x in leaves)
+        return (in_tree, avals, static_key), leaves, static_pos
+
+    # -- tracing --------------------------------------------------------------------------
+    def _trace(self, key, args, kwargs, static_pos):
+        in_tree, avals, _ = key
+        store = {}
+
+        def flat(*leaves):
+            dyn_args, dyn_kwargs = tree.unflatten(in_tree, list(leaves))
+            it = iter(dyn_args)
+            full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
+            full_kwargs = {
+                **dyn_kwargs,
+                **{k: kwargs[k] for k in self.static_argnames if k in kwargs},
+            }
+            out = self.fun(*full, **full_kwargs)
+            out_leaves, out_tree = tree.check_leaves(
+                out, what=f"the output of jit({self.name})", is_valid=_is_leaf_value
+            )
+            store["out_tree"] = out_tree
+            return out_leaves
+
+        in_avals = [ShapedArray(s, d) for s, d in avals]
+        arg_names = self._argument_names(in_tree, args, static_pos)
+        jaxpr, consts = trace_to_jaxpr(flat, in_avals, f"jit({self.name})", arg_names=arg_names)
+        return _Entry(ClosedJaxpr(jaxpr, consts), store["out_tree"])
+
+    def _argument_names(self, in_tree, args, static_pos):
+        names = []
+        params = list(self.signature.parameters) if self.signature is not None else []
+        dyn_positions = [i for i in range(len(args)) if i not in static_pos]
+        dummy = tree.unflatten(in_tree, list(range(in_tree.num_leaves)))
+        for path, _ in tree.leaves_with_path(dummy):
+            if path and path[0].idx == 0 and len(path) > 1:
+                pos = dyn_positions[path[1].idx]
+                base = params[pos] if pos < len(params) else f"argument {pos}"
+                names.append(base + tree.keystr(path[2:]))
+            elif path and len(path) > 1:
+                names.append(f"{path[1].key}{tree.keystr(path[2:])}")
+            else:
+                names.append("an argument")
+        return names
+
+    def _explain_miss(self, key):
+        if not self._cache:
+            return f"jit({self.name}): first call, traced and compiled."
+        in_tree, avals, statics = key
+        lines = []
+        for other in self._cache:
+            o_tree, o_avals, o_statics = other
+            if o_tree != in_tree:
+                lines.append(f"argument structure changed from {o_tree} to {in_tree}")
+            elif o_statics != statics:
+                for (w, v), (_, ov) in zip(statics, o_statics):
+                    if v != ov:
+                        lines.append(f"static argument {w!r} changed from {ov!r:.40} to {v!r:.40}")
+            else:
+                dummy = tree.unflatten(in_tree, list(range(in_tree.num_leaves)))
+                paths = [tree.keystr(p) for p, _ in tree.leaves_with_path(dummy)]
+                for p, (s, d), (os_, od) in zip(paths, avals, o_avals):
+                    if (s, d) != (os_, od):
+                        lines.append(
+                            f"argument {p} changed from {od.name}{list(os_)} to {d.name}{list(s)}"
+                        )
+            if lines:
+                break
+        return f"jit({self.name}) recompiled: " + "; ".join(lines or ["new signature"])
+
+    # -- calling --------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        key, leaves, static_pos = self._signature_of(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            self._misses += 1
+            self._last_miss = self._explain_miss(key)
+            entry = self._trace(key, args, kwargs, static_pos)
+            self._cache[key] = entry
+        else:
+            self._hits += 1
+        if any(isinstance(x, Tracer) for x in leaves):
+            outs = jit_call(*leaves, jaxpr=entry.closed, name=self.name)
+        else:
+            outs = compiled(entry.closed)(*leaves)
+        return tree.unflatten(entry.out_tree, [_to_output(o) for o in outs])
+
+    def lower(self, *args, **kwargs) -> Lowered:
+        """Trace (or fetch from the cache) for these arguments without running."""
+        key, _, static_pos = self._signature_of(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._cache[key] = self._trace(key, args, kwargs, static_pos)
+            self._misses += 1
+        return Lowered(entry.closed)
+
+    def cache_info(self) -> CacheInfo:
+        """Hits, misses and the number of compiled signatures."""
+        return CacheInfo(self._hits, self._misses, len(self._cache))
+
+    def explain(self) -> str | None:
+        """Why the last cache miss happened (which argument changed, from what to what)."""
+        return self._last_miss
+
+    def clear_cache(self):
+        self._cache.clear()
+
+
+def jit(
+    fun: Callable | None = None,
+    *,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+):
+    """Compile ``fun``: trace once per signature, optimise the IR, run generated NumPy code.
+
+    The cache key is the arguments' pytree structure, shapes and dtypes (Python scalars count
+    as 0-d float64/int64, so ``f(1.0)`` and ``f(2.0)`` share an entry) and the values of the
+    static arguments. Usable as ``@jit`` or ``@jit(static_argnames=...)``.
+
+    Examples:
+        >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
+        >>> f = ft.jit(lambda x: fnp.sin(x) * 2.0)
+        >>> f(np.zeros(3)).tolist(), f(np.ones(3)).shape, f.cache_info().misses
+        ([0.0, 0.0, 0.0], (3,), 1)
+        >>> print(f.lower(np.zeros(3)).as_text())
+        def jitted(a):
+            b = np.sin(a)
+            c = np.multiply(b, 2.0)
+            return (c,)
+        <BLANKLINE>
+    """
+    if fun is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    return JitFunction(fun, nums, names)
+
+
+_ = np
