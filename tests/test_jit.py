@@ -1,0 +1,189 @@
+"""jit: compiled values equal eager, the signature cache, static arguments, compositions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import ftrans as ft
+import ftrans.numpy as fnp
+
+RNG = np.random.default_rng(1)
+
+
+def seed_f(x1, x2):
+    return fnp.log(x1) + x1 * x2 - fnp.sin(x2)
+
+
+def w1(x):
+    return fnp.sin(x) * fnp.cos(x) + fnp.exp(-x * x) * 0.5 - fnp.tanh(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_jit_equals_eager_and_keeps_dtype(dtype):
+    x = RNG.normal(size=(4, 5)).astype(dtype)
+    out = ft.jit(w1)(x)
+    assert out.dtype == dtype and type(out) is np.ndarray
+    np.testing.assert_allclose(out, w1(x), rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+def test_seed_example_under_jit():
+    np.testing.assert_allclose(ft.jit(seed_f)(2.0, 5.0), np.log(2.0) + 10 - np.sin(5.0))
+    np.testing.assert_allclose(
+        ft.jit(ft.grad(seed_f, argnums=(0, 1)))(2.0, 5.0), (5.5, 2 - np.cos(5.0))
+    )
+
+
+def test_cache_hits_misses_and_python_scalars_share_an_entry():
+    f = ft.jit(lambda x: x * 2.0)
+    f(1.0)
+    f(2.0)
+    f(np.float64(3.0))
+    assert f.cache_info() == (2, 1, 1)
+    f(np.ones(3))
+    assert f.cache_info().misses == 2
+    assert "changed from float64[] to float64[3]" in f.explain()
+
+
+def test_explain_names_static_argument_change():
+    f = ft.jit(lambda x, n: x * n, static_argnums=1)
+    f(1.0, 2)
+    f(1.0, 3)
+    assert "static argument 1 changed from 2 to 3" in f.explain()
+
+
+def test_static_argnames_and_kwargs():
+    @ft.jit
+    def g(x, *, scale=1.0):
+        return x * scale
+
+    np.testing.assert_allclose(g(np.ones(2), scale=3.0), 3.0)
+
+    h = ft.jit(lambda x, mode: x * 2 if mode == "double" else x, static_argnames="mode")
+    np.testing.assert_allclose(h(np.ones(2), mode="double"), 2.0)
+    np.testing.assert_allclose(h(np.ones(2), "same"), 1.0)
+    assert h.cache_info().size == 2
+
+
+def test_unhashable_static_argument_error():
+    f = ft.jit(lambda x, cfg: x * cfg[0], static_argnums=1)
+    with pytest.raises(ft.StaticArgumentError) as info:
+        f(1.0, [2.0])
+    msg = str(info.value)
+    assert "argument 1" in msg and "list" in msg and "tuple" in msg
+
+
+def test_static_argument_mutated_after_caching():
+    @dataclasses.dataclass
+    class Config:
+        scale: float
+
+        def __hash__(self):
+            return hash(self.scale)
+
+    cfg = Config(2.0)
+    f = ft.jit(lambda x, c: x * c.scale, static_argnums=1)
+    f(1.0, cfg)
+    cfg.scale = 3.0
+    with pytest.raises(ft.StaticArgumentError, match="changed its hash.*frozen dataclass"):
+        f(1.0, cfg)
+
+
+def test_control_flow_under_jit_names_function_line_and_argument():
+    def relu_if(x, y):
+        if x > 0:
+            return x
+        return y
+
+    with pytest.raises(ft.ConcretizationError) as info:
+        ft.jit(relu_if)(1.0, 2.0)
+    msg = str(info.value)
+    assert "jit(relu_if)" in msg and "test_jit.py" in msg and "(in relu_if)" in msg
+    assert "computed from x" in msg and "static_argnames=('x',)" in msg and "where" in msg
+
+
+def _scalar_w1(v):
+    return fnp.sum(w1(v))
+
+
+VECTOR = RNG.normal(size=6)
+
+
+@pytest.mark.parametrize(
+    ("transformed", "reference", "arg"),
+    [
+        (ft.jit(ft.grad(_scalar_w1)), ft.grad(_scalar_w1), VECTOR),
+        (ft.grad(ft.jit(_scalar_w1)), ft.grad(_scalar_w1), VECTOR),
+        (ft.jit(ft.grad(ft.jit(_scalar_w1))), ft.grad(_scalar_w1), VECTOR),
+        (ft.grad(ft.grad(ft.jit(w1))), ft.grad(ft.grad(w1)), 0.3),
+        (ft.jit(ft.grad(ft.grad(w1))), ft.grad(ft.grad(w1)), 0.3),
+        (ft.grad(ft.jit(ft.grad(w1))), ft.grad(ft.grad(w1)), 0.3),
+    ],
+    ids=[
+        "jit(grad)",
+        "grad(jit)",
+        "jit(grad(jit))",
+        "grad(grad(jit))",
+        "jit(grad(grad))",
+        "grad(jit(grad))",
+    ],
+)
+def test_compositions_with_grad(transformed, reference, arg):
+    np.testing.assert_allclose(transformed(arg), reference(arg), rtol=1e-12)
+
+
+def test_grad_of_jit_runs_compiled_code_for_both_passes():
+    closed = ft.make_jaxpr(ft.grad(ft.jit(seed_f)))(2.0, 5.0)
+    assert {e.primitive.name for e in closed.eqns} == {"jit_call"}
+    np.testing.assert_allclose(closed(2.0, 5.0)[0], 5.5)
+
+
+def test_vmap_and_jit_compose():
+    xs = RNG.normal(size=(5, 3))
+    f = lambda v: fnp.sum(w1(v))  # noqa: E731
+    expected = np.stack([ft.grad(f)(x) for x in xs])
+    np.testing.assert_allclose(ft.vmap(ft.jit(ft.grad(f)))(xs), expected, rtol=1e-13)
+    np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(f)))(xs), expected, rtol=1e-13)
+    np.testing.assert_allclose(ft.vmap(ft.grad(ft.jit(f)))(xs), expected, rtol=1e-13)
+
+
+def test_jvp_of_jit_and_jit_of_jvp():
+    t = (1.0, 0.0)
+    y, dy = ft.jvp(ft.jit(seed_f), (2.0, 5.0), t)
+    np.testing.assert_allclose(dy, 5.5)
+    y2, dy2 = ft.jit(lambda a, b: ft.jvp(seed_f, (a, b), t))(2.0, 5.0)
+    np.testing.assert_allclose((y2, dy2), (y, dy))
+
+
+def test_generated_source_is_readable_and_has_no_user_text():
+    def weird_name_fn(x):
+        return fnp.sin(x) * 3.0 + fnp.sum(x) + np.float32(1.5).item()
+
+    weird_name_fn.__name__ = "evil'); import os; os.system('echo hi') #"
+    source = ft.jit(weird_name_fn).lower(np.ones(3)).as_text()
+    assert "evil" not in source and "import" not in source and "os." not in source
+    compile(source, "<test>", "exec")
+    assert "np.sin(a)" in source
+
+
+def test_passes_remove_ad_leftovers_and_common_subexpressions():
+    source = ft.jit(ft.grad(seed_f, argnums=(0, 1))).lower(2.0, 5.0).as_text()
+    assert "np.multiply(a, 1.0)" not in source and "1.0)" not in source.replace("k", "")
+    assert "np.log" not in source  # the primal value is dead in the gradient
+    source = ft.jit(lambda x: fnp.sin(x) + fnp.sin(x)).lower(1.0).as_text()
+    assert source.count("np.sin") == 1
+
+
+def test_jit_inside_transforms_with_pytrees():
+    @ft.jit
+    def loss(params, x):
+        return fnp.mean((x @ params["w"] + params["b"]) ** 2)
+
+    params = {"w": RNG.normal(size=(3, 2)), "b": np.zeros(2)}
+    x = RNG.normal(size=(4, 3))
+    g = ft.grad(loss)(params, x)
+    g_eager = ft.grad(loss.fun)(params, x)
+    for k in params:
+        np.testing.assert_allclose(g[k], g_eager[k], rtol=1e-13)
