@@ -142,7 +142,7 @@ def test_grad_of_jit_runs_compiled_code_for_both_passes():
 
 def test_vmap_and_jit_compose():
     xs = RNG.normal(size=(5, 3))
-    f = lambda v: fnp.sum(w1(v))  # noqa: E731
+    f = lambda v: fnp.sum(w1(v))
     expected = np.stack([ft.grad(f)(x) for x in xs])
     np.testing.assert_allclose(ft.vmap(ft.jit(ft.grad(f)))(xs), expected, rtol=1e-13)
     np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(f)))(xs), expected, rtol=1e-13)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,7 +18,7 @@ RNG = np.random.default_rng(0)
 def init_mlp(sizes, rng):
     return [
         {"w": rng.normal(size=(a, b)) / np.sqrt(a), "b": rng.normal(size=b) * 0.1}
-        for a, b in zip(sizes[:-1], sizes[1:])
+        for a, b in itertools.pairwise(sizes)
     ]
 
 
@@ -65,7 +67,7 @@ def test_grad_of_vmapped_mean_equals_batch_gradient():
 
 def test_nested_vmap_any_depth():
     x = RNG.normal(size=(2, 3, 4, 5))
-    f = lambda v: fnp.sum(fnp.sin(v) * v)  # noqa: E731
+    f = lambda v: fnp.sum(fnp.sin(v) * v)
     out = ft.vmap(ft.vmap(ft.vmap(f)))(x)
     np.testing.assert_allclose(out, np.sum(np.sin(x) * x, axis=-1))
     out = ft.vmap(ft.vmap(f, in_axes=1), in_axes=2)(x)
@@ -95,7 +97,7 @@ def test_negative_axes_and_axis_size():
 def test_jvp_and_vmap_commute():
     x = RNG.normal(size=(5, 3))
     t = RNG.normal(size=(5, 3))
-    f = lambda v: fnp.tanh(v) * fnp.sum(v)  # noqa: E731
+    f = lambda v: fnp.tanh(v) * fnp.sum(v)
     _, a = ft.jvp(ft.vmap(f), (x,), (t,))
     b = ft.vmap(lambda v, w: ft.jvp(f, (v,), (w,))[1])(x, t)
     loop = np.stack([ft.jvp(f, (x[i],), (t[i],))[1] for i in range(5)])
@@ -105,7 +107,7 @@ def test_jvp_and_vmap_commute():
 
 def test_vmap_of_vjp():
     x = RNG.normal(size=3)
-    y, f_vjp = ft.vjp(lambda v: fnp.sin(v) * 2.0, x)
+    _y, f_vjp = ft.vjp(lambda v: fnp.sin(v) * 2.0, x)
     cts = np.eye(3)
     rows = ft.vmap(lambda c: f_vjp(c)[0])(cts)
     np.testing.assert_allclose(rows, np.diag(2 * np.cos(x)))
@@ -137,7 +139,7 @@ def test_jacobian_of_matrix_input_has_jax_layout():
 
 def test_hessian_symmetric_and_matches_hvp():
     A = RNG.normal(size=(5, 5))
-    f = lambda x: fnp.sum(fnp.tanh(A @ x) ** 2)  # noqa: E731
+    f = lambda x: fnp.sum(fnp.tanh(A @ x) ** 2)
     x = RNG.normal(size=5)
     H = ft.hessian(f)(x)
     np.testing.assert_allclose(H, H.T, atol=1e-12)
@@ -164,7 +166,7 @@ def test_jacobian_has_aux():
 def test_hypothesis_vmap_over_any_axis_equals_loop(shape, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = RNG.normal(size=shape)
-    f = lambda v: fnp.sum(fnp.exp(fnp.sin(v)) * v, axis=0) if v.ndim else fnp.sin(v)  # noqa: E731
+    f = lambda v: fnp.sum(fnp.exp(fnp.sin(v)) * v, axis=0) if v.ndim else fnp.sin(v)
     out = ft.vmap(f, in_axes=axis)(x)
     loop = np.stack([f(np.take(x, i, axis=axis)) for i in range(x.shape[axis])])
     np.testing.assert_allclose(out, loop, rtol=1e-12)
