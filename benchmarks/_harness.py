@@ -55,6 +55,35 @@ def median_time(fn, *, repeat: int = 25, number: int | None = None, warmup: int 
     return statistics.median(samples)
 
 
+def interleaved_medians(fns, *, rounds: int = 3, repeat: int = 24, warmup: int = 3) -> dict:
+    """Median seconds per call of each function in ``fns``, timed round-robin.
+
+    ``fns`` maps a name to a callable or to ``(callable, repeat)``. Each callable is warmed up
+    and given a call count per sample (about 20 ms a sample, as in :func:`median_time`); then
+    ``rounds`` rounds each take ``repeat / rounds`` samples of every function in turn, so a slow
+    patch of the machine (clock change, a neighbour's burst) spreads over all rows instead of
+    landing on whichever was timed first. The median is over the pooled samples.
+    """
+    entries = {k: (v if isinstance(v, tuple) else (v, repeat)) for k, v in fns.items()}
+    numbers = {}
+    for name, (fn, _) in entries.items():
+        for _ in range(warmup):
+            fn()
+        start = time.perf_counter()
+        fn()
+        numbers[name] = max(1, int(0.02 / max(time.perf_counter() - start, 1e-9)))
+    samples = {name: [] for name in entries}
+    for _ in range(rounds):
+        for name, (fn, reps) in entries.items():
+            number = numbers[name]
+            for _ in range(max(1, -(-reps // rounds))):
+                start = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / number)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
 def optional(name):
     try:
         return __import__(name)

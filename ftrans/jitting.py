@@ -68,6 +68,10 @@ class JitFunction:
         except (TypeError, ValueError):
             self.signature = None
         self._cache: dict = {}
+        # Fast path for calls with no static and no keyword arguments: key -> (fn, out_tree,
+        # closed); the key costs one flatten and one tuple of (shape, dtype).
+        self._simple = not self.static_argnums and not self.static_argnames
+        self._fast: dict = {}
         self._hits = 0
         self._misses = 0
         self._last_miss: str | None = None
@@ -194,6 +198,33 @@ class JitFunction:
 
     # -- calling --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if self._simple and not kwargs:
+            try:
+                if all(type(a) is np.ndarray for a in args):  # no containers: skip the treedef
+                    leaves = args
+                    fast_key = tuple([(a.shape, a.dtype) for a in args])
+                else:
+                    leaves, treedef = tree.flatten(args)
+                    fast_key = (treedef, tuple(map(_leaf_signature, leaves)))
+            except KeyError:  # a leaf that is not an array: the slow path explains
+                fast_key = None
+            hit = self._fast.get(fast_key) if fast_key is not None else None
+            if hit is not None:
+                self._hits += 1
+                fn, out_tree, closed = hit
+                if any(isinstance(x, Tracer) for x in leaves):
+                    outs = jit_call(*leaves, jaxpr=closed, name=self.name)
+                else:
+                    outs = fn(*[x if type(x) is np.ndarray else np.asarray(x) for x in leaves])
+                return tree.unflatten(out_tree, [_to_output(o) for o in outs])
+            out = self._call_slow(args, kwargs)
+            if fast_key is not None:
+                entry = self._last_entry
+                self._fast[fast_key] = (compiled(entry.closed), entry.out_tree, entry.closed)
+            return out
+        return self._call_slow(args, kwargs)
+
+    def _call_slow(self, args, kwargs):
         key, leaves, static_pos = self._signature_of(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
@@ -203,6 +234,7 @@ class JitFunction:
             self._cache[key] = entry
         else:
             self._hits += 1
+        self._last_entry = entry
         if any(isinstance(x, Tracer) for x in leaves):
             outs = jit_call(*leaves, jaxpr=entry.closed, name=self.name)
         else:
@@ -228,6 +260,21 @@ class JitFunction:
 
     def clear_cache(self):
         self._cache.clear()
+        self._fast.clear()
+
+
+_SCALAR_SIGNATURES = {
+    float: ((), np.dtype(np.float64)),
+    int: ((), np.dtype(np.int64)),
+    bool: ((), np.dtype(np.bool_)),
+    complex: ((), np.dtype(np.complex128)),
+}
+
+
+def _leaf_signature(x):
+    if isinstance(x, (np.ndarray, np.generic, Tracer)):
+        return (x.shape, x.dtype)
+    return _SCALAR_SIGNATURES[type(x)]  # KeyError for anything else
 
 
 def jit(
@@ -259,6 +306,3 @@ def jit(
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     return JitFunction(fun, nums, names)
-
-
-_ = np

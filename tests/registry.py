@@ -34,8 +34,9 @@ BUG_LINSPACE_STEP = (
 BUG_LINSPACE_DTYPE = (
     "BUG: fnp.linspace on float32 start/stop under a transform returns float64 (NumPy: "
     "float32): ftrans/numpy/_creation.py linspace multiplies by `steps = np.arange(num, "
-    "dtype=np.float64) / ...`, a float64 array that promotes. Fix: build steps in "
-    "np.result_type(start, stop, float) (weak-scalar aware), e.g. steps.astype(that dtype)."
+    "dtype=np.float64) / ...`, a float64 array that promotes. Fix: cast steps to "
+    "np.result_type(start_dtype, stop_dtype, 1.0) (a Python float *value* is weak, as in "
+    "NumPy's own linspace; `float` the type is not)."
 )
 BUG_LOGADDEXP2_DTYPE = (
     "BUG: fnp.logaddexp2 on float32 inputs under a transform returns float64 (NumPy: float32): "
@@ -69,11 +70,7 @@ BUG_LOGADDEXP_NEG_INF = (
     "(and nan) by 0 and exp(0 - out) survives. Fix: replace only +inf (select on x == +inf), "
     "so exp(-inf - out) = 0."
 )
-_SCATTER_0D = {
-    "vjp": BUG_SCATTER_0D_TRANSPOSE,
-    "traced": BUG_SCATTER_0D_TRANSPOSE,
-    "order2": BUG_SCATTER_0D_TRANSPOSE,
-}
+_SCATTER_0D = dict.fromkeys(("vjp", "traced", "order2", "jit"), BUG_SCATTER_0D_TRANSPOSE)
 KNOWN_BUGS = {
     "prim:logaddexp[-inf]": {"jvp": BUG_LOGADDEXP_NEG_INF},
     "fnp:logaddexp[-inf]": {"jvp": BUG_LOGADDEXP_NEG_INF},
@@ -81,17 +78,15 @@ KNOWN_BUGS = {
     "prim:scatter[scalar_index]": {**_SCATTER_0D, "transpose": BUG_SCATTER_0D_TRANSPOSE},
     "fnp:at[scalar_x.set]": _SCATTER_0D,
     "fnp:at[1,2.set]": _SCATTER_0D,
-    "fnp:linspace[retstep]": {
-        "value": BUG_LINSPACE_STEP,
-        "jvp": BUG_LINSPACE_STEP,
-        "order2": BUG_LINSPACE_STEP,
-    },
+    "fnp:linspace[retstep]": dict.fromkeys(
+        ("value", "jvp", "order2", "vmap", "jit"), BUG_LINSPACE_STEP
+    ),
     "fnp:linspace": {"float32": BUG_LINSPACE_DTYPE},
     "fnp:logaddexp2": {"float32": BUG_LOGADDEXP2_DTYPE},
-    "fnp:meshgrid": {"value": BUG_MESHGRID_TUPLE, "order2": BUG_MESHGRID_TUPLE},
-    "fnp:meshgrid[ij]": {"value": BUG_MESHGRID_TUPLE, "order2": BUG_MESHGRID_TUPLE},
-    "fnp:broadcast_arrays": {"value": BUG_BROADCAST_ARRAYS_TUPLE},
-    "fnp:broadcast_arrays[scalar]": {"value": BUG_BROADCAST_ARRAYS_TUPLE},
+    "fnp:meshgrid": dict.fromkeys(("value", "order2", "vmap", "jit"), BUG_MESHGRID_TUPLE),
+    "fnp:meshgrid[ij]": dict.fromkeys(("value", "order2", "vmap", "jit"), BUG_MESHGRID_TUPLE),
+    "fnp:broadcast_arrays": dict.fromkeys(("value", "jit"), BUG_BROADCAST_ARRAYS_TUPLE),
+    "fnp:broadcast_arrays[scalar]": dict.fromkeys(("value", "jit"), BUG_BROADCAST_ARRAYS_TUPLE),
 }
 
 

@@ -32,7 +32,8 @@ from spec import (
     with_zeros,
 )
 
-import ftrans  # noqa: F401  (registers every primitive)
+import ftrans as ft
+import ftrans.numpy as fnp
 from ftrans.core import PRIMITIVES
 
 BOTH = (F64, F32)
@@ -626,3 +627,33 @@ for _name, (_combine, _order, _unique, _sampler, _lin) in _SCATTERS.items():
             order=_order,
             linear_argnums=_lin,
         )
+
+# ----------------------------------------------------------------------------- jit_call
+
+
+def _program(fun, *shapes):
+    """The ClosedJaxpr a jit_call holds: ``fun`` traced on float64 arrays of ``shapes``."""
+    return ft.make_jaxpr(fun)(*[np.zeros(s) for s in shapes])
+
+
+prim(
+    "jit_call",
+    [A((2, 3), uniform()), A((2, 3), uniform())],
+    lambda x, y: [np.sin(x) * y, np.sum(x * x, axis=0)],
+    params={
+        "jaxpr": _program(lambda x, y: [fnp.sin(x) * y, fnp.sum(x * x, axis=0)], (2, 3), (2, 3)),
+        "name": "nonlinear",
+    },
+    label="nonlinear",
+)
+prim(
+    "jit_call",
+    [A((2, 3), uniform()), A((2, 3), uniform())],
+    lambda x, y: [2.0 * x - y, np.cumsum(x, axis=1)],
+    params={
+        "jaxpr": _program(lambda x, y: [2.0 * x - y, fnp.cumsum(x, axis=1)], (2, 3), (2, 3)),
+        "name": "linear",
+    },
+    label="linear",
+    linear_argnums=((0, 1),),
+)

@@ -25,6 +25,8 @@ CHECKS = (
     "jvp",
     "vjp",
     "traced",
+    "vmap",
+    "jit",
     "order2",
     "zero_derivative",
     "float32",

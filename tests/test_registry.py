@@ -265,6 +265,73 @@ def test_traced_derivatives(spec: Spec, rng):
     assert_unchanged(args, copies, "traced derivatives")
 
 
+# ----------------------------------------------------------------------------- vmap and jit
+
+BATCH = 3
+
+
+def _stack_outputs(outputs: list) -> list[np.ndarray]:
+    """Per-example outputs (each an array or list of arrays) stacked leaf by leaf on axis 0."""
+    per_leaf = zip(*[leaves(o) for o in outputs], strict=True)
+    return [np.stack(group) for group in per_leaf]
+
+
+@pytest.mark.parametrize("spec", cases("vmap", lambda s: not s.meta and bool(s.args)))
+def test_vmap_matches_loop(spec: Spec, rng):
+    """vmap over every argument (axis 0), and over the first only (its last axis)."""
+    examples = [spec.make_args(rng) for _ in range(BATCH)]
+    fixed = spec.make_args(rng)
+    copies = [snapshot(e) for e in examples]
+    n = len(fixed)
+    tol = spec.value_tol[F64]
+
+    stacked = tuple(np.stack([e[i] for e in examples]) for i in range(n))
+    got = ft.vmap(spec.fun)(*stacked)
+    first = spec.fun(*examples[0])
+    assert structure(got) == structure(first), f"vmap output structure {structure(got)}"
+    check_outputs(leaves(got), _stack_outputs([spec.fun(*e) for e in examples]), tol, "vmap")
+
+    last = np.stack([e[0] for e in examples], axis=-1)
+    got = ft.vmap(spec.fun, in_axes=(-1,) + (None,) * (n - 1))(last, *fixed[1:])
+    want = _stack_outputs([spec.fun(e[0], *fixed[1:]) for e in examples])
+    check_outputs(leaves(got), want, tol, "vmap over the last axis of argument 0 only")
+    for e, c in zip(examples, copies, strict=True):
+        assert_unchanged(e, c, "vmap")
+
+
+@pytest.mark.parametrize("spec", cases("jit", lambda s: not s.meta))
+def test_jit(spec: Spec, rng):
+    """jit(f) equals NumPy (twice: the second call hits the cache); jit of jvp and vjp equal
+    their eager values."""
+    jitted = ft.jit(spec.fun)
+    for _ in range(2):
+        args = spec.make_args(rng)
+        copies = snapshot(args)
+        check_outputs(jitted(*args), spec.reference(*args), spec.value_tol[F64], "jit")
+        assert_unchanged(args, copies, "jit")
+    if not _smooth(spec):
+        return
+    f, primals = differentiated(spec, args)
+    n = len(primals)
+    tangents = tuple(random_like(rng, p) for p in primals)
+    out, tangent_out = ft.jvp(f, primals, tangents)
+    got = ft.jit(lambda *v: ft.jvp(f, v[:n], v[n:]))(*primals, *tangents)
+    check_outputs(leaves(got), leaves(out) + leaves(tangent_out), spec.grad_tol[F64], "jit(jvp)")
+    cts = [random_like(rng, y) for y in leaves(out)]
+    _, f_vjp = ft.vjp(f, *primals)
+    want = f_vjp(unleaves(out, cts))
+
+    def pull_back(*values):
+        y, back = ft.vjp(f, *values[:n])
+        return back(unleaves(y, list(values[n:])))
+
+    got = ft.jit(pull_back)(*primals, *cts)
+    check_outputs(leaves(got), leaves(want), spec.grad_tol[F64], "jit(vjp)")
+    _, f_vjp_of_jit = ft.vjp(ft.jit(f), *primals)
+    got = f_vjp_of_jit(unleaves(out, cts))
+    check_outputs(leaves(got), leaves(want), spec.grad_tol[F64], "vjp(jit)")
+
+
 # ----------------------------------------------------------------------------- second order
 
 
@@ -330,7 +397,11 @@ def test_float32(spec: Spec, rng):
     "spec",
     cases(
         "transpose",
-        lambda s: s.kind == "primitive" and PRIMITIVES[s.target].linear and bool(s.linear_argnums),
+        lambda s: (
+            s.kind == "primitive"
+            and PRIMITIVES[s.target].transpose is not None
+            and bool(s.linear_argnums)
+        ),
     ),
 )
 def test_transpose_of_linear_primitive(spec: Spec, rng):
@@ -341,10 +412,10 @@ def test_transpose_of_linear_primitive(spec: Spec, rng):
     assert [e.primitive.name for e in closed.eqns] == [spec.target]
     for linear in spec.linear_argnums:
         ts = {i: random_like(rng, args[i]) for i in linear}
-        (out,) = closed(*[ts.get(i, a) for i, a in enumerate(args)])
-        ct = random_like(rng, out)
+        outs = [np.asarray(o) for o in closed(*[ts.get(i, a) for i, a in enumerate(args)])]
+        cts_out = [random_like(rng, o) for o in outs]
         linear_in = [True if i in ts else a for i, a in enumerate(args)]
-        cts = backward_pass(closed.jaxpr, closed.consts, linear_in, [ct])
+        cts = backward_pass(closed.jaxpr, closed.consts, linear_in, cts_out)
         pulled = []
         for i in linear:
             c = np.asarray(instantiate(cts[i]))
@@ -354,7 +425,7 @@ def test_transpose_of_linear_primitive(spec: Spec, rng):
             )
             pulled.append(c)
         assert_dot_equal(
-            dot([ct], [out]),
+            dot(cts_out, outs),
             dot(pulled, [ts[i] for i in linear]),
             spec.grad_tol[F64],
             f"transpose in arguments {linear}: <ct, f(t)> vs <f^T(ct), t>",
@@ -441,9 +512,10 @@ def test_hypothesis_reduction(spec: Spec, data):
 
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
 def test_primitive_has_spec_and_rules(name):
-    """Every primitive has impl, abstract_eval and jvp (and transpose if linear) and a spec."""
+    """Every primitive has impl, abstract_eval, jvp and batch (and transpose if linear) rules,
+    and a spec."""
     p = PRIMITIVES[name]
-    missing = [r for r in ("impl", "abstract_eval", "jvp") if getattr(p, r) is None]
+    missing = [r for r in ("impl", "abstract_eval", "jvp", "batch") if getattr(p, r) is None]
     if p.linear and p.transpose is None:
         missing.append("transpose")
     assert not missing, f"primitive {name} lacks rule(s): {missing}"
