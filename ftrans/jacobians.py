@@ -46,7 +46,8 @@ def _basis(leaves):
     out, start = [], 0
     for x, size in zip(leaves, sizes, strict=True):
         aval = get_aval(x)
-        out.append(eye[:, start : start + size].astype(aval.dtype).reshape((n, *aval.shape)))
+        block = eye if len(leaves) == 1 else eye[:, start : start + size]
+        out.append(block.astype(aval.dtype, copy=False).reshape((n, *aval.shape)))
         start += size
     return out, sizes
 

@@ -1,11 +1,17 @@
 """Every check over every spec of the registry (STYLE habit 5).
 
 Checks: values (eager, traced through ``make_jaxpr`` and the ClosedJaxpr, and the primal of
-``jvp``) against NumPy, with abstract evaluation against the real result; JVP against central
-differences; VJP against JVP (dot-product test); transposition of each linear primitive;
-second order with ``ftrans.numerical.check_grads``; exactly zero derivatives for piecewise
-constant and integer-valued functions; float32 against float64; inputs never mutated;
-hypothesis over shapes, broadcasting pairs and axes; and completeness of the registry itself.
+``jvp``) against NumPy, with abstract evaluation against the real result; JVP (and
+``linearize``) against central differences, all arguments together and each alone; VJP (and
+``grad``) against JVP by the dot-product test; jvp/vjp traced by ``make_jaxpr``; ``vmap``
+against a loop; ``jit`` (and jit of jvp/vjp, vjp of jit) against eager values; transposition
+of each primitive with a transpose rule; second order with ``ftrans.numerical.check_grads``;
+exactly zero derivatives for piecewise constant and integer-valued functions; float32 against
+NumPy and float64; inputs never mutated; hypothesis over shapes, broadcasting pairs, axes and
+indices; and completeness of the registry itself (a primitive or function without a spec, or a
+primitive without its rules, fails).
+
+Known library bugs are strict xfails listed in ``registry.KNOWN_BUGS``.
 """
 
 from __future__ import annotations

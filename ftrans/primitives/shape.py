@@ -152,7 +152,10 @@ transpose_p.batch = _transpose_batch
 
 
 def transpose(x, *, permutation):
-    return transpose_p.bind(x, permutation=tuple(int(p) for p in permutation))
+    permutation = tuple(int(p) for p in permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x
+    return transpose_p.bind(x, permutation=permutation)
 
 
 # ----------------------------------------------------------------------------- squeeze
