@@ -48,6 +48,7 @@ import ftrans.numpy as fnp
 from ftrans.core import PRIMITIVES, instantiate
 from ftrans.interpreters.transpose import backward_pass
 from ftrans.numerical import check_grads
+from ftrans.primitives import BUILTIN
 
 DIFF = {s.name: s.differentiable for s in SPECS}
 
@@ -516,7 +517,7 @@ def test_hypothesis_reduction(spec: Spec, data):
 # ----------------------------------------------------------------------------- completeness
 
 
-@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+@pytest.mark.parametrize("name", sorted(BUILTIN))
 def test_primitive_has_spec_and_rules(name):
     """Every primitive has impl, abstract_eval, jvp and batch (and transpose if linear) rules,
     and a spec."""
@@ -593,9 +594,6 @@ def test_hypothesis_at_update(data):
     rng = np.random.default_rng(data.draw(SEEDS, label="seed"))
     x = rng.standard_normal(shape)
     v = rng.standard_normal(np.shape(x[index]))
-    # registry.BUG_SCATTER_0D_TRANSPOSE (strict xfail of fnp:at[1,2.set]): the vjp of a set of
-    # one element fails. Delete this assume together with that KNOWN_BUGS entry.
-    assume(not (op == "set" and v.ndim == 0))
     ufuncs = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply}
     ufuncs.update({"min": np.minimum, "max": np.maximum})
 

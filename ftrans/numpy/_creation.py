@@ -126,15 +126,20 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     from ftrans.numpy._shape import expand_dims, moveaxis
 
     div = (num - 1) if endpoint else num
-    steps = np.arange(num, dtype=np.float64) / max(div, 1)
     start, stop = to_operand(start), to_operand(stop)
-    start, stop = expand_dims(start, -1), expand_dims(stop, -1)
-    out = add(start, multiply(subtract(stop, start), steps))
+    # NumPy computes in the promoted float type of start and stop (Python floats are weak).
+    keys = [x if type(x) in (float, int) else x.dtype for x in (start, stop)]
+    steps = (np.arange(num) / max(div, 1)).astype(np.result_type(*keys, 1.0))
+    step = multiply(subtract(stop, start), 1.0 / max(div, 1))
+    out = add(
+        expand_dims(start, -1),
+        multiply(subtract(expand_dims(stop, -1), expand_dims(start, -1)), steps),
+    )
     out = moveaxis(out, -1, axis)
     if dtype is not None:
         out = cast(out, np.dtype(dtype))
     if retstep:
-        return out, multiply(subtract(stop, start), 1.0 / max(div, 1))
+        return out, step
     return out
 
 
@@ -169,4 +174,4 @@ def meshgrid(*xi, indexing="xy"):
         view = [1] * n
         view[pos] = shape_of(x)[0]
         out.append(broadcast_to(reshape(x, tuple(view)), tuple(shapes)))
-    return out
+    return tuple(out)

@@ -168,7 +168,7 @@ def logaddexp2(x1, x2, /):
     """``log2(2**x1 + 2**x2)``, computed stably."""
     if not core._stack:
         return np.logaddexp2(x1, x2)
-    ln2 = np.log(2.0)
+    ln2 = float(np.log(2.0))  # a Python float is weak: float32 stays float32
     return divide(logaddexp(multiply(x1, ln2), multiply(x2, ln2)), ln2)
 
 

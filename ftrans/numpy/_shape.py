@@ -160,10 +160,10 @@ def broadcast_to(array, shape):
 def broadcast_arrays(*args):
     """Broadcast all arguments against each other."""
     if not core._stack:
-        return list(np.broadcast_arrays(*args))
+        return np.broadcast_arrays(*args)
     arrays = [_arr(a) for a in args]
     shape = np.broadcast_shapes(*[shape_of(a) for a in arrays])
-    return [broadcast_to_shape(a, shape) for a in arrays]
+    return tuple(broadcast_to_shape(a, shape) for a in arrays)
 
 
 def atleast_1d(a):

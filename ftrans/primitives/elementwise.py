@@ -391,7 +391,9 @@ floor_divide = floor_divide_p.bind
 
 
 def _replace_inf(x):
-    return select(is_finite(x), x, zeros_like_aval(get_aval(x)))
+    # +inf -> 0 so that exp(x - out) is 1 where x is the (infinite) winner; -inf stays -inf, so
+    # an operand at -inf gets slope exp(-inf) = 0.
+    return select(eq(x, const(np.inf, x)), zeros_like_aval(get_aval(x)), x)
 
 
 logaddexp_p = binary(

@@ -215,7 +215,7 @@ def _scatter_transpose(ct, x, updates, *indices, axes):
             numbers.reshape(index_shape + (1,) * len(rest)), updates_aval.shape
         )
         slots = np.full(x_aval.shape, -1, dtype=np.int64)
-        winner = scatter(slots, np.ascontiguousarray(numbers), *indices, axes=axes)
+        winner = scatter(slots, np.array(numbers), *indices, axes=axes)
         won = eq(gather(winner, *indices, axes=axes), numbers)
         gathered = gather(ct, *indices, axes=axes)
         ct_updates = select(won, gathered, zeros_like_aval(updates_aval))
