@@ -49,6 +49,17 @@ def matmul(x1, x2, /):
         raise ValueError(
             "matmul: input operand does not have enough dimensions (use * for scalars)"
         )
+    if len(sa) <= 2 and len(sb) <= 2 and (len(sa) == 1 or len(sb) == 1):
+        # vector @ matrix, matrix @ vector, vector @ vector: one contraction, no reshapes
+        ca, cb = len(sa) - 1, 0 if len(sb) == 1 else len(sb) - 2
+        if sa[ca] != sb[cb]:
+            raise _shape_error(
+                "matmul",
+                a,
+                b,
+                f"{sa[ca]} (dim {ca} of the first) != {sb[cb]} (dim {cb} of the second)",
+            )
+        return dot_general(a, b, dimension_numbers=(((ca,), (cb,)), ((), ())))
     a2 = sh.reshape(a, new_sizes=(1,) + sa) if len(sa) == 1 else a
     b2 = sh.reshape(b, new_sizes=sb + (1,)) if len(sb) == 1 else b
     sa2, sb2 = shape_of(a2), shape_of(b2)
