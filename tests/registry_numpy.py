@@ -212,6 +212,7 @@ for _name, _pick in (("maximum", np.greater), ("minimum", np.less)):
     )
 
 fn("where", [A((2, 3), bools()), A((2, 3), U), A((3,), U)], dtypes=BOTH)
+fn("where", [A((2, 1), bools()), A((3,), U), A((2, 3), U)], label="broadcast_condition")
 fn(
     "where",
     [A((2, 3), bools()), A((2, 3), U)],

@@ -270,6 +270,8 @@ def where(condition, x=None, y=None, /):
     shape = np.broadcast_shapes(shape_of(x), shape_of(y), shape_of(cond))
     x = broadcast_to_shape(x, shape) if shape_of(x) != shape else x
     y = broadcast_to_shape(y, shape) if shape_of(y) != shape else y
+    if type(cond) is not bool and shape_of(cond) not in ((), shape):
+        cond = broadcast_to_shape(cond, shape)  # select takes a scalar or full-shape predicate
     if type(cond) is bool:
         return x if cond else y
     return ew.select(cond, x, y)

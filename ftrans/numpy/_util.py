@@ -108,13 +108,12 @@ def broadcast_to_shape(x, shape):
 
 
 def elementwise_operands(name, *args):
-    """Broadcast operands NumPy-style; scalars (rank 0) stay scalars (primitives accept them)."""
+    """Check that operands broadcast (binary primitives broadcast like NumPy themselves)."""
     shapes = {shape_of(a) for a in args}
     shapes.discard(())
-    if len(shapes) <= 1:
-        return args  # equal shapes or scalars: primitives take them as they are
-    shape = broadcast_shapes(name, *args)
-    return [a if not shape_of(a) else broadcast_to_shape(a, shape) for a in args]
+    if len(shapes) > 1:
+        broadcast_shapes(name, *args)  # raises with the user's shapes
+    return args
 
 
 def normalize_axis(axis, ndim, name="axis"):

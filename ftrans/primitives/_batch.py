@@ -42,32 +42,35 @@ def logical_shape(x, d):
 
 
 def elementwise_rule(primitive):
-    """Batching for elementwise primitives (operands of one shape, or rank-0 scalars)."""
+    """Batching for elementwise primitives, which broadcast like NumPy.
+
+    When every batched operand already has the output's rank and the batch axis in the same
+    place, and unbatched operands cannot misalign (they are scalars, or the batch axis leads),
+    the primitive runs as it is. Otherwise batched operands get their batch axis first (padded
+    with size-1 axes to the output's rank) and unbatched ones broadcast from the right.
+    """
 
     def rule(vals, dims, **params):
         shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
-        out_shape = max(shapes, key=len)
+        rank = max(len(s) for s in shapes)
         batched = [d for d in dims if d is not None]
         first = batched[0]
-        keep = all(d == first for d in batched) and all(
-            (s == out_shape) if d is not None else (s == ())
+        if all(d == first for d in batched) and all(
+            len(s) == rank if d is not None else (first == 0 or not s)
             for s, d in zip(shapes, dims, strict=True)
-        )
-        if keep:  # common case: the batch axis stays where it is
+        ):
             return primitive.bind(*vals, **params), first
-        size = batch_size(vals, dims)
         moved = []
         for v, d, s in zip(vals, dims, shapes, strict=True):
-            if d is None and s == ():
-                moved.append(v)  # an unbatched scalar broadcasts by itself
-            elif d is not None and s == () and out_shape:
-                from ftrans.primitives.shape import broadcast_in_dim
+            if d is None:
+                moved.append(v)
+                continue
+            v = moveaxis(v, d, 0)
+            if len(s) < rank:
+                from ftrans.primitives.shape import reshape
 
-                moved.append(
-                    broadcast_in_dim(v, shape=(size, *out_shape), broadcast_dimensions=(0,))
-                )
-            else:
-                moved.append(to_front(v, d, size, out_shape))
+                v = reshape(v, new_sizes=(shape_of(v)[0],) + (1,) * (rank - len(s)) + s)
+            moved.append(v)
         return primitive.bind(*moved, **params), 0
 
     return rule

@@ -1,7 +1,9 @@
 """Elementwise primitives: math, comparisons, ``select``, dtype conversion.
 
-Binary primitives take operands of equal dtype whose shapes are equal, or where one operand is a
-scalar (rank 0); ``ftrans.numpy`` inserts promotions and ``broadcast_in_dim`` for everything else.
+Binary primitives take operands of equal dtype and broadcast them with NumPy's rules, so
+``x + bias`` needs no explicit ``broadcast_in_dim``; their transpose rules sum the cotangent back
+to each operand's shape. ``select`` needs equal shapes (or a scalar predicate);
+``ftrans.numpy`` inserts dtype promotions.
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ def _binary_shape(x, *rest):
             if not shape:
                 shape = y.shape
                 continue
-            raise ShapeError(
-                f"elementwise operands have incompatible shapes {x.shape} and {y.shape}"
-            )
+            try:
+                shape = np.broadcast_shapes(shape, y.shape)
+            except ValueError:
+                raise ShapeError(
+                    f"elementwise operands have incompatible shapes {x.shape} and {y.shape}"
+                ) from None
     return shape
 
 
@@ -63,14 +68,19 @@ def _binary_aval(x, y, **_):
     return ShapedArray(_binary_shape(x, y), x.dtype)
 
 
-def unbroadcast_scalar(aval, ct):
-    """Cotangent for a scalar operand that was broadcast against a larger one."""
+def unbroadcast(aval, ct):
+    """Sum a cotangent back to the shape of an operand that was broadcast to make it."""
     from ftrans.primitives.reductions import reduce_sum
+    from ftrans.primitives.shape import reshape
 
-    if aval.shape:
+    shape = aval.shape
+    ct_shape = shape_of(ct)
+    if ct_shape == shape:
         return ct
-    ndim = len(shape_of(ct))
-    return reduce_sum(ct, axes=tuple(range(ndim))) if ndim else ct
+    lead = len(ct_shape) - len(shape)
+    stretched = [lead + i for i, n in enumerate(shape) if n == 1 and ct_shape[lead + i] != 1]
+    summed = reduce_sum(ct, axes=tuple(range(lead)) + tuple(stretched))
+    return reshape(summed, new_sizes=shape) if stretched else summed
 
 
 def _zero_jvp(primitive):
@@ -137,12 +147,14 @@ def binary(name, impl, tangent_x=None, tangent_y=None, *, abstract_eval=_binary_
 
 
 def _broadcast_like(t, out):
-    """A tangent of a scalar operand broadcast to the output's shape."""
+    """A tangent of a broadcast operand, broadcast to the output's shape."""
     shape = shape_of(out)
-    if shape and not shape_of(t):
+    own = shape_of(t)
+    if own != shape:
         from ftrans.primitives.shape import broadcast_in_dim
 
-        return broadcast_in_dim(t, shape=shape, broadcast_dimensions=())
+        dims = tuple(range(len(shape) - len(own), len(shape)))
+        return broadcast_in_dim(t, shape=shape, broadcast_dimensions=dims)
     return t
 
 
@@ -175,8 +187,8 @@ add_p.batch = elementwise_rule(add_p)
 add_p.lower = ufunc_lowering(np.add)
 add_p.jvp = _add_jvp
 add_p.transpose = lambda ct, x, y: [
-    unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
-    unbroadcast_scalar(y.aval, ct) if is_undefined(y) else None,
+    unbroadcast(x.aval, ct) if is_undefined(x) else None,
+    unbroadcast(y.aval, ct) if is_undefined(y) else None,
 ]
 add = add_p.bind
 add_any = add  # accumulation of cotangents
@@ -199,8 +211,8 @@ sub_p.batch = elementwise_rule(sub_p)
 sub_p.lower = ufunc_lowering(np.subtract)
 sub_p.jvp = _sub_jvp
 sub_p.transpose = lambda ct, x, y: [
-    unbroadcast_scalar(x.aval, ct) if is_undefined(x) else None,
-    unbroadcast_scalar(y.aval, neg(ct)) if is_undefined(y) else None,
+    unbroadcast(x.aval, ct) if is_undefined(x) else None,
+    unbroadcast(y.aval, neg(ct)) if is_undefined(y) else None,
 ]
 sub = sub_p.bind
 
@@ -209,8 +221,8 @@ def _mul_transpose(ct, x, y):
     if is_undefined(x) and is_undefined(y):
         raise TypeError("mul is linear in one operand at a time, not both")
     if is_undefined(x):
-        return [unbroadcast_scalar(x.aval, mul(ct, y)), None]
-    return [None, unbroadcast_scalar(y.aval, mul(x, ct))]
+        return [unbroadcast(x.aval, mul(ct, y)), None]
+    return [None, unbroadcast(y.aval, mul(x, ct))]
 
 
 mul_p = binary(
@@ -226,7 +238,7 @@ mul = mul_p.bind
 def _div_transpose(ct, x, y):
     if is_undefined(y):
         raise TypeError("div is linear in its numerator only")
-    return [unbroadcast_scalar(x.aval, div(ct, y)), None]
+    return [unbroadcast(x.aval, div(ct, y)), None]
 
 
 div_p = binary(
@@ -340,7 +352,8 @@ def integer_pow(x, *, y: int):
 def _pow_tangent_x(t, x, y, out):
     # d/dx x**y = y * x**(y-1), defined as 0 where y == 0 (also at x == 0, like JAX)
     jac = mul(y, pow_(x, sub(y, const(1, y))))
-    return mul(t, select(eq(y, const(0, y)), zeros_like_aval(get_aval(jac)), jac))
+    where_zero = _broadcast_like(eq(y, const(0, y)), jac)
+    return mul(t, select(where_zero, zeros_like_aval(get_aval(jac)), jac))
 
 
 def _pow_tangent_y(t, x, y, out):
