@@ -7,6 +7,7 @@ all their rules in :mod:`ftrans.primitives`.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ftrans.errors import (
+    _PACKAGE_DIR,
     ConcretizationError,
     TracerArrayConversionError,
     TracerLeakError,
@@ -402,15 +404,31 @@ PRIMITIVES: dict[str, Primitive] = {}
 class MainTrace:
     """One active transformation on the trace stack."""
 
-    __slots__ = ("level", "trace", "active", "name", "origin", "payload")
+    __slots__ = ("level", "trace", "active", "name", "_origin", "payload")
 
     def __init__(self, level, trace_type, name, payload):
         self.level = level
         self.active = True
         self.name = name
-        self.origin = user_frame()
+        self._origin = sys._getframe(2)  # resolved to the user's line only if a message needs it
         self.payload = payload
         self.trace = trace_type(self)
+
+    @property
+    def origin(self):
+        """``(file, line, function)`` of the user's call that started this transformation."""
+        frame = self._origin
+        if isinstance(frame, tuple) or frame is None:
+            return frame
+        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frame = frame.f_back
+        info = (
+            None
+            if frame is None
+            else (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        )
+        self._origin = info
+        return info
 
     def __repr__(self):
         return f"MainTrace({self.name}, level={self.level})"

@@ -80,11 +80,15 @@ def vmap(
                 f"{name}: in_axes has {len(in_axes_tree)} entries but the function was called "
                 f"with {len(args)} positional arguments; give one entry per argument."
             )
-        leaves_with_path, in_tree = tree.flatten_with_path(args)
-        tree.check_leaves(args, what=f"{name}: its arguments", is_valid=_is_leaf_value)
-        axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
-        leaves = [_to_array(x) for _, x in leaves_with_path]
-        paths = [p for p, _ in leaves_with_path]
+        leaves, in_tree = tree.check_leaves(
+            args, what=f"{name}: its arguments", is_valid=_is_leaf_value
+        )
+        if in_axes is None or type(in_axes) is int:
+            axes = [in_axes] * len(leaves)
+        else:
+            axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
+        leaves = [_to_array(x) for x in leaves]
+        paths = _LazyPaths(args)
         size, axes = _mapped_size(name, leaves, paths, axes, axis_size)
         with new_main(BatchTrace, name, size) as main:
             trace = main.trace
@@ -93,29 +97,49 @@ def vmap(
                 for x, a in zip(leaves, axes, strict=True)
             ]
             out = fun(*tree.unflatten(in_tree, ins))
-            out_with_path, out_tree = tree.flatten_with_path(out)
-            tree.check_leaves(out, what=f"{name}: the output", is_valid=_is_leaf_value)
-            pairs = [trace.unpack(o) for _, o in out_with_path]
-        targets = _broadcast_axes(out_axes, out, "out_axes", "the outputs")
+            out_leaves, out_tree = tree.check_leaves(
+                out, what=f"{name}: the output", is_valid=_is_leaf_value
+            )
+            pairs = [trace.unpack(o) for o in out_leaves]
+        if out_axes is None or type(out_axes) is int:
+            targets = [out_axes] * len(pairs)
+        else:
+            targets = _broadcast_axes(out_axes, out, "out_axes", "the outputs")
+        out_paths = _LazyPaths(out)
         results = []
-        for (path, _), (val, bdim), target in zip(out_with_path, pairs, targets, strict=True):
-            _check_axis_spec(target, f"{name}: out_axes", path)
-            results.append(_place_output(name, path, val, bdim, target, size))
+        for i, ((val, bdim), target) in enumerate(zip(pairs, targets, strict=True)):
+            if target is not None and type(target) is not int:
+                _check_axis_spec(target, f"{name}: out_axes", out_paths[i])
+            results.append(_place_output(name, out_paths, i, val, bdim, target, size))
         return tree.unflatten(out_tree, results)
 
     return batched
 
 
+class _LazyPaths:
+    """Key paths of a pytree's leaves, computed only when an error message needs one."""
+
+    def __init__(self, tree_):
+        self.tree = tree_
+        self.paths = None
+
+    def __getitem__(self, i):
+        if self.paths is None:
+            self.paths = [p for p, _ in tree.leaves_with_path(self.tree)]
+        return self.paths[i]
+
+
 def _mapped_size(name, leaves, paths, axes, axis_size):
     normalized = []
-    for x, path, a in zip(leaves, paths, axes, strict=True):
-        _check_axis_spec(a, f"{name}: in_axes", path)
+    for i, (x, a) in enumerate(zip(leaves, axes, strict=True)):
+        if a is not None and type(a) is not int:
+            _check_axis_spec(a, f"{name}: in_axes", paths[i])
         if a is None:
             normalized.append(None)
             continue
         ndim = len(shape_of(x))
         if not -ndim <= a < ndim:
-            where = tree.keystr(path) or "the argument"
+            where = tree.keystr(paths[i]) or "the argument"
             raise BatchAxisError(
                 f"{name}: in_axes={a} is out of range for the argument at {where} with shape "
                 f"{shape_of(x)} (rank {ndim}); use an axis in [-{ndim}, {ndim}) or None."
@@ -124,9 +148,9 @@ def _mapped_size(name, leaves, paths, axes, axis_size):
     sizes = {shape_of(x)[a] for x, a in zip(leaves, normalized, strict=True) if a is not None}
     if len(sizes) > 1:
         lines = [
-            f"  argument {tree.keystr(p) or '(top)'}: shape {shape_of(x)}, axis {a}, size "
-            f"{shape_of(x)[a]}"
-            for x, p, a in zip(leaves, paths, normalized, strict=True)
+            f"  argument {tree.keystr(paths[i]) or '(top)'}: shape {shape_of(x)}, axis {a}, "
+            f"size {shape_of(x)[a]}"
+            for i, (x, a) in enumerate(zip(leaves, normalized, strict=True))
             if a is not None
         ]
         raise BatchAxisError(
@@ -150,8 +174,9 @@ def _mapped_size(name, leaves, paths, axes, axis_size):
     return int(axis_size), normalized
 
 
-def _place_output(name, path, val, bdim, target, size):
+def _place_output(name, paths, index, val, bdim, target, size):
     if target is None:
+        path = paths[index]
         if bdim is not None:
             raise BatchAxisError(
                 f"{name}: out_axes is None for the output at {tree.keystr(path) or '(top)'}, but "
@@ -171,6 +196,7 @@ def _place_output(name, path, val, bdim, target, size):
         bdim = 0
     ndim = len(shape_of(val))
     if not -ndim <= target < ndim:
+        path = paths[index]
         raise BatchAxisError(
             f"{name}: out_axes={target} is out of range for the output at "
             f"{tree.keystr(path) or '(top)'} of batched rank {ndim}."

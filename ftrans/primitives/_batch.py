@@ -51,6 +51,8 @@ def elementwise_rule(primitive):
     """
 
     def rule(vals, dims, **params):
+        if len(vals) == 1:  # unary: nothing to align
+            return primitive.bind(vals[0], **params), dims[0]
         shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
         rank = max(len(s) for s in shapes)
         batched = [d for d in dims if d is not None]

@@ -24,6 +24,8 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     lhs = np.asarray(lhs)
     rhs = np.asarray(rhs)
     if not lb:
+        if rc == (0,) and rhs.ndim <= 2 and lc == (lhs.ndim - 1,):
+            return np.asarray(np.dot(lhs, rhs))  # x @ W: straight to BLAS, no tensordot wrapper
         return np.asarray(np.tensordot(lhs, rhs, axes=(lc, rc)))
     lf = _free(lhs.ndim, lc, lb)
     rf = _free(rhs.ndim, rc, rb)
