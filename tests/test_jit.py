@@ -187,3 +187,56 @@ def test_jit_inside_transforms_with_pytrees():
     g_eager = ft.grad(loss.fun)(params, x)
     for k in params:
         np.testing.assert_allclose(g[k], g_eager[k], rtol=1e-13)
+
+
+# ----------------------------------------------------------------------------- fusion
+
+
+BIG = 1 << 17  # above the fusion threshold
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fused_kernels_equal_eager(dtype, threads):
+    from ftrans.compiler import fusion
+
+    before = fusion.get_num_threads()
+    fusion.set_num_threads(threads)
+    try:
+        x = RNG.normal(size=(BIG // 64, 64 + 3)).astype(dtype)  # not a multiple of the chunk
+        f = ft.jit(w1)
+        source = f.lower(x).as_text()
+        assert "kernel0" in source and "out=" in source
+        np.testing.assert_allclose(f(x), w1(x), rtol=1e-6 if dtype == np.float32 else 1e-14)
+        g = ft.jit(ft.grad(lambda v: fnp.sum(w1(v))))
+        np.testing.assert_allclose(
+            g(x), ft.grad(lambda v: fnp.sum(w1(v)))(x), rtol=1e-5 if dtype == np.float32 else 1e-12
+        )
+    finally:
+        fusion.set_num_threads(before)
+
+
+def test_fused_group_with_several_outputs_and_a_mask():
+    def f(x, y):
+        a = fnp.sin(x) * y
+        b = a + 1.0
+        keep = a > 0.1
+        return b * 2.0, fnp.where(keep, a, 0.0), fnp.sum(a)
+
+    x, y = RNG.normal(size=BIG), RNG.normal(size=BIG)
+    out = ft.jit(f)(x, y)
+    expected = f(x, y)
+    for got, want in zip(out, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_small_arrays_are_not_fused():
+    source = ft.jit(w1).lower(np.ones(16)).as_text()
+    assert "kernel" not in source
+
+
+def test_set_num_threads_rejects_zero():
+    from ftrans.compiler import fusion
+
+    with pytest.raises(ValueError, match="n >= 1"):
+        fusion.set_num_threads(0)

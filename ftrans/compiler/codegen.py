@@ -43,6 +43,7 @@ def _is_safe(value) -> bool:
 class _Emitter:
     def __init__(self, name):
         self.name = name
+        self.scalar_consts: dict = {}
         self.globals: dict = {"np": np}
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
@@ -50,6 +51,8 @@ class _Emitter:
         self.consts = itertools.count()
 
     def const(self, value, hint="k"):
+        if isinstance(value, np.dtype) and value.isbuiltin and value.kind in "biufc":
+            return f"np.{value.name}"  # NumPy's own dtype names, not user text
         name = f"{hint}{next(self.consts)}"
         self.globals[name] = value
         return name
@@ -107,19 +110,52 @@ def lower_eqn(em: _Emitter, eqn) -> str:
     return f"    {outs[0]} = {expr}"
 
 
-def generate(jaxpr: Jaxpr, consts, name="jitted"):
+def _uniform(c) -> bool:
+    if not isinstance(c, np.ndarray) or not c.size or c.dtype.kind not in "biuf":
+        return False
+    if not any(c.strides):
+        return True
+    flat = c.reshape(-1)
+    return bool((flat == flat[0]).all())
+
+
+def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
+    from ftrans.compiler import fusion
+
     em = _Emitter(name)
+    # constants holding one repeated value (a broadcast scalar, or AD's `-1 * ones`): kernels
+    # read that number instead of streaming a whole array through memory
+    em.scalar_consts = {
+        v.id: c.reshape(-1)[0] for v, c in zip(jaxpr.constvars, consts, strict=True) if _uniform(c)
+    }
     const_names = [em.bind(v) for v in jaxpr.constvars]
     arg_names = [em.bind(v) for v in jaxpr.invars]
     lines = [f"def {name}({', '.join(arg_names)}):"]
+    kernels: list[str] = []
     for cname, value in zip(const_names, consts, strict=True):
         em.globals[f"c_{cname}"] = value
         lines.append(f"    {cname} = c_{cname}")
-    for eqn in jaxpr.eqns:
-        lines.append(lower_eqn(em, eqn))
+    items = fusion.find_groups(jaxpr.eqns) if fuse else list(jaxpr.eqns)
+    # variables used after each item (by later items or as outputs)
+    later: list[set] = [set()] * len(items)
+    live = {v.id for v in jaxpr.outvars if type(v) is not Literal}
+    for k in range(len(items) - 1, -1, -1):
+        later[k] = set(live)
+        for e in items[k] if isinstance(items[k], list) else [items[k]]:
+            live.update(a.id for a in e.inputs if type(a) is not Literal)
+    for k, item in enumerate(items):
+        if not isinstance(item, list):
+            lines.append(lower_eqn(em, item))
+            continue
+        inputs, outputs = fusion.group_interface(item, later[k])
+        kname = f"kernel{len(kernels)}"
+        kernels.extend(fusion.emit_kernel(em, item, inputs, outputs, kname))
+        outs = [em.bind(v) for v in outputs]
+        target = ", ".join(outs) + ("," if len(outs) == 1 else "")
+        lines.append(f"    {target} = {kname}({', '.join(em.atom(a) for a in inputs)})")
     outs = [em.atom(v) for v in jaxpr.outvars]
     lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
-    return "\n".join(lines) + "\n", em.globals
+    return "\n".join(kernels + lines) + "\n", em.globals
 
 
 def compile_jaxpr(jaxpr: Jaxpr, consts, name="jitted") -> Compiled:
@@ -140,4 +176,5 @@ def ufunc_lowering(ufunc):
     def lower(args, **params):
         return f"{name}({', '.join(args)})"
 
+    lower.ufunc_name = name  # lets the fusion pass run it inside a chunked kernel
     return lower
