@@ -25,6 +25,7 @@ from ftrans.api import (
     value_and_grad,
     vjp,
 )
+from ftrans.compiler.fusion import get_num_threads, set_num_threads
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray
 from ftrans.errors import (
     ConcretizationError,
@@ -56,6 +57,7 @@ __all__ = [
     "TracerLeakError",
     "UnsupportedError",
     "float0",
+    "get_num_threads",
     "grad",
     "hessian",
     "jacfwd",
@@ -65,6 +67,7 @@ __all__ = [
     "linearize",
     "make_jaxpr",
     "numerical",
+    "set_num_threads",
     "stop_gradient",
     "tree",
     "value_and_grad",
