@@ -53,6 +53,8 @@ from ftrans.primitives.elementwise import (
     pow_,
     rem,
     select,
+    shift_left,
+    shift_right,
     sign,
     sin,
     sinh,

@@ -168,6 +168,14 @@ BINARY = [  # name, sampler x1, sampler x2, derivative order
 for _name, _sx, _sy, _order in BINARY:
     fn(_name, [A((2, 3), _sx), A((3,), _sy)], order=_order, dtypes=BOTH, family="binary")
 
+for _name in ("left_shift", "right_shift"):
+    fn(
+        _name,
+        [A((2, 3), ints(0, 1 << 20, np.uint32)), A((3,), ints(0, 32, np.uint32))],
+        label="u32",
+    )
+    fn(_name, [A((2, 3), ints(-50, 50))], call=lambda f: lambda x: f(x, 3), label="int_by_3")
+
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
     fn(_name, [A((2, 3), ints()), A((3,), ints())], label="int")
     fn(_name, [A((2, 3), bools()), A((3,), bools())], label="bool")

@@ -201,6 +201,10 @@ for _name, _ref in (("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.b
     prim(_name, [A((2, 3), bools()), A((2, 3), bools())], _ref)
     prim(_name, [A((2, 3), ints()), A((2, 3), ints())], _ref, label="int")
 
+for _name, _ref in (("shift_left", np.left_shift), ("shift_right", np.right_shift)):
+    prim(_name, [A((2, 3), ints(0, 1 << 20, np.uint32)), A((2, 3), ints(0, 32, np.uint32))], _ref)
+    prim(_name, [A((2, 3), ints(-50, 50)), A((2, 3), ints(0, 8))], _ref, label="int64")
+
 prim(
     "select",
     [A((2, 3), bools()), A((2, 3), uniform()), A((2, 3), uniform())],

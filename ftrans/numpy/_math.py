@@ -116,6 +116,8 @@ greater_equal = _binary(np.greater_equal, ew.ge)
 bitwise_and = _binary(np.bitwise_and, ew.bitwise_and, example=_INTS)
 bitwise_or = _binary(np.bitwise_or, ew.bitwise_or, example=_INTS)
 bitwise_xor = _binary(np.bitwise_xor, ew.bitwise_xor, example=_INTS)
+left_shift = _binary(np.left_shift, ew.shift_left, example=_INTS)
+right_shift = _binary(np.right_shift, ew.shift_right, example=_INTS)
 _pow = _binary(np.power, ew.pow_, "power")
 
 

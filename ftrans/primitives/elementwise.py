@@ -437,6 +437,10 @@ or_p = binary("or", np.bitwise_or)
 xor_p = binary("xor", np.bitwise_xor)
 eq, ne, lt, le, gt, ge = eq_p.bind, ne_p.bind, lt_p.bind, le_p.bind, gt_p.bind, ge_p.bind
 bitwise_and, bitwise_or, bitwise_xor = and_p.bind, or_p.bind, xor_p.bind
+# Shifts (for counter-based random numbers): NumPy's semantics, integer operands only.
+shift_left_p = binary("shift_left", np.left_shift)
+shift_right_p = binary("shift_right", np.right_shift)  # logical for unsigned, arithmetic for signed
+shift_left, shift_right = shift_left_p.bind, shift_right_p.bind
 
 
 # ----------------------------------------------------------------------------- select
