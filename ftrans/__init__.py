@@ -11,7 +11,7 @@ Examples:
 
 from __future__ import annotations
 
-from ftrans import numerical, tree
+from ftrans import lax, numerical, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
 from ftrans.api import (
@@ -63,6 +63,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jit",
+    "lax",
     "jvp",
     "linearize",
     "make_jaxpr",

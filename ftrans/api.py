@@ -60,9 +60,44 @@ def _to_array(x):
     return np.asarray(x)
 
 
-def flatten_args(args, what: str):
+def check_arguments(label: str, args, kwargs=None, fun=None):
+    """Flatten ``(args, kwargs)``; a non-array leaf is reported per argument, by its name."""
+    try:
+        return tree.check_leaves(
+            args if kwargs is None else (args, kwargs), what=label, is_valid=_is_leaf_value
+        )
+    except TypeError:
+        pass
+    names = _parameter_names(fun, len(args))
+    for i, a in enumerate(args):
+        tree.check_leaves(a, what=f"{label}: argument {names[i]}", is_valid=_is_leaf_value)
+    for k, a in (kwargs or {}).items():
+        tree.check_leaves(a, what=f"{label}: argument {k!r}", is_valid=_is_leaf_value)
+    raise AssertionError("unreachable: some leaf failed the check above")
+
+
+def _parameter_names(fun, n):
+    import inspect
+
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i in range(n):
+        if i < len(params) and params[i].kind in (
+            params[i].POSITIONAL_ONLY,
+            params[i].POSITIONAL_OR_KEYWORD,
+        ):
+            names.append(f"{i} ({params[i].name!r})")
+        else:
+            names.append(str(i))
+    return names
+
+
+def flatten_args(args, what: str, fun=None):
     """Flatten a pytree of arguments, checking every leaf is an array (error names the path)."""
-    leaves, treedef = tree.check_leaves(args, what=what, is_valid=_is_leaf_value)
+    leaves, treedef = check_arguments(what, args, fun=fun)
     return [_to_array(x) for x in leaves], treedef
 
 
@@ -131,7 +166,8 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
             full = [args[i] if i in static else next(it) for i in range(len(args))]
             return fun(*full, **kw)
 
-        leaves, in_tree = flatten_args((dynamic, kwargs), f"{name}: its arguments")
+        leaves, in_tree = check_arguments(name, tuple(dynamic), kwargs, fun)
+        leaves = [_to_array(x) for x in leaves]
         avals = [
             ShapedArray(x.shape, x.dtype) if isinstance(x, ShapeDtypeStruct) else get_aval(x)
             for x in leaves
@@ -251,7 +287,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
 
 
 def _linearize(fun, primals, name, has_aux):
-    p_leaves, p_tree = flatten_args(tuple(primals), f"{name}: its arguments")
+    p_leaves, p_tree = flatten_args(tuple(primals), name, fun)
     store: dict = {}
     flat = _flat_fun(lambda *a: fun(*a), p_tree, store, name, has_aux)
     out_primals, linear = linearize_flat(flat, p_leaves, name, store_key=store)
@@ -398,6 +434,7 @@ def value_and_grad(
                 )
         positions = [i % len(args) for i in nums]
         for i in positions:
+            tree.check_leaves(args[i], what=f"{name}: argument {i}", is_valid=_is_leaf_value)
             _check_differentiable(args[i], i, name)
 
         def partial(*diff_args):

@@ -132,7 +132,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """Jacobian by reverse mode: one forward pass, then one batched VJP over the output basis.
 
     Costs about ``k`` backward passes for ``k`` output elements, so it suits wide Jacobians
-    (many inputs, few outputs). Same output layout as :func:`jacfwd`.
+    (many inputs, few outputs). Same output layout as `jacfwd`.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp

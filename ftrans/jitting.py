@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ftrans import tree
-from ftrans.api import _is_leaf_value, _to_array, _to_output, fun_name
+from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
 from ftrans.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
 from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
@@ -76,22 +76,57 @@ class JitFunction:
         self._misses = 0
         self._last_miss: str | None = None
         self._static_seen: dict[int, tuple[Any, int]] = {}
+        self._resolve_static_names()
+
+    def _resolve_static_names(self):
+        """Check static_argnums/static_argnames against the signature and make them agree.
+
+        A parameter marked static by position is also static by name and vice versa, so
+        ``f(x, 3)`` and ``f(x, n=3)`` share one cache entry.
+        """
+        if self.signature is None:
+            return
+        params = list(self.signature.parameters.values())
+        kinds = {p.kind for p in params}
+        positional = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        names = {p.name for p in params}
+        for n in self.static_argnames:
+            if n not in names and inspect.Parameter.VAR_KEYWORD not in kinds:
+                raise StaticArgumentError(
+                    f"jit({self.name}): static_argnames names {n!r}, which is not a parameter "
+                    f"of {self.name} (parameters: {', '.join(names) or 'none'})."
+                )
+        for i in self.static_argnums:
+            if i >= len(positional) and inspect.Parameter.VAR_POSITIONAL not in kinds:
+                raise StaticArgumentError(
+                    f"jit({self.name}): static_argnums includes {i}, but {self.name} takes "
+                    f"{len(positional)} positional parameter(s)."
+                )
+        by_name = set(self.static_argnames) | {
+            positional[i] for i in self.static_argnums if i < len(positional)
+        }
+        by_pos = set(self.static_argnums) | {
+            positional.index(n) for n in self.static_argnames if n in positional
+        }
+        self.static_argnames = tuple(sorted(by_name))
+        self.static_argnums = tuple(sorted(by_pos))
+        self._positional = positional
 
     # -- signature ------------------------------------------------------------------------
     def _split(self, args, kwargs):
         static_pos = set(self.static_argnums)
-        if self.static_argnames and self.signature is not None:
-            names = list(self.signature.parameters)
-            for n in self.static_argnames:
-                if n in names and names.index(n) < len(args):
-                    static_pos.add(names.index(n))
+        positional = getattr(self, "_positional", [])
         statics = []
         for i in sorted(static_pos):
             if i < len(args):
-                statics.append((f"argument {i}", i, args[i]))
+                name = positional[i] if i < len(positional) else i
+                statics.append((f"argument {name!r} (position {i})", name, args[i]))
         for n in self.static_argnames:
             if n in kwargs:
                 statics.append((f"argument {n!r}", n, kwargs[n]))
+        statics.sort(key=lambda s: str(s[1]))
         dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         return static_pos, statics, dyn_args, dyn_kwargs
@@ -123,9 +158,7 @@ class JitFunction:
     def _signature_of(self, args, kwargs):
         static_pos, statics, dyn_args, dyn_kwargs = self._split(args, kwargs)
         static_key = self._static_key(statics)
-        leaves, in_tree = tree.check_leaves(
-            (dyn_args, dyn_kwargs), what=f"jit({self.name}): its arguments", is_valid=_is_leaf_value
-        )
+        leaves, in_tree = check_arguments(f"jit({self.name})", dyn_args, dyn_kwargs, self.fun)
         leaves = [_to_array(x) for x in leaves]
         avals = tuple((tuple(get_aval(x).shape), get_aval(x).dtype) for x in leaves)
         return (in_tree, avals, static_key), leaves, static_pos
@@ -171,7 +204,7 @@ class JitFunction:
                 names.append("an argument")
         return names
 
-    def _explain_miss(self, key):
+    def _explain_miss(self, key, names):
         if not self._cache:
             return f"jit({self.name}): first call, traced and compiled."
         in_tree, avals, statics = key
@@ -185,9 +218,7 @@ class JitFunction:
                     if v != ov:
                         lines.append(f"static argument {w!r} changed from {ov!r:.40} to {v!r:.40}")
             else:
-                dummy = tree.unflatten(in_tree, list(range(in_tree.num_leaves)))
-                paths = [tree.keystr(p) for p, _ in tree.leaves_with_path(dummy)]
-                for p, (s, d), (os_, od) in zip(paths, avals, o_avals):
+                for p, (s, d), (os_, od) in zip(names, avals, o_avals):
                     if (s, d) != (os_, od):
                         lines.append(
                             f"argument {p} changed from {od.name}{list(os_)} to {d.name}{list(s)}"
@@ -229,7 +260,10 @@ class JitFunction:
         entry = self._cache.get(key)
         if entry is None:
             self._misses += 1
-            self._last_miss = self._explain_miss(key)
+            in_tree = key[0]
+            self._last_miss = self._explain_miss(
+                key, self._argument_names(in_tree, args, static_pos)
+            )
             entry = self._trace(key, args, kwargs, static_pos)
             self._cache[key] = entry
         else:

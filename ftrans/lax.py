@@ -6,6 +6,7 @@ binary elementwise op is the only exception): operands must already agree.
 
 from __future__ import annotations
 
+from ftrans.control_flow import BranchMismatchError, cond, switch
 from ftrans.primitives.dot import dot_general
 from ftrans.primitives.elementwise import (
     abs_ as abs,

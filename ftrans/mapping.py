@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
-from ftrans.api import _is_leaf_value, _to_array, _to_output, fun_name
+from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
 from ftrans.core import new_main, shape_of
 from ftrans.errors import FtransError
 from ftrans.interpreters.batching import BatchTrace, BatchTracer
@@ -78,11 +78,9 @@ def vmap(
         if isinstance(in_axes_tree, tuple) and len(in_axes_tree) != len(args):
             raise BatchAxisError(
                 f"{name}: in_axes has {len(in_axes_tree)} entries but the function was called "
-                f"with {len(args)} positional arguments; give one entry per argument."
+                f"with {len(args)} positional argument(s); give one entry per argument."
             )
-        leaves, in_tree = tree.check_leaves(
-            args, what=f"{name}: its arguments", is_valid=_is_leaf_value
-        )
+        leaves, in_tree = check_arguments(name, args, fun=fun)
         if in_axes is None or type(in_axes) is int:
             axes = [in_axes] * len(leaves)
         else:

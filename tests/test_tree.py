@@ -670,7 +670,7 @@ def test_docstring_examples_run():
     import importlib
 
     attempted = 0
-    for name in ("_keys", "_registry", "_treedef", "_ops"):
+    for name in ("_keys", "_registry", "_treedef", "_ops", "_io"):
         module = importlib.import_module(f"ftrans.tree.{name}")
         globs = {**vars(module), **{n: getattr(tree, n) for n in tree.__all__}}
         result = doctest.testmod(module, globs=globs, optionflags=doctest.ELLIPSIS)

@@ -153,7 +153,12 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
         outs = [em.bind(v) for v in outputs]
         target = ", ".join(outs) + ("," if len(outs) == 1 else "")
         lines.append(f"    {target} = {kname}({', '.join(em.atom(a) for a in inputs)})")
-    outs = [em.atom(v) for v in jaxpr.outvars]
+    const_ids = {v.id for v in jaxpr.constvars}
+    # an output that is a constant is copied, so callers can never modify the cached program
+    outs = [
+        f"np.array({em.atom(v)})" if type(v) is not Literal and v.id in const_ids else em.atom(v)
+        for v in jaxpr.outvars
+    ]
     lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
     return "\n".join(kernels + lines) + "\n", em.globals
 

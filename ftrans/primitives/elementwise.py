@@ -339,6 +339,7 @@ integer_pow_p = Primitive("integer_pow")
 integer_pow_p.impl = lambda x, *, y: np.power(x, x.dtype.type(y) if y >= 0 else y)
 integer_pow_p.abstract_eval = _unary_aval
 integer_pow_p.batch = elementwise_rule(integer_pow_p)
+integer_pow_p.lower = lambda args, *, y: f"np.power({args[0]}, {y})"
 integer_pow_p.jvp = _integer_pow_jvp
 
 

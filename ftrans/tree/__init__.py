@@ -7,6 +7,7 @@ defaultdict; register more with :func:`register_pytree_node` or :func:`register_
 
 from __future__ import annotations
 
+from ftrans.tree._io import CheckpointError, load, save
 from ftrans.tree._keys import (
     DictKey,
     FlattenedIndexKey,
@@ -40,6 +41,7 @@ from ftrans.tree._treedef import (
 )
 
 __all__ = [
+    "CheckpointError",
     "DictKey",
     "FlattenedIndexKey",
     "GetAttrKey",
@@ -54,9 +56,11 @@ __all__ = [
     "keystr",
     "leaves",
     "leaves_with_path",
+    "load",
     "map",
     "map_with_path",
     "reduce",
+    "save",
     "register_dataclass",
     "register_pytree_node",
     "register_pytree_node_class",
