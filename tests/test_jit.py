@@ -240,3 +240,68 @@ def test_set_num_threads_rejects_zero():
 
     with pytest.raises(ValueError, match="n >= 1"):
         fusion.set_num_threads(0)
+
+
+# ----------------------------------------------------------------------------- random programs
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+UNARY = [fnp.sin, fnp.cos, fnp.tanh, fnp.negative, fnp.square, fnp.abs, fnp.exp, fnp.cbrt]
+BINARY = [fnp.add, fnp.subtract, fnp.multiply, fnp.maximum, fnp.minimum, fnp.arctan2]
+REDUCE = [
+    lambda v: fnp.sum(v, axis=-1, keepdims=True),
+    lambda v: fnp.max(v, axis=0),
+    lambda v: fnp.mean(v),
+    lambda v: v.T @ v if v.ndim == 2 else v * v,
+]
+
+
+@st.composite
+def programs(draw):
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["unary", "binary", "reduce", "where"]),
+                st.integers(0, 7),
+                st.integers(0, 9),
+                st.integers(0, 9),
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+
+    def program(x, y):
+        values = [x, y]
+        for kind, op, i, j in steps:
+            a, b = values[i % len(values)], values[j % len(values)]
+            if kind == "unary":
+                out = UNARY[op % len(UNARY)](a)
+                if UNARY[op % len(UNARY)] is fnp.exp:
+                    out = fnp.exp(fnp.tanh(a))  # keep values bounded
+            elif kind == "binary" and fnp.shape(a) == fnp.shape(b):
+                out = BINARY[op % len(BINARY)](a, b)
+            elif kind == "reduce":
+                out = REDUCE[op % len(REDUCE)](a)
+            elif kind == "where":
+                out = fnp.where(a > 0, a, b) if fnp.shape(a) == fnp.shape(b) else a
+            else:
+                out = a + 1.0
+            values.append(out)
+        return fnp.sum(values[-1]) + fnp.sum(values[0])
+
+    return program, steps
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(programs(), st.sampled_from([(3, 4), (5,), (2, 2)]))
+def test_random_programs_jit_equals_eager(prog, shape):
+    program, _ = prog
+    x = RNG.normal(size=shape) + 0.1
+    y = RNG.normal(size=shape) - 0.1
+    np.testing.assert_allclose(ft.jit(program)(x, y), program(x, y), rtol=1e-12, atol=1e-12)
+    g_eager = ft.grad(program, argnums=(0, 1))(x, y)
+    g_jit = ft.jit(ft.grad(program, argnums=(0, 1)))(x, y)
+    for a, b in zip(g_jit, g_eager):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12)
