@@ -114,12 +114,16 @@ def bench_tracing():
         if jax is not None:
             import jax.numpy as jnp
 
-            def fj(v, n=n):
-                for _ in range(n // 2):
-                    v = jnp.sin(v) * 1.5
-                return v
+            def make_fj(n=n):
+                # a new function object per call: JAX caches traces by function identity
+                def fj(v):
+                    for _ in range(n // 2):
+                        v = jnp.sin(v) * 1.5
+                    return v
 
-            tj = _harness.median_time(lambda fj=fj: jax.make_jaxpr(fj)(x), repeat=5)
+                return fj
+
+            tj = _harness.median_time(lambda: jax.make_jaxpr(make_fj())(x), repeat=5)
             row.append(f"{tj * 1e3:.2f}")
         rows.append(row)
     return rows, jax is not None
