@@ -11,7 +11,7 @@ Examples:
 
 from __future__ import annotations
 
-from ftrans import lax, numerical, tree
+from ftrans import lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
 from ftrans.api import (
@@ -67,7 +67,9 @@ __all__ = [
     "jvp",
     "linearize",
     "make_jaxpr",
+    "nn",
     "numerical",
+    "random",
     "set_num_threads",
     "stop_gradient",
     "tree",

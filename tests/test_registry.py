@@ -298,10 +298,18 @@ def test_vmap_matches_loop(spec: Spec, rng):
     assert structure(got) == structure(first), f"vmap output structure {structure(got)}"
     check_outputs(leaves(got), _stack_outputs([spec.fun(*e) for e in examples]), tol, "vmap")
 
+    # the batching rules must also hold while staged (jit of vmap) and on staged programs
+    # (vmap of jit), where abstract evaluation checks every shape they produce
+    got = ft.jit(ft.vmap(spec.fun))(*stacked)
+    check_outputs(leaves(got), _stack_outputs([spec.fun(*e) for e in examples]), tol, "jit(vmap)")
+
     last = np.stack([e[0] for e in examples], axis=-1)
-    got = ft.vmap(spec.fun, in_axes=(-1,) + (None,) * (n - 1))(last, *fixed[1:])
+    mapped = ft.vmap(spec.fun, in_axes=(-1,) + (None,) * (n - 1))
     want = _stack_outputs([spec.fun(e[0], *fixed[1:]) for e in examples])
+    got = mapped(last, *fixed[1:])
     check_outputs(leaves(got), want, tol, "vmap over the last axis of argument 0 only")
+    got = ft.jit(mapped)(last, *fixed[1:])
+    check_outputs(leaves(got), want, tol, "jit(vmap) over the last axis of argument 0 only")
     for e, c in zip(examples, copies, strict=True):
         assert_unchanged(e, c, "vmap")
 

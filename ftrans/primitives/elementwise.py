@@ -478,7 +478,31 @@ def _select_transpose(ct, pred, a, b):
 select_p = Primitive("select", linear=True)
 select_p.impl = np.where
 select_p.abstract_eval = _select_aval
-select_p.batch = elementwise_rule(select_p)
+def _select_batch(vals, dims):
+    # select needs equal branch shapes and a scalar or full-shape predicate, so unlike the
+    # broadcasting ops every operand gets the batch axis explicitly (unless all already agree).
+    from ftrans.primitives._batch import batch_size, logical_shape, to_front
+    from ftrans.primitives.shape import broadcast_in_dim
+
+    pred, a, b = vals
+    dp, da, db = dims
+    shape = logical_shape(a, da)
+    pred_shape = logical_shape(pred, dp)
+    if da is not None and da == db:
+        if (dp is None and pred_shape == ()) or (dp == da and pred_shape == shape):
+            return select(pred, a, b), da
+    size = batch_size(vals, dims)
+    a, b = to_front(a, da, size), to_front(b, db, size)
+    if dp is None and pred_shape == ():
+        return select(pred, a, b), 0
+    if pred_shape == ():  # one predicate per example: spread it over the example's elements
+        pred = broadcast_in_dim(pred, shape=(size, *shape), broadcast_dimensions=(dp,))
+    else:
+        pred = to_front(pred, dp, size)
+    return select(pred, a, b), 0
+
+
+select_p.batch = _select_batch
 select_p.lower = lambda args: f"np.where({', '.join(args)})"
 select_p.jvp = _select_jvp
 select_p.transpose = _select_transpose

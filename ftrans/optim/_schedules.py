@@ -1,0 +1,273 @@
+"""Learning-rate schedules: functions of the step count, traceable under ``jit`` and ``vmap``.
+
+A schedule maps ``count`` (the number of updates done so far: an int, or an int32 array in an
+optimiser state) to a value. Every schedule here is written with ``ftrans.numpy`` and has no
+Python branch on ``count``, so it works on tracers as well as on plain ints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ftrans.numpy as fnp
+from ftrans.optim._base import HyperparameterError, Schedule, check_range
+
+
+def _select(pred: Any, on_true: Any, on_false: Any) -> Any:
+    """``fnp.where(pred, on_true, on_false)`` with both branches tied to ``pred``'s batching.
+
+    Adding ``0 * pred`` makes a constant branch batched whenever the step count is (as in a
+    ``vmap`` over optimiser states), so the select never mixes batched and unbatched operands,
+    which ``jit(vmap(...))`` of ``select`` cannot do yet. The value is unchanged.
+    """
+    zero = fnp.astype(pred, "float64") * 0.0
+    return fnp.where(pred, on_true + zero, on_false + zero)
+
+
+def constant_schedule(value: float) -> Schedule:
+    """``value`` at every step.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> optim.constant_schedule(0.1)(1000)
+        0.1
+    """
+
+    def schedule(count: Any) -> Any:
+        del count
+        return value
+
+    return schedule
+
+
+def polynomial_schedule(
+    init_value: float,
+    end_value: float,
+    power: float,
+    transition_steps: int,
+    transition_begin: int = 0,
+) -> Schedule:
+    """Polynomial interpolation from ``init_value`` to ``end_value``.
+
+    With ``s = clip(count - transition_begin, 0, transition_steps)``:
+    ``value = (init_value - end_value) * (1 - s / transition_steps) ** power + end_value``.
+    ``transition_steps == 0`` gives the constant ``init_value`` (as in optax).
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.polynomial_schedule(1.0, 0.0, power=2, transition_steps=4)
+        >>> [float(s(c)) for c in (0, 2, 4, 8)]
+        [1.0, 0.25, 0.0, 0.0]
+    """
+    where = "polynomial_schedule"
+    check_range(where, "transition_steps", transition_steps, low=0)
+    check_range(where, "transition_begin", transition_begin, low=0)
+    if transition_steps == 0:
+        return constant_schedule(init_value)
+
+    def schedule(count: Any) -> Any:
+        steps = fnp.clip(count - transition_begin, 0, transition_steps)
+        fraction = 1 - steps / transition_steps
+        return (init_value - end_value) * fraction**power + end_value
+
+    return schedule
+
+
+def linear_schedule(
+    init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0
+) -> Schedule:
+    """Linear interpolation from ``init_value`` to ``end_value`` over ``transition_steps``.
+
+    Constant ``init_value`` until ``transition_begin``, then a straight line that reaches
+    ``end_value`` at ``transition_begin + transition_steps`` and stays there:
+    ``value = init_value + (end_value - init_value) * clip(count - transition_begin, 0, T) / T``.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.linear_schedule(init_value=0.0, end_value=1.0, transition_steps=4)
+        >>> [float(s(c)) for c in (0, 1, 4, 10)]
+        [0.0, 0.25, 1.0, 1.0]
+    """
+    return polynomial_schedule(init_value, end_value, 1, transition_steps, transition_begin)
+
+
+def exponential_decay(
+    init_value: float,
+    transition_steps: int,
+    decay_rate: float,
+    transition_begin: int = 0,
+    staircase: bool = False,
+    end_value: float | None = None,
+) -> Schedule:
+    """Exponential decay: ``init_value * decay_rate ** ((count - begin) / transition_steps)``.
+
+    Here ``begin`` is ``transition_begin``, before which the value is ``init_value``. With
+    ``staircase=True`` the exponent is floored, so the value drops by ``decay_rate`` every
+    ``transition_steps`` steps. A given ``end_value`` bounds the result (a floor when
+    decaying, a ceiling when ``decay_rate > 1``).
+
+    Args:
+        init_value: the value until ``transition_begin``.
+        transition_steps: steps per factor of ``decay_rate``; must be positive.
+        decay_rate: the factor per ``transition_steps``; must be positive.
+        transition_begin: steps to hold ``init_value`` before decaying; non-negative.
+        staircase: decay in discrete jumps.
+        end_value: optional bound.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.exponential_decay(1.0, transition_steps=2, decay_rate=0.5)
+        >>> [float(s(c)) for c in (0, 1, 2, 4)]
+        [1.0, 0.7071067811865476, 0.5, 0.25]
+        >>> s = optim.exponential_decay(1.0, 2, 0.5, staircase=True, end_value=0.3)
+        >>> [float(s(c)) for c in (1, 2, 4)]
+        [1.0, 0.5, 0.3]
+    """
+    where = "exponential_decay"
+    check_range(where, "transition_steps", transition_steps, low=0, low_open=True)
+    check_range(where, "decay_rate", decay_rate, low=0, low_open=True)
+    check_range(where, "transition_begin", transition_begin, low=0)
+    bound = None
+    if end_value is not None:
+        bound = fnp.maximum if decay_rate < 1.0 else fnp.minimum
+
+    def schedule(count: Any) -> Any:
+        elapsed = count - transition_begin
+        exponent = elapsed / transition_steps
+        if staircase:
+            exponent = fnp.floor(exponent)
+        value = _select(elapsed <= 0, init_value, init_value * fnp.power(decay_rate, exponent))
+        return value if bound is None else bound(value, end_value)
+
+    return schedule
+
+
+def cosine_decay_schedule(
+    init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0
+) -> Schedule:
+    """Cosine decay from ``init_value`` to ``alpha * init_value`` over ``decay_steps``.
+
+    With ``c = min(count, decay_steps)`` (Loshchilov & Hutter, SGDR, 2017):
+
+    ```
+    cosine = 0.5 * (1 + cos(pi * c / decay_steps))
+    value  = init_value * ((1 - alpha) * cosine**exponent + alpha)
+    ```
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.cosine_decay_schedule(1.0, decay_steps=4, alpha=0.1)
+        >>> [round(float(s(c)), 4) for c in (0, 2, 4, 9)]
+        [1.0, 0.55, 0.1, 0.1]
+    """
+    check_range("cosine_decay_schedule", "decay_steps", decay_steps, low=0, low_open=True)
+    total = float(decay_steps)  # a float keeps count / total from integer overflow or division
+
+    def schedule(count: Any) -> Any:
+        c = fnp.minimum(count, total)
+        cosine = 0.5 * (1 + fnp.cos(fnp.pi * c / total))
+        return init_value * ((1 - alpha) * cosine**exponent + alpha)
+
+    return schedule
+
+
+def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
+    """Run ``schedules[0]`` until ``boundaries[0]``, then ``schedules[1]`` restarted at 0, ...
+
+    Schedule ``i + 1`` sees ``count - boundaries[i]``.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.join_schedules(
+        ...     [optim.constant_schedule(1.0), optim.linear_schedule(1.0, 0.0, 2)], [3]
+        ... )
+        >>> [float(s(c)) for c in range(6)]
+        [1.0, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    if len(schedules) != len(boundaries) + 1:
+        raise HyperparameterError(
+            f"ftrans.optim.join_schedules: {len(schedules)} schedules need "
+            f"{max(len(schedules) - 1, 0)} boundaries, got {len(boundaries)}."
+        )
+    schedules, boundaries = list(schedules), list(boundaries)
+
+    def schedule(count: Any) -> Any:
+        value = schedules[0](count)
+        for boundary, later in zip(boundaries, schedules[1:], strict=True):
+            value = _select(count < boundary, value, later(count - boundary))
+        return value
+
+    return schedule
+
+
+def warmup_cosine_decay_schedule(
+    init_value: float,
+    peak_value: float,
+    warmup_steps: int,
+    decay_steps: int,
+    end_value: float = 0.0,
+    exponent: float = 1.0,
+) -> Schedule:
+    """Linear warm-up from ``init_value`` to ``peak_value``, then cosine decay to ``end_value``.
+
+    ``decay_steps`` is the total length *including* the warm-up (optax's convention): the
+    value rises linearly for ``warmup_steps`` steps, then follows
+    `cosine_decay_schedule` ``(peak_value, decay_steps - warmup_steps, alpha=end_value /
+    peak_value)`` and stays at ``end_value`` from step ``decay_steps`` on.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=2, decay_steps=6)
+        >>> [round(float(s(c)), 4) for c in range(8)]
+        [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    """
+    where = "warmup_cosine_decay_schedule"
+    check_range(where, "warmup_steps", warmup_steps, low=0)
+    if decay_steps <= warmup_steps:
+        raise HyperparameterError(
+            f"ftrans.optim.{where}: decay_steps (={decay_steps}) must be greater than "
+            f"warmup_steps (={warmup_steps}); decay_steps is the total schedule length, warm-up "
+            f"included, e.g. decay_steps={warmup_steps} + the number of decay steps."
+        )
+    alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
+    return join_schedules(
+        [
+            linear_schedule(init_value, peak_value, warmup_steps),
+            cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent),
+        ],
+        [warmup_steps],
+    )
+
+
+def piecewise_constant_schedule(
+    init_value: float, boundaries_and_scales: dict[int, float] | None = None
+) -> Schedule:
+    """``init_value`` multiplied by ``scale`` for every ``boundary`` that ``count`` has reached.
+
+    ``value = init_value * prod(scale for boundary, scale in boundaries_and_scales.items()
+    if count >= boundary)``.
+
+    Args:
+        init_value: the value before the first boundary.
+        boundaries_and_scales: ``{step: factor}``; factors must be non-negative.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.piecewise_constant_schedule(1.0, {2: 0.5, 4: 0.1})
+        >>> [float(s(c)) for c in range(6)]
+        [1.0, 1.0, 0.5, 0.5, 0.05, 0.05]
+    """
+    items = sorted((boundaries_and_scales or {}).items())
+    for boundary, factor in items:
+        check_range(
+            "piecewise_constant_schedule", f"the scale at boundary {boundary}", factor, low=0.0
+        )
+
+    def schedule(count: Any) -> Any:
+        value = init_value
+        for boundary, factor in items:
+            value = _select(count >= boundary, value * factor, value)
+        return value
+
+    return schedule
