@@ -64,6 +64,12 @@ def interleaved_medians(fns, *, rounds: int = 3, repeat: int = 24, warmup: int =
     patch of the machine (clock change, a neighbour's burst) spreads over all rows instead of
     landing on whichever was timed first. The median is over the pooled samples.
     """
+    samples = interleaved_samples(fns, rounds=rounds, repeat=repeat, warmup=warmup)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def interleaved_samples(fns, *, rounds: int = 3, repeat: int = 24, warmup: int = 3) -> dict:
+    """The pooled samples (seconds per call) behind :func:`interleaved_medians`, per name."""
     entries = {k: (v if isinstance(v, tuple) else (v, repeat)) for k, v in fns.items()}
     numbers = {}
     for name, (fn, _) in entries.items():
@@ -81,7 +87,7 @@ def interleaved_medians(fns, *, rounds: int = 3, repeat: int = 24, warmup: int =
                 for _ in range(number):
                     fn()
                 samples[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
 
 
 def optional(name):
