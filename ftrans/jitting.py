@@ -251,7 +251,7 @@ class JitFunction:
             out = self._call_slow(args, kwargs)
             if fast_key is not None:
                 entry = self._last_entry
-                self._fast[fast_key] = (compiled(entry.closed), entry.out_tree, entry.closed)
+                self._fast[fast_key] = (compiled(entry.closed).fn, entry.out_tree, entry.closed)
             return out
         return self._call_slow(args, kwargs)
 

@@ -110,23 +110,28 @@ def lower_eqn(em: _Emitter, eqn) -> str:
     return f"    {outs[0]} = {expr}"
 
 
-def _uniform(c) -> bool:
-    if not isinstance(c, np.ndarray) or not c.size or c.dtype.kind not in "biuf":
-        return False
-    if not any(c.strides):
-        return True
-    flat = c.reshape(-1)
-    return bool((flat == flat[0]).all())
+class _UsedAfter:
+    """``var_id in used_after``: is the variable needed after item ``k``?"""
+
+    def __init__(self, last_use, k):
+        self.last_use = last_use
+        self.k = k
+
+    def __contains__(self, var_id):
+        return self.last_use.get(var_id, -1) > self.k
 
 
 def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
     from ftrans.compiler import fusion
+    from ftrans.compiler.passes import is_uniform
 
     em = _Emitter(name)
     # constants holding one repeated value (a broadcast scalar, or AD's `-1 * ones`): kernels
     # read that number instead of streaming a whole array through memory
     em.scalar_consts = {
-        v.id: c.reshape(-1)[0] for v, c in zip(jaxpr.constvars, consts, strict=True) if _uniform(c)
+        v.id: c.reshape(-1)[0]
+        for v, c in zip(jaxpr.constvars, consts, strict=True)
+        if is_uniform(c)
     }
     const_names = [em.bind(v) for v in jaxpr.constvars]
     arg_names = [em.bind(v) for v in jaxpr.invars]
@@ -136,23 +141,42 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
         em.globals[f"c_{cname}"] = value
         lines.append(f"    {cname} = c_{cname}")
     items = fusion.find_groups(jaxpr.eqns) if fuse else list(jaxpr.eqns)
-    # variables used after each item (by later items or as outputs)
-    later: list[set] = [set()] * len(items)
-    live = {v.id for v in jaxpr.outvars if type(v) is not Literal}
-    for k in range(len(items) - 1, -1, -1):
-        later[k] = set(live)
-        for e in items[k] if isinstance(items[k], list) else [items[k]]:
-            live.update(a.id for a in e.inputs if type(a) is not Literal)
+    # the last item using each variable (outputs live to the end)
+    last_use: dict[int, int] = {}
+    for k, item in enumerate(items):
+        for e in item if isinstance(item, list) else [item]:
+            for a in e.inputs:
+                if type(a) is not Literal:
+                    last_use[a.id] = k
+    for v in jaxpr.outvars:
+        if type(v) is not Literal:
+            last_use[v.id] = len(items)
+    keep = {v.id for v in jaxpr.constvars} | {v.id for v in jaxpr.invars}
     for k, item in enumerate(items):
         if not isinstance(item, list):
             lines.append(lower_eqn(em, item))
-            continue
-        inputs, outputs = fusion.group_interface(item, later[k])
-        kname = f"kernel{len(kernels)}"
-        kernels.extend(fusion.emit_kernel(em, item, inputs, outputs, kname))
-        outs = [em.bind(v) for v in outputs]
-        target = ", ".join(outs) + ("," if len(outs) == 1 else "")
-        lines.append(f"    {target} = {kname}({', '.join(em.atom(a) for a in inputs)})")
+        else:
+            later = _UsedAfter(last_use, k)
+            inputs, outputs = fusion.group_interface(item, later)
+            kname = f"kernel{len(kernels)}"
+            kernels.extend(fusion.emit_kernel(em, item, inputs, outputs, kname))
+            outs = [em.bind(v) for v in outputs]
+            target = ", ".join(outs) + ("," if len(outs) == 1 else "")
+            lines.append(f"    {target} = {kname}({', '.join(em.atom(a) for a in inputs)})")
+        # drop intermediates at their last use, so NumPy can reuse their memory
+        dead = sorted(
+            {
+                em.names[a.id]
+                for e in (item if isinstance(item, list) else [item])
+                for a in e.inputs
+                if type(a) is not Literal
+                and last_use.get(a.id) == k
+                and a.id not in keep
+                and a.id in em.names
+            }
+        )
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
     const_ids = {v.id for v in jaxpr.constvars}
     # an output that is a constant is copied, so callers can never modify the cached program
     outs = [

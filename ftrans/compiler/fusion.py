@@ -10,6 +10,7 @@ chunk loop would cost more than it saves). Large kernels split their range acros
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -118,7 +119,7 @@ def find_groups(eqns):
 
     for eqn in eqns:
         out_shape = eqn.outputs[0].aval.shape if eqn.outputs else None
-        big = out_shape is not None and int(np.prod(out_shape, dtype=np.int64)) >= MIN_SIZE
+        big = out_shape is not None and math.prod(out_shape) >= MIN_SIZE
         if big and _fusable(eqn, out_shape):
             if group and out_shape != shape:
                 flush()

@@ -11,6 +11,7 @@ from ftrans.interpreters.tracing import dead_code_elimination
 
 def optimize(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list]:
     """All passes, in an order where each one feeds the next."""
+    jaxpr, consts = scalarize_uniform_constants(jaxpr, consts)
     jaxpr, consts = fold_constants(jaxpr, consts)
     jaxpr = simplify(jaxpr)
     jaxpr = eliminate_common_subexpressions(jaxpr)
@@ -39,6 +40,52 @@ def _copy_eqn(eqn):
     from ftrans.core import Eqn
 
     return Eqn(eqn.primitive, list(eqn.inputs), eqn.outputs, eqn.params, eqn.source)
+
+
+def is_uniform(c) -> bool:
+    """A numeric array holding one repeated value (a broadcast scalar, or AD's ``-1 * ones``)."""
+    if not isinstance(c, np.ndarray) or not c.size or c.dtype.kind not in "biuf":
+        return False
+    if not any(c.strides):
+        return True
+    flat = c.reshape(-1)
+    return bool((flat == flat[0]).all())
+
+
+def scalarize_uniform_constants(jaxpr: Jaxpr, consts: list):
+    """Write a constant that holds one repeated value as a scalar literal wherever a binary
+    elementwise equation broadcasts it anyway (its other operand has the full shape), so the
+    program neither keeps nor streams the array; drop the constant if no use is left."""
+    uniform = {
+        v.id: v.aval.dtype.type(c.reshape(-1)[0])
+        for v, c in zip(jaxpr.constvars, consts, strict=True)
+        if is_uniform(c)
+    }
+    if not uniform:
+        return jaxpr, consts
+    still_used = set()
+    eqns = []
+    for eqn in map(_copy_eqn, jaxpr.eqns):
+        binary = getattr(eqn.primitive.lower, "ufunc_name", None) and len(eqn.inputs) == 2
+        for i, a in enumerate(eqn.inputs):
+            if type(a) is not Var or a.id not in uniform:
+                continue
+            other = eqn.inputs[1 - i] if binary else None
+            shape = eqn.outputs[0].aval.shape
+            if binary and a.aval.shape == shape and other.aval.shape == shape:
+                value = uniform[a.id]
+                eqn.inputs[i] = Literal(value, get_aval(value))
+            else:
+                still_used.add(a.id)
+        eqns.append(eqn)
+    still_used.update(v.id for v in jaxpr.outvars if type(v) is Var and v.id in uniform)
+    kept = [
+        (v, c)
+        for v, c in zip(jaxpr.constvars, consts, strict=True)
+        if v.id not in uniform or v.id in still_used
+    ]
+    constvars = [v for v, _ in kept]
+    return Jaxpr(constvars, jaxpr.invars, eqns, jaxpr.outvars), [c for _, c in kept]
 
 
 def fold_constants(jaxpr: Jaxpr, consts: list):
