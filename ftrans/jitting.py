@@ -332,6 +332,7 @@ def jit(
         def jitted(a):
             b = np.sin(a)
             c = np.multiply(b, 2.0)
+            del b
             return (c,)
         <BLANKLINE>
     """
