@@ -255,6 +255,17 @@ def test_jaxtyping_annotations_checked_at_trace_time():
         ft.grad(lambda v: layer(w, v).sum())(np.ones(4))
     with pytest.raises(Exception):
         ft.make_jaxpr(layer)(w, np.ones(4))
+    # checked in every transformation: vmap (per example), jit (at trace time), jvp
+    np.testing.assert_allclose(ft.vmap(layer, in_axes=(None, 0))(w, np.ones((5, 3))), 3.0)
+    np.testing.assert_allclose(ft.jit(layer)(w, x), 3.0)
+    ft.jvp(lambda v: layer(w, v), (x,), (x,))
+    for bad in (
+        lambda: ft.vmap(layer, in_axes=(None, 0))(w, np.ones((5, 4))),
+        lambda: ft.jit(layer)(w, np.ones(4)),
+        lambda: ft.jvp(lambda v: layer(w, v), (np.ones(4),), (np.ones(4),)),
+    ):
+        with pytest.raises(Exception, match="i"):
+            bad()
 
 
 def test_array_type_is_satisfied_by_arrays_and_tracers():

@@ -9,13 +9,16 @@ reduced (cross-entropies) or nothing reduced (elementwise losses), and never eva
 from __future__ import annotations
 
 import numpy as np
+from jaxtyping import Float, Integer
 
 import ftrans.numpy as fnp
 from ftrans.nn._activations import _floating, log_softmax, softplus
 from ftrans.typing import Array, ArrayLike
 
 
-def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike, axis: int = -1) -> Array:
+def softmax_cross_entropy(
+    logits: Float[Array, "*batch classes"], labels: Float[Array, "*batch classes"], axis: int = -1
+) -> Float[Array, "*batch"]:
     """Cross-entropy ``-sum(labels * log_softmax(logits), axis)`` against a distribution.
 
     ``labels`` are probabilities over classes (one-hot or soft labels). Classes with label 0
@@ -44,8 +47,8 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike, axis: int = -1) 
 
 
 def softmax_cross_entropy_with_integer_labels(
-    logits: ArrayLike, labels: ArrayLike, axis: int = -1
-) -> Array:
+    logits: Float[Array, "*batch classes"], labels: Integer[Array, "*batch"], axis: int = -1
+) -> Float[Array, "*batch"]:
     """Cross-entropy ``-log_softmax(logits)[label]`` against integer class labels.
 
     Args:
@@ -81,7 +84,9 @@ def softmax_cross_entropy_with_integer_labels(
     return -fnp.squeeze(picked, axis=axis)
 
 
-def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
+def sigmoid_binary_cross_entropy(
+    logits: Float[Array, "*shape"], labels: Float[Array, "*shape"]
+) -> Float[Array, "*shape"]:
     """Elementwise binary cross-entropy of ``sigmoid(logits)`` against ``labels`` in [0, 1].
 
     Computed as ``softplus(logits) - labels * logits``, which equals
