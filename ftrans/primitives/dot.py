@@ -38,8 +38,9 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     k = int(np.prod([lhs.shape[d] for d in lc], dtype=np.int64))
     a = np.transpose(lhs, list(lb) + lf + list(lc)).reshape(b, m, k)
     c = np.transpose(rhs, list(rb) + list(rc) + rf).reshape(b, k, n)
-    # A contraction of size 1 is an outer product: one broadcast multiply beats b tiny GEMMs.
-    out = a * c if k == 1 else np.matmul(a, c)
+    # A contraction of size 1 is a batch of outer products: einsum's loop beats b tiny GEMMs
+    # (and a broadcast multiply) here.
+    out = np.einsum("bmk,bkn->bmn", a, c) if k == 1 else np.matmul(a, c)
     return out.reshape(batch_shape + lf_shape + rf_shape)
 
 
