@@ -11,6 +11,7 @@ Examples:
 
 from __future__ import annotations
 
+from ftrans import core as _core
 from ftrans import lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
@@ -77,3 +78,6 @@ __all__ = [
     "vjp",
     "vmap",
 ]
+
+# Every primitive ftrans itself defines (jit_call included): the registry test covers these.
+_primitives.BUILTIN = frozenset(_core.PRIMITIVES)
