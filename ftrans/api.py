@@ -422,29 +422,11 @@ def value_and_grad(
     """
     name = f"grad({fun_name(fun)})"
     single = isinstance(argnums, int)
-    nums = _as_tuple(argnums)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        for i in nums:
-            if not -len(args) <= i < len(args):
-                raise ValueError(
-                    f"{name}: argnums={argnums!r} refers to argument {i}, but the function was "
-                    f"called with {len(args)} positional argument(s)."
-                )
-        positions = [i % len(args) for i in nums]
-        for i in positions:
-            tree.check_leaves(args[i], what=f"{name}: argument {i}", is_valid=_is_leaf_value)
-            _check_differentiable(args[i], i, name)
-
-        def partial(*diff_args):
-            full = list(args)
-            for i, a in zip(positions, diff_args, strict=True):
-                full[i] = a
-            return fun(*full, **kwargs)
-
-        partial.__name__ = fun_name(fun)
-        out = _vjp(partial, [args[i] for i in positions], has_aux, name)
+        partial, primals = differentiable_args(fun, args, kwargs, argnums, name)
+        out = _vjp(partial, primals, has_aux, name)
         if has_aux:
             value, vjp_fn, aux = out
         else:
@@ -484,6 +466,31 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         return (g, out[1]) if has_aux else g
 
     return wrapped
+
+
+def differentiable_args(fun, args, kwargs, argnums, name):
+    """Validate ``argnums`` against a call and split it: ``(partial, primals)`` where
+    ``partial(*primals)`` calls ``fun`` with the other arguments held fixed."""
+    nums = _as_tuple(argnums)
+    for i in nums:
+        if not -len(args) <= i < len(args):
+            raise ValueError(
+                f"{name}: argnums={argnums!r} refers to argument {i}, but the function was "
+                f"called with {len(args)} positional argument(s)."
+            )
+    positions = [i % len(args) for i in nums]
+    for i in positions:
+        tree.check_leaves(args[i], what=f"{name}: argument {i}", is_valid=_is_leaf_value)
+        _check_differentiable(args[i], i, name)
+
+    def partial(*diff_args):
+        full = list(args)
+        for i, a in zip(positions, diff_args, strict=True):
+            full[i] = a
+        return fun(*full, **kwargs)
+
+    partial.__name__ = fun_name(fun)
+    return partial, tuple(args[i] for i in positions)
 
 
 def _check_differentiable(arg, index, name):

@@ -8,33 +8,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ftrans import tree
-from ftrans.api import _as_tuple, _check_differentiable, _vjp, fun_name, jvp
+from ftrans.api import _vjp, differentiable_args, fun_name, jvp
 from ftrans.core import get_aval, shape_of
 from ftrans.mapping import vmap
 from ftrans.primitives.shape import reshape
 from ftrans.primitives.shape import transpose as _transpose
-
-
-def _positions(argnums, args, name):
-    nums = _as_tuple(argnums)
-    for i in nums:
-        if not -len(args) <= i < len(args):
-            raise ValueError(
-                f"{name}: argnums={argnums!r} refers to argument {i}, but the function was "
-                f"called with {len(args)} positional argument(s)."
-            )
-    return [i % len(args) for i in nums]
-
-
-def _partial(fun, args, kwargs, positions):
-    def partial(*diff_args):
-        full = list(args)
-        for i, a in zip(positions, diff_args, strict=True):
-            full[i] = a
-        return fun(*full, **kwargs)
-
-    partial.__name__ = fun_name(fun)
-    return partial
 
 
 def _basis(leaves):
@@ -100,11 +78,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
-        positions = _positions(argnums, args, name)
-        for i in positions:
-            _check_differentiable(args[i], i, name)
-        f = _partial(fun, args, kwargs, positions)
-        primals = tuple(args[i] for i in positions)
+        f, primals = differentiable_args(fun, args, kwargs, argnums, name)
         in_leaves, in_tree = tree.flatten(primals)
         basis, sizes = _basis(in_leaves)
 
@@ -144,11 +118,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
-        positions = _positions(argnums, args, name)
-        for i in positions:
-            _check_differentiable(args[i], i, name)
-        f = _partial(fun, args, kwargs, positions)
-        primals = tuple(args[i] for i in positions)
+        f, primals = differentiable_args(fun, args, kwargs, argnums, name)
         in_leaves, in_tree = tree.flatten(primals)
         outs = _vjp(f, primals, has_aux, name)
         out, vjp_fn = outs[0], outs[1]
