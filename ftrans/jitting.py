@@ -331,8 +331,7 @@ def jit(
         >>> print(f.lower(np.zeros(3)).as_text())
         def jitted(a):
             b = np.sin(a)
-            c = np.multiply(b, 2.0)
-            del b
+            c = np.multiply(b, 2.0, out=b)
             return (c,)
         <BLANKLINE>
     """

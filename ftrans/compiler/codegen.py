@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from ftrans.core import ClosedJaxpr, Jaxpr, Literal
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
 from ftrans.core import _var_names as var_names
 
 _SAFE_SCALARS = (bool, int, float)
@@ -91,9 +91,13 @@ class _Emitter:
         return self.const(value, "q")
 
 
-def lower_eqn(em: _Emitter, eqn) -> str:
+def lower_eqn(em: _Emitter, eqn, reuse=None) -> str:
+    """One line of source for ``eqn``; ``reuse`` names a dead array the ufunc may write into."""
     prim = eqn.primitive
     args = [em.atom(a) for a in eqn.inputs]
+    if reuse is not None:
+        outs = [em.bind(v) for v in eqn.outputs]
+        return f"    {outs[0]} = {prim.lower.ufunc_name}({', '.join(args)}, out={reuse})"
     if prim.lower is not None:
         expr = prim.lower(args, **{k: em.param(v) for k, v in eqn.params.items()})
     else:
@@ -152,14 +156,40 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
         if type(v) is not Literal:
             last_use[v.id] = len(items)
     keep = {v.id for v in jaxpr.constvars} | {v.id for v in jaxpr.invars}
+    owned: set[int] = set()  # fresh arrays made by ufuncs here, with no view of them alive
+    reused: set[int] = set()  # variables whose buffer a later equation took over
     for k, item in enumerate(items):
         if not isinstance(item, list):
-            lines.append(lower_eqn(em, item))
+            ufunc = getattr(item.primitive.lower, "ufunc_name", None)
+            reuse = None
+            if ufunc is not None and len(item.outputs) == 1 and item.outputs[0].aval.shape:
+                out = item.outputs[0]
+                for a in item.inputs:
+                    if (
+                        type(a) is Var
+                        and a.id in owned
+                        and last_use.get(a.id) == k
+                        and a.aval == out.aval
+                    ):
+                        reuse = em.names[a.id]  # buffer reuse by liveness: write in place
+                        reused.add(a.id)
+                        break
+                for a in item.inputs:
+                    owned.discard(a.id if type(a) is Var else None)
+                lines.append(lower_eqn(em, item, reuse))
+                owned.add(out.id)
+            else:
+                for a in item.inputs:
+                    owned.discard(a.id if type(a) is Var else None)  # it may now have a view
+                lines.append(lower_eqn(em, item))
         else:
             later = _UsedAfter(last_use, k)
             inputs, outputs = fusion.group_interface(item, later)
             kname = f"kernel{len(kernels)}"
             kernels.extend(fusion.emit_kernel(em, item, inputs, outputs, kname))
+            for e in item:
+                for a in e.inputs:
+                    owned.discard(a.id if type(a) is Var else None)
             outs = [em.bind(v) for v in outputs]
             target = ", ".join(outs) + ("," if len(outs) == 1 else "")
             lines.append(f"    {target} = {kname}({', '.join(em.atom(a) for a in inputs)})")
@@ -172,6 +202,7 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
                 if type(a) is not Literal
                 and last_use.get(a.id) == k
                 and a.id not in keep
+                and a.id not in reused
                 and a.id in em.names
             }
         )
