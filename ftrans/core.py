@@ -513,6 +513,8 @@ def _ufunc_map():
         np.bitwise_and: _fnp.bitwise_and,
         np.bitwise_or: _fnp.bitwise_or,
         np.bitwise_xor: _fnp.bitwise_xor,
+        np.left_shift: _fnp.left_shift,
+        np.right_shift: _fnp.right_shift,
     }
 
 
@@ -601,7 +603,8 @@ class Tracer:
             f"converted to a NumPy array at {format_frame(user_frame())}: raw NumPy cannot see "
             "through tracers, so the result would lose the transformation (a wrong or missing "
             "derivative). Use ftrans.numpy (import ftrans.numpy as fnp) instead of numpy inside "
-            "transformed functions, e.g. fnp.asarray / fnp.sin instead of np.asarray / np.sin."
+            "transformed functions, e.g. fnp.asarray / fnp.sin instead of np.asarray / np.sin; "
+            "to index a NumPy array with a traced index, write fnp.asarray(array)[index]."
         )
 
     def _check_alive(self):
@@ -705,6 +708,18 @@ class Tracer:
 
     def __xor__(self, other):
         return _fnp.bitwise_xor(self, other)
+
+    def __lshift__(self, other):
+        return _fnp.left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _fnp.left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _fnp.right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _fnp.right_shift(other, self)
 
     def __rxor__(self, other):
         return _fnp.bitwise_xor(other, self)

@@ -170,3 +170,18 @@ def test_bad_input_is_not_mutated():
     with pytest.raises(TypeError):
         ft.grad(lambda v: v)(x)
     np.testing.assert_array_equal(x, before)
+
+
+def test_indexing_a_numpy_array_with_a_traced_index_suggests_the_fix():
+    table = np.arange(5.0)
+    with pytest.raises(ft.TracerArrayConversionError, match=r"fnp.asarray\(array\)\[index\]"):
+        ft.jit(lambda i: table[i])(2)
+    import ftrans.numpy as fnp
+
+    assert float(ft.jit(lambda i: fnp.asarray(table)[i])(2)) == 2.0
+
+
+def test_shift_operators_on_tracers():
+    x = np.array([1, 2, 3], np.uint32)
+    out = ft.jit(lambda a: (a << 3) ^ (a >> np.uint32(1)) ^ (np.uint32(2) << a))(x)
+    np.testing.assert_array_equal(out, (x << 3) ^ (x >> 1) ^ (np.uint32(2) << x))
