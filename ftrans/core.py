@@ -604,7 +604,7 @@ class Tracer:
             "through tracers, so the result would lose the transformation (a wrong or missing "
             "derivative). Use ftrans.numpy (import ftrans.numpy as fnp) instead of numpy inside "
             "transformed functions, e.g. fnp.asarray / fnp.sin instead of np.asarray / np.sin; "
-            "to index a NumPy array with a traced index, write fnp.asarray(array)[index]."
+            "to index a NumPy array with a traced index, write fnp.take(array, index)."
         )
 
     def _check_alive(self):

@@ -323,6 +323,18 @@ for _params in ({"axis": -1}, {"axis": 0}, {"axis": None}):
 
 _IDX = np.array([[3, 0, 1, 2], [1, 1, 0, 2], [0, 3, 2, 1]])
 for _label, _indices, _axis in (
+    ("axis=None", np.array([[3, 0], [11, 5]]), None),
+    ("axis=0", np.array([2, 0, 2]), 0),
+    ("axis=-1", np.array([[1, 3], [0, 0]]), -1),
+):
+    fn(
+        "take",
+        [A((3, 4), U)],
+        call=lambda f, i=_indices, a=_axis: lambda x: f(x, i, a),
+        label=_label,
+    )
+
+for _label, _indices, _axis in (
     ("axis=1", _IDX, 1),
     ("axis=0", np.array([[2, 0, 1, 1], [0, 0, 2, 1]]), 0),
     ("axis=None", np.array([11, 0, 5, 5, 7]), None),

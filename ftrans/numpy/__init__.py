@@ -171,6 +171,7 @@ from ftrans.numpy._reductions import (
     sort,
     std,
     sum,
+    take,
     take_along_axis,
     var,
 )

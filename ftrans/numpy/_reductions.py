@@ -262,3 +262,27 @@ def take_along_axis(arr, indices, axis):
     indices = broadcast_to_shape(indices, i_target)
     arr = broadcast_to_shape(arr, a_target)
     return _take_along_axis(arr, indices, axis=ax)
+
+
+def take(a, indices, axis=None):
+    """``numpy.take``: elements of ``a`` at ``indices`` along ``axis`` (flattened when None).
+
+    It also lets a plain NumPy array be indexed by a traced index (``table[i]`` cannot be).
+
+    Examples:
+        >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
+        >>> table = np.array([10.0, 20.0, 30.0])
+        >>> float(ft.jit(lambda i: fnp.take(table, i))(2))
+        30.0
+    """
+    if not core._stack:
+        return np.take(a, indices, axis=axis)
+    from ftrans.numpy._indexing import getitem
+
+    a = _prepare(a)
+    indices = _prepare(indices) if not isinstance(indices, (list, tuple)) else np.asarray(indices)
+    if axis is None:
+        a = _reshape(a, new_sizes=(int(np.prod(shape_of(a), dtype=np.int64)),))
+        axis = 0
+    ax = normalize_axis(axis, len(shape_of(a)))
+    return getitem(a, (slice(None),) * ax + (indices,))
