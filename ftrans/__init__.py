@@ -12,7 +12,7 @@ Examples:
 from __future__ import annotations
 
 from ftrans import core as _core
-from ftrans import lax, nn, numerical, optim, random, tree
+from ftrans import explain, lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
 from ftrans.api import (
@@ -57,6 +57,7 @@ __all__ = [
     "TracerArrayConversionError",
     "TracerLeakError",
     "UnsupportedError",
+    "explain",
     "float0",
     "get_num_threads",
     "grad",
