@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import time
+import typing
 
 THREADS = int(os.environ.get("FTRANS_BENCH_THREADS", "1"))
 for var in (
@@ -133,3 +135,59 @@ def assert_tree_allclose(got, want, *, rtol=1e-10, atol=0.0, what="result"):
 def ratio(t, base) -> str:
     """``t / base`` as ``"1.23x"`` (``"-"`` when there is no base)."""
     return f"{t / base:.2f}x" if base else "-"
+
+
+class Bar(typing.NamedTuple):
+    """One bar of the issue: ftrans's time over another's, and the most it may be."""
+
+    workload: str
+    comparison: str
+    ratio: float  # from medians
+    limit: float
+    strict: bool = False  # "faster than": ratio < limit; otherwise ratio <= limit
+    ratio_best: float | None = None  # from each row's fastest sample: a noise check
+
+    def passes(self, ratio) -> bool:
+        return ratio < self.limit if self.strict else ratio <= self.limit
+
+    @property
+    def met(self) -> bool:
+        return self.passes(self.ratio)
+
+    @property
+    def best_status(self) -> str:
+        if self.ratio_best is None:
+            return ""
+        return f"{self.ratio_best:.3g} ({'met' if self.passes(self.ratio_best) else 'missed'})"
+
+    @property
+    def rule(self) -> str:
+        return f"{'<' if self.strict else '<='} {self.limit:g}"
+
+    @property
+    def status(self) -> str:
+        return "met" if self.met else "**missed**"
+
+
+def machine() -> str:
+    """CPU model and the ftrans commit (the numbers belong to both)."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(
+            ["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", here, "status", "--porcelain", "--", "../ftrans"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        commit, dirty = "", ""
+    where = f"ftrans at {commit}{' + uncommitted changes' if dirty else ''}" if commit else ""
+    return "; ".join(p for p in (cpu, where) if p)

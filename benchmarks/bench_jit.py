@@ -24,7 +24,6 @@ import importlib.metadata
 import itertools
 import os
 import statistics
-import subprocess
 import time
 from typing import NamedTuple
 
@@ -71,38 +70,8 @@ if autograd is not None:
 # --- reporting ---------------------------------------------------------------------------------
 
 
-class Bar(NamedTuple):
-    """One bar of the issue: ftrans's time over another's, and the most it may be."""
-
-    workload: str
-    comparison: str
-    ratio: float  # from medians
-    limit: float
-    strict: bool = False  # "faster than": ratio < limit; otherwise ratio <= limit
-    ratio_best: float | None = None  # from each row's fastest sample: a noise check
-
-    def passes(self, ratio) -> bool:
-        return ratio < self.limit if self.strict else ratio <= self.limit
-
-    @property
-    def met(self) -> bool:
-        return self.passes(self.ratio)
-
-    @property
-    def best_status(self) -> str:
-        if self.ratio_best is None:
-            return ""
-        return f"{self.ratio_best:.3g} ({'met' if self.passes(self.ratio_best) else 'missed'})"
-
-    @property
-    def rule(self) -> str:
-        return f"{'<' if self.strict else '<='} {self.limit:g}"
-
-    @property
-    def status(self) -> str:
-        return "met" if self.met else "**missed**"
-
-
+Bar = _harness.Bar
+machine = _harness.machine
 BARS: list[Bar] = []
 
 
@@ -694,30 +663,6 @@ def versions() -> str:
         if mod is not None:
             parts.append(f"{mod.__name__} {importlib.metadata.version(mod.__name__)}")
     return "; ".join(parts)
-
-
-def machine() -> str:
-    """CPU model and the ftrans commit (the numbers belong to both)."""
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        commit = subprocess.run(
-            ["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", here, "status", "--porcelain", "--", "../ftrans"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        commit, dirty = "", ""
-    where = f"ftrans at {commit}{' + uncommitted changes' if dirty else ''}" if commit else ""
-    return "; ".join(p for p in (cpu, where) if p)
 
 
 def thread_settings() -> str:

@@ -93,30 +93,8 @@ class Timing(NamedTuple):
     best: float
 
 
-class Bar(NamedTuple):
-    workload: str
-    comparison: str
-    ratio: float
-    limit: float
-    strict: bool
-    ratio_best: float
-
-    def passes(self, r) -> bool:
-        return r < self.limit if self.strict else r <= self.limit
-
-    @property
-    def rule(self) -> str:
-        return f"{'<' if self.strict else '<='} {self.limit:g}"
-
-    @property
-    def status(self) -> str:
-        return "met" if self.passes(self.ratio) else "**missed**"
-
-    @property
-    def best_status(self) -> str:
-        return f"{self.ratio_best:.3g} ({'met' if self.passes(self.ratio_best) else 'missed'})"
-
-
+Bar = _harness.Bar
+machine = _harness.machine
 BARS: list[Bar] = []
 
 
@@ -555,29 +533,6 @@ def versions() -> str:
         except importlib.metadata.PackageNotFoundError:
             pass
     return "; ".join(parts)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        commit = subprocess.run(
-            ["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", here, "status", "--porcelain", "--", "../ftrans"],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        commit, dirty = "", ""
-    where = f"ftrans at {commit}{' + uncommitted changes' if dirty else ''}" if commit else ""
-    return "; ".join(p for p in (cpu, where) if p)
 
 
 def main():
