@@ -140,7 +140,8 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
     const_names = [em.bind(v) for v in jaxpr.constvars]
     arg_names = [em.bind(v) for v in jaxpr.invars]
     lines = [f"def {name}({', '.join(arg_names)}):"]
-    kernels: list[str] = []
+    kernels: list[str] = []  # source lines of the fused kernels
+    n_kernels = 0
     for cname, value in zip(const_names, consts, strict=True):
         em.globals[f"c_{cname}"] = value
         lines.append(f"    {cname} = c_{cname}")
@@ -185,7 +186,8 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
         else:
             later = _UsedAfter(last_use, k)
             inputs, outputs = fusion.group_interface(item, later)
-            kname = f"kernel{len(kernels)}"
+            kname = f"kernel{n_kernels}"
+            n_kernels += 1
             kernels.extend(fusion.emit_kernel(em, item, inputs, outputs, kname))
             for e in item:
                 for a in e.inputs:

@@ -100,11 +100,80 @@ def _fusable(eqn, shape, dtype_ok=True):
     return all(type(a) is Literal or a.aval.shape in ((), shape) for a in eqn.inputs)
 
 
+def _kernel_shape(eqn):
+    """The shape an equation would run a kernel over, or None if it cannot join one."""
+    if not eqn.outputs:
+        return None
+    shape = eqn.outputs[0].aval.shape
+    if math.prod(shape) >= MIN_SIZE and _fusable(eqn, shape):
+        return shape
+    return None
+
+
+def schedule(eqns):
+    """A dependency-respecting order that keeps fusable equations of one shape together.
+
+    Programs built by ``tree.map`` interleave independent per-parameter chains (all first
+    moments, then all second moments, ...); running each ready equation of the current kernel's
+    shape first turns those into one kernel per parameter. Otherwise the original order wins.
+    """
+    import heapq
+
+    producer = {}
+    for i, e in enumerate(eqns):
+        for v in e.outputs:
+            producer[v.id] = i
+    waiting = [0] * len(eqns)
+    users: list[list[int]] = [[] for _ in eqns]
+    for i, e in enumerate(eqns):
+        deps = {producer[a.id] for a in e.inputs if type(a) is Var and a.id in producer}
+        waiting[i] = len(deps)
+        for d in deps:
+            users[d].append(i)
+    shapes = [_kernel_shape(e) for e in eqns]
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)
+    by_shape: dict = {}
+    for i in ready:
+        if shapes[i] is not None:
+            heapq.heappush(by_shape.setdefault(shapes[i], []), i)
+    done = [False] * len(eqns)
+    order, current = [], None
+    while ready:
+        i = None
+        pool = by_shape.get(current) if current is not None else None
+        while pool:
+            j = heapq.heappop(pool)
+            if not done[j]:
+                i = j
+                break
+        if i is None:
+            while True:
+                j = heapq.heappop(ready)
+                if not done[j]:
+                    i = j
+                    break
+        done[i] = True
+        order.append(eqns[i])
+        current = shapes[i]
+        for u in users[i]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+                if shapes[u] is not None:
+                    heapq.heappush(by_shape.setdefault(shapes[u], []), u)
+        while ready and done[ready[0]]:
+            heapq.heappop(ready)
+    return order
+
+
 def find_groups(eqns):
-    """Maximal runs of consecutive fusable equations producing one large shape.
+    """Maximal runs of fusable equations producing one large shape, after :func:`schedule`.
 
     Returns a list whose items are either an equation or a list of equations (a group).
     """
+    if any(_kernel_shape(e) is not None for e in eqns):
+        eqns = schedule(eqns)
     items = []
     group: list = []
     shape = None
