@@ -230,6 +230,22 @@ def test_fused_group_with_several_outputs_and_a_mask():
         np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
+def test_interleaved_per_parameter_updates_fuse_into_one_kernel_each():
+    params = {"a": RNG.normal(size=(300, 300)), "b": RNG.normal(size=(400, 200)), "c": np.ones(5)}
+
+    def adam_like(g, m, v, p):
+        m = ft.tree.map(lambda g, m: 0.9 * m + 0.1 * g, g, m)
+        v = ft.tree.map(lambda g, v: 0.999 * v + 0.001 * g * g, g, v)
+        p = ft.tree.map(lambda p, m, v: p - 1e-3 * m / (fnp.sqrt(v) + 1e-8), p, m, v)
+        return p, m, v
+
+    args = (params, params, ft.tree.map(np.abs, params), params)
+    f = ft.jit(adam_like)
+    assert f.lower(*args).as_text().count("def kernel") == 2  # one per large parameter
+    for got, want in zip(ft.tree.leaves(f(*args)), ft.tree.leaves(adam_like(*args))):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
 def test_small_arrays_are_not_fused():
     source = ft.jit(w1).lower(np.ones(16)).as_text()
     assert "kernel" not in source
