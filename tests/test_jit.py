@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -241,7 +242,8 @@ def test_interleaved_per_parameter_updates_fuse_into_one_kernel_each():
 
     args = (params, params, ft.tree.map(np.abs, params), params)
     f = ft.jit(adam_like)
-    assert f.lower(*args).as_text().count("def kernel") == 2  # one per large parameter
+    source = f.lower(*args).as_text()
+    assert len(re.findall(r"def kernel\d+\(", source)) == 2  # one per large parameter
     for got, want in zip(ft.tree.leaves(f(*args)), ft.tree.leaves(adam_like(*args))):
         np.testing.assert_allclose(got, want, rtol=1e-14)
 
