@@ -1,0 +1,98 @@
+"""mkdocs hooks: pictures the docs show are made by ftrans itself at build time.
+
+* ``generated/seed_graph.svg``: the computational graph of the seed's example, annotated with
+  primal values (``ftrans.explain.graph_svg``; needs Graphviz's ``dot``, otherwise an SVG
+  showing the DOT source is written instead, so the build never depends on it).
+* ``generated/jacobian_cost.png``: measured cost of ``jacfwd`` and ``jacrev`` for
+  ``f(x) = tanh(B x)`` as the number of inputs n and outputs k vary (matplotlib).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "generated")
+
+
+def _seed_graph():
+    import ftrans as ft
+    import ftrans.numpy as fnp
+
+    def f(x1, x2):
+        return fnp.log(x1) + x1 * x2 - fnp.sin(x2)
+
+    dot = ft.explain.graph(f, 2.0, 5.0, values="primal")
+    if shutil.which("dot"):
+        svg = ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
+    else:  # no Graphviz on this machine: show the DOT source itself, as an SVG of text
+        lines = "".join(
+            f'<text x="8" y="{18 * (i + 1)}">{html.escape(line)}</text>'
+            for i, line in enumerate(dot.splitlines())
+        )
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="640" '
+            f'height="{18 * (len(dot.splitlines()) + 1)}" font-family="monospace" '
+            f'font-size="12">{lines}</svg>'
+        )
+    with open(os.path.join(OUT, "seed_graph.svg"), "w") as fh:
+        fh.write(svg)
+
+
+def _best_time(fn, repeat=7):
+    """Fastest of ``repeat`` runs after a warm-up (the least disturbed by a busy machine)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return float(min(samples))
+
+
+def _jacobian_cost():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import ftrans as ft
+    import ftrans.numpy as fnp
+
+    rng = np.random.default_rng(0)
+    total = 2000
+    ns = [1, 10, 100, 1000, 1990]
+    fwd, rev = [], []
+    for n in ns:
+        k = total - n
+        b = rng.normal(size=(k, n))
+        x = rng.normal(size=n)
+
+        def f(v, b=b):
+            return fnp.tanh(b @ v)
+
+        fwd.append(_best_time(lambda f=f, x=x: ft.jacfwd(f)(x)) * 1e3)
+        rev.append(_best_time(lambda f=f, x=x: ft.jacrev(f)(x)) * 1e3)
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    ax.plot(ns, fwd, "o-", label="jacfwd (forward mode: ~n passes)")
+    ax.plot(ns, rev, "s-", label="jacrev (reverse mode: ~k passes)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"inputs n (outputs k = {total} - n)")
+    ax.set_ylabel("ms per Jacobian")
+    ax.set_title("Jacobian of tanh(B x), measured while building these docs")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "jacobian_cost.png"))
+    plt.close(fig)
+
+
+def on_pre_build(config, **kwargs):
+    os.makedirs(OUT, exist_ok=True)
+    _seed_graph()
+    _jacobian_cost()
