@@ -92,6 +92,63 @@ def interleaved_samples(fns, *, rounds: int = 3, repeat: int = 24, warmup: int =
     return samples
 
 
+class Timing(typing.NamedTuple):
+    name: str
+    median: float  # seconds per call: what the ratios and bars use
+    best: float  # the fastest sample: shows how much a busy machine moved the median
+
+
+def fmt_time(t: float) -> str:
+    """Seconds as ms (or µs below 0.1 ms)."""
+    return f"{t * 1e6:.2f} µs" if t < 1e-4 else f"{t * 1e3:.2f} ms"
+
+
+def timed(cases, *, rounds: int = 3, warmup: int = 3, repeat: int = 24) -> list:
+    """Median and best seconds per case, all timed round-robin (:func:`interleaved_samples`);
+    cases are ``(name, fn)`` or ``(name, fn, repeat)``."""
+    fns = {c[0]: (c[1], c[2]) if len(c) > 2 else c[1] for c in cases}
+    samples = interleaved_samples(fns, rounds=rounds, repeat=repeat, warmup=warmup)
+    return [Timing(c[0], statistics.median(samples[c[0]]), min(samples[c[0]])) for c in cases]
+
+
+def report(title, rows, ftrans_name, bars, *, note=None, extra=None) -> list:
+    """Print one table of ``rows`` (:class:`Timing`); ratio = ftrans / row (medians).
+
+    ``bars`` maps a row name to ``(workload, limit, strict)``; ``extra`` is an optional
+    ``(header, fn(row) -> str)`` column. Returns the :class:`Bar` records it judged.
+    """
+    base = next(r for r in rows if r.name == ftrans_name)
+    print(f"\n## {title}\n")
+    if note:
+        print(note + "\n")
+    headers = ["implementation", "median", "best"] + ([extra[0]] if extra else [])
+    headers += ["ftrans / this", "bar"]
+    out, judged = [], []
+    for r in rows:
+        row = [r.name, fmt_time(r.median), fmt_time(r.best)] + ([extra[1](r)] if extra else [])
+        if r.name == ftrans_name:
+            row += ["1.00x (ftrans)", ""]
+        else:
+            row.append(ratio(base.median, r.median))
+            if r.name in bars:
+                workload, limit, strict = bars[r.name]
+                bar = Bar(
+                    workload,
+                    f"{ftrans_name} vs {r.name}",
+                    base.median / r.median,
+                    limit,
+                    strict,
+                    base.best / r.best,
+                )
+                judged.append(bar)
+                row.append(f"{bar.rule}: {bar.status}")
+            else:
+                row.append("")
+        out.append(row)
+    print(table(headers, out))
+    return judged
+
+
 def optional(name):
     try:
         return __import__(name)

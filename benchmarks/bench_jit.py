@@ -75,57 +75,15 @@ machine = _harness.machine
 BARS: list[Bar] = []
 
 
-def fmt(t: float) -> str:
-    """Seconds as ms (or µs below 0.1 ms), three significant-ish digits."""
-    return f"{t * 1e6:.2f} µs" if t < 1e-4 else f"{t * 1e3:.2f} ms"
+fmt = _harness.fmt_time
+Timing = _harness.Timing
+timed = _harness.timed
 
 
-class Timing(NamedTuple):
-    name: str
-    median: float  # seconds per call: what the ratios and bars use
-    best: float  # the fastest sample: shows how much a busy machine moved the median
-
-
-def report(title, rows: list[Timing], ftrans_name, bars, *, per=None, note=None):
-    """Print one table; ratio = ftrans / row (medians); bars: {row name: (workload, limit,
-    strict)}."""
-    ft_row = next(r for r in rows if r.name == ftrans_name)
-    print(f"\n## {title}\n")
-    if note:
-        print(note + "\n")
-    headers = ["implementation", "median", "best"] + ([per[0]] if per else [])
-    headers += ["ftrans / this", "bar"]
-    out = []
-    for r in rows:
-        row = [r.name, fmt(r.median), fmt(r.best)] + ([per[1](r.median)] if per else [])
-        if r.name == ftrans_name:
-            row += ["1.00x (ftrans)", ""]
-        else:
-            row.append(_harness.ratio(ft_row.median, r.median))
-            if r.name in bars:
-                workload, limit, strict = bars[r.name]
-                bar = Bar(
-                    workload,
-                    f"{ftrans_name} vs {r.name}",
-                    ft_row.median / r.median,
-                    limit,
-                    strict,
-                    ft_row.best / r.best,
-                )
-                BARS.append(bar)
-                row.append(f"{bar.rule}: {bar.status}")
-            else:
-                row.append("")
-        out.append(row)
-    print(_harness.table(headers, out))
-
-
-def timed(cases, *, rounds=3, warmup=3) -> list[Timing]:
-    """Median and best seconds per case, all timed round-robin; cases are (name, fn) or
-    (name, fn, repeat)."""
-    fns = {c[0]: (c[1], c[2]) if len(c) > 2 else c[1] for c in cases}
-    samples = _harness.interleaved_samples(fns, rounds=rounds, warmup=warmup)
-    return [Timing(c[0], statistics.median(samples[c[0]]), min(samples[c[0]])) for c in cases]
+def report(title, rows, ftrans_name, bars, *, per=None, note=None):
+    """One table (see ``_harness.report``); ``per`` is a (header, fn(median seconds)) column."""
+    extra = (per[0], lambda r: per[1](r.median)) if per else None
+    BARS.extend(_harness.report(title, rows, ftrans_name, bars, note=note, extra=extra))
 
 
 # --- W1: a large elementwise expression ---------------------------------------------------------

@@ -46,11 +46,9 @@ import argparse
 import importlib.metadata
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
-from typing import NamedTuple
 
 import _harness
 import numpy as np
@@ -87,61 +85,20 @@ else:
 # --- reporting (as in bench_jit.py) -------------------------------------------------------------
 
 
-class Timing(NamedTuple):
-    name: str
-    median: float
-    best: float
-
-
+Timing = _harness.Timing
 Bar = _harness.Bar
 machine = _harness.machine
 BARS: list[Bar] = []
+fmt = _harness.fmt_time
 
 
-def fmt(t: float) -> str:
-    return f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
-
-
-def timed(cases, *, rounds=3, warmup=3) -> list[Timing]:
-    fns = {name: (fn, REPEAT) for name, fn in cases}
-    samples = _harness.interleaved_samples(fns, rounds=rounds, warmup=warmup)
-    return [Timing(n, statistics.median(samples[n]), min(samples[n])) for n, _ in cases]
+def timed(cases, *, rounds=3, warmup=3):
+    return _harness.timed([(name, fn, REPEAT) for name, fn in cases], rounds=rounds, warmup=warmup)
 
 
 def report(title, rows, ftrans_name, bars, *, note=None, extra=None):
-    """One table; ``bars`` maps a row name to (workload, limit, strict); ratio = ftrans / row."""
-    base = next(r for r in rows if r.name == ftrans_name)
-    print(f"\n## {title}\n")
-    if note:
-        print(note + "\n")
-    headers = ["implementation", "median", "best", "ftrans / this", "bar"]
-    if extra:
-        headers.insert(3, extra[0])
-    out = []
-    for r in rows:
-        row = [r.name, fmt(r.median), fmt(r.best)]
-        if extra:
-            row.append(extra[1](r))
-        if r.name == ftrans_name:
-            row += ["1.00x (ftrans)", ""]
-        else:
-            row.append(_harness.ratio(base.median, r.median))
-            if r.name in bars:
-                workload, limit, strict = bars[r.name]
-                bar = Bar(
-                    workload,
-                    f"{ftrans_name} vs {r.name}",
-                    base.median / r.median,
-                    limit,
-                    strict,
-                    base.best / r.best,
-                )
-                BARS.append(bar)
-                row.append(f"{bar.rule}: {bar.status}")
-            else:
-                row.append("")
-        out.append(row)
-    print(_harness.table(headers, out))
+    """One table (see ``_harness.report``), its bars collected for the summary."""
+    BARS.extend(_harness.report(title, rows, ftrans_name, bars, note=note, extra=extra))
 
 
 # --- T1: the digits MLP training step -----------------------------------------------------------
