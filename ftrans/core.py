@@ -296,6 +296,8 @@ def _format_param(value) -> str:
     if isinstance(value, (Jaxpr, ClosedJaxpr)):
         inner = pretty_print(value.jaxpr if isinstance(value, ClosedJaxpr) else value)
         return "\n      ".join(inner.splitlines())
+    if type(value) is tuple and value and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
+        return "(\n      " + ",\n      ".join(_format_param(v) for v in value) + "\n    )"
     return repr(value)
 
 

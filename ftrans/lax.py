@@ -6,7 +6,16 @@ binary elementwise op is the only exception): operands must already agree.
 
 from __future__ import annotations
 
-from ftrans.control_flow import BranchMismatchError, cond, switch
+from ftrans.control_flow import (
+    BranchMismatchError,
+    CarryMismatchError,
+    WhileLoopReverseError,
+    cond,
+    fori_loop,
+    scan,
+    switch,
+    while_loop,
+)
 from ftrans.primitives.dot import dot_general
 from ftrans.primitives.elementwise import (
     abs_ as abs,

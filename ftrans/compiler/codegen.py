@@ -20,12 +20,13 @@ _SAFE_SCALARS = (bool, int, float)
 class Compiled:
     """A generated function and its source; calling it runs the program."""
 
-    __slots__ = ("fn", "source", "n_out")
+    __slots__ = ("fn", "source", "n_out", "out_avals")
 
-    def __init__(self, fn, source, n_out):
+    def __init__(self, fn, source, n_out, out_avals=None):
         self.fn = fn
         self.source = source
         self.n_out = n_out
+        self.out_avals = out_avals
 
     def __call__(self, *args):
         return self.fn(*args)
@@ -88,6 +89,10 @@ class _Emitter:
             from ftrans.interpreters.jit import compiled
 
             return self.const(compiled(value), "f")
+        if type(value) is tuple and value and all(isinstance(v, ClosedJaxpr) for v in value):
+            from ftrans.interpreters.jit import compiled  # the branches of cond
+
+            return self.const(tuple(compiled(v) for v in value), "f")
         return self.const(value, "q")
 
 
@@ -228,7 +233,7 @@ def compile_jaxpr(jaxpr: Jaxpr, consts, name="jitted") -> Compiled:
     source, namespace = generate(jaxpr, consts, name)
     code = compile(source, f"<ftrans.jit {name}>", "exec")
     exec(code, namespace)
-    return Compiled(namespace[name], source, len(jaxpr.outvars))
+    return Compiled(namespace[name], source, len(jaxpr.outvars), jaxpr.out_avals)
 
 
 def ufunc_lowering(ufunc):
