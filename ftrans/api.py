@@ -408,7 +408,10 @@ def _pull_back(linear, cts, p_tree):
 
 
 def value_and_grad(
-    fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable:
     """Like :func:`grad`, but the returned function gives ``(value, gradient)``.
 
@@ -425,13 +428,15 @@ def value_and_grad(
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        partial, primals = differentiable_args(fun, args, kwargs, argnums, name)
+        partial, primals = differentiable_args(
+            fun, args, kwargs, argnums, name, complex_inputs="require" if holomorphic else "allow"
+        )
         out = _vjp(partial, primals, has_aux, name)
         if has_aux:
             value, vjp_fn, aux = out
         else:
             value, vjp_fn = out
-        _check_scalar_output(value, name)
+        _check_scalar_output(value, name, holomorphic)
         grads = vjp_fn(np.ones((), get_aval(value).dtype))
         g = grads[0] if single else grads
         return ((value, aux), g) if has_aux else (value, g)
@@ -439,14 +444,25 @@ def value_and_grad(
     return wrapped
 
 
-def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def grad(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """Reverse-mode gradient of a scalar-valued function.
+
+    For a real-valued ``fun`` of a complex ``z = x + iy`` the gradient is JAX's
+    ``df/dx - i df/dy`` (the conjugate of the steepest-ascent direction), so gradient descent
+    steps ``z - lr * conj(grad(f)(z))``; see the complex numbers guide.
 
     Args:
         fun: function returning a real scalar (a 0-d float array); pytree arguments allowed.
         argnums: which positional argument(s) to differentiate; an int gives one gradient, a
             tuple gives a tuple of gradients.
         has_aux: ``fun`` returns ``(loss, aux)``; the new function returns ``(grad, aux)``.
+        holomorphic: ``fun`` is a holomorphic function of complex inputs with a complex scalar
+            output; the result is its complex derivative ``f'(z)``.
 
     Returns:
         A function with ``fun``'s signature returning gradients shaped like the arguments.
@@ -458,7 +474,7 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         >>> [round(float(g), 4) for g in ft.grad(f, argnums=(0, 1))(2.0, 5.0)]
         [5.5, 1.7163]
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
@@ -468,9 +484,13 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     return wrapped
 
 
-def differentiable_args(fun, args, kwargs, argnums, name):
+def differentiable_args(fun, args, kwargs, argnums, name, complex_inputs="allow"):
     """Validate ``argnums`` against a call and split it: ``(partial, primals)`` where
-    ``partial(*primals)`` calls ``fun`` with the other arguments held fixed."""
+    ``partial(*primals)`` calls ``fun`` with the other arguments held fixed.
+
+    ``complex_inputs`` is ``"allow"`` (real or complex floats), ``"forbid"`` (real floats; the
+    error points to ``holomorphic=True``) or ``"require"`` (complex only, for holomorphic=True).
+    """
     nums = _as_tuple(argnums)
     for i in nums:
         if not -len(args) <= i < len(args):
@@ -481,7 +501,7 @@ def differentiable_args(fun, args, kwargs, argnums, name):
     positions = [i % len(args) for i in nums]
     for i in positions:
         tree.check_leaves(args[i], what=f"{name}: argument {i}", is_valid=_is_leaf_value)
-        _check_differentiable(args[i], i, name)
+        _check_differentiable(args[i], i, name, complex_inputs)
 
     def partial(*diff_args):
         full = list(args)
@@ -493,21 +513,36 @@ def differentiable_args(fun, args, kwargs, argnums, name):
     return partial, tuple(args[i] for i in positions)
 
 
-def _check_differentiable(arg, index, name):
+def _check_differentiable(arg, index, name, complex_inputs="allow"):
     for path, leaf in tree.leaves_with_path(arg):
         if not _is_leaf_value(leaf):
             continue  # check_leaves reports it with its path
         dtype = leaf.dtype if hasattr(leaf, "dtype") else get_aval(leaf).dtype
-        if not np.issubdtype(dtype, np.floating):
-            where = f" at {tree.keystr(path)}" if path else ""
+        where = f" at {tree.keystr(path)}" if path else ""
+        is_complex = np.issubdtype(dtype, np.complexfloating)
+        if complex_inputs == "require" and not is_complex:
+            raise TypeError(
+                f"{name}: argument {index}{where} has dtype {np.dtype(dtype).name}, but "
+                "holomorphic=True needs complex inputs. Pass complex values (e.g. "
+                "x.astype(complex)), or drop holomorphic=True for a real function."
+            )
+        if is_complex and complex_inputs == "forbid":
+            raise TypeError(
+                f"{name}: argument {index}{where} has dtype {np.dtype(dtype).name}; this "
+                "transformation needs real inputs unless the function is holomorphic. Pass "
+                "holomorphic=True for a holomorphic function, or split z into real and "
+                "imaginary parts (fnp.real(z), fnp.imag(z)) and differentiate with respect to "
+                "those."
+            )
+        if not (np.issubdtype(dtype, np.floating) or is_complex):
             raise TypeError(
                 f"{name}: argument {index}{where} has dtype {np.dtype(dtype).name}; gradients "
-                "are defined only for real floating-point inputs. Pass floats (e.g. "
+                "are defined only for floating-point (real or complex) inputs. Pass floats (e.g. "
                 "x.astype(float) or 2.0 instead of 2), or leave the argument out of argnums."
             )
 
 
-def _check_scalar_output(value, name):
+def _check_scalar_output(value, name, holomorphic=False):
     if not _is_leaf_value(value):
         raise TypeError(
             f"{name} needs the function to return one scalar, but it returned a "
@@ -515,7 +550,20 @@ def _check_scalar_output(value, name):
             "(loss, aux)), or use ft.vjp for non-scalar outputs."
         )
     aval = get_aval(value)
-    if aval.shape != () or not np.issubdtype(aval.dtype, np.floating):
+    if aval.shape == () and holomorphic and not np.issubdtype(aval.dtype, np.complexfloating):
+        raise TypeError(
+            f"{name} was given holomorphic=True, so the function must return a complex scalar, "
+            f"but it returned {aval.str_short()}. Drop holomorphic=True for a real-valued "
+            "function."
+        )
+    if aval.shape == () and not holomorphic and np.issubdtype(aval.dtype, np.complexfloating):
+        raise TypeError(
+            f"{name} needs a real scalar output, but the function returned {aval.str_short()}. "
+            "For a holomorphic function pass holomorphic=True (grad(f, holomorphic=True)) to "
+            "get f'(z); otherwise differentiate a real quantity such as fnp.abs(y) ** 2 or "
+            "fnp.real(y), or use ft.vjp(f, z) for a vector-Jacobian product."
+        )
+    if aval.shape != () or not np.issubdtype(aval.dtype, np.inexact):
         raise TypeError(
             f"{name} needs a real scalar output, but the function returned "
             f"{aval.str_short()} (shape {aval.shape}). Reduce it inside the function (e.g. "

@@ -777,6 +777,9 @@ class Tracer:
     def conj(self):
         return _fnp.conj(self)
 
+    def conjugate(self):
+        return _fnp.conj(self)
+
     def sum(self, axis=None, dtype=None, keepdims=False):
         return _fnp.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
 

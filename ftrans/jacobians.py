@@ -61,7 +61,30 @@ def _is_tracer(x):
     return isinstance(x, Tracer)
 
 
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def _check_outputs(leaves, name, holomorphic):
+    """jacrev needs real outputs (complex ones only with holomorphic=True), like JAX."""
+    for i, y in enumerate(leaves):
+        dtype = get_aval(y).dtype
+        is_complex = np.issubdtype(dtype, np.complexfloating)
+        if holomorphic and not is_complex:
+            raise TypeError(
+                f"{name} was given holomorphic=True, but output leaf {i} has dtype {dtype.name}; "
+                "a holomorphic function returns complex values. Drop holomorphic=True."
+            )
+        if is_complex and not holomorphic:
+            raise TypeError(
+                f"{name}: output leaf {i} has dtype {dtype.name}; reverse-mode Jacobians need "
+                "real outputs. Pass holomorphic=True for a holomorphic function, return "
+                "fnp.real(y) and fnp.imag(y) separately, or use ft.vjp directly."
+            )
+
+
+def jacfwd(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """Jacobian by forward mode: one batched JVP over the basis of the inputs.
 
     Costs about ``n`` forward passes for ``n`` input elements, so it suits tall Jacobians
@@ -78,7 +101,9 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
-        f, primals = differentiable_args(fun, args, kwargs, argnums, name)
+        f, primals = differentiable_args(
+            fun, args, kwargs, argnums, name, "require" if holomorphic else "forbid"
+        )
         in_leaves, in_tree = tree.flatten(primals)
         basis, sizes = _basis(in_leaves)
 
@@ -102,7 +127,12 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jac
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacrev(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """Jacobian by reverse mode: one forward pass, then one batched VJP over the output basis.
 
     Costs about ``k`` backward passes for ``k`` output elements, so it suits wide Jacobians
@@ -118,11 +148,14 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jac(*args, **kwargs):
-        f, primals = differentiable_args(fun, args, kwargs, argnums, name)
+        f, primals = differentiable_args(
+            fun, args, kwargs, argnums, name, "require" if holomorphic else "allow"
+        )
         in_leaves, in_tree = tree.flatten(primals)
         outs = _vjp(f, primals, has_aux, name)
         out, vjp_fn = outs[0], outs[1]
         out_leaves, out_tree = tree.flatten(out)
+        _check_outputs(out_leaves, name, holomorphic)
         basis, out_sizes = _basis(out_leaves)
 
         def pull(*ct_leaves):
@@ -147,7 +180,12 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jac
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def hessian(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """The Hessian, ``jacfwd(jacrev(fun))``: forward-over-reverse.
 
     Examples:
@@ -155,4 +193,4 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
         >>> ft.hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0])).tolist()
         [[6.0, 0.0], [0.0, 12.0]]
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)

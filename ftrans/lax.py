@@ -34,6 +34,7 @@ from ftrans.primitives.elementwise import (
     bitwise_xor,
     cbrt,
     ceil,
+    conj,
     convert_element_type,
     cos,
     cosh,
@@ -46,6 +47,7 @@ from ftrans.primitives.elementwise import (
     floor_divide,
     ge,
     gt,
+    imag,
     integer_pow,
     is_finite,
     le,
@@ -61,6 +63,7 @@ from ftrans.primitives.elementwise import (
     ne,
     neg,
     pow_,
+    real,
     rem,
     select,
     shift_left,
@@ -74,6 +77,9 @@ from ftrans.primitives.elementwise import (
     tan,
     tanh,
     trunc,
+)
+from ftrans.primitives.elementwise import (
+    complex_ as complex,
 )
 from ftrans.primitives.elementwise import (
     max_ as max,

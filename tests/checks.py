@@ -67,9 +67,10 @@ def assert_close(got: Any, want: Any, tol, what: str, *, check_dtype: bool = Tru
         np.testing.assert_array_equal(got, want, err_msg=what)
         return
     scale = float(np.max(np.abs(want), initial=0.0, where=np.isfinite(want)))
+    wide = np.complex128 if "c" in (got.dtype.kind, want.dtype.kind) else np.float64
     np.testing.assert_allclose(
-        np.asarray(got, np.float64),
-        np.asarray(want, np.float64),
+        np.asarray(got, wide),
+        np.asarray(want, wide),
         rtol=tol.rtol,
         atol=tol.atol * (1.0 + scale),
         equal_nan=True,
@@ -78,19 +79,28 @@ def assert_close(got: Any, want: Any, tol, what: str, *, check_dtype: bool = Tru
 
 
 def random_like(rng: np.random.Generator, x: Any) -> np.ndarray:
-    """A standard normal array with ``x``'s shape and (float) dtype."""
+    """A standard normal array with ``x``'s shape and (float or complex) dtype."""
     x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.complexfloating):
+        parts = rng.standard_normal((2, *x.shape))
+        return np.asarray(parts[0] + 1j * parts[1], x.dtype)
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float64)
     return np.asarray(rng.standard_normal(x.shape), dtype)
 
 
 def dot(a: list, b: list) -> tuple[float, float]:
-    """``sum_i <a_i, b_i>`` in float64, and the matching scale ``sum_i <|a_i|, |b_i|>``."""
+    """``sum_i Re<a_i, b_i>`` in float64, and the matching scale ``sum_i <|a_i|, |b_i|>``.
+
+    For complex values the pairing is the bilinear ``Re(sum(a * b))`` (no conjugate), under
+    which ftrans's (JAX's) transposes are adjoints: ``<ct, J t> == <J^T ct, t>``.
+    """
     total, scale = 0.0, 0.0
     for x, y in zip(a, b, strict=True):
-        x64, y64 = np.asarray(x, np.float64), np.asarray(y, np.float64)
-        total += float(np.sum(x64 * y64))
-        scale += float(np.sum(np.abs(x64 * y64)))
+        x, y = np.asarray(x), np.asarray(y)
+        wide = np.complex128 if "c" in (x.dtype.kind, y.dtype.kind) else np.float64
+        terms = np.asarray(x, wide) * np.asarray(y, wide)
+        total += float(np.sum(terms.real))
+        scale += float(np.sum(np.abs(terms)))
     return total, scale
 
 

@@ -18,6 +18,12 @@ def _is_real_float(x: Any) -> bool:
     return np.issubdtype(np.asarray(x).dtype, np.floating)
 
 
+def _is_inexact(x: Any) -> bool:
+    """Real or complex floats: what finite differences can step along (complex tangents are
+    complex directions, so numerical_jvp matches ``ftrans.jvp`` on complex functions)."""
+    return np.issubdtype(np.asarray(x).dtype, np.inexact)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Flat:
     """A pytree taken apart: its leaves as arrays, and a readable name for each leaf."""
@@ -243,7 +249,8 @@ def _perturb(leaves: list[np.ndarray], tangents: list[Any], eps: float):
         lo = np.asarray(x - eps * t, x.dtype)
         plus.append(hi)
         minus.append(lo)
-        realised.append((hi.astype(np.float64) - lo.astype(np.float64)) / (2 * eps))
+        wide = np.complex128 if hi.dtype.kind == "c" else np.float64
+        realised.append((hi.astype(wide) - lo.astype(wide)) / (2 * eps))
     return plus, minus, realised
 
 
@@ -257,7 +264,7 @@ def _difference(high: Any, low: Any, step: float, fname: str) -> _Flat:
             "the other; finite differences need the same output structure everywhere."
         )
     leaves = [
-        (a - b) / step if _is_real_float(a) else np.zeros_like(a)
+        (a - b) / step if _is_inexact(a) else np.zeros_like(a)
         for a, b in zip(hi.leaves, lo.leaves, strict=True)
     ]
     return dataclasses.replace(hi, leaves=leaves)
@@ -270,7 +277,7 @@ def _tangent_leaves(primals: _Flat, primals_tree: Any, tangents: Any, caller: st
     )
     out = []
     for x, t, name in zip(primals.leaves, flat, primals.names, strict=True):
-        if t is None or not _is_real_float(x):
+        if t is None or not _is_inexact(x):
             out.append(None)
             continue
         t = np.asarray(t)
@@ -288,7 +295,7 @@ def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float
 
     Computes ``(f(*(primals + eps tangents)) - f(*(primals - eps tangents))) / (2 eps)`` leaf
     by leaf, the numerical counterpart of ``ftrans.jvp(f, primals, tangents)[1]``. Leaves that
-    are not real floats are held fixed, and non-float outputs get zero tangents.
+    are not floats (real or complex) are held fixed, and non-float outputs get zero tangents.
 
     Args:
         f: function of ``len(primals)`` positional pytree arguments, returning a pytree.

@@ -294,44 +294,100 @@ def rad2deg(x, /):
 radians, degrees = deg2rad, rad2deg
 
 
+def _is_complex(x) -> bool:
+    return type(x) is complex or (
+        type(x) not in (float, int, bool) and np.issubdtype(x.dtype, np.complexfloating)
+    )
+
+
 def real(x, /):
-    """Real part (real inputs are returned unchanged)."""
+    """Real part; real inputs are returned unchanged.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> float(fnp.real(3.0 + 4.0j))
+        3.0
+    """
+    if not core._stack:
+        return np.real(x)
     x = to_operand(x)
-    if np.issubdtype(
-        _key(x) if type(x) not in (float, int, bool) else np.float64, np.complexfloating
-    ):
-        _complex_unsupported("real")
-    return x if core._stack else np.real(x)
+    if type(x) is complex:
+        x = np.asarray(x)
+    return ew.real(x) if _is_complex(x) else x
 
 
 def imag(x, /):
-    """Imaginary part (zeros for real inputs)."""
-    x = to_operand(x)
+    """Imaginary part; zeros for real inputs.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> float(fnp.imag(3.0 + 4.0j))
+        4.0
+    """
     if not core._stack:
         return np.imag(x)
-    if np.issubdtype(x.dtype, np.complexfloating):
-        _complex_unsupported("imag")
-    return ew.mul(x, x.dtype.type(0))
+    x = to_operand(x)
+    if type(x) in (float, int, bool, complex):
+        return np.imag(x)
+    if _is_complex(x):
+        return ew.imag(x)
+    return ew.mul(x, x.dtype.type(0)) if x.dtype != np.bool_ else np.zeros(x.shape, x.dtype)
 
 
 def conj(x, /):
-    """Complex conjugate (identity for real inputs)."""
-    x = to_operand(x)
+    """Complex conjugate; real inputs are returned unchanged.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> complex(fnp.conj(3.0 + 4.0j))
+        (3-4j)
+    """
     if not core._stack:
         return np.conj(x)
-    if np.issubdtype(x.dtype, np.complexfloating):
-        _complex_unsupported("conj")
-    return x
+    x = to_operand(x)
+    if type(x) in (float, int, bool, complex):
+        return np.conj(x)
+    return ew.conj(x) if _is_complex(x) else x
 
 
 conjugate = conj
 
 
-def _complex_unsupported(name):
-    from ftrans.errors import UnsupportedError
+def angle(z, deg=False):
+    """The argument of a complex number, ``atan2(imag(z), real(z))``, in radians (degrees with
+    ``deg=True``); 0 for non-negative reals and pi for negative ones.
 
-    raise UnsupportedError(
-        f"ftrans.numpy.{name} on complex arrays is not traceable yet: complex dtypes under "
-        "transformations are planned with ftrans.numpy.fft/linalg. Eager calls outside any "
-        "transformation work (they are plain NumPy)."
-    )
+    Differentiable away from ``z == 0``, where the angle jumps.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> print(f"{float(fnp.angle(1.0j)):.6f}")
+        1.570796
+    """
+    if not core._stack:
+        return np.angle(z, deg=deg)
+    z = to_operand(z)
+    if type(z) in (float, int, bool, complex):
+        return np.angle(z, deg=deg)
+    if _is_complex(z):
+        out = ew.atan2(ew.imag(z), ew.real(z))
+    else:
+        dtype = resolve(np.arctan2, z, z)[0]
+        x = cast(z, dtype)
+        zero = np.zeros(shape_of(x), dtype)
+        out = ew.select(ew.lt(x, dtype.type(0)), np.full(shape_of(x), np.pi, dtype), zero)
+    return multiply(out, 180 / np.pi) if deg else out
+
+
+def iscomplexobj(x):
+    """Whether ``x`` has a complex dtype (its values are not looked at, so it works on traced
+    arrays too).
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.iscomplexobj(fnp.array([1.0])), fnp.iscomplexobj(1j)
+        (False, True)
+    """
+    if isinstance(x, Tracer):
+        return bool(np.issubdtype(x.dtype, np.complexfloating))
+    return bool(np.iscomplexobj(x))

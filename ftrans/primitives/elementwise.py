@@ -18,6 +18,21 @@ from ftrans.primitives._batch import elementwise_rule
 # ----------------------------------------------------------------------------- helpers
 
 
+def is_complex_dtype(dtype) -> bool:
+    return np.issubdtype(dtype, np.complexfloating)
+
+
+def real_dtype(dtype) -> np.dtype:
+    """float64 for complex128, float32 for complex64; other dtypes unchanged."""
+    dtype = np.dtype(dtype)
+    return np.finfo(dtype).dtype if is_complex_dtype(dtype) else dtype
+
+
+def complex_dtype(dtype) -> np.dtype:
+    """complex128 for float64, complex64 for float32 (and float16); complex dtypes unchanged."""
+    return np.result_type(dtype, np.complex64)
+
+
 def const(value, like):
     """A scalar of ``like``'s dtype (``like`` is an array, a tracer or an aval)."""
     return like.dtype.type(value)
@@ -291,7 +306,42 @@ log10_p = unary("log10", np.log10, lambda t, x, y: div(t, mul(x, const(np.log(10
 exp2_p = unary("exp2", np.exp2, lambda t, x, y: mul(t, mul(y, const(np.log(2.0), y))))
 sqrt_p = unary("sqrt", np.sqrt, lambda t, x, y: div(t, mul(const(2, y), y)))
 cbrt_p = unary("cbrt", np.cbrt, lambda t, x, y: div(t, mul(const(3, y), mul(y, y))))
-abs_p = unary("abs", np.abs, lambda t, x, y: mul(t, sign(x)))
+
+
+def _abs_tangent(t, x, y):
+    if is_complex_dtype(x.dtype):
+        # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0 (a finite subgradient, like JAX)
+        return real(mul(conj(_safe_sign(x, y)), t))
+    return mul(t, sign(x))
+
+
+def _safe_sign(z, magnitude):
+    """``z / |z|`` for complex ``z``, 0 where ``z == 0`` (no NaN in values or derivatives)."""
+    zero = eq(magnitude, const(0, magnitude))
+    safe = select(zero, np.ones(shape_of(magnitude), magnitude.dtype), magnitude)
+    quotient = div(z, convert_element_type(safe, new_dtype=z.dtype))
+    return select(zero, zeros_like_aval(get_aval(z)), quotient)
+
+
+abs_p = unary("abs", np.abs, _abs_tangent)
+abs_p.abstract_eval = lambda x: ShapedArray(x.shape, real_dtype(x.dtype))
+
+
+def _sign_jvp(primals, tangents):
+    # real sign is piecewise constant; complex sign z/|z| moves along the unit circle:
+    # d(z/|z|) = i s Im(conj(s) dz) / |z| with s = z/|z| (0 at z = 0)
+    (x,), (t,) = primals, tangents
+    out = sign(x)
+    if not is_complex_dtype(get_aval(x).dtype) or type(t) is Zero:
+        return out, Zero.like(out)
+    magnitude = abs_(x)
+    zero = eq(magnitude, const(0, magnitude))
+    safe = select(zero, np.ones(shape_of(magnitude), magnitude.dtype), magnitude)
+    turn = div(imag(mul(conj(out), t)), safe)
+    return out, mul(out, complex_(zeros_like_aval(get_aval(turn)), turn))
+
+
+sign_p.jvp = _sign_jvp
 
 
 def _logistic_impl(x):
@@ -513,7 +563,10 @@ select = select_p.bind
 
 
 def _convert_impl(x, *, new_dtype):
-    return np.asarray(x).astype(new_dtype)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+        x = x.real  # the real part, as NumPy's astype does (without its ComplexWarning)
+    return x.astype(new_dtype)
 
 
 def _convert_jvp(primals, tangents, *, new_dtype):
@@ -536,6 +589,102 @@ convert_element_type_p.transpose = lambda ct, x, *, new_dtype: [
 
 def convert_element_type(x, *, new_dtype):
     return convert_element_type_p.bind(x, new_dtype=np.dtype(new_dtype))
+
+
+# ----------------------------------------------------------------------------- complex numbers
+# Transposes use the bilinear pairing <a, b> = Re(sum(a * b)) (JAX's convention), so the
+# transpose of multiplying by c is multiplying by c (no conjugate), and grad of a real function
+# of z returns df/dx - i df/dy.
+
+
+def _complex_operand_aval(name, out_dtype):
+    def aval(x):
+        if not is_complex_dtype(x.dtype):
+            raise TypeError(
+                f"the {name} primitive needs a complex operand, got {x.str_short()}; "
+                f"ftrans.numpy.{name} also accepts real arrays"
+            )
+        return ShapedArray(x.shape, out_dtype(x.dtype))
+
+    return aval
+
+
+def _linear_unary(name, impl, transpose, out_dtype, lower):
+    p = Primitive(name, linear=True)
+    p.impl = impl
+    p.abstract_eval = _complex_operand_aval(name, out_dtype)
+    p.batch = elementwise_rule(p)
+    p.jvp = lambda primals, tangents: (p.bind(primals[0]), p.bind(tangents[0]))
+    p.transpose = transpose
+    p.lower = lower
+    return p
+
+
+real_p = _linear_unary(
+    "real",
+    np.real,
+    lambda ct, x: [convert_element_type(ct, new_dtype=x.aval.dtype)],
+    real_dtype,
+    lambda args: f"np.real({args[0]})",
+)
+imag_p = _linear_unary(
+    "imag",
+    np.imag,
+    lambda ct, x: [complex_(zeros_like_aval(get_aval(ct)), neg(ct))],
+    real_dtype,
+    lambda args: f"np.imag({args[0]})",
+)
+conj_p = _linear_unary(
+    "conj", np.conjugate, lambda ct, x: [conj(ct)], lambda d: d, ufunc_lowering(np.conjugate)
+)
+real, imag, conj = real_p.bind, imag_p.bind, conj_p.bind
+
+
+def _complex_impl(x, y):
+    part = next((a.dtype for a in (x, y) if hasattr(a, "dtype")), np.dtype(np.float64))
+    out = np.empty(np.broadcast_shapes(np.shape(x), np.shape(y)), complex_dtype(part))
+    out.real = x  # not x + 1j * y, which turns an infinite y into nan + inf j
+    out.imag = y
+    return out
+
+
+def _complex_aval(x, y):
+    out = _binary_aval(x, y)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"complex needs real floating-point parts, got {x.str_short()} and {y.str_short()}"
+        )
+    return ShapedArray(out.shape, complex_dtype(x.dtype))
+
+
+def _complex_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    out = complex_(x, y)
+    if type(tx) is Zero and type(ty) is Zero:
+        return out, Zero.like(out)
+    zero_x = zeros_like_aval(get_aval(x))
+    zero_y = zeros_like_aval(get_aval(y))
+    tx = zero_x if type(tx) is Zero else tx
+    ty = zero_y if type(ty) is Zero else ty
+    return out, _broadcast_like(complex_(tx, ty), out)
+
+
+def _complex_transpose(ct, x, y):
+    # <ct, x + i y> = Re(ct) x - Im(ct) y
+    return [
+        unbroadcast(x.aval, real(ct)) if is_undefined(x) else None,
+        unbroadcast(y.aval, neg(imag(ct))) if is_undefined(y) else None,
+    ]
+
+
+complex_p = Primitive("complex", linear=True)
+complex_p.impl = _complex_impl
+complex_p.abstract_eval = _complex_aval
+complex_p.batch = elementwise_rule(complex_p)
+complex_p.jvp = _complex_jvp
+complex_p.transpose = _complex_transpose
+complex_ = complex_p.bind
 
 
 # ----------------------------------------------------------------------------- stop_gradient
