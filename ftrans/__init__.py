@@ -28,6 +28,7 @@ from ftrans.api import (
 )
 from ftrans.compiler.fusion import get_num_threads, set_num_threads
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray
+from ftrans.custom_derivatives import CustomRuleError, custom_jvp, custom_vjp
 from ftrans.errors import (
     ConcretizationError,
     FtransError,
@@ -39,6 +40,13 @@ from ftrans.errors import (
 from ftrans.jacobians import hessian, jacfwd, jacrev
 from ftrans.jitting import StaticArgumentError, jit
 from ftrans.mapping import BatchAxisError, vmap
+from ftrans.remat import (
+    checkpoint,
+    checkpoint_policies,
+    print_saved_residuals,
+    remat,
+    saved_residuals,
+)
 from ftrans.typing import Array
 
 __version__ = "0.1.0"
@@ -48,6 +56,7 @@ __all__ = [
     "BatchAxisError",
     "ClosedJaxpr",
     "ConcretizationError",
+    "CustomRuleError",
     "FtransError",
     "Jaxpr",
     "ShapeDtypeStruct",
@@ -57,6 +66,10 @@ __all__ = [
     "TracerArrayConversionError",
     "TracerLeakError",
     "UnsupportedError",
+    "checkpoint",
+    "checkpoint_policies",
+    "custom_jvp",
+    "custom_vjp",
     "explain",
     "float0",
     "get_num_threads",
@@ -71,7 +84,10 @@ __all__ = [
     "make_jaxpr",
     "nn",
     "numerical",
+    "print_saved_residuals",
     "random",
+    "remat",
+    "saved_residuals",
     "set_num_threads",
     "stop_gradient",
     "tree",

@@ -126,3 +126,5 @@ from ftrans.primitives.shape import (
 )
 
 pow = pow_
+
+from ftrans import lax_linalg as linalg  # noqa: E402  (ftrans.lax.linalg)

@@ -205,6 +205,129 @@ add("while[data-dependent]", "while", [A((3,), positive(0.5, 2.0))], _while_data
     _while_data_reference)
 
 
+# ----------------------------------------------------------------------------- custom rules
+
+
+@ft.custom_jvp
+def _softplus(x, scale):
+    return fnp.logaddexp(0.0, x * scale) / scale
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (x, scale), (tx, ts) = primals, tangents
+    y = _softplus(x, scale)
+    s = ft.nn.sigmoid(x * scale)
+    return y, s * tx + (x * s - y) / scale * ts
+
+
+add(
+    "custom_jvp",
+    "custom_jvp_call",
+    [A((4,), uniform(-3, 3)), A((4,), positive(0.5, 2.0))],
+    _softplus,
+    lambda x, scale: np.logaddexp(0.0, x * scale) / scale,
+)
+
+
+@ft.custom_vjp
+def _sin_times(x, y):
+    return fnp.sin(x) * y
+
+
+def _sin_times_fwd(x, y):
+    return _sin_times(x, y), {"c": fnp.cos(x), "s": fnp.sin(x), "y": y}
+
+
+def _sin_times_bwd(res, g):
+    return res["c"] * res["y"] * g, res["s"] * g
+
+
+_sin_times.defvjp(_sin_times_fwd, _sin_times_bwd)
+
+add(
+    "custom_vjp",
+    "custom_vjp_call",
+    [A((3,), uniform()), A((3,), uniform())],
+    _sin_times,
+    lambda x, y: np.sin(x) * y,
+)
+
+
+@ft.custom_vjp
+def _scaled_norm(v, w):
+    return fnp.sum(v * v) * w
+
+
+def _scaled_norm_fwd(v, w):
+    return _scaled_norm(v, w), (v, w)
+
+
+def _scaled_norm_bwd(res, g):
+    v, w = res
+    # v is shared by every output, so its cotangent sums over them
+    return 2.0 * v * fnp.sum(w * g), fnp.sum(v * v) * g
+
+
+_scaled_norm.defvjp(_scaled_norm_fwd, _scaled_norm_bwd)
+
+add(
+    "custom_vjp[tuple residuals]",
+    "custom_vjp_call",
+    [A((3,), uniform()), A((2,), uniform())],
+    _scaled_norm,
+    lambda v, w: np.sum(v * v) * w,
+)
+
+# the tangent map of a custom_vjp function, bound directly: linear in its second argument,
+# evaluated (forward mode) by transposing the backward rule, transposed by calling it
+_LIN = dict(
+    bwd=lambda res, cts: [fnp.sum(res[0] * cts[0], axis=0)],
+    n_res=1,
+    out_avals=(ft.ShapedArray((2, 3), np.dtype(np.float64)),),
+    name="scale_rows",
+)
+
+
+def _lin(res, t):
+    from ftrans.custom_derivatives import custom_vjp_lin_p
+
+    (out,) = custom_vjp_lin_p.bind(res, t, **_LIN)
+    return out
+
+
+add(
+    "custom_vjp_lin",
+    "custom_vjp_lin",
+    [A((2, 3), uniform()), A((3,), uniform())],
+    _lin,
+    lambda res, t: res * t,
+    diff_argnums=(1,),
+    dtypes=(np.dtype(np.float64),),
+    linear_argnums=((1,),),
+)
+
+
+def _block(w, x):
+    return fnp.tanh(w @ fnp.tanh(w @ x + 0.1))
+
+
+add(
+    "checkpoint",
+    "remat",
+    [A((3, 3), uniform(-1, 1)), A((3,), uniform())],
+    ft.checkpoint(_block),
+    lambda w, x: np.tanh(w @ np.tanh(w @ x + 0.1)),
+)
+add(
+    "checkpoint[dots_saveable]",
+    "remat",
+    [A((3, 3), uniform(-1, 1)), A((3, 2), uniform())],
+    ft.checkpoint(_block, policy=ft.checkpoint_policies.dots_saveable),
+    lambda w, x: np.tanh(w @ np.tanh(w @ x + 0.1)),
+)
+
+
 # ----------------------------------------------------------------------------- sanity
 
 
@@ -214,4 +337,3 @@ def _assert_unique():
 
 
 _assert_unique()
-del ft

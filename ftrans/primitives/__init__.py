@@ -8,6 +8,7 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     dot,
     elementwise,
     indexing,
+    linalg,
     reductions,
     shape,
 )

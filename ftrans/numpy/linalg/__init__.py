@@ -1,0 +1,60 @@
+"""``ftrans.numpy.linalg``: NumPy's linear algebra, traceable and differentiable.
+
+Outside transformations every function is ``numpy.linalg`` itself (after the same argument
+checks). Inside ``grad``/``jvp``/``vmap``/``jit`` each decomposition is one primitive of
+:mod:`ftrans.primitives.linalg` (LAPACK through NumPy), and the rest is composed from them.
+Real float32/float64 matrices, batched over leading dimensions ``(..., n, n)`` like NumPy.
+"""
+
+from __future__ import annotations
+
+from numpy.linalg import LinAlgError
+
+from ftrans.numpy.linalg._decompositions import (
+    EighResult,
+    QRResult,
+    SVDResult,
+    cholesky,
+    eigh,
+    eigvalsh,
+    qr,
+    svd,
+    svdvals,
+)
+from ftrans.numpy.linalg._norm import matrix_norm, norm, vector_norm
+from ftrans.numpy.linalg._solve import (
+    SlogdetResult,
+    det,
+    inv,
+    lstsq,
+    matrix_power,
+    multi_dot,
+    pinv,
+    slogdet,
+    solve,
+)
+
+__all__ = [
+    "EighResult",
+    "LinAlgError",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matrix_norm",
+    "matrix_power",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vector_norm",
+]
