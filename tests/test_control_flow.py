@@ -403,7 +403,6 @@ def test_custom_jvp_static_argnames_and_rule_errors():
 
 
 def test_custom_vjp_none_cotangents_static_args_and_forward_mode():
-    @ft.custom_vjp
     def scale(x, y, mode="linear"):
         return x * y
 
@@ -414,9 +413,7 @@ def test_custom_vjp_none_cotangents_static_args_and_forward_mode():
         x, y = res
         return (g * y, None) if mode == "linear" else (g * y * 2.0, g * x)
 
-    scale.defvjp(fwd, bwd)
-    s = ft.custom_vjp.__call__  # noqa: F841  (the class is callable like the function)
-    f = ft.custom_vjp(scale.fun, static_argnames=("mode",))
+    f = ft.custom_vjp(scale, static_argnames=("mode",))
     f.defvjp(fwd, bwd)
     gx, gy = ft.grad(lambda x, y: f(x, y), argnums=(0, 1))(2.0, 3.0)
     assert (float(gx), float(gy)) == (3.0, 0.0)  # None: no cotangent for y
@@ -484,24 +481,6 @@ def test_checkpoint_same_gradients_fewer_residuals():
     assert after * 4 < before  # 12 layers of activations -> 2 block boundaries
     dots = lambda ws, x: _deep(
         ws, x, lambda f: ft.checkpoint(f, policy=ft.checkpoint_policies.dots_saveable), every=4
-    )
-    assert (
-        any(
-            "dot_general" in r.source
-            for r in ft.saved_residuals(
-                lambda ws, x: _deep(
-                    ws,
-                    x,
-                    lambda f: ft.checkpoint(
-                        f, policy=ft.checkpoint_policies.save_only("dot_general")
-                    ),
-                    every=4,
-                ),
-                ws,
-                x,
-            )
-        )
-        is False
     )
     for a, b in zip(ft.grad(dots)(ws, x), plain, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
