@@ -422,7 +422,7 @@ def test_float32(spec: Spec, rng):
     cts = [random_like(rng, y) for y in leaves(out)]
     g32 = f_vjp(unleaves(out, cts))
     _, f_vjp64 = ft.vjp(f64, *primals64)
-    g64 = f_vjp64(unleaves(out, [c.astype(F64) for c in cts]))
+    g64 = f_vjp64(unleaves(out, [c.astype(np.result_type(c.dtype, F64)) for c in cts]))
     for g, r, p in zip(g32, g64, primals32, strict=True):
         assert np.asarray(g).dtype == p.dtype, f"float32 vjp gave a {np.asarray(g).dtype} cotangent"
         assert_close(g, r, tol, "float32 vjp vs float64 vjp", check_dtype=False)

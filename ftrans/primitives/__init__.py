@@ -7,6 +7,7 @@ from ftrans.core import PRIMITIVES as _PRIMITIVES
 from ftrans.primitives import (  # noqa: F401  (imported for registration)
     dot,
     elementwise,
+    fft,
     indexing,
     linalg,
     reductions,
