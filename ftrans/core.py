@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -408,11 +407,13 @@ class MainTrace:
 
     __slots__ = ("level", "trace", "active", "name", "_origin", "payload")
 
-    def __init__(self, level, trace_type, name, payload):
+    def __init__(self, level, trace_type, name, payload, origin=None):
         self.level = level
         self.active = True
         self.name = name
-        self._origin = sys._getframe(2)  # resolved to the user's line only if a message needs it
+        # The frame of the `with new_main(...)` statement; resolved to the user's line when a
+        # message needs it, or when the transformation ends (see new_main).
+        self._origin = origin
         self.payload = payload
         self.trace = trace_type(self)
 
@@ -439,20 +440,34 @@ class MainTrace:
 _stack: list[MainTrace] = []
 
 
-@contextmanager
-def new_main(trace_type, name: str, payload=None):
+class new_main:
     """Push a transformation on the trace stack for the duration of a ``with`` block.
 
     The main is marked inactive when the block ends, normally or by an exception, so any tracer
-    of it that escapes is recognised as leaked.
+    of it that escapes is recognised as leaked. (A class rather than a generator-based context
+    manager: every transformed call enters one, so its cost counts.)
     """
-    main = MainTrace(len(_stack) + 1, trace_type, name, payload)
-    _stack.append(main)
-    try:
-        yield main
-    finally:
+
+    __slots__ = ("_args", "_main")
+
+    def __init__(self, trace_type, name: str, payload=None):
+        self._args = (trace_type, name, payload)
+
+    def __enter__(self) -> MainTrace:
+        main = self._main = MainTrace(len(_stack) + 1, *self._args, sys._getframe(1))
+        _stack.append(main)
+        return main
+
+    def __exit__(self, *exc_info) -> None:
+        main = self._main
         _stack.remove(main)
         main.active = False
+        # Keep only (file, line, function): a frame would keep the caller's locals (arrays
+        # included) alive through the cycle frame -> main -> frame, until the garbage collector
+        # ran. Dropping main.trace breaks the cycle main <-> trace, so the payload (a jaxpr
+        # builder and its constants) is freed as soon as the last tracer is.
+        main._origin = main.origin
+        main.trace = None
 
 
 def transforms_active() -> bool:

@@ -71,6 +71,9 @@ def vmap(
     name = f"vmap({fun_name(fun)})"
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    # One int/None per argument (the usual spelling): each argument's leaves share its axis,
+    # read off the flattened arguments' structure instead of broadcasting a prefix tree.
+    per_argument = type(in_axes) is tuple and all(a is None or type(a) is int for a in in_axes)
 
     @functools.wraps(fun)
     def batched(*args):
@@ -83,9 +86,13 @@ def vmap(
         leaves, in_tree = check_arguments(name, args, fun=fun)
         if in_axes is None or type(in_axes) is int:
             axes = [in_axes] * len(leaves)
+        elif per_argument:
+            axes = []
+            for a, child in zip(in_axes, in_tree.children(), strict=True):
+                axes += [a] * child.num_leaves
         else:
             axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
-        leaves = [_to_array(x) for x in leaves]
+        leaves = [x if type(x) is np.ndarray else _to_array(x) for x in leaves]
         paths = _LazyPaths(args)
         size, axes = _mapped_size(name, leaves, paths, axes, axis_size)
         with new_main(BatchTrace, name, size) as main:
@@ -106,6 +113,9 @@ def vmap(
         out_paths = _LazyPaths(out)
         results = []
         for i, ((val, bdim), target) in enumerate(zip(pairs, targets, strict=True)):
+            if bdim == target and type(val) is np.ndarray and val.flags.writeable:
+                results.append(val)  # already where it belongs
+                continue
             if target is not None and type(target) is not int:
                 _check_axis_spec(target, f"{name}: out_axes", out_paths[i])
             results.append(_place_output(name, out_paths, i, val, bdim, target, size))
@@ -128,23 +138,32 @@ class _LazyPaths:
 
 
 def _mapped_size(name, leaves, paths, axes, axis_size):
+    """The batch size and the axes made non-negative; errors name each argument's path."""
     normalized = []
+    size = None
+    agree = True
     for i, (x, a) in enumerate(zip(leaves, axes, strict=True)):
-        if a is not None and type(a) is not int:
-            _check_axis_spec(a, f"{name}: in_axes", paths[i])
         if a is None:
             normalized.append(None)
             continue
-        ndim = len(shape_of(x))
+        if type(a) is not int:
+            _check_axis_spec(a, f"{name}: in_axes", paths[i])
+        shape = shape_of(x)
+        ndim = len(shape)
         if not -ndim <= a < ndim:
             where = tree.keystr(paths[i]) or "the argument"
             raise BatchAxisError(
                 f"{name}: in_axes={a} is out of range for the argument at {where} with shape "
-                f"{shape_of(x)} (rank {ndim}); use an axis in [-{ndim}, {ndim}) or None."
+                f"{shape} (rank {ndim}); use an axis in [-{ndim}, {ndim}) or None."
             )
-        normalized.append(int(a) % ndim)
-    sizes = {shape_of(x)[a] for x, a in zip(leaves, normalized, strict=True) if a is not None}
-    if len(sizes) > 1:
+        a = int(a) % ndim
+        normalized.append(a)
+        if size is None:
+            size = shape[a]
+        elif shape[a] != size:
+            agree = False
+    if not agree:
+        sizes = {shape_of(x)[a] for x, a in zip(leaves, normalized, strict=True) if a is not None}
         lines = [
             f"  argument {tree.keystr(paths[i]) or '(top)'}: shape {shape_of(x)}, axis {a}, "
             f"size {shape_of(x)[a]}"
@@ -157,8 +176,7 @@ def _mapped_size(name, leaves, paths, axes, axis_size):
             + "\nEvery mapped axis must have the batch size; use in_axes=None for arguments "
             "that are shared across the batch."
         )
-    if sizes:
-        size = sizes.pop()
+    if size is not None:
         if axis_size is not None and axis_size != size:
             raise BatchAxisError(
                 f"{name}: axis_size={axis_size} but the mapped axes have size {size}"

@@ -8,6 +8,8 @@ possible: elementwise ops keep it where it is, reductions shift their axes aroun
 
 from __future__ import annotations
 
+import numpy as np
+
 from ftrans.core import ShapedArray, Trace, Tracer, get_aval
 from ftrans.errors import ConcretizationError, UnsupportedError, format_frame, user_frame
 
@@ -27,10 +29,26 @@ class BatchTracer(Tracer):
     def aval(self):
         aval = self._aval
         if aval is None:
-            full = get_aval(self.val)
-            shape = full.shape[: self.bdim] + full.shape[self.bdim + 1 :]
-            aval = self._aval = ShapedArray(shape, full.dtype)
+            val = self.val
+            shape = val.shape if type(val) is np.ndarray else get_aval(val).shape
+            d = self.bdim
+            aval = self._aval = object.__new__(ShapedArray)
+            aval.shape = shape[:d] + shape[d + 1 :]
+            aval.dtype = val.dtype
         return aval
+
+    # ftrans.numpy asks every operand for these: answer from ``val`` without building an aval
+    @property
+    def dtype(self):
+        return self.val.dtype
+
+    @property
+    def ndim(self):
+        return self.val.ndim - 1
+
+    @property
+    def shape(self):
+        return self.aval.shape
 
     def to_concrete(self, why):
         raise ConcretizationError(
@@ -59,7 +77,8 @@ class BatchTrace(Trace):
                 dims.append(a.bdim)
                 batched = True
             else:
-                self.check_lift(a)
+                if isinstance(a, Tracer):
+                    self.check_lift(a)
                 vals.append(a)
                 dims.append(None)
         if not batched:
@@ -73,7 +92,7 @@ class BatchTrace(Trace):
         out, out_dim = rule(vals, dims, **params)
         if primitive.multiple_results:
             return [self.wrap(o, d) for o, d in zip(out, out_dim, strict=True)]
-        return self.wrap(out, out_dim)
+        return out if out_dim is None else BatchTracer(self, out, out_dim)
 
     def wrap(self, val, bdim):
         return val if bdim is None else BatchTracer(self, val, bdim)

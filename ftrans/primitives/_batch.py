@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ftrans.core import shape_of
 
 
@@ -41,18 +43,34 @@ def logical_shape(x, d):
     return s if d is None else s[:d] + s[d + 1 :]
 
 
+def _ndim(x) -> int:
+    return x.ndim if type(x) is np.ndarray else len(shape_of(x))
+
+
 def elementwise_rule(primitive):
     """Batching for elementwise primitives, which broadcast like NumPy.
 
     When every batched operand already has the output's rank and the batch axis in the same
-    place, and unbatched operands cannot misalign (they are scalars, or the batch axis leads),
-    the primitive runs as it is. Otherwise batched operands get their batch axis first (padded
-    with size-1 axes to the output's rank) and unbatched ones broadcast from the right.
+    place, and unbatched operands cannot misalign (NumPy aligns them with axes after the batch
+    axis), the primitive runs as it is. Otherwise batched operands get their batch axis first
+    (padded with size-1 axes to the output's rank) and unbatched ones broadcast from the right.
     """
+    bind = primitive.bind
 
     def rule(vals, dims, **params):
         if len(vals) == 1:  # unary: nothing to align
-            return primitive.bind(vals[0], **params), dims[0]
+            return bind(vals[0], **params), dims[0]
+        if len(vals) == 2:  # the common cases, decided from ranks alone
+            x, y = vals
+            dx, dy = dims
+            if dy is None:
+                if _ndim(y) < _ndim(x) - dx:
+                    return bind(x, y, **params), dx
+            elif dx is None:
+                if _ndim(x) < _ndim(y) - dy:
+                    return bind(x, y, **params), dy
+            elif dx == dy and _ndim(x) == _ndim(y):
+                return bind(x, y, **params), dx
         shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
         rank = max(len(s) for s in shapes)
         batched = [d for d in dims if d is not None]
@@ -61,7 +79,7 @@ def elementwise_rule(primitive):
             len(s) == rank if d is not None else (first == 0 or not s)
             for s, d in zip(shapes, dims, strict=True)
         ):
-            return primitive.bind(*vals, **params), first
+            return bind(*vals, **params), first
         moved = []
         for v, d, s in zip(vals, dims, shapes, strict=True):
             if d is None:
@@ -73,7 +91,7 @@ def elementwise_rule(primitive):
 
                 v = reshape(v, new_sizes=(shape_of(v)[0],) + (1,) * (rank - len(s)) + s)
             moved.append(v)
-        return primitive.bind(*moved, **params), 0
+        return bind(*moved, **params), 0
 
     return rule
 

@@ -122,6 +122,12 @@ dot_general_p.transpose = _dot_general_transpose
 def _dot_general_batch(vals, dims, *, dimension_numbers):
     (lhs, rhs), (ld, rd) = vals, dims
     (lc, rc), (lb, rb) = dimension_numbers
+    if rd is None and not lb:
+        # The common `x @ W` with x batched: the batch axis is one more free axis of lhs, so the
+        # product is one plain matmul over the whole batch (no batch dims, no data movement).
+        lc2 = tuple([a + (a >= ld) for a in lc])
+        out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc2, rc), ((), ())))
+        return out, ld - sum([a < ld for a in lc])
     if ld is not None and rd is not None:  # both batched: one more batch dimension
         lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
         shift = lambda axes: tuple(a + 1 for a in axes)
