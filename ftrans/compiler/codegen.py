@@ -8,6 +8,7 @@ constants, ``p_<primitive>`` for implementations), so no user-controlled text re
 from __future__ import annotations
 
 import itertools
+import keyword
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class _Emitter:
 
     def bind(self, var):
         name = next(self.fresh)
-        while name in ("np", "if", "in", "is", "or", "as", "def", "for", "and", "not", "del"):
+        while name == "np" or keyword.iskeyword(name) or keyword.issoftkeyword(name):
             name = next(self.fresh)
         self.names[var.id] = name
         return name
