@@ -72,7 +72,50 @@ class checkpoint_policies:
 # ----------------------------------------------------------------------------- the primitive
 
 remat_p = Primitive("remat", multiple_results=True)
-remat_p.impl = lambda *args, jaxpr, policy, name: list(run(jaxpr, args))
+
+
+def _last_uses(closed: ClosedJaxpr) -> list:
+    """For each equation, the variables that die after it (cached on the program)."""
+    hit = closed.cache.get("last_uses")
+    if hit is None:
+        jaxpr = closed.jaxpr
+        last = {}
+        for k, eqn in enumerate(jaxpr.eqns):
+            for a in eqn.inputs:
+                if type(a) is Var:
+                    last[a.id] = k
+        keep = {v.id for v in jaxpr.outvars if type(v) is Var}
+        hit = [[] for _ in jaxpr.eqns]
+        for var_id, k in last.items():
+            if var_id not in keep:
+                hit[k].append(var_id)
+        closed.cache["last_uses"] = hit
+    return hit
+
+
+def _remat_impl(*args, jaxpr, policy, name):
+    """Evaluate the program, dropping each intermediate after its last use: the point of
+    checkpointing is that a block's recomputed values do not all stay alive at once."""
+    if not isinstance(jaxpr, ClosedJaxpr):
+        return list(run(jaxpr, args))  # compiled code (inside jit) frees as it goes
+    dies = _last_uses(jaxpr)
+    j = jaxpr.jaxpr
+    env = {v.id: x for v, x in zip(j.constvars, jaxpr.consts, strict=True)}
+    env.update((v.id, x) for v, x in zip(j.invars, args, strict=True))
+    for eqn, dead in zip(j.eqns, dies, strict=True):
+        ins = [a.val if type(a) is not Var else env[a.id] for a in eqn.inputs]
+        out = eqn.primitive.bind(*ins, **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update((v.id, x) for v, x in zip(eqn.outputs, out, strict=True))
+        else:
+            env[eqn.outputs[0].id] = out
+        del ins, out
+        for var_id in dead:
+            env.pop(var_id, None)
+    return [a.val if type(a) is not Var else env[a.id] for a in j.outvars]
+
+
+remat_p.impl = _remat_impl
 remat_p.abstract_eval = lambda *avals, jaxpr, **_: list(jaxpr.out_avals)
 
 
@@ -229,10 +272,20 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
             f"ftrans.checkpoint_policies.dots_saveable; got {policy!r}"
         )
     name = fun_name(fun)
+    # like jit: traced once per input signature, so the derived programs (JVP, the split into
+    # saved and recomputed parts, the transpose) are built once and reused on later calls
+    cache: dict = {}
 
     @functools.wraps(fun)
     def wrapped(*args):
         leaves, in_tree = tree.check_leaves(args, what=f"the arguments of checkpoint({name})")
+        avals = avals_of(leaves)
+        key = (in_tree, tuple((a.shape, a.dtype) for a in avals))
+        hit = cache.get(key)
+        if hit is not None:
+            program, out_tree = hit
+            outs = remat_p.bind(*leaves, jaxpr=program, policy=policy, name=name)
+            return tree.unflatten(out_tree, outs)
         out_trees = []
 
         def flat(*xs):
@@ -241,9 +294,13 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
             out_trees.append(out_tree)
             return out_leaves
 
-        program, captured = closure_convert(flat, avals_of(leaves), f"checkpoint {name}")
+        program, captured = closure_convert(flat, avals, f"checkpoint {name}")
+        if not captured:  # a program closing over traced values is only good for this call
+            cache[key] = (program, out_trees[0])
         outs = remat_p.bind(*captured, *leaves, jaxpr=program, policy=policy, name=name)
         return tree.unflatten(out_trees[0], outs)
+
+    wrapped.cache_clear = cache.clear
 
     return wrapped
 
