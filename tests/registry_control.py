@@ -20,7 +20,9 @@ SPECS: list[Spec] = []
 
 
 def add(name, target, args, fun, reference, **options):
-    SPECS.append(Spec(f"control:{name}", "primitive", target, fun, reference, tuple(args), **options))
+    SPECS.append(
+        Spec(f"control:{name}", "primitive", target, fun, reference, tuple(args), **options)
+    )
 
 
 def A(shape, sampler):
@@ -168,8 +170,13 @@ def _fori_reference(x, y):
     return c
 
 
-add("fori_loop[static bounds]", "scan", [A((3,), uniform(-1, 1)), A((3,), uniform())], _fori,
-    _fori_reference)
+add(
+    "fori_loop[static bounds]",
+    "scan",
+    [A((3,), uniform(-1, 1)), A((3,), uniform())],
+    _fori,
+    _fori_reference,
+)
 
 # ----------------------------------------------------------------------------- while
 
@@ -186,8 +193,13 @@ def _while_fixed_reference(x, y):
     return c
 
 
-add("while[counted]", "while", [A((3,), uniform()), A((3,), uniform())], _while_fixed,
-    _while_fixed_reference)
+add(
+    "while[counted]",
+    "while",
+    [A((3,), uniform()), A((3,), uniform())],
+    _while_fixed,
+    _while_fixed_reference,
+)
 
 
 def _while_data(x):
@@ -201,8 +213,13 @@ def _while_data_reference(x):
     return x
 
 
-add("while[data-dependent]", "while", [A((3,), positive(0.5, 2.0))], _while_data,
-    _while_data_reference)
+add(
+    "while[data-dependent]",
+    "while",
+    [A((3,), positive(0.5, 2.0))],
+    _while_data,
+    _while_data_reference,
+)
 
 
 # ----------------------------------------------------------------------------- custom rules
