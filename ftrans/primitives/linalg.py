@@ -22,10 +22,10 @@ import numpy as np
 from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError, UnsupportedError
 from ftrans.primitives import elementwise as ew
-from ftrans.primitives._batch import batch_size, to_front
+from ftrans.primitives._batch import batch_size, moveaxis, to_front
 from ftrans.primitives.dot import dot_general
 from ftrans.primitives.reductions import reduce_sum
-from ftrans.primitives.shape import broadcast_in_dim, concatenate, slice_, transpose
+from ftrans.primitives.shape import broadcast_in_dim, concatenate, reshape, slice_, transpose
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -122,6 +122,25 @@ def batch_in_front(primitive):
         if primitive.multiple_results:
             return out, [0] * len(out)
         return out, 0
+
+    return rule
+
+
+def batch_right_hand_sides(primitive):
+    """Batching for the solves: when only ``b`` is batched, its examples become extra columns of
+    one right-hand side, so the matrix is factored once for the whole batch; otherwise
+    :func:`batch_in_front`."""
+    general = batch_in_front(primitive)
+
+    def rule(vals, dims, **params):
+        (a, b), (da, db) = vals, dims
+        if da is not None:
+            return general(vals, dims, **params)
+        nd = len(shape_of(b))
+        b = moveaxis(b, db, nd - 1)  # (..., n, k, B)
+        *lead, n, k, size = shape_of(b)
+        x = primitive.bind(a, reshape(b, new_sizes=(*lead, n, k * size)), **params)
+        return reshape(x, new_sizes=(*lead, n, k, size)), nd - 1
 
     return rule
 
@@ -247,7 +266,7 @@ triangular_solve_p.impl = _triangular_solve_impl
 triangular_solve_p.abstract_eval = lambda a, b, **_: _solve_aval("triangular_solve", a, b)
 triangular_solve_p.jvp = _triangular_solve_jvp
 triangular_solve_p.transpose = _triangular_solve_transpose
-triangular_solve_p.batch = batch_in_front(triangular_solve_p)
+triangular_solve_p.batch = batch_right_hand_sides(triangular_solve_p)
 
 
 def triangular_solve(a, b, *, lower, transpose_a=False, unit_diagonal=False):
@@ -289,7 +308,7 @@ solve_p.impl = _solve_impl
 solve_p.abstract_eval = lambda a, b: _solve_aval("solve", a, b)
 solve_p.jvp = _solve_jvp
 solve_p.transpose = _solve_transpose
-solve_p.batch = batch_in_front(solve_p)
+solve_p.batch = batch_right_hand_sides(solve_p)
 solve = solve_p.bind
 
 
