@@ -241,3 +241,7 @@ fn(
     call=lambda f: lambda c, a, b: f(c > 0, a, b),
 )
 fn("astype", [A((2, 3), U)], call=lambda f: lambda x: f(x, np.complex128), label="to_complex")
+fn("vdot", [A((2, 3), Z), A((2, 3), Z)])
+fn("var", [A((2, 3), Z)])
+fn("var", [A((2, 3), Z)], call=lambda f: lambda z: f(z, axis=1, ddof=1), label="complex,axis=1")
+fn("std", [A((3, 4), NONZERO)], call=lambda f: lambda z: f(z, axis=0), label="complex,axis=0")

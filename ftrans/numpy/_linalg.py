@@ -105,12 +105,13 @@ def dot(a, b):
 
 
 def vdot(a, b):
-    """Dot product of the flattened arrays."""
+    """Dot product of the flattened arrays, conjugating ``a`` when it is complex (NumPy's rule)."""
     if not core._stack:
         return np.vdot(a, b)
+    from ftrans.numpy._math import conj
     from ftrans.numpy._shape import ravel
 
-    return dot(ravel(a), ravel(b))
+    return dot(ravel(conj(a)), ravel(b))
 
 
 def inner(a, b):

@@ -87,7 +87,12 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     axes = normalize_axes(axis, len(shape))
     count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
     centered = ew.sub(a, _broadcast_back(mean(a, axis=axes, keepdims=True), shape))
-    squares = ew.mul(centered, centered)
+    if ew.is_complex_dtype(dtype):  # NumPy: mean(|a - mean|**2), a real result
+        centered_re, centered_im = ew.real(centered), ew.imag(centered)
+        squares = ew.add(ew.mul(centered_re, centered_re), ew.mul(centered_im, centered_im))
+        dtype = ew.real_dtype(dtype)
+    else:
+        squares = ew.mul(centered, centered)
     return ew.div(
         sum(squares, axis=axes, keepdims=keepdims), dtype.type(builtins.max(count - ddof, 0))
     )

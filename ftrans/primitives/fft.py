@@ -24,10 +24,8 @@ from ftrans.primitives.elementwise import (
     conj,
     is_complex_dtype,
     mul,
-    real,
     real_dtype,
 )
-from ftrans.primitives.shape import pad
 
 
 def _check_axes(name, x, axes):
@@ -142,32 +140,34 @@ fft_p.transpose = lambda ct, x, *, axes: [fft(ct, axes=axes)]
 ifft_p.transpose = lambda ct, x, *, axes: [ifft(ct, axes=axes)]
 
 
-def _rfft_transpose(ct, x, *, axes):
-    # rfft = (first n//2+1 rows of F) applied to a real t: the transpose zero-fills the missing
-    # bins, applies F^T = F, and keeps the real part (t is real).
-    last = axes[-1]
-    n = x.aval.shape[last]
-    config = [(0, 0, 0)] * len(x.aval.shape)
-    config[last] = (0, n - (n // 2 + 1), 0)
-    full = pad(ct, np.zeros((), ct.dtype), padding_config=config)
-    return [real(fft(full, axes=axes))]
-
-
-def _irfft_transpose(ct, x, *, axes, lengths):
-    # irfft(c)_j = Re(sum_k m_k c_k w^(jk)) / N over the half-spectrum, m_k = 2 for bins that
-    # stand for a conjugate pair and 1 for DC (and Nyquist when n is even). Its transpose is
-    # m * conj(rfft(ct)) / N.
-    n = lengths[-1]
+def _bin_weights(n, rank, axis, dtype):
+    """m_k along ``axis`` (1 elsewhere): how many bins of the full length-n spectrum the half-
+    spectrum bin k stands for (2, but 1 for DC and, when n is even, Nyquist)."""
     half = n // 2 + 1
     weights = np.full(half, 2.0)
     weights[0] = 1.0
     if n % 2 == 0:
         weights[-1] = 1.0
-    rank = len(x.aval.shape)
     shape = [1] * rank
-    shape[axes[-1]] = half
-    scale = (weights / float(np.prod(lengths))).reshape(shape).astype(x.aval.dtype)
-    return [mul(conj(rfft(ct, axes=axes)), scale)]
+    shape[axis] = half
+    return weights.reshape(shape).astype(dtype)
+
+
+def _rfft_transpose(ct, x, *, axes):
+    # rfft = the first n//2+1 rows of F applied to a real t, so its transpose is
+    # Re(F (ct zero-filled to length n)) = N * irfft(conj(ct) / m): one real inverse transform
+    # instead of a full complex one.
+    lengths = tuple(x.aval.shape[a] for a in axes)
+    m = _bin_weights(lengths[-1], len(x.aval.shape), axes[-1], ct.dtype)
+    scale = float(np.prod(lengths)) / m
+    return [irfft(mul(conj(ct), scale), axes=axes, lengths=lengths)]
+
+
+def _irfft_transpose(ct, x, *, axes, lengths):
+    # irfft(c)_j = Re(sum_k m_k c_k w^(jk)) / N over the half-spectrum, so its transpose is
+    # m * conj(rfft(ct)) / N.
+    m = _bin_weights(lengths[-1], len(x.aval.shape), axes[-1], x.aval.dtype)
+    return [mul(conj(rfft(ct, axes=axes)), m / float(np.prod(lengths)))]
 
 
 rfft_p.transpose = _rfft_transpose
