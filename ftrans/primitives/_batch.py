@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftrans.core import shape_of
+from ftrans.core import Tracer, shape_of
 
 
 def moveaxis(x, src: int, dst: int):
@@ -59,18 +59,23 @@ def elementwise_rule(primitive):
 
     def rule(vals, dims, **params):
         if len(vals) == 1:  # unary: nothing to align
-            return bind(vals[0], **params), dims[0]
+            x = vals[0]
+            if isinstance(x, Tracer):
+                return bind(x, **params), dims[0]
+            return primitive.impl(x, **params), dims[0]
         if len(vals) == 2:  # the common cases, decided from ranks alone
             x, y = vals
             dx, dy = dims
             if dy is None:
-                if _ndim(y) < _ndim(x) - dx:
-                    return bind(x, y, **params), dx
+                out_dim = dx if _ndim(y) < _ndim(x) - dx else None
             elif dx is None:
-                if _ndim(x) < _ndim(y) - dy:
-                    return bind(x, y, **params), dy
-            elif dx == dy and _ndim(x) == _ndim(y):
-                return bind(x, y, **params), dx
+                out_dim = dy if _ndim(x) < _ndim(y) - dy else None
+            else:
+                out_dim = dx if dx == dy and _ndim(x) == _ndim(y) else None
+            if out_dim is not None:
+                if isinstance(x, Tracer) or isinstance(y, Tracer):
+                    return bind(x, y, **params), out_dim
+                return primitive.impl(x, y, **params), out_dim  # plain arrays: skip bind
         shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
         rank = max(len(s) for s in shapes)
         batched = [d for d in dims if d is not None]

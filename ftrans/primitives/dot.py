@@ -6,9 +6,11 @@ the batch dimensions, then lhs's free dimensions, then rhs's free dimensions (ea
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
+from ftrans.core import Primitive, ShapedArray, Tracer, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import moveaxis, physical_axis
 from ftrans.primitives.elementwise import add
@@ -21,21 +23,31 @@ def _free(ndim, contract, batch):
 
 def _dot_general_impl(lhs, rhs, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
-    lhs = np.asarray(lhs)
-    rhs = np.asarray(rhs)
+    if type(lhs) is not np.ndarray:
+        lhs = np.asarray(lhs)
+    if type(rhs) is not np.ndarray:
+        rhs = np.asarray(rhs)
     if not lb:
-        if rc == (0,) and rhs.ndim <= 2 and lc == (lhs.ndim - 1,):
-            return np.asarray(np.dot(lhs, rhs))  # x @ W: straight to BLAS, no tensordot wrapper
+        if lc == (lhs.ndim - 1,) and (
+            (rc == (0,) and rhs.ndim <= 2) or (rc == (1,) and rhs.ndim == 2)
+        ):
+            # x @ W and x @ W.T (a transpose rule's product): straight to BLAS. np.dot is BLAS
+            # only for operands of rank <= 2, so a batch of rows is flattened into one matrix.
+            w = rhs if rc == (0,) else rhs.T
+            if lhs.ndim <= 2:
+                return np.asarray(np.dot(lhs, w))
+            rows = lhs.reshape(-1, lhs.shape[-1])
+            return np.dot(rows, w).reshape(lhs.shape[:-1] + w.shape[1:])
         return np.asarray(np.tensordot(lhs, rhs, axes=(lc, rc)))
     lf = _free(lhs.ndim, lc, lb)
     rf = _free(rhs.ndim, rc, rb)
     batch_shape = [lhs.shape[d] for d in lb]
     lf_shape = [lhs.shape[d] for d in lf]
     rf_shape = [rhs.shape[d] for d in rf]
-    b = int(np.prod(batch_shape, dtype=np.int64))
-    m = int(np.prod(lf_shape, dtype=np.int64))
-    n = int(np.prod(rf_shape, dtype=np.int64))
-    k = int(np.prod([lhs.shape[d] for d in lc], dtype=np.int64))
+    b = math.prod(batch_shape)
+    m = math.prod(lf_shape)
+    n = math.prod(rf_shape)
+    k = math.prod([lhs.shape[d] for d in lc])
     a = np.transpose(lhs, list(lb) + lf + list(lc)).reshape(b, m, k)
     c = np.transpose(rhs, list(rb) + list(rc) + rf).reshape(b, k, n)
     # A contraction of size 1 is a batch of outer products: einsum's loop beats b tiny GEMMs
@@ -125,8 +137,11 @@ def _dot_general_batch(vals, dims, *, dimension_numbers):
     if rd is None and not lb:
         # The common `x @ W` with x batched: the batch axis is one more free axis of lhs, so the
         # product is one plain matmul over the whole batch (no batch dims, no data movement).
-        lc2 = tuple([a + (a >= ld) for a in lc])
-        out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc2, rc), ((), ())))
+        numbers = ((tuple([a + (a >= ld) for a in lc]), rc), ((), ()))
+        if isinstance(lhs, Tracer) or isinstance(rhs, Tracer):
+            out = dot_general_p.bind(lhs, rhs, dimension_numbers=numbers)
+        else:
+            out = _dot_general_impl(lhs, rhs, dimension_numbers=numbers)
         return out, ld - sum([a < ld for a in lc])
     if ld is not None and rd is not None:  # both batched: one more batch dimension
         lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
