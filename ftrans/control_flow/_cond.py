@@ -47,7 +47,7 @@ cond_p = Primitive("cond", multiple_results=True)
 
 def _cond_impl(index, *ops, branches):
     k = min(max(int(index), 0), len(branches) - 1)
-    return list(run(branches[k], ops))
+    return [np.asarray(o) for o in run(branches[k], ops)]
 
 
 cond_p.impl = _cond_impl
