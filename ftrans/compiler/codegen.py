@@ -21,13 +21,14 @@ _SAFE_SCALARS = (bool, int, float)
 class Compiled:
     """A generated function and its source; calling it runs the program."""
 
-    __slots__ = ("fn", "source", "n_out", "out_avals")
+    __slots__ = ("fn", "source", "n_out", "out_avals", "program")
 
     def __init__(self, fn, source, n_out, out_avals=None):
         self.fn = fn
         self.source = source
         self.n_out = n_out
         self.out_avals = out_avals
+        self.program = None  # the ClosedJaxpr it was compiled from (set by jit.compiled)
 
     def __call__(self, *args):
         return self.fn(*args)

@@ -58,13 +58,59 @@ def _split3(seq, a, b):
     return list(seq[:a]), list(seq[a : a + b]), list(seq[a + b :])
 
 
+def _unrolled(program: ClosedJaxpr, k: int, num_consts: int, num_carry: int):
+    """``k`` steps of a scan body as one program: (consts, carry, k slices of each x) ->
+    (carry, k values of each y), compiled once."""
+    key = ("unrolled", k, num_consts, num_carry)
+    hit = program.cache.get(key)
+    if hit is None:
+        avals = program.in_avals
+        n_x = len(avals) - num_consts - num_carry
+
+        def fun(*args):
+            consts = list(args[:num_consts])
+            carry = list(args[num_consts : num_consts + num_carry])
+            slices = args[num_consts + num_carry :]
+            ys = []
+            for j in range(k):
+                outs = eval_jaxpr(
+                    program.jaxpr, program.consts, *consts, *carry, *slices[j * n_x : (j + 1) * n_x]
+                )
+                carry = outs[:num_carry]
+                ys.extend(outs[num_carry:])
+            return [*carry, *ys]
+
+        x_avals = avals[num_consts + num_carry :]
+        block = trace_program(
+            fun, list(avals[: num_consts + num_carry]) + list(x_avals) * k, "unrolled scan body"
+        )
+        hit = program.cache[key] = runner(block)
+    return hit
+
+
 def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     consts, carry, xs = _split3(args, num_consts, num_carry)
-    body = runner(jaxpr) if length >= 8 or not isinstance(jaxpr, ClosedJaxpr) else None
+    program = jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr.program
+    eager = isinstance(jaxpr, ClosedJaxpr) and length < 8  # not worth compiling
+    body = None if eager else runner(jaxpr)
     y_avals = jaxpr.out_avals[num_carry:]
+    n_y = len(y_avals)
     ys = [np.empty((length, *a.shape), a.dtype) for a in y_avals]
-    order = range(length - 1, -1, -1) if reverse else range(length)
-    for i in order:
+    order = list(range(length - 1, -1, -1) if reverse else range(length))
+    start = 0
+    if unroll > 1 and length >= unroll and program is not None and not eager:
+        block = _unrolled(program, unroll, num_consts, num_carry)
+        while start + unroll <= length:
+            idx = order[start : start + unroll]
+            outs = block(*consts, *carry, *[x[i] for i in idx for x in xs])
+            carry = list(outs[:num_carry])
+            for j, i in enumerate(idx):
+                for buf, y in zip(
+                    ys, outs[num_carry + j * n_y : num_carry + (j + 1) * n_y], strict=True
+                ):
+                    buf[i] = y
+            start += unroll
+    for i in order[start:]:
         ins = [*consts, *carry, *[x[i] for x in xs]]
         outs = body(*ins) if body is not None else run(jaxpr, ins)
         carry = list(outs[:num_carry])

@@ -24,6 +24,7 @@ def compiled(closed: ClosedJaxpr):
         from ftrans.compiler.codegen import compile_jaxpr
 
         fn = closed.cache["compiled"] = compile_jaxpr(closed.jaxpr, closed.consts)
+        fn.program = closed
     return fn
 
 
