@@ -661,3 +661,53 @@ for _lower, _trans, _unit, _bshape in (
             dtypes=BOTH,
         )
     )
+
+# ----------------------------------------------------------------------------- array-API members
+
+la("matrix_transpose", [A((2, 3, 4), U)], lambda xp, L: L.matrix_transpose, dtypes=BOTH)
+la("trace", [A((2, 3, 4), U)], lambda xp, L: L.trace, dtypes=BOTH)
+la("trace", [A((3, 4), U)], lambda xp, L: lambda x: L.trace(x, offset=1), label="offset=1")
+la("diagonal", [A((2, 3, 4), U)], lambda xp, L: L.diagonal, dtypes=BOTH)
+la("diagonal", [A((4, 3), U)], lambda xp, L: lambda x: L.diagonal(x, offset=-1), label="offset=-1")
+la("outer", [A((3,), U), A((4,), U)], lambda xp, L: L.outer, dtypes=BOTH)
+la("vecdot", [A((2, 3), U), A((3,), U)], lambda xp, L: L.vecdot, dtypes=BOTH)
+la(
+    "vecdot",
+    [A((3, 2), U), A((3, 1), U)],
+    lambda xp, L: lambda a, b: L.vecdot(a, b, axis=0),
+    label="axis=0",
+)
+la("matmul", [A((2, 3, 4), U), A((4, 2), U)], lambda xp, L: L.matmul, dtypes=BOTH)
+la("tensordot", [A((2, 3, 4), U), A((3, 4, 2), U)], lambda xp, L: L.tensordot)
+la(
+    "tensordot",
+    [A((2, 3), U), A((3, 4), U)],
+    lambda xp, L: lambda a, b: L.tensordot(a, b, axes=1),
+    label="axes=1",
+)
+la("cross", [A((2, 3), U), A((2, 3), U)], lambda xp, L: L.cross, dtypes=BOTH)
+la(
+    "cross",
+    [A((3, 2), U), A((3, 1), U)],
+    lambda xp, L: lambda a, b: L.cross(a, b, axis=0),
+    label="axis=0",
+)
+la("cond", [A((3, 4), SING)], lambda xp, L: L.cond, dtypes=BOTH, value_tol=_F32_VALUE)
+la("cond", [A((2, 3, 3), SING)], lambda xp, L: lambda x: L.cond(x, -2), label="p=-2,batched")
+la("cond", [A((3, 3), WELL)], lambda xp, L: lambda x: L.cond(x, "fro"), label="p=fro")
+la("cond", [A((3, 3), nonzero())], lambda xp, L: lambda x: L.cond(x, 1), label="p=1", order=1)
+la("matrix_rank", [A((2, 3, 4), SING)], lambda xp, L: L.matrix_rank, order=0)
+la(
+    "matrix_rank",
+    [A((4, 2), SING), A((2, 3), SING)],
+    lambda xp, L: lambda x, y: L.matrix_rank(x @ y),
+    label="rank_deficient",
+    order=0,
+)
+la(
+    "matrix_rank",
+    [A((3, 4), SING)],
+    lambda xp, L: lambda x: L.matrix_rank(x, tol=1.5),
+    label="tol=1.5",
+    order=0,
+)
