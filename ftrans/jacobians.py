@@ -88,8 +88,10 @@ def jacfwd(
     """Jacobian by forward mode: one batched JVP over the basis of the inputs.
 
     Costs about ``n`` forward passes for ``n`` input elements, so it suits tall Jacobians
-    (few inputs, many outputs). The result has shape ``output.shape + input.shape`` for each
-    (output leaf, input leaf) pair, nested as the output pytree of input pytrees.
+    (few inputs, many outputs). Inputs must be real unless ``holomorphic=True``, which takes
+    complex inputs and gives the complex derivative of a holomorphic ``fun``. The result has
+    shape ``output.shape + input.shape`` for each (output leaf, input leaf) pair, nested as the
+    output pytree of input pytrees.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
@@ -136,7 +138,9 @@ def jacrev(
     """Jacobian by reverse mode: one forward pass, then one batched VJP over the output basis.
 
     Costs about ``k`` backward passes for ``k`` output elements, so it suits wide Jacobians
-    (many inputs, few outputs). Same output layout as `jacfwd`.
+    (many inputs, few outputs). Same output layout as `jacfwd`. Outputs must be real unless
+    ``holomorphic=True`` (complex inputs and outputs, the complex derivative); complex inputs
+    of a real function follow `grad`'s convention ``df/dx - i df/dy``.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp

@@ -222,3 +222,23 @@ def test_vjp_and_holomorphic_match_jax():
     want = jax.jacrev(lambda w: jnp.sin(w) * w, holomorphic=True)(z)
     got = ft.jacrev(lambda w: fnp.sin(w) * w, holomorphic=True)(z)
     np.testing.assert_allclose(got, np.asarray(want), rtol=1e-12)
+
+
+def test_complex64_stays_complex64():
+    z = np.array([1 + 2j, 3 - 1j], np.complex64)
+    g = ft.jit(ft.grad(lambda w: fnp.sum(fnp.abs(w) ** 2 + fnp.angle(w))))(z)
+    assert g.dtype == np.complex64
+    np.testing.assert_allclose(g, 2 * np.conj(z) - 1j / z, rtol=1e-6)
+    assert ft.grad(lambda x: fnp.abs(ft.lax.complex(x, x)))(np.float32(1.0)).dtype == np.float32
+
+
+def test_argnums_mixing_real_and_complex_with_aux():
+    def f(x, z):
+        loss = fnp.abs(x * z) ** 2
+        return loss, fnp.imag(z)
+
+    (gx, gz), aux = ft.grad(f, argnums=(0, 1), has_aux=True)(2.0, 1.0 + 1.0j)
+    assert np.asarray(gx).dtype == np.float64 and np.asarray(gz).dtype == np.complex128
+    np.testing.assert_allclose(gx, 2 * 2.0 * abs(1 + 1j) ** 2)  # d/dx x^2 |z|^2
+    np.testing.assert_allclose(gz, 2 * 4.0 * np.conj(1 + 1j))  # 2 x^2 conj(z)
+    assert aux == 1.0
