@@ -180,7 +180,11 @@ def test_scan_zero_length_and_no_outputs():
 def test_jit_scan_runs_compiled_body_in_generated_loop():
     f = ft.jit(lambda h, xs: ft.lax.scan(lambda c, x: (fnp.tanh(c + x), c), h, xs))
     text = f.lower(np.zeros(3), np.zeros((4, 3))).as_text()
-    assert "scan" in text
+    assert "for _i in range(4):" in text and "p_scan" not in text  # a loop, not the interpreter
+    g = ft.jit(lambda x: ft.lax.while_loop(lambda v: v < 9.0, lambda v: v * 2.0, x))
+    assert "while f0(" in g.lower(1.0).as_text()
+    h = ft.jit(lambda p, x: ft.lax.cond(p, fnp.sin, fnp.cos, x))
+    assert "p_cond" not in h.lower(True, 1.0).as_text()
     program = ft.make_jaxpr(lambda h, xs: ft.lax.scan(lambda c, x: (fnp.tanh(c + x), c), h, xs))(
         np.zeros(3), np.zeros((4, 3))
     )

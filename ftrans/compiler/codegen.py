@@ -105,6 +105,9 @@ def lower_eqn(em: _Emitter, eqn, reuse=None) -> str:
     if reuse is not None:
         outs = [em.bind(v) for v in eqn.outputs]
         return f"    {outs[0]} = {prim.lower.ufunc_name}({', '.join(args)}, out={reuse})"
+    emit = getattr(prim.lower, "emit", None)
+    if emit is not None:  # a primitive that lowers to statements (loops), not an expression
+        return emit(em, eqn, args)
     if prim.lower is not None:
         expr = prim.lower(args, **{k: em.param(v) for k, v in eqn.params.items()})
     else:

@@ -52,6 +52,8 @@ def _cond_impl(index, *ops, branches):
 
 cond_p.impl = _cond_impl
 cond_p.abstract_eval = lambda index, *ops, branches: list(branches[0].out_avals)
+# under jit: index the tuple of compiled branches and call the chosen one
+cond_p.lower = lambda args, *, branches: f"{branches}[{args[0]}]({', '.join(args[1:])})"
 
 
 # ----------------------------------------------------------------------------- JVP

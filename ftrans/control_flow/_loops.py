@@ -128,6 +128,66 @@ def _scan_aval(*avals, jaxpr, num_consts, num_carry, length, reverse, unroll):
 
 
 scan_p.impl = _scan_impl
+
+
+def _statements(emit):
+    """A ``lower`` rule that writes statements (a loop) into the generated code."""
+
+    def lower(args, **params):
+        raise TypeError("statement lowering: use lower.emit")
+
+    lower.emit = emit
+    return lower
+
+
+def _emit_scan(em, eqn, args):
+    """``jit``'s code for a scan: a ``for`` loop in the generated function, calling the body
+    compiled once (``unroll`` steps per call when asked)."""
+    from ftrans.interpreters.jit import compiled
+
+    p = eqn.params
+    n_c, n_k, length, unroll = p["num_consts"], p["num_carry"], p["length"], p["unroll"]
+    consts, carry, xs = _split3(args, n_c, n_k)
+    outs = [em.bind(v) for v in eqn.outputs]
+    carry_out, ys = outs[:n_k], outs[n_k:]
+    lines = [f"    # scan: {length} steps{' in reverse' if p['reverse'] else ''}"]
+    for y, v in zip(ys, eqn.outputs[n_k:], strict=True):
+        lines.append(f"    {y} = np.empty({tuple(v.aval.shape)!r}, {em.const(v.aval.dtype)})")
+    for out, init in zip(carry_out, carry, strict=True):
+        lines.append(f"    {out} = {init}")
+    order = f"range({length - 1}, -1, -1)" if p["reverse"] else f"range({length})"
+    step = -1 if p["reverse"] else 1
+    tmp = [f"_y{j}" for j in range(len(ys))]
+    targets = ", ".join(carry_out + tmp) + ("," if len(carry_out + tmp) == 1 else "")
+    done = 0
+    if unroll > 1 and length >= unroll:
+        block = em.const(_unrolled(p["jaxpr"], unroll, n_c, n_k), "f")
+        n_blocks = length // unroll
+        done = n_blocks * unroll
+        first = f"({length - 1} - _b * {unroll})" if p["reverse"] else f"(_b * {unroll})"
+        btmp = [f"_y{j}_{u}" for u in range(unroll) for j in range(len(ys))]
+        btargets = ", ".join(carry_out + btmp) + ("," if len(carry_out + btmp) == 1 else "")
+        slices = [f"{x}[_i + {u * step}]" for u in range(unroll) for x in xs]
+        lines.append(f"    for _b in range({n_blocks}):")
+        lines.append(f"        _i = {first}")
+        lines.append(f"        {btargets} = {block}({', '.join(consts + carry_out + slices)})")
+        for u in range(unroll):
+            for j, y in enumerate(ys):
+                lines.append(f"        {y}[_i + {u * step}] = _y{j}_{u}")
+        order = (
+            f"range({length - 1 - done}, -1, -1)" if p["reverse"] else f"range({done}, {length})"
+        )
+    if done < length:
+        body = em.const(compiled(p["jaxpr"]), "f")
+        call = ", ".join(consts + carry_out + [f"{x}[_i]" for x in xs])
+        lines.append(f"    for _i in {order}:")
+        lines.append(f"        {targets} = {body}({call})")
+        for y, t in zip(ys, tmp, strict=True):
+            lines.append(f"        {y}[_i] = {t}")
+    return "\n".join(lines)
+
+
+scan_p.lower = _statements(_emit_scan)
 scan_p.abstract_eval = _scan_aval
 
 
@@ -636,6 +696,33 @@ def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, max_s
 
 
 while_p.impl = _while_impl
+
+
+def _emit_while(em, eqn, args):
+    """``jit``'s code for a while loop: a ``while`` statement around the compiled functions."""
+    from ftrans.interpreters.jit import compiled
+
+    p = eqn.params
+    cc, bc, carry = _split3(args, p["cond_nconsts"], p["body_nconsts"])
+    outs = [em.bind(v) for v in eqn.outputs]
+    cond = em.const(compiled(p["cond_jaxpr"]), "f")
+    body = em.const(compiled(p["body_jaxpr"]), "f")
+    targets = ", ".join(outs) + ("," if len(outs) == 1 else "")
+    lines = ["    # while loop" + (f" (at most {p['max_steps']} steps)" if p["max_steps"] else "")]
+    for out, init in zip(outs, carry, strict=True):
+        lines.append(f"    {out} = {init}")
+    test = f"{cond}({', '.join(cc + outs)})[0]"
+    if p["max_steps"] is None:
+        lines.append(f"    while {test}:")
+    else:
+        lines.append(f"    for _n in range({p['max_steps']}):")
+        lines.append(f"        if not {test}:")
+        lines.append("            break")
+    lines.append(f"        {targets} = {body}({', '.join(bc + outs)})")
+    return "\n".join(lines)
+
+
+while_p.lower = _statements(_emit_while)
 while_p.abstract_eval = lambda *avals, body_jaxpr, **_: list(body_jaxpr.out_avals)
 
 
