@@ -34,6 +34,7 @@ from ftrans.core import (
     Primitive,
     ShapedArray,
     Tracer,
+    Var,
     Zero,
     eval_jaxpr,
     get_aval,
@@ -153,8 +154,9 @@ def _emit_scan(em, eqn, args):
     lines = [f"    # scan: {length} steps{' in reverse' if p['reverse'] else ''}"]
     for y, v in zip(ys, eqn.outputs[n_k:], strict=True):
         lines.append(f"    {y} = np.empty({tuple(v.aval.shape)!r}, {em.const(v.aval.dtype)})")
-    for out, init in zip(carry_out, carry, strict=True):
-        lines.append(f"    {out} = {init}")
+    for out, init, v in zip(carry_out, carry, eqn.inputs[n_c : n_c + n_k], strict=True):
+        # a literal initial carry becomes an array (what the loop returns if it never runs)
+        lines.append(f"    {out} = {init}" if type(v) is Var else f"    {out} = np.asarray({init})")
     order = f"range({length - 1}, -1, -1)" if p["reverse"] else f"range({length})"
     step = -1 if p["reverse"] else 1
     tmp = [f"_y{j}" for j in range(len(ys))]
@@ -709,8 +711,9 @@ def _emit_while(em, eqn, args):
     body = em.const(compiled(p["body_jaxpr"]), "f")
     targets = ", ".join(outs) + ("," if len(outs) == 1 else "")
     lines = ["    # while loop" + (f" (at most {p['max_steps']} steps)" if p["max_steps"] else "")]
-    for out, init in zip(outs, carry, strict=True):
-        lines.append(f"    {out} = {init}")
+    n_consts = p["cond_nconsts"] + p["body_nconsts"]
+    for out, init, v in zip(outs, carry, eqn.inputs[n_consts:], strict=True):
+        lines.append(f"    {out} = {init}" if type(v) is Var else f"    {out} = np.asarray({init})")
     test = f"{cond}({', '.join(cc + outs)})[0]"
     if p["max_steps"] is None:
         lines.append(f"    while {test}:")
