@@ -711,3 +711,29 @@ la(
     label="tol=1.5",
     order=0,
 )
+
+
+def reshaped(sampler, matrix_shape):
+    """``sampler`` drawing a matrix of ``matrix_shape``, reshaped to the spec's shape."""
+    return lambda rng, shape, dtype: sampler(rng, matrix_shape, dtype).reshape(shape)
+
+
+la("tensorinv", [A((2, 3, 6), reshaped(WELL, (6, 6)))], lambda xp, L: L.tensorinv, dtypes=BOTH)
+la(
+    "tensorinv",
+    [A((4, 2, 2), reshaped(WELL, (4, 4)))],
+    lambda xp, L: lambda a: L.tensorinv(a, 1),
+    label="ind=1",
+)
+la(
+    "tensorsolve",
+    [A((6, 2, 3), reshaped(WELL, (6, 6))), A((6,), U)],
+    lambda xp, L: L.tensorsolve,
+    dtypes=BOTH,
+)
+la(
+    "tensorsolve",
+    [A((2, 3, 6), reshaped(WELL, (6, 6))), A((2, 3), U)],
+    lambda xp, L: lambda a, b: L.tensorsolve(a, b, axes=(2,)),
+    label="axes=(2,)",
+)

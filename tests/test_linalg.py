@@ -105,6 +105,10 @@ def test_lstsq_multi_dot_matrix_power_errors():
         LA.multi_dot([np.ones((2, 2))])
     with pytest.raises(TypeError, match=r"exponent must be an integer, got 1.5"):
         LA.matrix_power(np.eye(2), 1.5)
+    with pytest.raises(ft.ShapeError, match=r"tensorinv: a of shape \(2, 3\) with ind=1"):
+        LA.tensorinv(np.ones((2, 3)), ind=1)
+    with pytest.raises(ft.ShapeError, match=r"tensorsolve: a \(4, 3\) and b \(4,\)"):
+        ft.jit(LA.tensorsolve)(np.ones((4, 3)), np.ones(4))
 
 
 def test_norm_errors_list_valid_orders():

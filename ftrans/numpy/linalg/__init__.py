@@ -44,6 +44,8 @@ from ftrans.numpy.linalg._solve import (
     pinv,
     slogdet,
     solve,
+    tensorinv,
+    tensorsolve,
 )
 
 __all__ = [
@@ -75,6 +77,8 @@ __all__ = [
     "solve",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
     "tensordot",
     "trace",
     "vecdot",

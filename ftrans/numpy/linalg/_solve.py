@@ -309,3 +309,50 @@ def multi_dot(arrays, *, out=None):
     if last_1d:
         return reshape(result, new_sizes=shape_of(result)[:1])
     return result
+
+
+def tensorinv(a, ind=2):
+    """The inverse of ``a`` as a linear map from its last ``a.ndim - ind`` axes to its first
+    ``ind``, like ``numpy.linalg.tensorinv``: one ``inv`` of a reshaped matrix."""
+    a = operand(a)
+    shape = shape_of(a)
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind} (at {where()}).")
+    rows = int(np.prod(shape[:ind], dtype=np.int64))
+    cols = int(np.prod(shape[ind:], dtype=np.int64))
+    if rows != cols:
+        raise ShapeError(
+            f"tensorinv: a of shape {shape} with ind={ind} maps {cols} values to {rows}: the "
+            f"product of the first {ind} dimensions must equal that of the rest (at {where()})."
+        )
+    if not tracing():
+        return call_numpy("tensorinv", np.linalg.tensorinv, shape, a, ind)
+    return reshape(inv(reshape(a, new_sizes=(rows, cols))), new_sizes=shape[ind:] + shape[:ind])
+
+
+def tensorsolve(a, b, axes=None):
+    """Solve the tensor equation ``tensordot(a, x, axes=x.ndim) = b`` for ``x``, like
+    ``numpy.linalg.tensorsolve``: one ``solve`` of a reshaped system."""
+    from ftrans.numpy._shape import transpose as _transpose
+
+    a, b = operand(a), operand(b)
+    sa, sb = shape_of(a), shape_of(b)
+    if axes is not None:
+        order = [k for k in range(len(sa)) if k not in [k % len(sa) for k in axes]]
+        order += [k % len(sa) for k in axes]
+    else:
+        order = list(range(len(sa)))
+    moved = tuple(sa[k] for k in order)
+    x_shape = moved[len(sb) :]
+    size = int(np.prod(x_shape, dtype=np.int64))
+    if int(np.prod(moved, dtype=np.int64)) != size * size or moved[: len(sb)] != sb:
+        raise ShapeError(
+            f"tensorsolve: a {sa} and b {sb} do not make a square system: a's leading dimensions "
+            f"must be b's {sb} and the rest must hold as many values (at {where()})."
+        )
+    if not tracing():
+        return call_numpy("tensorsolve", np.linalg.tensorsolve, sa, a, b, axes)
+    if axes is not None:
+        a = _transpose(a, order)
+    matrix_a = reshape(a, new_sizes=(size, size))
+    return reshape(solve(matrix_a, reshape(b, new_sizes=(size,))), new_sizes=x_shape)
