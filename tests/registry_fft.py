@@ -180,3 +180,10 @@ def _freq(function, n):
 for _n in (8, 7):
     _freq("fftfreq", _n)
     _freq("rfftfreq", _n)
+
+fn("hfft", [A((3, 5), Z)])
+fn("hfft", [A((3, 5), Z)], n=7, norm="ortho")
+fn("hfft", [A((4, 3), Z)], n=6, axis=0, norm="forward")
+fn("ihfft", [A((3, 8), U)])
+fn("ihfft", [A((3, 7), U)], n=9, norm="ortho")
+fn("ihfft", [A((4, 3), U)], n=4, axis=0, norm="forward")

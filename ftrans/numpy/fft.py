@@ -37,10 +37,12 @@ __all__ = [
     "fftfreq",
     "fftn",
     "fftshift",
+    "hfft",
     "ifft",
     "ifft2",
     "ifftn",
     "ifftshift",
+    "ihfft",
     "irfft",
     "irfft2",
     "irfftn",
@@ -119,7 +121,7 @@ def _axes_and_lengths(name, a, s, axes):
             f"ftrans.numpy.fft.{name}: s has {len(s)} entries but axes has {len(axes)}; "
             "give one length per transformed axis."
         )
-    what = "n" if name in ("fft", "ifft", "rfft", "irfft") else "s"
+    what = "n" if name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft") else "s"
     return axes, [None if n in (None, -1) else _check_length(name, what, n) for n in s]
 
 
@@ -334,6 +336,42 @@ def irfft2(a, s=None, axes=(-2, -1), norm=None):
     if not core._stack:
         return np.fft.irfft2(a, s, axes, norm)
     return _irfft_transform("irfft2", a, s, axes, norm)
+
+
+_SWAPPED = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def hfft(a, n=None, axis=-1, norm=None):
+    """Transform of a Hermitian-symmetric signal given by its first half (``numpy.fft.hfft``):
+    ``irfft(conj(a), n)`` with the normalisation of a forward transform.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.fft.hfft([1.0, 2.0, 3.0]).tolist()
+        [8.0, -2.0, 0.0, -2.0]
+    """
+    if not core._stack:
+        return np.fft.hfft(a, n, axis, norm)
+    norm = _check_norm("hfft", norm)
+    s, axes = _one_axis(n, axis)
+    conjugated = ew.conj(_operand("hfft", a, real=False))
+    return _irfft_transform("hfft", conjugated, s, axes, _SWAPPED[norm])
+
+
+def ihfft(a, n=None, axis=-1, norm=None):
+    """Inverse of :func:`hfft`: ``conj(rfft(a, n))`` with the normalisation of an inverse
+    transform (``numpy.fft.ihfft``).
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.fft.ihfft([8.0, -2.0, 0.0, -2.0]).real.tolist()
+        [1.0, 2.0, 3.0]
+    """
+    if not core._stack:
+        return np.fft.ihfft(a, n, axis, norm)
+    norm = _check_norm("ihfft", norm)
+    s, axes = _one_axis(n, axis)
+    return ew.conj(_rfft_transform("ihfft", a, s, axes, _SWAPPED[norm]))
 
 
 # ----------------------------------------------------------------------------- helpers
