@@ -108,9 +108,29 @@ def _square_aval(name, a):
         raise TypeError(f"{name}: expected a real floating-point matrix, got {a.dtype}")
 
 
+_SINGULAR_FIX = "For a singular or ill-posed system use lstsq (least squares) or pinv."
+_FIXES = {
+    "solve": _SINGULAR_FIX,
+    "inv": _SINGULAR_FIX,
+    "matrix_power": _SINGULAR_FIX,
+    "tensorsolve": _SINGULAR_FIX,
+    "tensorinv": _SINGULAR_FIX,
+    "cholesky": "The matrix must be symmetric positive definite; for a semi-definite one add a "
+    "small multiple of the identity (jitter).",
+}
+
+
+def linalg_error(name, shape, err, where=None):
+    """NumPy's LinAlgError with the function, the matrix shape, the user's line and a fix."""
+    at = f", at {where}" if where else ""
+    fix = _FIXES.get(name)
+    return LinAlgError(
+        f"{name}: {err} (matrix of shape {tuple(shape)}{at})" + (f". {fix}" if fix else "")
+    )
+
+
 def _reraise(name, shape, err):
-    """NumPy's LinAlgError with the primitive and the matrix shape added."""
-    return LinAlgError(f"{name}: {err} (matrix of shape {tuple(shape)})")
+    return linalg_error(name, shape, err)
 
 
 def batch_in_front(primitive):

@@ -10,6 +10,7 @@ from ftrans import core
 from ftrans.core import Tracer, shape_of
 from ftrans.errors import ShapeError, format_frame, user_frame
 from ftrans.numpy._util import cast, check_leaked, to_operand
+from ftrans.primitives.linalg import linalg_error
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -77,8 +78,7 @@ def call_numpy(fname: str, fn, shape, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except LinAlgError as err:
-        shape = tuple(shape)
-        raise LinAlgError(f"{fname}: {err} (matrix of shape {shape}, at {where()})") from None
+        raise linalg_error(fname, shape, err, where()) from None
 
 
 def concrete_or_none(x):
