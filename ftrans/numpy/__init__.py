@@ -246,5 +246,8 @@ import sys as _sys  # noqa: E402
 
 _core._fnp = _sys.modules[__name__]  # tracer operators and methods delegate here
 
-from ftrans.numpy import linalg  # noqa: E402  (ftrans.numpy.linalg, like numpy.linalg)
-from ftrans.numpy import fft  # noqa: E402  (ftrans.numpy.fft, like numpy.fft)
+# the submodules, like numpy.fft and numpy.linalg
+from ftrans.numpy import (  # noqa: E402
+    fft,
+    linalg,
+)
