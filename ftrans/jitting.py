@@ -17,6 +17,8 @@ from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
 from ftrans.interpreters.tracing import trace_to_jaxpr
 
+_LEAF = tree.structure(0.0)  # the treedef of a single array
+
 
 class StaticArgumentError(FtransError, TypeError):
     """A static argument of a jitted function cannot be used as a cache key."""
@@ -230,30 +232,60 @@ class JitFunction:
     # -- calling --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if self._simple and not kwargs:
-            try:
-                if all(type(a) is np.ndarray for a in args):  # no containers: skip the treedef
-                    leaves = args
-                    fast_key = tuple([(a.shape, a.dtype) for a in args])
+            for a in args:
+                if type(a) is not np.ndarray:
+                    break
+            else:  # every argument a plain array (the common case): the shortest path
+                n = len(args)
+                if n == 1:
+                    key = (args[0].shape, args[0].dtype)
+                elif n == 2:
+                    key = (args[0].shape, args[0].dtype, args[1].shape, args[1].dtype)
                 else:
-                    leaves, treedef = tree.flatten(args)
-                    fast_key = (treedef, tuple(map(_leaf_signature, leaves)))
+                    key = tuple([(a.shape, a.dtype) for a in args])
+                hit = self._fast.get(key)
+                if hit is not None:
+                    self._hits += 1
+                    return hit[3](hit[0](*args))
+                return self._call_and_remember(key, args)
+            try:
+                leaves, treedef = tree.flatten(args)
+                fast_key = (treedef, tuple(map(_leaf_signature, leaves)))
             except KeyError:  # a leaf that is not an array: the slow path explains
-                fast_key = None
-            hit = self._fast.get(fast_key) if fast_key is not None else None
+                return self._call_slow(args, kwargs)
+            hit = self._fast.get(fast_key)
             if hit is not None:
                 self._hits += 1
-                fn, out_tree, closed = hit
+                fn, out_tree, closed, finish = hit
                 if any(isinstance(x, Tracer) for x in leaves):
                     outs = jit_call(*leaves, jaxpr=closed, name=self.name)
-                else:
-                    outs = fn(*[x if type(x) is np.ndarray else np.asarray(x) for x in leaves])
-                return tree.unflatten(out_tree, [_to_output(o) for o in outs])
-            out = self._call_slow(args, kwargs)
-            if fast_key is not None:
-                entry = self._last_entry
-                self._fast[fast_key] = (compiled(entry.closed).fn, entry.out_tree, entry.closed)
-            return out
+                    return tree.unflatten(out_tree, outs)
+                return finish(fn(*[x if type(x) is np.ndarray else np.asarray(x) for x in leaves]))
+            return self._call_and_remember(fast_key, args)
         return self._call_slow(args, kwargs)
+
+    def _call_and_remember(self, fast_key, args):
+        out = self._call_slow(args, {})
+        entry = self._last_entry
+        out_tree = entry.out_tree
+        if out_tree == _LEAF:
+
+            def finish(outs):
+                o = outs[0]
+                return o if type(o) is np.ndarray else np.asarray(o)
+
+        elif out_tree == tree.structure((0.0,) * out_tree.num_leaves):
+
+            def finish(outs):  # a flat tuple of arrays
+                return tuple([o if type(o) is np.ndarray else np.asarray(o) for o in outs])
+
+        else:
+
+            def finish(outs):
+                return tree.unflatten(out_tree, [np.asarray(o) for o in outs])
+
+        self._fast[fast_key] = (compiled(entry.closed).fn, out_tree, entry.closed, finish)
+        return out
 
     def _call_slow(self, args, kwargs):
         key, leaves, static_pos = self._signature_of(args, kwargs)

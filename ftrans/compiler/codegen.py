@@ -16,6 +16,7 @@ from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
 from ftrans.core import _var_names as var_names
 
 _SAFE_SCALARS = (bool, int, float)
+_OUT_BY_KEYWORD = frozenset({"np.maximum", "np.minimum"})  # a third positional is deprecated
 
 
 class Compiled:
@@ -47,6 +48,7 @@ class _Emitter:
     def __init__(self, name):
         self.name = name
         self.scalar_consts: dict = {}
+        self.scalar_arrays: dict = {}  # 0-d array constants for ufunc operands, deduplicated
         self.globals: dict = {"np": np}
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
@@ -98,13 +100,25 @@ class _Emitter:
         return self.const(value, "q")
 
 
-def lower_eqn(em: _Emitter, eqn, reuse=None) -> str:
+def lower_eqn(em: _Emitter, eqn, reuse=None, _args=None) -> str:
     """One line of source for ``eqn``; ``reuse`` names a dead array the ufunc may write into."""
     prim = eqn.primitive
-    args = [em.atom(a) for a in eqn.inputs]
+    if _args is not None:
+        args = _args
+    elif getattr(prim.lower, "ufunc_name", None) is not None:
+        notes: list[str] = []
+        args = [_ufunc_operand(em, a, eqn, notes) for a in eqn.inputs]
+        if notes:  # say which number each 0-d constant holds, to keep the source readable
+            line = lower_eqn(em, eqn, reuse, _args=args)
+            return f"{line}  # {', '.join(notes)}"
+    else:
+        args = [em.atom(a) for a in eqn.inputs]
     if reuse is not None:
         outs = [em.bind(v) for v in eqn.outputs]
-        return f"    {outs[0]} = {prim.lower.ufunc_name}({', '.join(args)}, out={reuse})"
+        ufunc = prim.lower.ufunc_name
+        # out as a positional argument parses faster, except where NumPy deprecates it
+        out = f"out={reuse}" if ufunc in _OUT_BY_KEYWORD else reuse
+        return f"    {outs[0]} = {ufunc}({', '.join(args)}, {out})"
     emit = getattr(prim.lower, "emit", None)
     if emit is not None:  # a primitive that lowers to statements (loops), not an expression
         return emit(em, eqn, args)
@@ -122,6 +136,27 @@ def lower_eqn(em: _Emitter, eqn, reuse=None) -> str:
         target = ", ".join(outs) + ("," if len(outs) == 1 else "")
         return f"    {target} = {expr}"
     return f"    {outs[0]} = {expr}"
+
+
+def _ufunc_operand(em: _Emitter, atom, eqn, notes: list) -> str:
+    """A ufunc operand; a scalar literal of the same dtype as everything else in the equation
+    becomes a 0-d array constant, which NumPy dispatches faster than a Python or NumPy scalar
+    (no weak-scalar promotion to resolve) with the same result."""
+    if type(atom) is not Literal:
+        return em.names[atom.id]
+    dtype = atom.aval.dtype
+    same = all(a.aval.dtype == dtype for a in eqn.inputs) and all(
+        v.aval.dtype == dtype for v in eqn.outputs
+    )
+    if not same or dtype.kind not in "fc":
+        return em.atom(atom)
+    key = ("zero-d", dtype.str, repr(atom.val))
+    name = em.scalar_arrays.get(key)
+    if name is None:
+        name = em.scalar_arrays[key] = em.const(np.asarray(atom.val, dtype=dtype), "s")
+    value = atom.val.item() if isinstance(atom.val, np.generic) else atom.val
+    notes.append(f"{name} = {value!r}")
+    return name
 
 
 class _UsedAfter:
