@@ -123,6 +123,14 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
     ``transpose(transpose x)``, conversions to the same dtype."""
     rename = _Renamer()
     producers: dict[int, object] = {}
+    uses: dict[int, int] = {}
+    for eqn in jaxpr.eqns:
+        for a in eqn.inputs:
+            if type(a) is Var:
+                uses[a.id] = uses.get(a.id, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is Var:
+            uses[v.id] = uses.get(v.id, 0) + 1
     eqns = []
     for eqn in map(_copy_eqn, jaxpr.eqns):
         eqn.inputs = [rename(a) for a in eqn.inputs]
@@ -130,15 +138,40 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
         if replacement is not None and _same_type(replacement, eqn.outputs[0]):
             rename.map[eqn.outputs[0].id] = replacement
             continue
+        swapped = _transposed_product(eqn, producers, uses)
+        if swapped is not None:
+            eqn = swapped
         for v in eqn.outputs:
             producers[v.id] = eqn
         eqns.append(eqn)
     return rename.rebuild(jaxpr, eqns)
 
 
+def _transposed_product(eqn, producers, uses):
+    """``transpose(dot_general(a, b))`` of matrices -> ``dot_general(b, a)``: the product comes
+    out contiguous in the wanted layout instead of as a strided view (reverse mode writes
+    ``W``'s gradient this way)."""
+    if eqn.primitive.name != "transpose" or eqn.params["permutation"] != (1, 0):
+        return None
+    (x,) = eqn.inputs
+    inner = producers.get(x.id) if type(x) is Var else None
+    if inner is None or inner.primitive.name != "dot_general" or uses.get(x.id) != 1:
+        return None
+    (contract_a, contract_b), (batch_a, batch_b) = inner.params["dimension_numbers"]
+    a, b = inner.inputs
+    if batch_a or batch_b or a.aval.ndim != 2 or b.aval.ndim != 2:
+        return None
+    from ftrans.core import Eqn
+
+    params = {**inner.params, "dimension_numbers": ((contract_b, contract_a), ((), ()))}
+    return Eqn(inner.primitive, [b, a], list(eqn.outputs), params, eqn.source)
+
+
 def _simplified(eqn, producers):
     name = eqn.primitive.name
     ins = eqn.inputs
+    if name == "stop_gradient":  # differentiation is over once a program is compiled
+        return ins[0]
     if name == "mul":
         if _is_literal(ins[1], 1):
             return ins[0]
