@@ -205,6 +205,36 @@ for _name, _ref in (("shift_left", np.left_shift), ("shift_right", np.right_shif
     prim(_name, [A((2, 3), ints(0, 1 << 20, np.uint32)), A((2, 3), ints(0, 32, np.uint32))], _ref)
     prim(_name, [A((2, 3), ints(-50, 50)), A((2, 3), ints(0, 8))], _ref, label="int64")
 
+
+def _threefry2x32(k0, k1, x0, x1):
+    """Threefry-2x32, 20 rounds, in plain NumPy arithmetic, as Salmon et al. (2011) state it."""
+    k0, k1, x0, x1 = np.broadcast_arrays(*[np.asarray(w, np.uint32) for w in (k0, k1, x0, x1)])
+    ks = (k0, k1, k0 ^ k1 ^ np.uint32(0x1BD11BDA))
+    x0, x1 = x0 + ks[0], x1 + ks[1]
+    for i in range(20):
+        r = np.uint32(((13, 15, 26, 6), (17, 29, 16, 24))[(i // 4) % 2][i % 4])
+        x0 = x0 + x1
+        x1 = ((x1 << r) | (x1 >> (np.uint32(32) - r))) ^ x0
+        if i % 4 == 3:
+            j = i // 4 + 1
+            x0 = x0 + ks[j % 3]
+            x1 = x1 + ks[(j + 1) % 3] + np.uint32(j)
+    return [x0, x1]
+
+
+_WORDS = ints(0, 2**32, np.uint32)
+prim(
+    "threefry2x32",
+    [A((), _WORDS), A((), _WORDS), A((2, 3), _WORDS), A((), _WORDS)],
+    _threefry2x32,
+)
+prim(
+    "threefry2x32",
+    [A((3,), _WORDS), A((3,), _WORDS), A((2, 3), _WORDS), A((2, 1), _WORDS)],
+    _threefry2x32,
+    label="key_per_column",
+)
+
 prim(
     "select",
     [A((2, 3), bools()), A((2, 3), uniform()), A((2, 3), uniform())],

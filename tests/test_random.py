@@ -99,6 +99,8 @@ SAMPLERS = {
     "uniform_f32": lambda k: fr.uniform(k, (7,), np.float32, -2.0, 3.0),
     "normal": lambda k: fr.normal(k, (7,)),
     "normal_large": lambda k: fr.normal(k, (2 * _prng._EAGER_CHUNK + 3,)),
+    # several eager slices, the last one short, an odd number of pairs: eager == traced
+    "normal_slices": lambda k: fr.normal(k, (65541,)),
     "uniform_large": lambda k: fr.uniform(k, (_prng._EAGER_CHUNK + 1,)),
     "bits64": lambda k: fr.bits(k, (4,), np.uint64),
     "bernoulli": lambda k: fr.bernoulli(k, 0.3, (9,)),

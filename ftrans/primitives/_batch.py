@@ -76,29 +76,41 @@ def elementwise_rule(primitive):
                 if isinstance(x, Tracer) or isinstance(y, Tracer):
                     return bind(x, y, **params), out_dim
                 return primitive.impl(x, y, **params), out_dim  # plain arrays: skip bind
-        shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
-        rank = max(len(s) for s in shapes)
-        batched = [d for d in dims if d is not None]
-        first = batched[0]
-        if all(d == first for d in batched) and all(
-            len(s) == rank if d is not None else (first == 0 or not s)
-            for s, d in zip(shapes, dims, strict=True)
-        ):
-            return bind(*vals, **params), first
-        moved = []
-        for v, d, s in zip(vals, dims, shapes, strict=True):
-            if d is None:
-                moved.append(v)
-                continue
-            v = moveaxis(v, d, 0)
-            if len(s) < rank:
-                from ftrans.primitives.shape import reshape
-
-                v = reshape(v, new_sizes=(shape_of(v)[0],) + (1,) * (rank - len(s)) + s)
-            moved.append(v)
-        return bind(*moved, **params), 0
+        vals, out_dim = align_elementwise(vals, dims)
+        return bind(*vals, **params), out_dim
 
     return rule
+
+
+def align_elementwise(vals, dims):
+    """Operands of a broadcasting elementwise primitive, arranged so it can run as it is.
+
+    Returns ``(vals, out_dim)``. When every batched operand has the output's rank and the batch
+    axis in one place, and no unbatched operand can misalign (it is a scalar, or the batch axis
+    leads), nothing moves. Otherwise batched operands get their batch axis first (padded with
+    size-1 axes to the output's rank) and unbatched ones broadcast from the right.
+    """
+    shapes = [logical_shape(v, d) for v, d in zip(vals, dims, strict=True)]
+    rank = max(len(s) for s in shapes)
+    batched = [d for d in dims if d is not None]
+    first = batched[0]
+    if all(d == first for d in batched) and all(
+        len(s) == rank if d is not None else (first == 0 or not s)
+        for s, d in zip(shapes, dims, strict=True)
+    ):
+        return vals, first
+    moved = []
+    for v, d, s in zip(vals, dims, shapes, strict=True):
+        if d is None:
+            moved.append(v)
+            continue
+        v = moveaxis(v, d, 0)
+        if len(s) < rank:
+            from ftrans.primitives.shape import reshape
+
+            v = reshape(v, new_sizes=(shape_of(v)[0],) + (1,) * (rank - len(s)) + s)
+        moved.append(v)
+    return moved, 0
 
 
 def physical_axis(axis: int, d: int) -> int:

@@ -9,8 +9,9 @@ can differ in the last bit between NumPy builds whose math libraries round diffe
 fresh randomness, derive new keys with :func:`split` or :func:`fold_in` instead of reusing one.
 
 The bits come from the counter-based Threefry-2x32 hash (20 rounds) of the key and the
-position of each number, vectorised over the whole output with ``ftrans.numpy`` integer
-operations, so samplers trace under ``jit``/``vmap`` like any other code.
+position of each number: the primitive ``threefry2x32``, which traces under ``jit``/``vmap``
+like any other and runs as one in-place NumPy kernel. The samplers turn bits into numbers with
+``ftrans.numpy`` operations.
 
 Examples:
     >>> import ftrans as ft, ftrans.random as fr

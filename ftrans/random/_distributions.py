@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import DTypeLike
 
 import ftrans.numpy as fnp
-from ftrans.random import _special
+from ftrans.numpy._util import tracing
+from ftrans.random import _normal, _special
 from ftrans.random._prng import (
     _size,
     check_count,
@@ -122,7 +121,9 @@ def normal(key: Array, shape: Shape = (), dtype: DTypeLike = np.float64) -> Arra
     two exact normal draws with no rejection loop, so the work is the same for every key (which
     ``jit`` and ``vmap`` need) and is fully vectorised. The cosine and sine come from one
     tangent of the half angle. ``u1`` is in the open interval (0, 1) with 52 random bits, so the
-    largest possible magnitude is about 8.6. Narrower dtypes are sampled in float64 and rounded.
+    largest possible magnitude is about 8.6; ``u2`` has 32 bits (a pair takes 1.5 hash blocks).
+    Narrower dtypes are sampled in float64 and rounded. Outside every transformation the same
+    numbers come from an in-place NumPy kernel (see ``ftrans/random/_normal.py``).
 
     Args:
         key: a PRNG key.
@@ -142,26 +143,12 @@ def normal(key: Array, shape: Shape = (), dtype: DTypeLike = np.float64) -> Arra
     shape = check_shape(shape, "ftrans.random.normal")
     dtype = _float_dtype(dtype, "normal")
     n = _size(shape)
-    pairs = (n + 1) // 2
-    f64 = np.dtype(np.float64)
-
-    def box_muller(counters):
-        # Pair j takes its radius from block j and its angle from block pairs + j.
-        radius = fnp.sqrt(
-            -2.0 * fnp.log(_unit_from_block(*hash_counters(key, counters), f64, True))
-        )
-        angle_unit = _unit_from_block(*hash_counters(key, counters + np.uint32(pairs)), f64, False)
-        # cos and sin of the angle 2 psi from t = tan(psi), psi uniform on [-pi/2, pi/2): one
-        # transcendental call instead of two, and no cancellation (absolute error ~1e-16).
-        t = fnp.tan(math.pi * angle_unit - math.pi / 2)
-        t_squared = t * t
-        scaled = radius / (1.0 + t_squared)
-        return scaled * (1.0 - t_squared), scaled * (t + t)
-
-    check_count(2 * pairs)
-    z = fnp.concatenate(map_counters(box_muller, pairs))
-    z = z if 2 * pairs == n else z[:n]
-    return fnp.astype(fnp.reshape(z, shape), dtype)
+    check_count(_normal.blocks_needed(n))
+    if isinstance(key, np.ndarray) and not tracing():
+        z = _normal.normal_eager(key, n)
+    else:
+        z = _normal.box_muller(key, n)
+    return fnp.astype(fnp.reshape(z, shape), dtype, copy=False)
 
 
 def truncated_normal(

@@ -9,17 +9,15 @@ of ``vmap``, on every machine.
 from __future__ import annotations
 
 import operator
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 import ftrans.numpy as fnp
-from ftrans.compiler.fusion import get_num_threads
 from ftrans.core import Tracer
 from ftrans.errors import FtransError, format_frame, user_frame
 from ftrans.numpy._util import tracing
+from ftrans.random._threefry import _thread_pool, threefry2x32_p
 from ftrans.typing import Array
 
 KEY_SHAPE = (2,)
@@ -30,10 +28,6 @@ KEY_DTYPE = np.dtype(np.uint32)
 _DOMAIN_BITS = 0
 _DOMAIN_SPLIT = 1
 _DOMAIN_FOLD_IN = 2
-
-# Threefry-2x32 constants (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", 2011).
-_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
-_KEY_PARITY = 0x1BD11BDA
 
 _EAGER_CHUNK = 1 << 17  # counters per slice when running eagerly (see map_counters)
 
@@ -119,31 +113,20 @@ def _size(shape: tuple[int, ...]) -> int:
 # ----------------------------------------------------------------------------- the hash
 
 
-def _rotate_left(x, r: int):
-    return fnp.bitwise_or(fnp.left_shift(x, r), fnp.right_shift(x, 32 - r))
-
-
 def threefry2x32(k0: Array, k1: Array, x0: Array, x1: Array) -> tuple[Array, Array]:
     """The Threefry-2x32 block cipher with 20 rounds: ``(k0, k1)`` key words, ``(x0, x1)`` counters.
 
-    All four are ``uint32`` arrays that broadcast together; the result is two ``uint32`` arrays of
-    the broadcast shape. This is the standard function (its known-answer vectors are in the
-    tests), written with ``ftrans.numpy`` so that it vectorises over whole arrays and traces.
+    All four are ``uint32`` arrays (or Python ints) that broadcast together; the result is two
+    ``uint32`` arrays of the broadcast shape. This is the standard function (its known-answer
+    vectors are in the tests). It is the primitive ``threefry2x32``, so it traces, batches and
+    runs as one in-place NumPy kernel eagerly and under ``jit`` alike.
     """
-    k2 = fnp.bitwise_xor(fnp.bitwise_xor(k0, k1), np.uint32(_KEY_PARITY))
-    schedule = (k0, k1, k2)
-    x0 = x0 + k0
-    x1 = x1 + k1
-    for block in range(5):
-        for r in _ROTATIONS[block % 2]:
-            x0 = x0 + x1
-            x1 = fnp.bitwise_xor(_rotate_left(x1, r), x0)
-        # Key injection after every four rounds; the added block number breaks the symmetry
-        # between injections. The state is added first: it is an array by now, and adding two
-        # NumPy scalars would warn when the sum wraps around.
-        x0 = x0 + schedule[(block + 1) % 3]
-        x1 = (x1 + schedule[(block + 2) % 3]) + np.uint32(block + 1)
-    return x0, x1
+    words = [
+        w if isinstance(w, (np.ndarray, Tracer)) else np.asarray(w, KEY_DTYPE)
+        for w in (k0, k1, x0, x1)
+    ]
+    high, low = threefry2x32_p.bind(*words)
+    return high, low
 
 
 def hash_counters(key, counters, domain: int = _DOMAIN_BITS):
@@ -182,26 +165,6 @@ def map_counters(fn, count: int):
     pool = _thread_pool()
     pieces = list(map(piece, starts) if pool is None else pool.map(piece, starts))
     return tuple(np.concatenate(parts) for parts in zip(*pieces, strict=True))
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
-
-
-def _thread_pool() -> ThreadPoolExecutor | None:
-    """A pool of ``ftrans.get_num_threads()`` workers, or None for single-threaded runs."""
-    global _pool, _pool_size
-    threads = get_num_threads()
-    if threads == 1 or threading.current_thread().name.startswith("ftrans-random"):
-        return None
-    with _pool_lock:
-        if _pool is None or _pool_size != threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ftrans-random")
-            _pool_size = threads
-        return _pool
 
 
 def hash_blocks(key, count: int, domain: int = _DOMAIN_BITS):
