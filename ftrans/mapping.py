@@ -83,7 +83,10 @@ def vmap(
                 f"{name}: in_axes has {len(in_axes_tree)} entries but the function was called "
                 f"with {len(args)} positional argument(s); give one entry per argument."
             )
-        leaves, in_tree = check_arguments(name, args, fun=fun)
+        leaves, in_tree = tree.flatten(args)
+        for x in leaves:
+            if type(x) is not np.ndarray and not _is_leaf_value(x):
+                check_arguments(name, args, fun=fun)  # raises, naming the argument and path
         if in_axes is None or type(in_axes) is int:
             axes = [in_axes] * len(leaves)
         elif per_argument:

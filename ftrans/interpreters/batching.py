@@ -48,7 +48,11 @@ class BatchTracer(Tracer):
 
     @property
     def shape(self):
-        return self.aval.shape
+        aval = self._aval
+        if aval is not None:
+            return aval.shape
+        shape, d = self.val.shape, self.bdim
+        return shape[:d] + shape[d + 1 :]
 
     def to_concrete(self, why):
         raise ConcretizationError(

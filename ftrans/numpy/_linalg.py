@@ -22,6 +22,8 @@ def _promote(a, b):
     from ftrans.numpy._util import cast
 
     a, b = _arr(a), _arr(b)
+    if a.dtype == b.dtype:  # the common case; np.result_type costs a microsecond per product
+        return a, b
     dtype = np.result_type(a.dtype, b.dtype)
     return cast(a, dtype), cast(b, dtype)
 
