@@ -363,7 +363,7 @@ def jit(
         >>> print(f.lower(np.zeros(3)).as_text())
         def jitted(a):
             b = np.sin(a)
-            c = np.multiply(b, 2.0, out=b)
+            c = np.multiply(b, s0, b)  # s0 = 2.0
             return (c,)
         <BLANKLINE>
     """

@@ -125,17 +125,40 @@ def lower_eqn(em: _Emitter, eqn, reuse=None, _args=None) -> str:
     if prim.lower is not None:
         expr = prim.lower(args, **{k: em.param(v) for k, v in eqn.params.items()})
     else:
-        fn = f"p_{prim.name}"
-        if not prim.name.isidentifier() or em.globals.get(fn, prim.impl) is not prim.impl:
-            fn = em.const(prim.impl, "p")  # a user primitive's name never enters the source
-        em.globals[fn] = prim.impl
-        kwargs = [f"{k}={em.param(v)}" for k, v in eqn.params.items()]
-        expr = f"{fn}({', '.join(args + kwargs)})"
+        expr = impl_call(em, eqn, args)
     outs = [em.bind(v) for v in eqn.outputs]
     if prim.multiple_results:
         target = ", ".join(outs) + ("," if len(outs) == 1 else "")
         return f"    {target} = {expr}"
     return f"    {outs[0]} = {expr}"
+
+
+def impl_call(em: _Emitter, eqn, args) -> str:
+    """The expression calling a primitive's NumPy implementation (the generic lowering)."""
+    prim = eqn.primitive
+    fn = f"p_{prim.name}"
+    if not prim.name.isidentifier() or em.globals.get(fn, prim.impl) is not prim.impl:
+        fn = em.const(prim.impl, "p")  # a user primitive's name never enters the source
+    em.globals[fn] = prim.impl
+    kwargs = [f"{k}={em.param(v)}" for k, v in eqn.params.items()]
+    return f"{fn}({', '.join(args + kwargs)})"
+
+
+def expression_lowering(rule):
+    """A ``lower`` rule from ``rule(eqn, args) -> str | None``: a NumPy expression chosen with
+    the equation's types in hand (ranks, dtypes, shapes), or None to call the implementation."""
+
+    def emit(em, eqn, args):
+        expr = rule(eqn, args)
+        if expr is None:
+            expr = impl_call(em, eqn, args)
+        return f"    {em.bind(eqn.outputs[0])} = {expr}"
+
+    def lower(args, **params):
+        raise TypeError("expression_lowering: code generation calls lower.emit")
+
+    lower.emit = emit
+    return lower
 
 
 def _ufunc_operand(em: _Emitter, atom, eqn, notes: list) -> str:
@@ -185,6 +208,17 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
     const_names = [em.bind(v) for v in jaxpr.constvars]
     arg_names = [em.bind(v) for v in jaxpr.invars]
     lines = [f"def {name}({', '.join(arg_names)}):"]
+    # a rank-0 input may arrive as a Python scalar; lowerings call array methods on values
+    used_by_method = {
+        a.id
+        for e in jaxpr.eqns
+        if getattr(e.primitive.lower, "emit", None) is not None
+        for a in e.inputs
+        if type(a) is Var
+    }
+    for v, arg in zip(jaxpr.invars, arg_names, strict=True):
+        if not v.aval.shape and v.id in used_by_method:
+            lines.append(f"    {arg} = np.asarray({arg})")
     kernels: list[str] = []  # source lines of the fused kernels
     n_kernels = 0
     for cname, value in zip(const_names, consts, strict=True):

@@ -169,3 +169,34 @@ def dot_general(lhs, rhs, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     numbers = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
     return dot_general_p.bind(lhs, rhs, dimension_numbers=numbers)
+
+
+# ----------------------------------------------------------------------------- lowering
+
+
+def _lower_dot(eqn, args):
+    """Matrix and vector products become one ``np.dot`` on (transposed views of) the operands:
+    BLAS directly, without the implementation's dispatch. A batch of rows times a matrix is one
+    2-D product. Anything else calls the implementation (tensordot / matmul / einsum)."""
+    (lc, rc), (lb, _) = eqn.params["dimension_numbers"]
+    lhs, rhs = eqn.inputs
+    nl, nr = lhs.aval.ndim, rhs.aval.ndim
+    if lb or len(lc) != 1 or nr > 2:
+        return None
+    b = args[1] if nr == 1 or rc == (0,) else f"{args[1]}.T"
+    if nl <= 2:
+        a = args[0] if nl == 1 or lc == (1,) else f"{args[0]}.T"
+        return f"np.dot({a}, {b})"
+    if lc == (nl - 1,):
+        rows = f"{args[0]}.reshape(-1, {lhs.aval.shape[-1]})"
+        return f"np.dot({rows}, {b}).reshape({tuple(eqn.outputs[0].aval.shape)!r})"
+    return None
+
+
+def _install_lowering():
+    from ftrans.compiler.codegen import expression_lowering
+
+    dot_general_p.lower = expression_lowering(_lower_dot)
+
+
+_install_lowering()

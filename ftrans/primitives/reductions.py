@@ -349,3 +349,32 @@ def _argsort_impl(x, axis, descending):
 
 def argsort(x, *, axis, descending=False):
     return argsort_p.bind(x, axis=axis, descending=descending)
+
+
+# ----------------------------------------------------------------------------- lowering
+
+
+def _reduction_lowering(ufunc_name):
+    """``np.<ufunc>.reduce`` over the axes: what ``np.sum``/``np.max`` call, minus their Python
+    wrappers. Floating dtypes only (integer sums would widen); a full reduction of a non-empty
+    axis set gives a NumPy scalar, which the generated code treats as a 0-d array."""
+
+    def rule(eqn, args):
+        (x,) = eqn.inputs
+        axes = eqn.params["axes"]
+        if x.aval.dtype.kind not in "fc" or not axes or not hasattr(x, "id"):
+            return None  # integer sums widen; literals go through the implementation
+        return f"np.{ufunc_name}.reduce({args[0]}, axis={tuple(axes)!r})"
+
+    return rule
+
+
+def _install_lowerings():
+    from ftrans.compiler.codegen import expression_lowering
+
+    reduce_sum_p.lower = expression_lowering(_reduction_lowering("add"))
+    reduce_max_p.lower = expression_lowering(_reduction_lowering("maximum"))
+    reduce_min_p.lower = expression_lowering(_reduction_lowering("minimum"))
+
+
+_install_lowerings()

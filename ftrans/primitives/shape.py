@@ -409,3 +409,47 @@ concatenate_p.batch = _concatenate_batch
 
 def concatenate(xs, *, dimension):
     return concatenate_p.bind(*xs, dimension=dimension)
+
+
+# ----------------------------------------------------------------------------- lowering
+
+
+def _lower_reshape(eqn, args):
+    if not hasattr(eqn.inputs[0], "id"):
+        return None  # a literal: no methods to call
+    return f"{args[0]}.reshape({tuple(eqn.outputs[0].aval.shape)!r})"
+
+
+def _lower_transpose(eqn, args):
+    if not hasattr(eqn.inputs[0], "id"):
+        return None
+    return f"{args[0]}.transpose({tuple(eqn.params['permutation'])!r})"
+
+
+def _lower_broadcast(eqn, args):
+    (x,) = eqn.inputs
+    shape = tuple(eqn.params["shape"])
+    expanded = [1] * len(shape)
+    for src, dst in enumerate(eqn.params["broadcast_dimensions"]):
+        expanded[dst] = x.aval.shape[src]
+    if tuple(expanded) == tuple(x.aval.shape):
+        src = args[0]
+    elif hasattr(x, "id"):
+        src = f"{args[0]}.reshape({tuple(expanded)!r})"
+    else:
+        return None
+    return f"np.broadcast_to({src}, {shape!r})"
+
+
+def _install_lowerings():
+    """Shape operations as NumPy methods written into the generated code (views, no copies),
+    instead of calls through the implementations."""
+    from ftrans.compiler.codegen import expression_lowering
+
+    reshape_p.lower = expression_lowering(_lower_reshape)
+    squeeze_p.lower = expression_lowering(_lower_reshape)
+    transpose_p.lower = expression_lowering(_lower_transpose)
+    broadcast_in_dim_p.lower = expression_lowering(_lower_broadcast)
+
+
+_install_lowerings()
