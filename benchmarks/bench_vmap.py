@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import _harness
 import numpy as np
+from _harness import Bar
 
 import ftrans as ft
 import ftrans.numpy as fnp
@@ -292,12 +293,30 @@ def main():
         f"\nftrans vmap(grad) is {t_loop / ft_vmap:.1f}x faster than the ftrans grad loop and "
         f"{ft_vmap / t['NumPy hand-batched formulas']:.2f}x the hand-batched NumPy time."
     )
+    bars = []
+    if t_torch is not None:
+        bars.append(
+            Bar(
+                "1. per-example grads", "vmap(grad) / torch.func.vmap(grad)", ft_vmap / t_torch, 1.0
+            )
+        )
+    bars.append(
+        Bar("1. per-example grads", "vmap(grad) / Python loop of grad", ft_vmap / t_loop, 1 / 50)
+    )
 
     rows = timed(batched_forward_cases(params, xs))
     t_np = rows[0][1]
     print(f"\n## 2. Batched forward pass of the MLP, batch {BATCH}\n")
     out = [(name, f"{s * 1e6:.1f}", _harness.ratio(s, t_np)) for name, s in rows]
     print(_harness.table(["implementation", "µs", "vs NumPy batched"], out))
+    bars.append(
+        Bar(
+            "2. batched forward",
+            "vmap(f) / NumPy batched",
+            dict(rows)["ftrans vmap(f) eager"] / t_np,
+            1.3,
+        )
+    )
 
     rows = timed(hessian_cases(rng))
     t_np = rows[0][1]
@@ -305,6 +324,9 @@ def main():
     print(f"\n## 3. Hessian of f(x) = sum(tanh(A x)^2), A {HESS_N}x{HESS_N}\n")
     out = [(name, ms(s), _harness.ratio(s, t_np), _harness.ratio(s, t_torch)) for name, s in rows]
     print(_harness.table(["implementation", "ms", "vs NumPy closed form", "vs torch.func"], out))
+    if t_torch is not None:
+        t_hess = dict(rows)["ftrans hessian eager (jacfwd(jacrev))"]
+        bars.append(Bar("3. hessian", "ftrans eager / torch.func.hessian", t_hess / t_torch, 1.0))
 
     print(
         "\n## 4. jacfwd vs jacrev for f(x) = tanh(B x), B of shape (k, n)\n\n"
@@ -339,6 +361,11 @@ def main():
             row += [ms(t["torch.func.jacfwd"]), ms(t["torch.func.jacrev"])]
         table.append(row)
     print(_harness.table(headers, table))
+
+    print("\n## Bars (issue 3)\n")
+    rows = [(b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status) for b in bars]
+    print(_harness.table(["workload", "ftrans vs", "value", "bar", "status"], rows))
+    print(f"\n{sum(b.met for b in bars)} of {len(bars)} bars met; {_harness.machine()}.")
 
 
 if __name__ == "__main__":

@@ -75,10 +75,11 @@ def vmap(
     # read off the flattened arguments' structure instead of broadcasting a prefix tree.
     per_argument = type(in_axes) is tuple and all(a is None or type(a) is int for a in in_axes)
 
+    in_axes_tree = tuple(in_axes) if isinstance(in_axes, tuple) else in_axes
+
     @functools.wraps(fun)
     def batched(*args):
-        in_axes_tree = in_axes if not isinstance(in_axes, tuple) else tuple(in_axes)
-        if isinstance(in_axes_tree, tuple) and len(in_axes_tree) != len(args):
+        if type(in_axes_tree) is tuple and len(in_axes_tree) != len(args):
             raise BatchAxisError(
                 f"{name}: in_axes has {len(in_axes_tree)} entries but the function was called "
                 f"with {len(args)} positional argument(s); give one entry per argument."
@@ -113,12 +114,13 @@ def vmap(
             targets = [out_axes] * len(pairs)
         else:
             targets = _broadcast_axes(out_axes, out, "out_axes", "the outputs")
-        out_paths = _LazyPaths(out)
+        out_paths = None
         results = []
         for i, ((val, bdim), target) in enumerate(zip(pairs, targets, strict=True)):
             if bdim == target and type(val) is np.ndarray and val.flags.writeable:
                 results.append(val)  # already where it belongs
                 continue
+            out_paths = out_paths or _LazyPaths(out)
             if target is not None and type(target) is not int:
                 _check_axis_spec(target, f"{name}: out_axes", out_paths[i])
             results.append(_place_output(name, out_paths, i, val, bdim, target, size))

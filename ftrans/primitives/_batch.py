@@ -43,10 +43,6 @@ def logical_shape(x, d):
     return s if d is None else s[:d] + s[d + 1 :]
 
 
-def _ndim(x) -> int:
-    return x.ndim if type(x) is np.ndarray else len(shape_of(x))
-
-
 def elementwise_rule(primitive):
     """Batching for elementwise primitives, which broadcast like NumPy.
 
@@ -66,12 +62,14 @@ def elementwise_rule(primitive):
         if len(vals) == 2:  # the common cases, decided from ranks alone
             x, y = vals
             dx, dy = dims
+            nx = x.ndim if type(x) is np.ndarray else len(shape_of(x))
+            ny = y.ndim if type(y) is np.ndarray else len(shape_of(y))
             if dy is None:
-                out_dim = dx if _ndim(y) < _ndim(x) - dx else None
+                out_dim = dx if ny < nx - dx else None
             elif dx is None:
-                out_dim = dy if _ndim(x) < _ndim(y) - dy else None
+                out_dim = dy if nx < ny - dy else None
             else:
-                out_dim = dx if dx == dy and _ndim(x) == _ndim(y) else None
+                out_dim = dx if dx == dy and nx == ny else None
             if out_dim is not None:
                 if isinstance(x, Tracer) or isinstance(y, Tracer):
                     return bind(x, y, **params), out_dim
