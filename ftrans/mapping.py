@@ -106,9 +106,12 @@ def vmap(
                 for x, a in zip(leaves, axes, strict=True)
             ]
             out = fun(*tree.unflatten(in_tree, ins))
-            out_leaves, out_tree = tree.check_leaves(
-                out, what=f"{name}: the output", is_valid=_is_leaf_value
-            )
+            if type(out) is BatchTracer or type(out) is np.ndarray:  # one array: no pytree
+                out_leaves, out_tree = [out], None
+            else:
+                out_leaves, out_tree = tree.check_leaves(
+                    out, what=f"{name}: the output", is_valid=_is_leaf_value
+                )
             pairs = [trace.unpack(o) for o in out_leaves]
         if out_axes is None or type(out_axes) is int:
             targets = [out_axes] * len(pairs)
@@ -124,7 +127,7 @@ def vmap(
             if target is not None and type(target) is not int:
                 _check_axis_spec(target, f"{name}: out_axes", out_paths[i])
             results.append(_place_output(name, out_paths, i, val, bdim, target, size))
-        return tree.unflatten(out_tree, results)
+        return results[0] if out_tree is None else tree.unflatten(out_tree, results)
 
     return batched
 

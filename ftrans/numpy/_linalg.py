@@ -7,7 +7,7 @@ import numpy as np
 from ftrans import core
 from ftrans.core import Tracer, shape_of
 from ftrans.errors import ShapeError, format_frame, user_frame
-from ftrans.numpy._util import broadcast_to_shape, normalize_axis, to_operand
+from ftrans.numpy._util import broadcast_to_shape, cast, normalize_axis, to_operand
 from ftrans.primitives import reductions as red
 from ftrans.primitives import shape as sh
 from ftrans.primitives.dot import dot_general
@@ -19,8 +19,6 @@ def _arr(a):
 
 
 def _promote(a, b):
-    from ftrans.numpy._util import cast
-
     a, b = _arr(a), _arr(b)
     if a.dtype == b.dtype:  # the common case; np.result_type costs a microsecond per product
         return a, b

@@ -137,12 +137,15 @@ def _dot_general_batch(vals, dims, *, dimension_numbers):
     if rd is None and not lb:
         # The common `x @ W` with x batched: the batch axis is one more free axis of lhs, so the
         # product is one plain matmul over the whole batch (no batch dims, no data movement).
-        numbers = ((tuple([a + (a >= ld) for a in lc]), rc), ((), ()))
-        if isinstance(lhs, Tracer) or isinstance(rhs, Tracer):
-            out = dot_general_p.bind(lhs, rhs, dimension_numbers=numbers)
+        if ld == 0:  # lhs's contracting axes all shift by one; the batch stays in front
+            numbers = ((tuple([a + 1 for a in lc]), rc), ((), ()))
+            out_dim = 0
         else:
-            out = _dot_general_impl(lhs, rhs, dimension_numbers=numbers)
-        return out, ld - sum([a < ld for a in lc])
+            numbers = ((tuple([a + (a >= ld) for a in lc]), rc), ((), ()))
+            out_dim = ld - sum([a < ld for a in lc])
+        if isinstance(lhs, Tracer) or isinstance(rhs, Tracer):
+            return dot_general_p.bind(lhs, rhs, dimension_numbers=numbers), out_dim
+        return _dot_general_impl(lhs, rhs, dimension_numbers=numbers), out_dim
     if ld is not None and rd is not None:  # both batched: one more batch dimension
         lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
         shift = lambda axes: tuple(a + 1 for a in axes)
