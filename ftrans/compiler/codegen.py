@@ -49,6 +49,7 @@ class _Emitter:
         self.name = name
         self.scalar_consts: dict = {}
         self.scalar_arrays: dict = {}  # 0-d array constants for ufunc operands, deduplicated
+        self.scalar_values: dict = {}  # their names -> the numbers they hold (for comments)
         self.globals: dict = {"np": np}
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
@@ -177,8 +178,8 @@ def _ufunc_operand(em: _Emitter, atom, eqn, notes: list) -> str:
     name = em.scalar_arrays.get(key)
     if name is None:
         name = em.scalar_arrays[key] = em.const(np.asarray(atom.val, dtype=dtype), "s")
-    value = atom.val.item() if isinstance(atom.val, np.generic) else atom.val
-    notes.append(f"{name} = {value!r}")
+        em.scalar_values[name] = atom.val.item() if isinstance(atom.val, np.generic) else atom.val
+    notes.append(f"{name} = {em.scalar_values[name]!r}")
     return name
 
 

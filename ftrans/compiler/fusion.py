@@ -214,6 +214,25 @@ def group_interface(group, later_uses: set):
     return inputs, outputs
 
 
+def _kernel_constant(em, value, dtype):
+    """A number read by a kernel: a 0-d array of the operation's dtype (NumPy dispatches it
+    faster than a Python or NumPy scalar, with the same result), held as a global."""
+    if np.dtype(dtype).kind not in "fc":
+        return em.literal(value)
+    key = ("zero-d", np.dtype(dtype).str, repr(value))
+    name = em.scalar_arrays.get(key)
+    if name is None:
+        name = em.scalar_arrays[key] = em.const(np.asarray(value, dtype=dtype), "s")
+        em.scalar_values[name] = value.item() if isinstance(value, np.generic) else value
+    return name
+
+
+def _kernel_literal(em, atom, out_dtype):
+    if atom.aval.dtype == out_dtype:
+        return _kernel_constant(em, atom.val, out_dtype)
+    return em.atom(atom)
+
+
 def emit_kernel(em, group, inputs, outputs, kname):
     """Source lines of a chunked kernel ``kname(inputs) -> outputs`` for ``group``."""
     shape = group[-1].outputs[0].aval.shape
@@ -236,22 +255,28 @@ def emit_kernel(em, group, inputs, outputs, kname):
     lines.append(f"def {body}(lo, hi, {params}):")
     slots: list[tuple[str, np.dtype]] = []
     free: dict = {}
-    where: dict[int, str] = {}  # value id -> expression for the current chunk
+    # value id -> the local name of its view for the current chunk: the views of inputs,
+    # outputs and scratch are taken once per chunk, not once per operation
+    where: dict[int, str] = {}
     chunk_lines = []
     for a in full:
-        where[a.id] = f"{in_names[a.id]}[s:e]"
+        where[a.id] = f"x{in_names[a.id][1:]}"
     for a in inputs:
         if a.id in scalars:
-            where[a.id] = em.literal(scalars[a.id])
+            where[a.id] = _kernel_constant(em, scalars[a.id], a.aval.dtype)
         elif a.aval.shape != shape:
             where[a.id] = in_names[a.id]
+    slot_of = None
     for idx, e in enumerate(group):
         fn, extra = elementwise_op(e)
-        args = [em.atom(a) if type(a) is Literal else where[a.id] for a in e.inputs]
-        args += [repr(x) for x in extra]
         out = e.outputs[0]
+        args = [
+            _kernel_literal(em, a, out.aval.dtype) if type(a) is Literal else where[a.id]
+            for a in e.inputs
+        ]
+        args += [repr(x) for x in extra]
         if out.id in out_names:
-            target = f"{out_names[out.id]}[s:e]"
+            target = f"y{out_names[out.id][1:]}"
         else:
             dt = out.aval.dtype
             pool = free.setdefault(dt, [])
@@ -260,18 +285,19 @@ def emit_kernel(em, group, inputs, outputs, kname):
             else:
                 slot = f"t{len(slots)}"
                 slots.append((slot, dt))
-            target = f"{slot}[:m]"
-            where[out.id] = target
+            target = f"u{slot[1:]}"
             slot_of = slot
-        chunk_lines.append(f"        {fn}({', '.join(args)}, out={target})")
-        if out.id in out_names:
-            where[out.id] = target
+        out_arg = f"out={target}" if fn in ("np.maximum", "np.minimum") else target
+        notes = [f"{a} = {em.scalar_values[a]!r}" for a in args if a in em.scalar_values]
+        note = f"  # {', '.join(notes)}" if notes else ""
+        chunk_lines.append(f"        {fn}({', '.join(args)}, {out_arg}){note}")
+        where[out.id] = target
         # free scratch whose value died at this equation (never the one just written)
         for a in e.inputs:
             if type(a) is Var and last_use.get(a.id) == idx and a.id not in out_names:
                 expr = where.get(a.id, "")
-                if expr.startswith("t") and expr.endswith("[:m]"):
-                    name = expr[: -len("[:m]")]
+                if expr.startswith("u"):
+                    name = "t" + expr[1:]
                     if out.id in out_names or name != slot_of:
                         free.setdefault(a.aval.dtype, []).append(name)
     for slot, dt in slots:
@@ -279,6 +305,12 @@ def emit_kernel(em, group, inputs, outputs, kname):
     lines.append(f"    for s in range(lo, hi, {CHUNK}):")
     lines.append(f"        e = min(s + {CHUNK}, hi)")
     lines.append("        m = e - s")
+    for a in full:
+        lines.append(f"        x{in_names[a.id][1:]} = {in_names[a.id]}[s:e]")
+    for v in outputs:
+        lines.append(f"        y{out_names[v.id][1:]} = {out_names[v.id]}[s:e]")
+    for slot, _ in slots:
+        lines.append(f"        u{slot[1:]} = {slot}[:m]")
     lines.extend(chunk_lines)
     lines.append("")
     # the kernel: flatten inputs, allocate outputs, run the chunks
