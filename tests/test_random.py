@@ -303,3 +303,16 @@ def test_key_passed_as_array():
         fr.uniform(KEY, (2,), np.int32)
     with pytest.raises(TypeError, match="integer"):
         fr.randint(KEY, (2,), 0.0, 1.0)
+
+
+def test_threaded_eager_draws_equal_single_threaded_ones():
+    before = ft.get_num_threads()
+    shape = (3 * 2**15 + 5,)  # several eager slices of normal and of the hash
+    single = fr.normal(KEY, shape), fr.uniform(KEY, shape), fr.bits(KEY, shape)
+    try:
+        ft.set_num_threads(2)
+        threaded = fr.normal(KEY, shape), fr.uniform(KEY, shape), fr.bits(KEY, shape)
+    finally:
+        ft.set_num_threads(before)
+    for a, b in zip(single, threaded, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 import ftrans.numpy as fnp
+from ftrans.compiler.fusion import get_num_threads
 from ftrans.random._prng import hash_counters
 from ftrans.random._threefry import _thread_pool, hash_into
 
@@ -102,17 +103,17 @@ def normal_eager(key: np.ndarray, n: int) -> np.ndarray:
     out = np.empty(2 * pairs, _F64)
     starts = range(0, half, _SLICE)
     pool = _thread_pool() if len(starts) > 1 else None
-    if pool is None:
+    workers = 1 if pool is None else min(get_num_threads(), len(starts))
+
+    def run(group):  # every worker takes every workers-th slice, with its own buffers
         scratch = _Scratch(min(_SLICE, half))
-        for s in starts:
+        for s in starts[group::workers]:
             _box_muller_slice(k0, k1, pairs, half, s, min(s + _SLICE, half), out, scratch)
+
+    if workers == 1:
+        run(0)
     else:
-
-        def piece(s):
-            scratch = _Scratch(_SLICE)
-            _box_muller_slice(k0, k1, pairs, half, s, min(s + _SLICE, half), out, scratch)
-
-        list(pool.map(piece, starts))
+        list(pool.map(run, range(workers)))
     return out if 2 * pairs == n else out[:n]
 
 
