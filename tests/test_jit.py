@@ -193,7 +193,16 @@ def test_jit_inside_transforms_with_pytrees():
 # ----------------------------------------------------------------------------- fusion
 
 
-BIG = 1 << 17  # above the fusion threshold
+BIG = 1 << 17  # above the fusion threshold the fusion tests set (below the default)
+
+
+@pytest.fixture(autouse=True)
+def _fuse_small_arrays(request, monkeypatch):
+    """The fusion tests run kernels on 1 MiB arrays (fast) by lowering the size threshold."""
+    from ftrans.compiler import fusion
+
+    if "fuse" in request.node.name or "fused" in request.node.name:
+        monkeypatch.setattr(fusion, "MIN_BYTES", 1 << 16)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -248,9 +257,12 @@ def test_interleaved_per_parameter_updates_fuse_into_one_kernel_each():
         np.testing.assert_allclose(got, want, rtol=1e-14)
 
 
-def test_small_arrays_are_not_fused():
+def test_arrays_that_fit_in_cache_run_op_by_op():
     source = ft.jit(w1).lower(np.ones(16)).as_text()
     assert "kernel" not in source
+    # by default, arrays that fit in cache (here 3 MiB) run op by op; larger ones are fused
+    assert "kernel" not in ft.jit(w1).lower(np.ones(3 << 17)).as_text()
+    assert "kernel0" in ft.jit(w1).lower(np.ones(1 << 20)).as_text()
 
 
 def test_set_num_threads_rejects_zero():
