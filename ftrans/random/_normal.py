@@ -23,6 +23,7 @@ called directly, so eager and traced draws are equal bit for bit (the tests chec
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -35,9 +36,9 @@ _F64 = np.dtype(np.float64)
 _U32 = np.dtype(np.uint32)
 _RADIUS_SCALE = float(2**20)  # high word -> top 32 of the 52 bits
 _UNIT_52 = 2.0**-52
+_UNIT_12 = 2.0**-12
 _UNIT_32 = 2.0**-32
 _SLICE = 1 << 14  # angle blocks per slice (2x that many pairs)
-_MAX_SLICES = 4  # traced: larger outputs take larger slices (the program stays short)
 
 
 def blocks_needed(n: int) -> int:
@@ -47,43 +48,24 @@ def blocks_needed(n: int) -> int:
 
 
 def box_muller(key, n: int):
-    """``n`` standard normal float64 draws as traced ``ftrans.numpy`` operations.
-
-    The pairs go in the same slices as in :func:`normal_eager` (at most ``_MAX_SLICES`` of
-    them): under ``jit`` every intermediate is then slice-sized, so the compiled code reuses a
-    few cache-sized buffers instead of allocating (and page-faulting) full-size arrays.
-    """
+    """``n`` standard normal float64 draws as traced ``ftrans.numpy`` operations."""
     pairs = (n + 1) // 2
     half = (pairs + 1) // 2
-    size = max(_SLICE, -(-half // _MAX_SLICES))
-    firsts, seconds = [], []
-    for start in range(0, half, size):
-        stop = min(start + size, half)
-        m_a = stop - start
-        m_b = max(0, min(stop, pairs - half) - start)
-        counters = np.concatenate(
-            [
-                np.arange(start, stop, dtype=_U32),
-                np.arange(half + start, half + start + m_b, dtype=_U32),
-            ]
-        )
-        high, low = hash_counters(key, counters)
-        angle_high, angle_low = hash_counters(
-            key, np.arange(pairs + start, pairs + stop, dtype=_U32)
-        )
-        words = angle_high if not m_b else fnp.concatenate([angle_high, angle_low[:m_b]])
-        z0, z1 = _box_muller_pairs(high, low, words)
-        firsts.append((z0[:m_a], z0[m_a:]))
-        seconds.append((z1[:m_a], z1[m_a:]))
-    pieces = [a for a, _ in firsts] + [b for _, b in firsts if b.shape[0]]
-    pieces += [a for a, _ in seconds] + [b for _, b in seconds if b.shape[0]]
-    z = pieces[0] if len(pieces) == 1 else fnp.concatenate(pieces)
+    high, low = hash_counters(key, np.arange(pairs, dtype=_U32))
+    angle_high, angle_low = hash_counters(key, np.arange(pairs, pairs + half, dtype=_U32))
+    # pairs below half take the high angle words, the others the low ones
+    first = _box_muller_pairs(high[:half], low[:half], angle_high)
+    if pairs == half:
+        return fnp.concatenate(first)[:n]
+    second = _box_muller_pairs(high[half:], low[half:], angle_low[: pairs - half])
+    z = fnp.concatenate([first[0], second[0], first[1], second[1]])
     return z if 2 * pairs == n else z[:n]
 
 
 def _box_muller_pairs(high, low, words):
     """Both normals of each pair from its radius block ``(high, low)`` and angle ``words``."""
-    top = fnp.astype(fnp.right_shift(low, 12), _F64)
+    # floor(low * 2**-12) is low >> 12 exactly, as float operations that jit fuses
+    top = fnp.floor(fnp.astype(low, _F64) * _UNIT_12)
     u1 = (fnp.astype(high, _F64) * _RADIUS_SCALE + top + 0.5) * _UNIT_52
     radius = fnp.sqrt(-2.0 * fnp.log(u1))
     u2 = fnp.astype(words, _F64) * _UNIT_32
@@ -106,7 +88,7 @@ def normal_eager(key: np.ndarray, n: int) -> np.ndarray:
     workers = 1 if pool is None else min(get_num_threads(), len(starts))
 
     def run(group):  # every worker takes every workers-th slice, with its own buffers
-        scratch = _Scratch(min(_SLICE, half))
+        scratch = _scratch(min(_SLICE, half))
         for s in starts[group::workers]:
             _box_muller_slice(k0, k1, pairs, half, s, min(s + _SLICE, half), out, scratch)
 
@@ -117,15 +99,29 @@ def normal_eager(key: np.ndarray, n: int) -> np.ndarray:
     return out if 2 * pairs == n else out[:n]
 
 
+_local = threading.local()
+
+
+def _scratch(size: int) -> _Scratch:
+    """Buffers for slices of ``size`` angle blocks. Each thread keeps one full-size set (about
+    2 MB) between calls: fresh buffers every call would mostly cost page faults."""
+    if size < _SLICE:
+        return _Scratch(size)
+    scratch = getattr(_local, "scratch", None)
+    if scratch is None:
+        scratch = _local.scratch = _Scratch(_SLICE)
+    return scratch
+
+
 class _Scratch:
     """Buffers for one slice of up to ``size`` angle blocks (``2 * size`` pairs), reused across
-    slices: fresh arrays for each would mostly cost page faults."""
+    slices."""
 
     def __init__(self, size: int):
         self.counters, self.high, self.low, self.tmp = (np.empty(2 * size, _U32) for _ in range(4))
         self.angle_words = np.empty(2 * size, _U32)
-        self.radius, self.t, self.t_squared, self.scale = (
-            np.empty(2 * size, _F64) for _ in range(4)
+        self.radius, self.t, self.t_squared, self.scale, self.top = (
+            np.empty(2 * size, _F64) for _ in range(5)
         )
         self.positions = np.arange(size, dtype=_U32)
 
@@ -147,9 +143,11 @@ def _box_muller_slice(k0, k1, pairs, half, start, stop, out, scratch):
     hash_into(k0, k1, counters[:m_a], 0, words[:m_a], words[m_a : 2 * m_a], tmp[:m_a])
     # the radius, as box_muller computes it
     radius, t, t_squared = scratch.radius[:m], scratch.t[:m], scratch.t_squared[:m]
-    np.right_shift(low, 12, low)
+    top = scratch.top[:m]
+    np.multiply(low, _UNIT_12, top)
+    np.floor(top, top)
     np.multiply(high, _RADIUS_SCALE, radius)
-    np.add(radius, low, radius)
+    np.add(radius, top, radius)
     np.add(radius, 0.5, radius)
     np.multiply(radius, _UNIT_52, radius)
     np.log(radius, radius)
