@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ftrans import tree
-from ftrans.control_flow._common import avals_of, fun_name, run
+from ftrans.control_flow._common import avals_of, fun_name, run, runner
 from ftrans.core import ClosedJaxpr, Jaxpr, Primitive, Var, Zero, eval_jaxpr, is_undefined
 from ftrans.interpreters.programs import (
     batch_program,
@@ -94,10 +94,13 @@ def _last_uses(closed: ClosedJaxpr) -> list:
 
 
 def _remat_impl(*args, jaxpr, policy, name):
-    """Evaluate the program, dropping each intermediate after its last use: the point of
-    checkpointing is that a block's recomputed values do not all stay alive at once."""
+    """Run the program compiled (once per program; the generated code deletes each
+    intermediate after its last use, which is the point of checkpointing: a block's recomputed
+    values do not all stay alive at once)."""
+    if isinstance(jaxpr, ClosedJaxpr) and len(jaxpr.eqns) > 1:
+        return list(runner(jaxpr)(*args))
     if not isinstance(jaxpr, ClosedJaxpr):
-        return list(run(jaxpr, args))  # compiled code (inside jit) frees as it goes
+        return list(run(jaxpr, args))
     dies = _last_uses(jaxpr)
     j = jaxpr.jaxpr
     env = {v.id: x for v, x in zip(j.constvars, jaxpr.consts, strict=True)}
