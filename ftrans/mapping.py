@@ -85,9 +85,11 @@ def vmap(
                 f"with {len(args)} positional argument(s); give one entry per argument."
             )
         leaves, in_tree = tree.flatten(args)
-        for x in leaves:
-            if type(x) is not np.ndarray and not _is_leaf_value(x):
-                check_arguments(name, args, fun=fun)  # raises, naming the argument and path
+        for i, x in enumerate(leaves):
+            if type(x) is not np.ndarray:
+                if not _is_leaf_value(x):
+                    check_arguments(name, args, fun=fun)  # raises, naming the argument and path
+                leaves[i] = _to_array(x)
         if in_axes is None or type(in_axes) is int:
             axes = [in_axes] * len(leaves)
         elif per_argument:
@@ -96,7 +98,6 @@ def vmap(
                 axes += [a] * child.num_leaves
         else:
             axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
-        leaves = [x if type(x) is np.ndarray else _to_array(x) for x in leaves]
         paths = _LazyPaths(args)
         size, axes = _mapped_size(name, leaves, paths, axes, axis_size)
         with new_main(BatchTrace, name, size) as main:
@@ -113,6 +114,10 @@ def vmap(
                     out, what=f"{name}: the output", is_valid=_is_leaf_value
                 )
             pairs = [trace.unpack(o) for o in out_leaves]
+        if out_tree is None:  # one array with its batch axis already where it belongs
+            val, bdim = pairs[0]
+            if bdim == out_axes and type(val) is np.ndarray and val.flags.writeable:
+                return val
         if out_axes is None or type(out_axes) is int:
             targets = [out_axes] * len(pairs)
         else:
