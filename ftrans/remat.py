@@ -20,7 +20,16 @@ from typing import Any, NamedTuple
 
 from ftrans import tree
 from ftrans.control_flow._common import avals_of, fun_name, run, runner
-from ftrans.core import ClosedJaxpr, Jaxpr, Primitive, Var, Zero, eval_jaxpr, is_undefined
+from ftrans.core import (
+    ClosedJaxpr,
+    Jaxpr,
+    Primitive,
+    Tracer,
+    Var,
+    Zero,
+    eval_jaxpr,
+    is_undefined,
+)
 from ftrans.interpreters.programs import (
     batch_program,
     closure_convert,
@@ -222,7 +231,10 @@ def _remat_partial_eval(trace, args, params):
         return remat_p.bind(*args, **params)
     forward, staged, out_unknown, n_saved = _remat_split(jaxpr, unknowns, policy)
     known_args = [a for a, u in zip(args, unknowns, strict=True) if not u]
-    outs = eval_jaxpr(forward.jaxpr, forward.consts, *known_args)
+    if any(isinstance(a, Tracer) for a in known_args):  # under jit/vmap: stage it
+        outs = eval_jaxpr(forward.jaxpr, forward.consts, *known_args)
+    else:  # eager: the compiled forward, which frees what the backward pass will recompute
+        outs = list(runner(forward)(*known_args))
     n_known = len(outs) - n_saved
     tangent_outs = trace.stage(
         remat_p,
