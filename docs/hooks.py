@@ -5,6 +5,8 @@
   showing the DOT source is written instead, so the build never depends on it).
 * ``generated/jacobian_cost.png``: measured cost of ``jacfwd`` and ``jacrev`` for
   ``f(x) = tanh(B x)`` as the number of inputs n and outputs k vary (matplotlib).
+* ``benchmarks.md``: the benchmark tables, copied from ``benchmarks/README.md`` (one source, so
+  the site and the repository cannot disagree).
 """
 
 from __future__ import annotations
@@ -92,7 +94,33 @@ def _jacobian_cost():
     plt.close(fig)
 
 
+BENCH_INTRO = (
+    "The tables below are the latest full runs of the scripts in `benchmarks/` (this page is "
+    "made from `benchmarks/README.md` at build time). Reproduce them with the commands shown; "
+    "every library is pinned to one thread and checked against a NumPy reference before it is "
+    "timed."
+)
+
+
+def _benchmarks_page():
+    """docs/benchmarks.md from benchmarks/README.md, headings one level up."""
+    with open(os.path.join(HERE, "..", "benchmarks", "README.md"), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    body = []
+    for line in lines[1:]:  # the README's own title is replaced
+        if line.startswith("### "):
+            line = line[1:]
+        body.append(line)
+    page = "# Benchmarks\n\n" + BENCH_INTRO + "\n" + "\n".join(body) + "\n"
+    path = os.path.join(HERE, "benchmarks.md")
+    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+    if page != old:  # rewriting an unchanged file would make `mkdocs serve` rebuild forever
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+
+
 def on_pre_build(config, **kwargs):
     os.makedirs(OUT, exist_ok=True)
+    _benchmarks_page()
     _seed_graph()
     _jacobian_cost()
