@@ -140,6 +140,42 @@ def _closed_over_error(name, kind):
     )
 
 
+class _CustomFunction:
+    """What ``custom_jvp`` and ``custom_vjp`` share: the wrapped function, its static
+    arguments, method binding, and tracing a call into a program."""
+
+    kind = "custom"
+
+    def __init__(self, fun: Callable, *, static_argnums=(), static_argnames=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.name = fun_name(fun)
+        self.signature = _Signature(
+            fun, tuple(static_argnums), tuple(static_argnames), f"{self.kind} {self.name}"
+        )
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def _trace(self, args, kwargs):
+        """``(dynamic, static, leaves, in_tree, program, captured, out_tree)`` of one call."""
+        sig = self.signature
+        dynamic, static = sig.split(args, kwargs)
+        leaves, in_tree = tree.check_leaves(
+            tuple(dynamic), what=f"the arguments of {self.kind} function {self.name}"
+        )
+        out_trees = []
+
+        def flat_fun(*xs):
+            out = sig.call(self.fun, list(tree.unflatten(in_tree, xs)), static)
+            out_leaves, out_tree = tree.check_leaves(out, what=f"the output of {self.name}")
+            out_trees.append(out_tree)
+            return out_leaves
+
+        program, captured = closure_convert(flat_fun, avals_of(leaves), f"{self.kind} {self.name}")
+        return dynamic, static, leaves, in_tree, program, captured, out_trees[0]
+
+
 # ============================================================================= custom_jvp
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
@@ -185,7 +221,7 @@ custom_jvp_call_p.jvp = _custom_jvp_jvp
 custom_jvp_call_p.batch = _custom_jvp_batch
 
 
-class custom_jvp:
+class custom_jvp(_CustomFunction):
     """A function with its own JVP rule; reverse mode comes from transposing that rule.
 
     Decorate the function, then its rule with ``@f.defjvp``. The rule receives
@@ -208,13 +244,10 @@ class custom_jvp:
         1.0
     """
 
+    kind = "custom_jvp"
+
     def __init__(self, fun: Callable, *, static_argnums=(), static_argnames=()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.name = fun_name(fun)
-        self.signature = _Signature(
-            fun, tuple(static_argnums), tuple(static_argnames), f"custom_jvp {self.name}"
-        )
+        super().__init__(fun, static_argnums=static_argnums, static_argnames=static_argnames)
         self.jvp_rule: Callable | None = None
 
     def defjvp(self, jvp: Callable) -> Callable:
@@ -224,30 +257,13 @@ class custom_jvp:
         self.jvp_rule = jvp
         return jvp
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
         if self.jvp_rule is None:
             raise TypeError(
                 f"custom_jvp function {self.name} has no JVP rule: define one with "
                 f"@{self.name}.defjvp before calling it."
             )
-        sig = self.signature
-        dynamic, static = sig.split(args, kwargs)
-        leaves, in_tree = tree.check_leaves(
-            tuple(dynamic), what=f"the arguments of custom_jvp function {self.name}"
-        )
-        out_trees = []
-
-        def flat_fun(*xs):
-            out = sig.call(self.fun, list(tree.unflatten(in_tree, xs)), static)
-            out_leaves, out_tree = tree.check_leaves(out, what=f"the output of {self.name}")
-            out_trees.append(out_tree)
-            return out_leaves
-
-        program, captured = closure_convert(flat_fun, avals_of(leaves), f"custom_jvp {self.name}")
-        out_tree = out_trees[0]
+        _, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
         rule, name = self.jvp_rule, self.name
 
         def flat_jvp(primals, tangents):
@@ -431,7 +447,7 @@ custom_vjp_call_p.jvp = _custom_vjp_jvp
 custom_vjp_call_p.batch = _custom_vjp_batch
 
 
-class custom_vjp:
+class custom_vjp(_CustomFunction):
     """A function with its own forward and backward passes for reverse mode.
 
     ``f.defvjp(fwd, bwd)``: ``fwd`` takes the same arguments as ``f`` and returns
@@ -455,13 +471,10 @@ class custom_vjp:
         [1.0, 1.0]
     """
 
+    kind = "custom_vjp"
+
     def __init__(self, fun: Callable, *, static_argnums=(), static_argnames=()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.name = fun_name(fun)
-        self.signature = _Signature(
-            fun, tuple(static_argnums), tuple(static_argnames), f"custom_vjp {self.name}"
-        )
+        super().__init__(fun, static_argnums=static_argnums, static_argnames=static_argnames)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
 
@@ -473,31 +486,14 @@ class custom_vjp:
                 raise TypeError(f"custom_vjp {self.name}: defvjp needs a function for {label}")
         self.fwd, self.bwd = fwd, bwd
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
-
     def __call__(self, *args, **kwargs):
         if self.fwd is None:
             raise TypeError(
                 f"custom_vjp function {self.name} has no rules: call "
                 f"{self.name}.defvjp(fwd, bwd) before calling it."
             )
+        dynamic, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
         sig = self.signature
-        dynamic, static = sig.split(args, kwargs)
-        leaves, in_tree = tree.check_leaves(
-            tuple(dynamic), what=f"the arguments of custom_vjp function {self.name}"
-        )
-        in_avals = avals_of(leaves)
-        out_trees = []
-
-        def flat_fun(*xs):
-            out = sig.call(self.fun, list(tree.unflatten(in_tree, xs)), static)
-            out_leaves, out_tree = tree.check_leaves(out, what=f"the output of {self.name}")
-            out_trees.append(out_tree)
-            return out_leaves
-
-        program, captured = closure_convert(flat_fun, in_avals, f"custom_vjp {self.name}")
-        out_tree = out_trees[0]
         fwd_rule, bwd_rule, name = self.fwd, self.bwd, self.name
         res_trees = []
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ftrans import tree
-from ftrans.control_flow._common import avals_of, fun_name, run, runner
+from ftrans.control_flow._common import avals_of, fun_name, run, runner, trace_fun
 from ftrans.core import (
     ClosedJaxpr,
     Jaxpr,
@@ -301,19 +301,11 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
             program, out_tree = hit
             outs = remat_p.bind(*leaves, jaxpr=program, policy=policy, name=name)
             return tree.unflatten(out_tree, outs)
-        out_trees = []
-
-        def flat(*xs):
-            out = fun(*tree.unflatten(in_tree, xs))
-            out_leaves, out_tree = tree.check_leaves(out, what=f"the output of {name}")
-            out_trees.append(out_tree)
-            return out_leaves
-
-        program, captured = closure_convert(flat, avals, f"checkpoint {name}")
+        program, captured, out_tree = trace_fun(fun, in_tree, avals, f"checkpoint {name}", name)
         if not captured:  # a program closing over traced values is only good for this call
-            cache[key] = (program, out_trees[0])
+            cache[key] = (program, out_tree)
         outs = remat_p.bind(*captured, *leaves, jaxpr=program, policy=policy, name=name)
-        return tree.unflatten(out_trees[0], outs)
+        return tree.unflatten(out_tree, outs)
 
     wrapped.cache_clear = cache.clear
 

@@ -499,8 +499,18 @@ scan_p.transpose = _scan_transpose
 # ----------------------------------------------------------------------------- scan batching
 
 
-def _scan_batch(vals, dims, *, jaxpr, num_consts, num_carry, length, reverse, unroll):
+def _carry_to_front(carry, dims, batched, size):
+    """Carries that will be batched, with the batch dimension first (broadcast if needed)."""
     from ftrans.primitives._batch import moveaxis, to_front
+
+    return [
+        (moveaxis(v, d, 0) if d is not None else to_front(v, None, size)) if b else v
+        for v, d, b in zip(carry, dims, batched, strict=True)
+    ]
+
+
+def _scan_batch(vals, dims, *, jaxpr, num_consts, num_carry, length, reverse, unroll):
+    from ftrans.primitives._batch import moveaxis
 
     size = next(v.shape[d] for v, d in zip(vals, dims, strict=True) if d is not None)
     n_c, n_k = num_consts, num_carry
@@ -532,10 +542,7 @@ def _scan_batch(vals, dims, *, jaxpr, num_consts, num_carry, length, reverse, un
         k_b = new
     d_in, a_in = body_in(k_b)
     program, out_b = batch_program(jaxpr, d_in, a_in, size, force=k_b + [False] * n_y)
-    k = [
-        (moveaxis(v, d, 0) if d is not None else to_front(v, None, size)) if b else v
-        for v, d, b in zip(k, k_d, k_b, strict=True)
-    ]
+    k = _carry_to_front(k, k_d, k_b, size)
     outs = scan_p.bind(
         *c,
         *k,
@@ -805,7 +812,6 @@ while_p.jvp = _while_jvp
 def _while_batch(
     vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, max_steps, name
 ):
-    from ftrans.primitives._batch import moveaxis, to_front
     from ftrans.primitives.elementwise import select
     from ftrans.primitives.reductions import reduce_or
     from ftrans.primitives.shape import broadcast_in_dim
@@ -848,10 +854,7 @@ def _while_batch(
     body_b, _ = batch_program(
         body_jaxpr, tuple(bc_d) + tuple(kd), avals_of(bc) + ka, size, force=k_b
     )
-    k = [
-        (moveaxis(v, d, 0) if d is not None else to_front(v, None, size)) if b else v
-        for v, d, b in zip(k, k_d, k_b, strict=True)
-    ]
+    k = _carry_to_front(k, k_d, k_b, size)
     out_dims = [0 if b else None for b in k_b]
     if not pred_b[0]:
         outs = while_p.bind(

@@ -52,6 +52,11 @@ def closure_convert(fun, avals, name, *, record_source=True):
     return ClosedJaxpr(program, keep), captured
 
 
+def per_output(flag, n: int) -> tuple[bool, ...]:
+    """A flag given once for all ``n`` outputs (a bool) or one per output, as a tuple."""
+    return (bool(flag),) * n if isinstance(flag, bool) else tuple(bool(f) for f in flag)
+
+
 def zeros_like_aval(aval: ShapedArray):
     return np.zeros(aval.shape, aval.dtype)
 
@@ -75,11 +80,7 @@ def jvp_program(closed: ClosedJaxpr, nonzero, instantiate=False):
     """
     nonzero = tuple(bool(n) for n in nonzero)
     n_out = len(closed.out_avals)
-    inst = (
-        (bool(instantiate),) * n_out
-        if isinstance(instantiate, bool)
-        else tuple(bool(i) for i in instantiate)
-    )
+    inst = per_output(instantiate, n_out)
 
     def build():
         from ftrans.interpreters.jvp import jvp_flat
@@ -132,11 +133,7 @@ def partial_eval_program(closed: ClosedJaxpr, unknowns, instantiate=False):
     """
     unknowns = tuple(bool(u) for u in unknowns)
     n_out = len(closed.out_avals)
-    inst = (
-        (bool(instantiate),) * n_out
-        if isinstance(instantiate, bool)
-        else tuple(bool(i) for i in instantiate)
-    )
+    inst = per_output(instantiate, n_out)
 
     def build():
         in_avals = closed.in_avals
@@ -227,7 +224,7 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
     """
     dims = tuple(dims)
     n_out = len(closed.out_avals)
-    forced = (bool(force),) * n_out if isinstance(force, bool) else tuple(bool(f) for f in force)
+    forced = per_output(force, n_out)
     key = ("batch", dims, tuple((a.shape, a.dtype) for a in avals), forced)
 
     def build():
