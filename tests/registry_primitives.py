@@ -35,6 +35,7 @@ from spec import (
 import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans.core import PRIMITIVES
+from ftrans.random._normal import box_muller
 
 BOTH = (F64, F32)
 SPECS: list[Spec] = []
@@ -234,6 +235,15 @@ prim(
     _threefry2x32,
     label="key_per_column",
 )
+# the in-place Box-Muller kernel against its definition in ftrans.numpy operations
+for _n in (1, 6, 9):
+    prim(
+        "threefry_normal",
+        [A((2,), _WORDS)],
+        lambda key, n=_n: np.asarray(box_muller(key, n)),
+        params={"n": _n},
+        label=f"n={_n}",
+    )
 
 prim(
     "select",

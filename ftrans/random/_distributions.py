@@ -122,8 +122,10 @@ def normal(key: Array, shape: Shape = (), dtype: DTypeLike = np.float64) -> Arra
     ``jit`` and ``vmap`` need) and is fully vectorised. The cosine and sine come from one
     tangent of the half angle. ``u1`` is in the open interval (0, 1) with 52 random bits, so the
     largest possible magnitude is about 8.6; ``u2`` has 32 bits (a pair takes 1.5 hash blocks).
-    Narrower dtypes are sampled in float64 and rounded. Outside every transformation the same
-    numbers come from an in-place NumPy kernel (see ``ftrans/random/_normal.py``).
+    Narrower dtypes are sampled in float64 and rounded. Eagerly and under ``jit`` the numbers
+    come from one in-place NumPy kernel, the primitive ``threefry_normal`` (see
+    ``ftrans/random/_normal.py``); under ``vmap`` from its ``ftrans.numpy`` definition. They are
+    the same numbers.
 
     Args:
         key: a PRNG key.
@@ -147,7 +149,7 @@ def normal(key: Array, shape: Shape = (), dtype: DTypeLike = np.float64) -> Arra
     if isinstance(key, np.ndarray) and not tracing():
         z = _normal.normal_eager(key, n)
     else:
-        z = _normal.box_muller(key, n)
+        z = _normal.threefry_normal_p.bind(key, n=n)
     return fnp.astype(fnp.reshape(z, shape), dtype, copy=False)
 
 

@@ -14,10 +14,14 @@ Layout of the random bits for ``pairs = ceil(n / 2)`` pairs of normals and
 That is 1.5 hash blocks per pair (the hash is most of the cost); the angle's 32 bits put it on a
 grid of ``2 pi * 2**-32``, far below anything a float64 sample can show.
 
-:func:`box_muller` is the traced definition (``jit``, ``vmap``, and inside any transformation).
-:func:`normal_eager` computes the same numbers outside every transformation with the same IEEE
-operations in the same order, on cache-sized slices with ``out=`` buffers and the hash kernel
-called directly, so eager and traced draws are equal bit for bit (the tests check it).
+:func:`box_muller` is the definition, in ``ftrans.numpy`` operations. :func:`normal_eager`
+computes the same numbers with the same IEEE operations in the same order, on cache-sized slices
+with ``out=`` buffers and the hash kernel called directly, so the two agree bit for bit (the
+tests check it). The primitive ``threefry_normal`` (key in, ``n`` draws out) runs
+:func:`normal_eager` eagerly and inside ``jit``'s compiled code alike: staged as whole-array
+operations, the sampler's full-size intermediates made the compiled call page-fault its way
+through fresh memory on every call. Its batching rule maps :func:`box_muller` over the keys, and
+its derivative is zero.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import numpy as np
 
 import ftrans.numpy as fnp
 from ftrans.compiler.fusion import get_num_threads
+from ftrans.core import Primitive, ShapedArray, Zero
+from ftrans.primitives._batch import moveaxis
 from ftrans.random._prng import hash_counters
 from ftrans.random._threefry import _thread_pool, hash_into
 
@@ -169,3 +175,31 @@ def _box_muller_slice(k0, k1, pairs, half, start, stop, out, scratch):
             part = slice(offset, offset + count)
             np.multiply(radius[part], t_squared[part], out[first : first + count])
             np.multiply(radius[part], t[part], out[pairs + first : pairs + first + count])
+
+
+# ----------------------------------------------------------------------------- the primitive
+
+
+def _threefry_normal_aval(key, *, n):
+    if key.dtype != _U32 or key.shape != (2,):
+        raise TypeError(f"threefry_normal takes a uint32[2] key, got {key.str_short()}")
+    return ShapedArray((n,), _F64)
+
+
+def _threefry_normal_jvp(primals, tangents, *, n):
+    out = threefry_normal_p.bind(*primals, n=n)
+    return out, Zero.like(out)
+
+
+def _threefry_normal_batch(vals, dims, *, n):
+    from ftrans.mapping import vmap
+
+    keys = moveaxis(vals[0], dims[0], 0)
+    return vmap(lambda key: box_muller(key, n))(keys), 0
+
+
+threefry_normal_p = Primitive("threefry_normal")
+threefry_normal_p.impl = lambda key, *, n: normal_eager(np.asarray(key), n)
+threefry_normal_p.abstract_eval = _threefry_normal_aval
+threefry_normal_p.jvp = _threefry_normal_jvp
+threefry_normal_p.batch = _threefry_normal_batch
