@@ -141,6 +141,15 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
         swapped = _transposed_product(eqn, producers, uses)
         if swapped is not None:
             eqn = swapped
+        if eqn.primitive.name == "select" and type(eqn.inputs[0]) is Var:
+            # a scalar predicate broadcast to the operands' shape: select on the scalar itself
+            inner = producers.get(eqn.inputs[0].id)
+            if (
+                inner is not None
+                and inner.primitive.name == "broadcast_in_dim"
+                and inner.inputs[0].aval.shape == ()
+            ):
+                eqn.inputs = [inner.inputs[0], *eqn.inputs[1:]]
         for v in eqn.outputs:
             producers[v.id] = eqn
         eqns.append(eqn)
