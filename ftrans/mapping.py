@@ -84,20 +84,15 @@ def vmap(
                 f"{name}: in_axes has {len(in_axes_tree)} entries but the function was called "
                 f"with {len(args)} positional argument(s); give one entry per argument."
             )
-        leaves, in_tree = tree.flatten(args)
-        for i, x in enumerate(leaves):
-            if type(x) is not np.ndarray:
-                if not _is_leaf_value(x):
-                    check_arguments(name, args, fun=fun)  # raises, naming the argument and path
-                leaves[i] = _to_array(x)
-        if in_axes is None or type(in_axes) is int:
-            axes = [in_axes] * len(leaves)
-        elif per_argument:
-            axes = []
-            for a, child in zip(in_axes, in_tree.children(), strict=True):
-                axes += [a] * child.num_leaves
+        if per_argument:
+            leaves, axes, structures = _flatten_per_argument(name, args, in_axes, fun)
         else:
-            axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
+            leaves, in_tree = tree.flatten(args)
+            _check_leaves(name, args, leaves, fun)
+            if in_axes is None or type(in_axes) is int:
+                axes = [in_axes] * len(leaves)
+            else:
+                axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
         paths = _LazyPaths(args)
         size, axes = _mapped_size(name, leaves, paths, axes, axis_size)
         with new_main(BatchTrace, name, size) as main:
@@ -106,7 +101,10 @@ def vmap(
                 x if a is None else BatchTracer(trace, x, a)
                 for x, a in zip(leaves, axes, strict=True)
             ]
-            out = fun(*tree.unflatten(in_tree, ins))
+            if per_argument:
+                out = fun(*_unflatten_per_argument(structures, ins))
+            else:
+                out = fun(*tree.unflatten(in_tree, ins))
             if type(out) is BatchTracer or type(out) is np.ndarray:  # one array: no pytree
                 out_leaves, out_tree = [out], None
             else:
@@ -135,6 +133,47 @@ def vmap(
         return results[0] if out_tree is None else tree.unflatten(out_tree, results)
 
     return batched
+
+
+def _check_leaves(name, args, leaves, fun):
+    """Python scalars among ``leaves`` become 0-d arrays (in place); a non-array is an error."""
+    for i, x in enumerate(leaves):
+        if type(x) is not np.ndarray:
+            if not _is_leaf_value(x):
+                check_arguments(name, args, fun=fun)  # raises, naming the argument and path
+            leaves[i] = _to_array(x)
+
+
+def _flatten_per_argument(name, args, in_axes, fun):
+    """Leaves, their axes, and each argument's structure (None for a bare array, which then
+    needs no pytree work at all), for ``in_axes`` holding one int/None per argument."""
+    leaves, axes, structures = [], [], []
+    for arg, a in zip(args, in_axes, strict=True):
+        if type(arg) is np.ndarray:
+            leaves.append(arg)
+            axes.append(a)
+            structures.append(None)
+            continue
+        arg_leaves, structure = tree.flatten(arg)
+        _check_leaves(name, args, arg_leaves, fun)
+        leaves += arg_leaves
+        axes += [a] * len(arg_leaves)
+        structures.append(structure)
+    return leaves, axes, structures
+
+
+def _unflatten_per_argument(structures, ins):
+    """The arguments again, from :func:`_flatten_per_argument`'s structures and new leaves."""
+    out, at = [], 0
+    for structure in structures:
+        if structure is None:
+            out.append(ins[at])
+            at += 1
+        else:
+            n = structure.num_leaves
+            out.append(tree.unflatten(structure, ins[at : at + n]))
+            at += n
+    return out
 
 
 class _LazyPaths:
