@@ -120,6 +120,8 @@ def per_example_grad_cases(params, xs, ys) -> list[Case]:
     batched("NumPy hand-batched formulas", lambda: numpy_per_example_grads(params, xs, ys))
     per_example = ft.vmap(ft.grad(lambda p, x, y: mlp_loss(fnp, p, x, y)), in_axes=(None, 0, 0))
     batched("ftrans vmap(grad) eager", lambda: per_example(params, xs, ys))
+    jitted = ft.jit(per_example)
+    batched("ftrans jit(vmap(grad))", lambda: jitted(params, xs, ys))
     loop(
         f"ftrans Python loop of grad ({LOOP_N} ex. x{BATCH // LOOP_N})",
         ft.grad(lambda p, x, y: mlp_loss(fnp, p, x, y)),
@@ -303,6 +305,15 @@ def main():
     bars.append(
         Bar("1. per-example grads", "vmap(grad) / Python loop of grad", ft_vmap / t_loop, 1 / 50)
     )
+    if "JAX jit(vmap(grad))" in t:
+        bars.append(
+            Bar(
+                "1. per-example grads",
+                "jit(vmap(grad)) / JAX jit(vmap(grad))",
+                t["ftrans jit(vmap(grad))"] / t["JAX jit(vmap(grad))"],
+                2.0,
+            )
+        )
 
     rows = timed(batched_forward_cases(params, xs))
     t_np = rows[0][1]
