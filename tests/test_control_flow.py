@@ -511,3 +511,44 @@ def test_checkpoint_under_vmap_and_higher_order():
         ft.vmap(ft.grad(block))(xs), np.cos(xs) * np.exp(xs) + np.sin(xs) * np.exp(xs)
     )
     ft.numerical.check_grads(block, (xs,), order=2)
+
+
+# ----------------------------------------------------------------------------- compositions
+
+
+def test_compositions_of_control_flow_with_every_transform():
+    rng = np.random.default_rng(0)
+    close = lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+    wl = lambda x: fnp.sum(
+        ft.lax.while_loop(lambda c: fnp.sum(c) < 10.0, lambda c: c * 1.5 + 0.1, x, max_steps=50)
+    )
+    xs = rng.uniform(0.5, 2, size=(4, 3))
+    loop = np.stack([ft.grad(wl)(x) for x in xs])
+    close(ft.vmap(ft.grad(wl))(xs), loop)
+    close(ft.jit(ft.vmap(ft.grad(wl)))(xs), loop)
+    close(ft.grad(lambda xs: fnp.sum(ft.vmap(wl)(xs)))(xs), loop)
+
+    def rnn(w, xs):
+        hs = ft.lax.scan(lambda h, x: (fnp.tanh(w @ h + x), h), fnp.zeros(3), xs)[1]
+        return fnp.sum(hs**2)
+
+    w, batch = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(4, 5, 3))
+    loop = np.stack([ft.grad(rnn)(w, x) for x in batch])
+    close(ft.vmap(ft.grad(rnn), in_axes=(None, 0))(w, batch), loop)
+    close(ft.jit(ft.vmap(ft.grad(rnn), in_axes=(None, 0)))(w, batch), loop)
+    hess = ft.hessian(lambda w: rnn(w, batch[0]))(w).reshape(9, 9)
+    close(hess, hess.T)
+    close(ft.jacrev(lambda w: rnn(w, batch[0]))(w), ft.jacfwd(lambda w: rnn(w, batch[0]))(w))
+
+    cf = lambda p, x: ft.lax.cond(p > 0, lambda v: fnp.sin(v) * p, lambda v: v * v * p, x)
+    ps, xv = rng.normal(size=6), rng.normal(size=6)
+    loop = np.array([ft.grad(cf)(p, x) for p, x in zip(ps, xv, strict=True)])
+    close(ft.grad(lambda p: fnp.sum(ft.vmap(cf)(p, xv)))(ps), loop)
+    close(ft.jit(ft.grad(lambda p: fnp.sum(ft.vmap(cf)(p, xv))))(ps), loop)
+
+    blk = ft.checkpoint(lambda h, x: fnp.tanh(h * 0.9 + x))
+    run = lambda cell: lambda xs: fnp.sum(ft.lax.scan(lambda h, x: (cell(h, x), h), 0.0, xs)[0])
+    plain = ft.grad(run(lambda h, x: fnp.tanh(h * 0.9 + x)))(batch[0][:, 0])
+    close(ft.grad(run(blk))(batch[0][:, 0]), plain)
+    close(ft.jit(ft.grad(run(blk)))(batch[0][:, 0]), plain)
