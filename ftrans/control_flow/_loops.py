@@ -92,7 +92,13 @@ def _unrolled(program: ClosedJaxpr, k: int, num_consts: int, num_carry: int):
 def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll):
     consts, carry, xs = _split3(args, num_consts, num_carry)
     program = jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr.program
-    eager = isinstance(jaxpr, ClosedJaxpr) and length < 8  # not worth compiling
+    # interpret short loops of small bodies; compiling (about a millisecond) pays off only when
+    # the body runs often enough, or when the compiled body already exists
+    eager = (
+        isinstance(jaxpr, ClosedJaxpr)
+        and "compiled" not in jaxpr.cache
+        and length * max(len(jaxpr.eqns), 1) < 2048
+    )
     body = None if eager else runner(jaxpr)
     y_avals = jaxpr.out_avals[num_carry:]
     n_y = len(y_avals)
