@@ -702,11 +702,22 @@ while_p = Primitive("while", multiple_results=True)
 
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts, max_steps, name):
     cc, bc, carry = _split3(args, cond_nconsts, body_nconsts)
-    cond_fn, body_fn = runner(cond_jaxpr), runner(body_jaxpr)
+
+    def interpreted(program):
+        return lambda *a: run(program, a)
+
+    # the first steps run interpreted: a loop that ends quickly never pays for compiling; one
+    # that keeps going switches to the compiled cond and body (compiled once per program)
+    if not isinstance(body_jaxpr, ClosedJaxpr) or "compiled" in body_jaxpr.cache:
+        cond_fn, body_fn, switch_at = runner(cond_jaxpr), runner(body_jaxpr), -1
+    else:
+        cond_fn, body_fn, switch_at = interpreted(cond_jaxpr), interpreted(body_jaxpr), 16
     steps = 0
     while (max_steps is None or steps < max_steps) and bool(cond_fn(*cc, *carry)[0]):
         carry = list(body_fn(*bc, *carry))
         steps += 1
+        if steps == switch_at:
+            cond_fn, body_fn = runner(cond_jaxpr), runner(body_jaxpr)
     return [np.asarray(c) for c in carry]
 
 
