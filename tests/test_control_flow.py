@@ -552,3 +552,49 @@ def test_compositions_of_control_flow_with_every_transform():
     plain = ft.grad(run(lambda h, x: fnp.tanh(h * 0.9 + x)))(batch[0][:, 0])
     close(ft.grad(run(blk))(batch[0][:, 0]), plain)
     close(ft.jit(ft.grad(run(blk)))(batch[0][:, 0]), plain)
+
+
+# ----------------------------------------------------------------------------- hypothesis
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(
+    length=st.integers(0, 9),
+    width=st.integers(1, 4),
+    reverse=st.booleans(),
+    unroll=st.sampled_from([1, 2, 3, True]),
+    seed=st.integers(0, 2**16),
+)
+def test_hypothesis_scan_matches_loop_in_every_mode(length, width, reverse, unroll, seed):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(width, width)) * 0.5
+    xs = rng.normal(size=(length, width))
+    c0 = rng.normal(size=width)
+
+    def step(c, x):
+        c = fnp.tanh(w @ c + x)
+        return c, fnp.sum(c * x)
+
+    def scanned(c0, xs):
+        return ft.lax.scan(step, c0, xs, reverse=reverse, unroll=unroll)
+
+    def loop(c0, xs):
+        c, ys = c0, [None] * length
+        for i in reversed(range(length)) if reverse else range(length):
+            c, ys[i] = step(c, xs[i])
+        return c, fnp.stack(ys) if length else fnp.zeros((0,))
+
+    for fn in (scanned, ft.jit(scanned)):
+        got, want = fn(c0, xs), loop(c0, xs)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
+    if length:
+        total = lambda f: lambda c0, xs: fnp.sum(f(c0, xs)[0]) + fnp.sum(f(c0, xs)[1])
+        got = ft.grad(total(scanned), argnums=(0, 1))(c0, xs)
+        want = ft.grad(total(loop), argnums=(0, 1))(c0, xs)
+        for g, v in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, v, rtol=1e-10, atol=1e-12)
+        batched = ft.vmap(scanned, in_axes=(None, 1), out_axes=(0, 1))(c0, xs[:, None, :])
+        np.testing.assert_allclose(batched[0][0], loop(c0, xs)[0], rtol=1e-12, atol=1e-14)
