@@ -226,6 +226,21 @@ class Bar(typing.NamedTuple):
         return "met" if self.met else "**missed**"
 
 
+def print_bars(bars, start: float) -> None:
+    """The closing summary of a benchmark script: every bar judged, how many were met, the run
+    time since ``start`` (a ``time.perf_counter()`` reading) and the load average at the end."""
+    print("\n## Bars\n")
+    rows = [
+        (b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status, b.best_status) for b in bars
+    ]
+    headers = ["workload", "ftrans vs", "value", "bar", "status", "value from best samples"]
+    print(table(headers, rows))
+    print(
+        f"\n{sum(b.met for b in bars)} of {len(bars)} bars met. Total run time "
+        f"{time.perf_counter() - start:.0f} s; load average at end {os.getloadavg()[0]:.2f}."
+    )
+
+
 def machine() -> str:
     """CPU model and the ftrans commit (the numbers belong to both)."""
     cpu = "unknown CPU"

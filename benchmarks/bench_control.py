@@ -257,12 +257,7 @@ def main():
     start = time.perf_counter()
     bench_rnn()
     bench_checkpoint()
-    print("\n## Bars\n")
-    rows = [
-        (b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status, b.best_status) for b in BARS
-    ]
-    print(_harness.table(["workload", "ftrans vs", "value", "bar", "status", "from best"], rows))
-    print(f"\nTotal run time {time.perf_counter() - start:.0f} s; load {os.getloadavg()[0]:.2f}.")
+    _harness.print_bars(BARS, start)
 
 
 if __name__ == "__main__":

@@ -157,17 +157,7 @@ def main():
         numpy_grad_solve,
         (0, 1),
     )
-    print("\n## Bars\n")
-    rows = [
-        (b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status, b.best_status) for b in BARS
-    ]
-    headers = ["workload", "ftrans vs", "value", "bar", "status", "value from best samples"]
-    print(_harness.table(headers, rows))
-    met = sum(b.met for b in BARS)
-    print(
-        f"\n{met} of {len(BARS)} bars met. Total run time {time.perf_counter() - start:.0f} s; "
-        f"load average at end {os.getloadavg()[0]:.2f}."
-    )
+    _harness.print_bars(BARS, start)
 
 
 if __name__ == "__main__":

@@ -519,20 +519,7 @@ def main():
     start = time.perf_counter()
     bench_train()
     bench_rng()
-    print("\n## Bars\n")
-    rows = [
-        (b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status, b.best_status) for b in BARS
-    ]
-    print(
-        _harness.table(
-            ["workload", "ftrans vs", "value", "bar", "status", "value from best samples"], rows
-        )
-    )
-    met = sum(b.passes(b.ratio) for b in BARS)
-    print(
-        f"\n{met} of {len(BARS)} bars met. Total run time {time.perf_counter() - start:.0f} s; "
-        f"load average at end {os.getloadavg()[0]:.2f}."
-    )
+    _harness.print_bars(BARS, start)
 
 
 if __name__ == "__main__":
