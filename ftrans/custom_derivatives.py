@@ -18,10 +18,11 @@ import inspect
 from collections.abc import Callable
 
 from ftrans import tree
-from ftrans.control_flow._common import avals_of, fun_name, run
+from ftrans.control_flow._common import fun_name, run
 from ftrans.core import Primitive, Zero, get_aval, is_undefined
 from ftrans.errors import FtransError, UnsupportedError
 from ftrans.interpreters.programs import (
+    avals_of,
     batch_program,
     batched_call,
     closure_convert,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ftrans import tree
-from ftrans.control_flow._common import avals_of, fun_name, run, runner, trace_fun
+from ftrans.control_flow._common import fun_name, run, runner, trace_fun
 from ftrans.core import (
     ClosedJaxpr,
     Jaxpr,
@@ -31,6 +31,7 @@ from ftrans.core import (
     is_undefined,
 )
 from ftrans.interpreters.programs import (
+    avals_of,
     batch_program,
     closure_convert,
     jvp_program,
@@ -83,48 +84,13 @@ class checkpoint_policies:
 remat_p = Primitive("remat", multiple_results=True)
 
 
-def _last_uses(closed: ClosedJaxpr) -> list:
-    """For each equation, the variables that die after it (cached on the program)."""
-    hit = closed.cache.get("last_uses")
-    if hit is None:
-        jaxpr = closed.jaxpr
-        last = {}
-        for k, eqn in enumerate(jaxpr.eqns):
-            for a in eqn.inputs:
-                if type(a) is Var:
-                    last[a.id] = k
-        keep = {v.id for v in jaxpr.outvars if type(v) is Var}
-        hit = [[] for _ in jaxpr.eqns]
-        for var_id, k in last.items():
-            if var_id not in keep:
-                hit[k].append(var_id)
-        closed.cache["last_uses"] = hit
-    return hit
-
-
 def _remat_impl(*args, jaxpr, policy, name):
     """Run the program compiled (once per program; the generated code deletes each
     intermediate after its last use, which is the point of checkpointing: a block's recomputed
-    values do not all stay alive at once)."""
+    values do not all stay alive at once). A one-equation program is simply interpreted."""
     if isinstance(jaxpr, ClosedJaxpr) and len(jaxpr.eqns) > 1:
         return list(runner(jaxpr)(*args))
-    if not isinstance(jaxpr, ClosedJaxpr):
-        return list(run(jaxpr, args))
-    dies = _last_uses(jaxpr)
-    j = jaxpr.jaxpr
-    env = {v.id: x for v, x in zip(j.constvars, jaxpr.consts, strict=True)}
-    env.update((v.id, x) for v, x in zip(j.invars, args, strict=True))
-    for eqn, dead in zip(j.eqns, dies, strict=True):
-        ins = [a.val if type(a) is not Var else env[a.id] for a in eqn.inputs]
-        out = eqn.primitive.bind(*ins, **eqn.params)
-        if eqn.primitive.multiple_results:
-            env.update((v.id, x) for v, x in zip(eqn.outputs, out, strict=True))
-        else:
-            env[eqn.outputs[0].id] = out
-        del ins, out
-        for var_id in dead:
-            env.pop(var_id, None)
-    return [a.val if type(a) is not Var else env[a.id] for a in j.outvars]
+    return list(run(jaxpr, args))
 
 
 remat_p.impl = _remat_impl

@@ -87,6 +87,26 @@ class _Emitter:
         self.names[var.id] = name
         return name
 
+    def zero_d(self, value, dtype) -> str:
+        """A number as a 0-d array constant of ``dtype`` (floating and complex dtypes only;
+        others are written as literals). NumPy dispatches a ufunc on a 0-d array of the
+        operation's own dtype faster than on a Python or NumPy scalar (no weak-scalar promotion
+        to resolve), with the same result. Deduplicated; `value_comment` shows its value."""
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            return self.literal(value)
+        key = (dtype.str, repr(value))
+        name = self.scalar_arrays.get(key)
+        if name is None:
+            name = self.scalar_arrays[key] = self.const(np.asarray(value, dtype=dtype), "s")
+            self.scalar_values[name] = value.item() if isinstance(value, np.generic) else value
+        return name
+
+    def value_comment(self, args) -> str:
+        """``  # s0 = 2.0``: the numbers behind the 0-d constants among ``args`` (or "")."""
+        notes = [f"{a} = {self.scalar_values[a]!r}" for a in args if a in self.scalar_values]
+        return f"  # {', '.join(notes)}" if notes else ""
+
     def param(self, value):
         if _is_safe(value):
             return repr(value)
@@ -101,19 +121,16 @@ class _Emitter:
         return self.const(value, "q")
 
 
-def lower_eqn(em: _Emitter, eqn, reuse=None, _args=None) -> str:
+def lower_eqn(em: _Emitter, eqn, reuse=None) -> str:
     """One line of source for ``eqn``; ``reuse`` names a dead array the ufunc may write into."""
+    if getattr(eqn.primitive.lower, "ufunc_name", None) is not None:
+        args = [_ufunc_operand(em, a, eqn) for a in eqn.inputs]
+        return _lower(em, eqn, args, reuse) + em.value_comment(args)
+    return _lower(em, eqn, [em.atom(a) for a in eqn.inputs], reuse)
+
+
+def _lower(em: _Emitter, eqn, args, reuse) -> str:
     prim = eqn.primitive
-    if _args is not None:
-        args = _args
-    elif getattr(prim.lower, "ufunc_name", None) is not None:
-        notes: list[str] = []
-        args = [_ufunc_operand(em, a, eqn, notes) for a in eqn.inputs]
-        if notes:  # say which number each 0-d constant holds, to keep the source readable
-            line = lower_eqn(em, eqn, reuse, _args=args)
-            return f"{line}  # {', '.join(notes)}"
-    else:
-        args = [em.atom(a) for a in eqn.inputs]
     if reuse is not None:
         outs = [em.bind(v) for v in eqn.outputs]
         ufunc = prim.lower.ufunc_name
@@ -162,25 +179,16 @@ def expression_lowering(rule):
     return lower
 
 
-def _ufunc_operand(em: _Emitter, atom, eqn, notes: list) -> str:
+def _ufunc_operand(em: _Emitter, atom, eqn) -> str:
     """A ufunc operand; a scalar literal of the same dtype as everything else in the equation
-    becomes a 0-d array constant, which NumPy dispatches faster than a Python or NumPy scalar
-    (no weak-scalar promotion to resolve) with the same result."""
+    becomes a 0-d array constant (see `_Emitter.zero_d`)."""
     if type(atom) is not Literal:
         return em.names[atom.id]
     dtype = atom.aval.dtype
     same = all(a.aval.dtype == dtype for a in eqn.inputs) and all(
         v.aval.dtype == dtype for v in eqn.outputs
     )
-    if not same or dtype.kind not in "fc":
-        return em.atom(atom)
-    key = ("zero-d", dtype.str, repr(atom.val))
-    name = em.scalar_arrays.get(key)
-    if name is None:
-        name = em.scalar_arrays[key] = em.const(np.asarray(atom.val, dtype=dtype), "s")
-        em.scalar_values[name] = atom.val.item() if isinstance(atom.val, np.generic) else atom.val
-    notes.append(f"{name} = {em.scalar_values[name]!r}")
-    return name
+    return em.zero_d(atom.val, dtype) if same else em.atom(atom)
 
 
 class _UsedAfter:

@@ -222,22 +222,9 @@ def group_interface(group, later_uses: set):
     return inputs, outputs
 
 
-def _kernel_constant(em, value, dtype):
-    """A number read by a kernel: a 0-d array of the operation's dtype (NumPy dispatches it
-    faster than a Python or NumPy scalar, with the same result), held as a global."""
-    if np.dtype(dtype).kind not in "fc":
-        return em.literal(value)
-    key = ("zero-d", np.dtype(dtype).str, repr(value))
-    name = em.scalar_arrays.get(key)
-    if name is None:
-        name = em.scalar_arrays[key] = em.const(np.asarray(value, dtype=dtype), "s")
-        em.scalar_values[name] = value.item() if isinstance(value, np.generic) else value
-    return name
-
-
 def _kernel_literal(em, atom, out_dtype):
     if atom.aval.dtype == out_dtype:
-        return _kernel_constant(em, atom.val, out_dtype)
+        return em.zero_d(atom.val, out_dtype)
     return em.atom(atom)
 
 
@@ -271,7 +258,7 @@ def emit_kernel(em, group, inputs, outputs, kname):
         where[a.id] = f"x{in_names[a.id][1:]}"
     for a in inputs:
         if a.id in scalars:
-            where[a.id] = _kernel_constant(em, scalars[a.id], a.aval.dtype)
+            where[a.id] = em.zero_d(scalars[a.id], a.aval.dtype)
         elif a.aval.shape != shape:
             where[a.id] = in_names[a.id]
     slot_of = None
@@ -296,9 +283,7 @@ def emit_kernel(em, group, inputs, outputs, kname):
             target = f"u{slot[1:]}"
             slot_of = slot
         out_arg = f"out={target}" if fn in ("np.maximum", "np.minimum") else target
-        notes = [f"{a} = {em.scalar_values[a]!r}" for a in args if a in em.scalar_values]
-        note = f"  # {', '.join(notes)}" if notes else ""
-        chunk_lines.append(f"        {fn}({', '.join(args)}, {out_arg}){note}")
+        chunk_lines.append(f"        {fn}({', '.join(args)}, {out_arg}){em.value_comment(args)}")
         where[out.id] = target
         # free scratch whose value died at this equation (never the one just written)
         for a in e.inputs:

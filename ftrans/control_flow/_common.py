@@ -4,7 +4,7 @@ running programs (eagerly, or as compiled code inside ``jit``), and the errors."
 from __future__ import annotations
 
 from ftrans import tree
-from ftrans.core import ClosedJaxpr, Tracer, eval_jaxpr, get_aval
+from ftrans.core import ClosedJaxpr, eval_jaxpr
 from ftrans.errors import FtransError, format_frame, user_frame
 from ftrans.interpreters.programs import closure_convert
 
@@ -83,10 +83,6 @@ def differences(tree_a, avals_a, tree_b, avals_b) -> list[str]:
     ]
 
 
-def avals_of(leaves):
-    return [get_aval(x) for x in leaves]
-
-
 def run(program, args):
     """Run a sub-program: interpreted when eager, or the compiled function ``jit`` passes in."""
     if isinstance(program, ClosedJaxpr):
@@ -101,11 +97,3 @@ def runner(program):
 
         return compiled(program)
     return program
-
-
-def out_avals(program):
-    return program.out_avals
-
-
-def is_tracer(x) -> bool:
-    return isinstance(x, Tracer)

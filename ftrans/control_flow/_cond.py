@@ -16,7 +16,6 @@ import numpy as np
 from ftrans import tree
 from ftrans.control_flow._common import (
     BranchMismatchError,
-    avals_of,
     describe,
     differences,
     flatten_operands,
@@ -25,7 +24,6 @@ from ftrans.control_flow._common import (
     trace_fun,
 )
 from ftrans.core import (
-    ClosedJaxpr,
     Primitive,
     Zero,
     eval_jaxpr,
@@ -33,6 +31,7 @@ from ftrans.core import (
     is_undefined,
 )
 from ftrans.interpreters.programs import (
+    avals_of,
     batch_program,
     jvp_program,
     partial_eval_program,
@@ -338,4 +337,4 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands):
     return tree.unflatten(out_tree, outs)
 
 
-__all__ = ["cond", "cond_p", "switch", "ClosedJaxpr"]
+__all__ = ["cond", "cond_p", "switch"]

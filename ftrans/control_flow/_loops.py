@@ -18,7 +18,6 @@ from ftrans import tree
 from ftrans.control_flow._common import (
     CarryMismatchError,
     WhileLoopReverseError,
-    avals_of,
     call_site,
     describe,
     differences,
@@ -41,6 +40,7 @@ from ftrans.core import (
     is_undefined,
 )
 from ftrans.interpreters.programs import (
+    avals_of,
     batch_program,
     jvp_program,
     partial_eval_program,
@@ -386,7 +386,6 @@ def _scan_split(jaxpr, unknowns, num_consts, num_carry):
 
 def _scan_partial_eval(trace, args, params):
     jaxpr, n_c, n_k = params["jaxpr"], params["num_consts"], params["num_carry"]
-    length = params["length"]
     unknown = tuple(type(a) is JaxprTracer and a._trace is trace for a in args)
     if not any(unknown):
         return scan_p.bind(*args, **params)
@@ -421,7 +420,6 @@ def _scan_partial_eval(trace, args, params):
             "num_carry": len(unknown_k),
         },
     )
-    del length
     n_uk = len(unknown_k)
     staged_carry, staged_ys = iter(staged[:n_uk]), iter(staged[n_uk:])
     known_carry, known_ys = iter(known_carry), iter(known_ys)
@@ -627,7 +625,7 @@ def scan(
         )
     what = f"scan of {fun_name(f)} at {call_site()}"
     init_leaves, init_tree = flatten_operands(init, f"the init carry of {what}")
-    x_leaves, x_tree = flatten_operands(xs, f"xs of {what}")
+    x_leaves, _ = flatten_operands(xs, f"xs of {what}")
     lengths = []
     for path, leaf in tree.flatten_with_path(xs)[0]:
         shape = get_aval(leaf).shape
@@ -679,7 +677,6 @@ def scan(
     program, captured, _ = trace_fun(
         lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
     )
-    del x_tree
     outs = scan_p.bind(
         *captured,
         *init_leaves,
@@ -784,7 +781,6 @@ def _while_jvp(
             + [t_pos[i] for i in k_idx if i in t_pos]
         )
         body = _reordered(program, in_order, list(range(len(program.out_avals))), "jvp of while")
-        n_kt = sum(k_nz)
         k_avals = body_jaxpr.out_avals
         kt_avals = [a for a, f in zip(k_avals, k_nz, strict=True) if f]
         cc_avals = cond_jaxpr.in_avals[:n_cc]
@@ -792,7 +788,6 @@ def _while_jvp(
         def cond_fun(*a):
             return eval_jaxpr(cond_jaxpr.jaxpr, cond_jaxpr.consts, *a[: n_cc + n_k])
 
-        del n_kt
         cond = trace_program(cond_fun, [*cc_avals, *k_avals, *kt_avals], "jvp of while cond")
         hit = body_jaxpr.cache[key] = (cond, body)
     cond, body = hit
@@ -888,7 +883,6 @@ def _while_batch(
         return outs, out_dims
     # a batched predicate: loop while any lane is running; finished lanes keep their carry
     cc_avals, bc_avals = avals_of(cc), avals_of(bc)
-    n_k = len(k)
 
     def any_cond(*a):
         (pred,) = eval_jaxpr(cond_b.jaxpr, cond_b.consts, *a)
@@ -908,7 +902,6 @@ def _while_batch(
     k_avals = avals_of(k)
     cond2 = trace_program(any_cond, cc_avals + k_avals, "vmap of while cond")
     body2 = trace_program(guarded_body, cc_avals + bc_avals + k_avals, "vmap of while body")
-    del n_k
     outs = while_p.bind(
         *cc,
         *cc,

@@ -254,7 +254,7 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
     return _cached(closed, key, build)
 
 
-def batched_call(fun, vals, dims, size, n_out_force=True):
+def batched_call(fun, vals, dims, size):
     """Run the Python callable ``fun`` (flat lists) on batched ``vals`` right now, under a
     batching trace; outputs come back batched along axis 0 (broadcast when unbatched)."""
     from ftrans.interpreters.batching import BatchTrace, BatchTracer
@@ -271,4 +271,5 @@ def batched_call(fun, vals, dims, size, n_out_force=True):
 
 
 def avals_of(values):
+    """The abstract values (shape and dtype) of a list of arrays or tracers."""
     return [get_aval(v) for v in values]
