@@ -16,7 +16,7 @@ from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
 from ftrans.core import _var_names as var_names
 
 _SAFE_SCALARS = (bool, int, float)
-_OUT_BY_KEYWORD = frozenset({"np.maximum", "np.minimum"})  # a third positional is deprecated
+OUT_BY_KEYWORD = frozenset({"np.maximum", "np.minimum"})  # a third positional is deprecated
 
 
 class Compiled:
@@ -135,7 +135,7 @@ def _lower(em: _Emitter, eqn, args, reuse) -> str:
         outs = [em.bind(v) for v in eqn.outputs]
         ufunc = prim.lower.ufunc_name
         # out as a positional argument parses faster, except where NumPy deprecates it
-        out = f"out={reuse}" if ufunc in _OUT_BY_KEYWORD else reuse
+        out = f"out={reuse}" if ufunc in OUT_BY_KEYWORD else reuse
         return f"    {outs[0]} = {ufunc}({', '.join(args)}, {out})"
     emit = getattr(prim.lower, "emit", None)
     if emit is not None:  # a primitive that lowers to statements (loops), not an expression

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ftrans.compiler.codegen import OUT_BY_KEYWORD
 from ftrans.core import Literal, Var
 
 CHUNK = 8192  # elements per chunk: a few float64 buffers of 64 KiB stay in L2
@@ -282,7 +283,7 @@ def emit_kernel(em, group, inputs, outputs, kname):
                 slots.append((slot, dt))
             target = f"u{slot[1:]}"
             slot_of = slot
-        out_arg = f"out={target}" if fn in ("np.maximum", "np.minimum") else target
+        out_arg = f"out={target}" if fn in OUT_BY_KEYWORD else target
         chunk_lines.append(f"        {fn}({', '.join(args)}, {out_arg}){em.value_comment(args)}")
         where[out.id] = target
         # free scratch whose value died at this equation (never the one just written)
