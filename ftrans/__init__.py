@@ -96,5 +96,17 @@ __all__ = [
     "vmap",
 ]
 
+# Subpackages that load on first use, so ``import ftrans`` stays light (and needs only NumPy).
+_LAZY_SUBMODULES = ("scipy", "tree_util", "example_libraries", "experimental")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"ftrans.{name}")
+    raise AttributeError(f"module 'ftrans' has no attribute {name!r}")
+
+
 # Every primitive ftrans itself defines (jit_call included): the registry test covers these.
 _primitives.BUILTIN = frozenset(_core.PRIMITIVES)
