@@ -203,3 +203,40 @@ def test_item13_pow_matches_jax_at_zero():
                 for _ in range(order):
                     g, h = ft.grad(g), jax.grad(h)
                 np.testing.assert_array_equal(np.asarray(g(0.0)), np.asarray(h(0.0)))
+
+
+# ----------------------------------------------------------------------------- item 12
+
+
+@pytest.mark.parametrize(
+    "subscripts, shapes",
+    [
+        ("...i,...i->...", [(2, 3), (3,)]),
+        ("...i,...i", [(5, 1, 3), (2, 3)]),
+        ("ij...,jk...->ik...", [(2, 3, 1), (3, 4, 6)]),
+        ("...ii->...i", [(2, 3, 3)]),
+        ("i...->...", [(3, 2)]),
+    ],
+)
+def test_item12_einsum_ellipsis_under_every_transform(subscripts, shapes, rng):
+    ops = [rng.normal(size=s) for s in shapes]
+    f = lambda *o: fnp.einsum(subscripts, *o)
+    ref = np.einsum(subscripts, *ops)
+    for transformed in (f, ft.jit(f)):
+        np.testing.assert_allclose(transformed(*ops), ref, rtol=1e-12)
+    batched = ft.vmap(f)(*[np.stack([o, 2 * o]) for o in ops])
+    np.testing.assert_allclose(batched[1], np.einsum(subscripts, *[2 * o for o in ops]))
+    ft.numerical.check_grads(lambda *o: fnp.sum(fnp.sin(f(*o))), tuple(ops), order=2)
+
+
+def test_item12_einsum_sublist_form_under_every_transform(rng):
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
+    f = lambda a, b: fnp.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    for transformed in (f, ft.jit(f)):
+        np.testing.assert_allclose(transformed(a, b), a @ b, rtol=1e-12)
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(f(a, b)))(a), np.ones((2, 4)) @ b.T)
+    np.testing.assert_allclose(ft.vmap(f, (0, None))(np.stack([a, a]), b)[1], a @ b)
+    g = lambda a, b: fnp.einsum(a, [Ellipsis, 1], b, [1])
+    np.testing.assert_allclose(ft.jit(g)(a, b[:, 0]), a @ b[:, 0])
+    with pytest.raises(ValueError, match="sublist"):
+        fnp.einsum(a, [0, 1], b)
