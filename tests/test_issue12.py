@@ -240,3 +240,105 @@ def test_item12_einsum_sublist_form_under_every_transform(rng):
     np.testing.assert_allclose(ft.jit(g)(a, b[:, 0]), a @ b[:, 0])
     with pytest.raises(ValueError, match="sublist"):
         fnp.einsum(a, [0, 1], b)
+
+
+# ----------------------------------------------------------------------------- item 3
+
+
+def test_item3_reverse_over_vmap_over_reverse_through_a_batched_cond():
+    f = lambda x: lax.cond(x < 1.0, fnp.log, fnp.log, x) ** 2
+    v = np.array([0.5, 1.5])
+    expected = 2 * (1 - np.log(v)) / v**2  # d/dx of 2 log(x) / x
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(ft.vmap(ft.grad(f))(v)))(v), expected)
+    np.testing.assert_allclose(ft.jacrev(ft.vmap(ft.grad(f)))(v), np.diag(expected))
+    np.testing.assert_allclose(ft.jacfwd(ft.vmap(ft.grad(f)))(v), np.diag(expected))
+    np.testing.assert_allclose(
+        ft.jit(ft.grad(lambda v: fnp.sum(ft.vmap(ft.grad(f))(v))))(v), expected
+    )
+
+
+def test_item3_nan_of_an_untaken_lane_never_reaches_a_gradient():
+    # log of a negative lane is NaN in the branch that lane does not take
+    g = lambda x: lax.cond(x > 0, fnp.log, lambda a: a, x)
+    v = np.array([-0.5, 1.5])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.testing.assert_allclose(ft.vmap(ft.grad(g))(v), [1.0, 1 / 1.5])
+        np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(ft.vmap(g)(v)))(v), [1.0, 1 / 1.5])
+        second = ft.grad(lambda v: fnp.sum(ft.vmap(ft.grad(g))(v)))(v)
+    np.testing.assert_allclose(second, [0.0, -1 / 1.5**2])
+    # an unbatched operand shared by all lanes (w) gets no NaN either: lane 1 takes the second
+    # branch; the first one, log of its negative entries, is NaN there
+    w = np.array([1.0, 2.0])
+
+    def h(x, w):
+        return lax.cond(x[0] > 0, lambda a: fnp.log(a) * w, lambda a: fnp.log(a * a) * w, x)
+
+    xs = np.array([[1.0, 2.0], [-1.0, 3.0]])
+    with np.errstate(invalid="ignore"):
+        gw = ft.grad(lambda w: fnp.sum(ft.vmap(h, (0, None))(xs, w)))(w)
+    np.testing.assert_allclose(gw, np.log(xs[0]) + np.log(xs[1] ** 2))
+
+
+# ----------------------------------------------------------------------------- item 4
+
+
+def test_item4_hessian_of_a_jitted_cond_with_a_nonlinear_untaken_branch():
+    f = lambda x: lax.cond(x > 0, lambda a: a, lambda a: a * fnp.sum(a), x)
+    assert float(ft.hessian(ft.jit(f))(0.5)) == 0.0
+    assert float(ft.hessian(ft.jit(f))(-0.5)) == 2.0
+    assert float(ft.jit(ft.hessian(f))(-0.5)) == 2.0
+    # literal outputs of compiled programs (zero-filled residuals) are arrays of their dtype
+    out = ft.jit(lambda x: (x, 0.0))(np.float32(1.0))
+    assert all(type(o) is np.ndarray for o in out)
+
+
+# ----------------------------------------------------------------------------- item 5
+
+
+def test_item5_jitted_scan_body_closing_over_a_grad_tracer():
+    loss = lambda w: lax.scan(ft.jit(lambda c, x: (c * w + x, c)), 1.0, fnp.arange(3.0))[0]
+    # c3 = w^3 + w + 2 (from c0 = 1, c_{k+1} = c_k w + k): dc3/dw = 3 w^2 + 1
+    for w in (0.5, 2.0):
+        assert float(ft.grad(loss)(w)) == pytest.approx(3 * w**2 + 1)
+        assert float(ft.jit(ft.grad(loss))(w)) == pytest.approx(3 * w**2 + 1)
+    np.testing.assert_allclose(ft.vmap(ft.grad(loss))(np.array([0.5, 2.0])), [1.75, 13.0])
+    # the plain case: a jitted function closing over a traced value is not cached with it
+    scale = ft.jit(lambda x: x)
+    assert float(ft.grad(lambda w: ft.jit(lambda x: x * w)(2.0))(1.0)) == 2.0
+    assert float(ft.hessian(lambda w: ft.jit(lambda x: x * w * w)(w))(1.0)) == 6.0
+    assert float(scale(3.0)) == 3.0
+
+
+# ----------------------------------------------------------------------------- item 6
+
+
+def _unbounded(x):
+    return lax.while_loop(lambda c: c < 10.0, lambda c: c * 2.0, x)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda y: ft.stop_gradient(y),
+        lambda y: fnp.where(y > 5.0, 1.0, 0.0),
+        lambda y: fnp.floor(y),
+        lambda y: 0.0,
+    ],
+    ids=["stop_gradient", "compared", "floored", "dead"],
+)
+def test_item6_unbounded_while_without_a_cotangent_needs_no_backward_pass(use):
+    f = lambda x: 2.0 * x + use(_unbounded(x))
+    assert float(ft.grad(f)(0.7)) == 2.0
+    assert float(ft.jit(ft.grad(f))(0.7)) == 2.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(f))(np.array([0.7, 3.0])), [2.0, 2.0])
+
+
+def test_item6_linearize_of_an_unbounded_while_loop():
+    y, f_lin = ft.linearize(_unbounded, 0.7)
+    assert float(y) == pytest.approx(11.2) and float(f_lin(1.0)) == 16.0
+    assert float(ft.jit(lambda x: ft.linearize(_unbounded, x)[1](1.0))(0.7)) == 16.0
+    # transposing it is still the clear error
+    with pytest.raises(ft.lax.WhileLoopReverseError, match="max_steps"):
+        ft.grad(_unbounded)(0.7)
+    with pytest.raises(ft.lax.WhileLoopReverseError, match="max_steps"):
+        ft.jit(ft.grad(_unbounded))(0.7)

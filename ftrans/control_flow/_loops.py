@@ -1000,15 +1000,9 @@ def _while_partial_eval(trace, args, params):
         if any(unknown):
             return trace.stage(while_p, args, params)
         return while_p.bind(*args, **params)
-    max_steps, name = params["max_steps"], params["name"]
+    max_steps = params["max_steps"]
     if max_steps is None:
-        raise WhileLoopReverseError(
-            f"Reverse-mode differentiation (grad, vjp, jacrev) of the while_loop {name} needs a "
-            "bound on its number of steps: an unbounded loop does not know how much to record "
-            "for the backward pass. Pass max_steps=N to ftrans.lax.while_loop (the loop then "
-            "stops after at most N steps, also in the forward pass), or use fori_loop / scan "
-            "with a fixed trip count. Forward mode (jvp, jacfwd) works without a bound."
-        )
+        return _while_partial_eval_unbounded(trace, args, params, unknown)
     program = _bounded_scan_program(params["cond_jaxpr"], params["body_jaxpr"], n_cc, n_bc)
     outs = scan_p.bind(
         *args[: n_cc + n_bc],
@@ -1025,6 +1019,69 @@ def _while_partial_eval(trace, args, params):
 
 
 while_p.partial_eval = _while_partial_eval
+
+
+def _while_partial_eval_unbounded(trace, args, params, unknown):
+    """An unbounded loop keeps no record of its steps, so the whole loop (primal and tangent
+    carries) is staged into the linear program: linearize works (the loop reruns forwards when
+    the linear map is applied), and so does grad when no cotangent reaches the loop (a result
+    that is dead, under stop_gradient, compared or floored); only transposing it fails. The
+    carries that do not depend on the unknowns (the primals) also run now, in a loop of their
+    own, so they are known values (linearize's primal outputs are concrete)."""
+    n_cc, n_bc = params["cond_nconsts"], params["body_nconsts"]
+    cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+    cc_u, bc_u, k_u = _split3(unknown, n_cc, n_bc)
+    staged = trace.stage(while_p, args, params)
+    while True:  # a carry is unknown if its step output is
+        out_u = partial_eval_program(body, tuple(bc_u + k_u))[2]
+        new = [a or b for a, b in zip(k_u, out_u, strict=True)]
+        if new == k_u:
+            break
+        k_u = new
+    if all(k_u) or partial_eval_program(cond, tuple(cc_u + k_u))[2][0]:
+        return staged
+    known_cond = partial_eval_program(cond, tuple(cc_u + k_u))[0]
+    known_body = partial_eval_program(body, tuple(bc_u + k_u))[0]
+    n_known = k_u.count(False)
+
+    def first(program, n):
+        def fun(*a):
+            return eval_jaxpr(program.jaxpr, program.consts, *a)[:n]
+
+        return trace_program(fun, program.in_avals, "while (known carries)")
+
+    cc, bc, k = _split3(args, n_cc, n_bc)
+    known_cc = [a for a, u in zip(cc, cc_u, strict=True) if not u]
+    known_bc = [a for a, u in zip(bc, bc_u, strict=True) if not u]
+    known_k = [a for a, u in zip(k, k_u, strict=True) if not u]
+    known_outs = iter(
+        while_p.bind(
+            *known_cc,
+            *known_bc,
+            *known_k,
+            cond_jaxpr=first(known_cond, 1),
+            body_jaxpr=first(known_body, n_known),
+            cond_nconsts=len(known_cc),
+            body_nconsts=len(known_bc),
+            max_steps=None,
+            name=params["name"],
+        )
+    )
+    return [s if u else next(known_outs) for s, u in zip(staged, k_u, strict=True)]
+
+
+def _while_transpose(cts, *args, name, **_):
+    """Reached only when a cotangent flows into an unbounded loop: it kept no record."""
+    raise WhileLoopReverseError(
+        f"Reverse-mode differentiation (grad, vjp, jacrev) of the while_loop {name} needs a "
+        "bound on its number of steps: an unbounded loop does not know how much to record "
+        "for the backward pass. Pass max_steps=N to ftrans.lax.while_loop (the loop then "
+        "stops after at most N steps, also in the forward pass), or use fori_loop / scan "
+        "with a fixed trip count. Forward mode (jvp, jacfwd, linearize) works without a bound."
+    )
+
+
+while_p.transpose = _while_transpose
 
 
 def while_loop(
