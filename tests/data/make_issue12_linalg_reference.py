@@ -2,8 +2,9 @@
 cases of ``tests/test_issue12_linalg.py`` (the cases and their inputs are imported from there).
 
 Run from the repository root with JAX installed:
-``python tests/data/make_issue12_linalg_reference.py``.
-JAX runs in float64 (``jax_enable_x64``); gradients follow JAX's convention ``df/dx - i df/dy``.
+``python tests/data/make_issue12_linalg_reference.py``. JAX runs in float64
+(``jax_enable_x64``); gradients follow JAX's convention ``df/dx - i df/dy``. Imports happen in
+``main`` so that collecting this file (pytest's ``--doctest-modules``) needs neither JAX nor time.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ import importlib.util
 import json
 from pathlib import Path
 
-import jax
-import numpy as np
-
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp  # noqa: E402
-
 HERE = Path(__file__).parent
-spec = importlib.util.spec_from_file_location("cases", HERE.parent / "test_issue12_linalg.py")
-cases = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cases)
 
 
 def main() -> None:
+    import jax
+    import numpy as np
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    spec = importlib.util.spec_from_file_location("cases", HERE.parent / "test_issue12_linalg.py")
+    cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cases)
     out = {"_about": f"written by {Path(__file__).name} with jax {jax.__version__}"}
     for name in sorted(cases.CASES):
         f, _ = cases.CASES[name]
