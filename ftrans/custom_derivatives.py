@@ -17,10 +17,12 @@ import functools
 import inspect
 from collections.abc import Callable
 
-from ftrans import tree
+import numpy as np
+
+from ftrans import core, tree
 from ftrans.control_flow._common import fun_name, run
-from ftrans.core import Primitive, Zero, get_aval, is_undefined
-from ftrans.errors import FtransError, UnsupportedError
+from ftrans.core import Primitive, Tracer, Zero, get_aval, is_undefined
+from ftrans.errors import ConcretizationError, FtransError, UnsupportedError
 from ftrans.interpreters.programs import (
     avals_of,
     batch_program,
@@ -173,8 +175,58 @@ class _CustomFunction:
             out_trees.append(out_tree)
             return out_leaves
 
-        program, captured = closure_convert(flat_fun, avals_of(leaves), f"{self.kind} {self.name}")
+        leaves = [_as_array(x) for x in leaves]
+        try:
+            program, captured = closure_convert(
+                flat_fun, avals_of(leaves), f"{self.kind} {self.name}"
+            )
+        except ConcretizationError as err:
+            # Python control flow on an argument: fine when every argument is concrete below
+            # the transformations in play (eager grad/jvp), as in JAX; under jit/vmap re-raise
+            concrete = _concrete_values(leaves)
+            if concrete is None:
+                raise
+            out_trees.clear()
+            out_avals = avals_of(flat_fun(*concrete))
+            program, captured = _ConcreteProgram(flat_fun, out_avals, err), []
         return dynamic, static, leaves, in_tree, program, captured, out_trees[0]
+
+
+def _as_array(x):
+    """Python scalars become 0-d arrays (the interpreters' implementations expect dtypes)."""
+    return np.asarray(x) if type(x) in (float, int, bool, complex) else x
+
+
+def _concrete_values(leaves):
+    """The concrete values behind ``leaves`` (JVP tracers of eager grad/jvp), or None."""
+    values = []
+    for x in leaves:
+        if isinstance(x, Tracer):
+            try:
+                x = x.to_concrete("a custom rule's Python control flow")
+            except ConcretizationError:
+                return None
+        values.append(x)
+    return values
+
+
+class _ConcreteProgram:
+    """Stands in for the traced program of a custom function whose Python code branches on an
+    argument's value. Only possible when the arguments are concrete (eager ``grad``/``jvp``):
+    the rules run on concrete primals and the implementation calls the Python function. A
+    transformation that needs the program itself (``jit``, ``vmap``) gets the original
+    ConcretizationError, which names the user's line."""
+
+    def __init__(self, flat_fun, out_avals, error):
+        self.flat_fun, self.out_avals, self.error = flat_fun, out_avals, error
+
+    def __call__(self, *args):
+        return self.flat_fun(*args)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise self.error
 
 
 # ============================================================================= custom_jvp
@@ -264,6 +316,8 @@ class custom_jvp(_CustomFunction):
                 f"custom_jvp function {self.name} has no JVP rule: define one with "
                 f"@{self.name}.defjvp before calling it."
             )
+        if not core._stack:  # no transformation: the rule is not needed (as in JAX)
+            return self.fun(*args, **kwargs)
         _, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
         rule, name = self.jvp_rule, self.name
 
@@ -493,6 +547,8 @@ class custom_vjp(_CustomFunction):
                 f"custom_vjp function {self.name} has no rules: call "
                 f"{self.name}.defvjp(fwd, bwd) before calling it."
             )
+        if not core._stack:  # no transformation: the rules are not needed (as in JAX)
+            return self.fun(*args, **kwargs)
         dynamic, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
         sig = self.signature
         fwd_rule, bwd_rule, name = self.fwd, self.bwd, self.name

@@ -568,7 +568,42 @@ scan_p.batch = _scan_batch
 # ----------------------------------------------------------------------------- scan API
 
 
-def _check_carry(what, in_tree, in_avals, out_tree, out_avals):
+# Python scalars are weakly typed (as in JAX): an initial carry of 0 whose step returns a
+# float becomes 0.0, instead of a CarryMismatchError. Arrays' dtypes are never changed.
+_WEAK_SCALARS = (int, float, complex)
+
+
+class _PromoteWeakCarry(Exception):
+    """Raised while tracing a loop body: these weak initial carries take the body's dtypes."""
+
+    def __init__(self, dtypes: dict):
+        self.dtypes = dtypes
+
+
+def _weak_mask(leaves) -> list[bool]:
+    return [type(x) in _WEAK_SCALARS for x in leaves]
+
+
+def _promote_weak(leaves, weak, dtypes):
+    """``(leaves, weak)`` with the weak carries in ``dtypes`` converted (and no longer weak)."""
+    leaves = [np.asarray(x, dtypes[i]) if i in dtypes else x for i, x in enumerate(leaves)]
+    return leaves, [w and i not in dtypes for i, w in enumerate(weak)]
+
+
+def _check_carry(what, in_tree, in_avals, out_tree, out_avals, weak=None):
+    if weak and any(weak) and in_tree == out_tree:
+        dtypes = {
+            i: b.dtype
+            for i, (w, a, b) in enumerate(zip(weak, in_avals, out_avals, strict=True))
+            if w and a.shape == b.shape and a.dtype != b.dtype
+        }
+        rest_equal = all(
+            (a.shape, a.dtype) == (b.shape, b.dtype)
+            for i, (a, b) in enumerate(zip(in_avals, out_avals, strict=True))
+            if i not in dtypes
+        )
+        if dtypes and rest_equal:
+            raise _PromoteWeakCarry(dtypes)
     if in_tree != out_tree or [(a.shape, a.dtype) for a in in_avals] != [
         (a.shape, a.dtype) for a in out_avals
     ]:
@@ -668,15 +703,23 @@ def scan(
                 + (f" of length {len(out)}" if isinstance(out, tuple) else "")
             )
         new_leaves, new_tree = tree.check_leaves(out[0], what=f"the new carry of {what}")
-        _check_carry(what, init_tree, carry_avals, new_tree, avals_of(new_leaves))
+        _check_carry(what, init_tree, carry_avals, new_tree, avals_of(new_leaves), weak)
         y_leaves, y_tree = tree.check_leaves(out[1], what=f"the y output of {what}")
         out_trees.append(y_tree)
         return tree.unflatten(new_tree, new_leaves), tree.unflatten(y_tree, y_leaves)
 
     in_tree = tree.structure((init, xs))
-    program, captured, _ = trace_fun(
-        lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
-    )
+    weak = _weak_mask(init_leaves)
+    while True:
+        try:
+            program, captured, _ = trace_fun(
+                lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
+            )
+            break
+        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
+            init_leaves, weak = _promote_weak(init_leaves, weak, promote.dtypes)
+            carry_avals = avals_of(init_leaves)
+            out_trees.clear()
     outs = scan_p.bind(
         *captured,
         *init_leaves,
@@ -1031,14 +1074,21 @@ def while_loop(
     def body_flat(val):
         new = body_fun(val)
         new_leaves, new_tree = tree.check_leaves(new, what=f"the output of body_fun of {what}")
-        _check_carry(what, in_tree, avals, new_tree, avals_of(new_leaves))
+        _check_carry(what, in_tree, avals, new_tree, avals_of(new_leaves), weak)
         return new
 
+    weak = _weak_mask(leaves)
+    while True:
+        try:
+            body_prog, body_cap, _ = trace_fun(
+                body_flat, tree.structure((init_val,)), avals, "while body", what
+            )
+            break
+        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
+            leaves, weak = _promote_weak(leaves, weak, promote.dtypes)
+            avals = avals_of(leaves)
     cond_prog, cond_cap, _ = trace_fun(
         cond_flat, tree.structure((init_val,)), avals, "while cond", what
-    )
-    body_prog, body_cap, _ = trace_fun(
-        body_flat, tree.structure((init_val,)), avals, "while body", what
     )
     outs = while_p.bind(
         *cond_cap,
