@@ -440,3 +440,50 @@ def test_issue12_item2_grad_matches_jax(name):
     want = np.asarray(jax.jit(jax.grad(lambda x: f(jnp, x)))(a))
     np.testing.assert_allclose(ft.grad(_ftrans_f(name))(a), want, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ft.jit(ft.grad(_ftrans_f(name)))(a), want, rtol=1e-9, atol=1e-12)
+
+
+# every function of ftrans.numpy.linalg that takes a matrix, on complex input under jit
+_SMOKE = {
+    "cholesky": lambda L, a, h: L.cholesky(h),
+    "cond": lambda L, a, h: L.cond(a),
+    "det": lambda L, a, h: L.det(a),
+    "eigh": lambda L, a, h: L.eigh(h)[0],
+    "eigvalsh": lambda L, a, h: L.eigvalsh(h),
+    "inv": lambda L, a, h: L.inv(a),
+    "lstsq": lambda L, a, h: L.lstsq(a, h[:, 0], rcond=None)[0],
+    "matrix_norm": lambda L, a, h: L.matrix_norm(a, ord=2),
+    "matrix_power": lambda L, a, h: L.matrix_power(a, -2),
+    "matrix_rank": lambda L, a, h: L.matrix_rank(a),
+    "multi_dot": lambda L, a, h: L.multi_dot([a, h, a]),
+    "norm": lambda L, a, h: L.norm(a, -1),
+    "pinv": lambda L, a, h: L.pinv(a),
+    "qr": lambda L, a, h: L.qr(a, "r"),
+    "slogdet": lambda L, a, h: L.slogdet(a)[1],
+    "solve": lambda L, a, h: L.solve(a, h),
+    "svd": lambda L, a, h: L.svd(a, compute_uv=False),
+    "svdvals": lambda L, a, h: L.svdvals(a),
+    "tensorinv": lambda L, a, h: L.tensorinv(a, 1),
+    "tensorsolve": lambda L, a, h: L.tensorsolve(a, h[0]),
+    "vector_norm": lambda L, a, h: L.vector_norm(a, ord=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SMOKE))
+def test_issue12_item2_no_linalg_function_refuses_complex_input(name):
+    rng = np.random.default_rng(2)
+    a = complex_array(rng, (3, 3)) + 3 * np.eye(3)
+    h = a @ a.conj().T
+    f = _SMOKE[name]
+    want = f(np.linalg, a, h)
+    got = ft.jit(lambda x, y: f(fnp.linalg, x, y))(a, h)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_issue12_item2_non_float_matrices_at_the_primitive_level_say_what_to_do():
+    from ftrans import lax
+
+    with pytest.raises(TypeError, match="eigh: expected a floating-point or complex matrix, got"):
+        ft.jit(lax.linalg.eigh)(np.eye(2, dtype=int))
+    with pytest.raises(TypeError, match="svd: expected a floating-point or complex matrix"):
+        ft.jit(lax.linalg.svd)(np.eye(2, dtype=int))
