@@ -531,11 +531,11 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
         is_zero = ew.eq(s, ew.const(0, s))
         safe = ew.select(is_zero, np.ones(shape_of(s), s.dtype), s)
         s_inv = ew.select(is_zero, np.zeros(shape_of(s), s.dtype), ew.div(ew.const(1, s), safe))
-        s_inv_row = _cast(_row(s_inv, k), a.dtype)
     if is_complex(a):
         # the phase of each singular pair (u_j, v_j) is free; this gauge puts its change on u_j:
         # (Uᴴ dU)_jj = i Im(dP_jj) / s_j, (Vᴴ dV)_jj = 0
         half_skew = ew.mul(ew.sub(dp, mH(dp)), ew.const(0.5, dp))
+        s_inv_row = _cast(_row(s_inv, k), a.dtype)
         du = ew.add(du, ew.mul(_masked(half_skew, np.eye(k)), s_inv_row))
     du = mm(u, du)
     if m > n:  # the part of dA V outside the span of the thin U, divided by s
