@@ -200,9 +200,9 @@ def ndtr(x):
 
 
 def log_ndtr(x):
-    """``log(ndtr(x))`` without underflow: ``-x**2/2 + log(erfcx(-x/sqrt 2) / 2)`` below -1."""
-    lower = x < -1.0
-    xl = np.where(lower, x, -2.0)
+    """``log(ndtr(x))`` without underflow: ``-x**2/2 + log(erfcx(-x/sqrt 2) / 2)`` below -5."""
+    lower = x < -5.0
+    xl = np.where(lower, x, -6.0)
     left = -0.5 * xl * xl + np.log(0.5 * erfcx_big(-xl * SQRT_HALF))
     xr = np.where(lower, 0.0, x)
     right = np.where(xr > 0.0, np.log1p(-ndtr(-np.abs(xr))), np.log(ndtr(xr)))

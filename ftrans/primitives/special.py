@@ -33,16 +33,22 @@ def _float_dtype(*arrays) -> np.dtype:
     return np.dtype(np.float32) if all(d == np.float32 for d in dtypes) else np.dtype(np.float64)
 
 
-def _kernel(fn):
+def _kernel(fn, name):
     """An implementation from a float64 kernel: float32 operands give a float32 result."""
 
     def impl(*args):
+        for a in args:
+            if not np.issubdtype(np.asarray(a).dtype, np.floating):
+                raise TypeError(
+                    f"{name} needs floating-point operands, got {np.asarray(a).dtype}; "
+                    "convert with .astype(float) (ftrans.scipy.special does it for you)"
+                )
         dtype = _float_dtype(*args)
         with np.errstate(all="ignore"):
             out = fn(*(np.asarray(a, np.float64) for a in args))
         return np.asarray(out).astype(dtype, copy=False)
 
-    impl.__name__ = fn.__name__
+    impl.__name__ = name
     return impl
 
 
@@ -59,7 +65,7 @@ def _check_float(name):
 
 
 def _unary(name, fn, tangent):
-    p = ew.unary(name, _kernel(fn), tangent)
+    p = ew.unary(name, _kernel(fn, name), tangent)
     check = _check_float(name)
 
     def abstract_eval(x):
@@ -71,7 +77,7 @@ def _unary(name, fn, tangent):
 
 
 def _binary(name, fn, tangent_x, tangent_y):
-    p = ew.binary(name, _kernel(fn), tangent_x, tangent_y)
+    p = ew.binary(name, _kernel(fn, name), tangent_x, tangent_y)
     check = _check_float(name)
 
     def abstract_eval(x, y):
@@ -239,6 +245,7 @@ def igamma_grad_a(a, x):
 def random_gamma_grad(a, x):
     """The derivative of a Gamma(a) sample ``x`` in ``a`` at fixed uniform noise (implicit
     reparameterisation): ``-(dP/da) / (dP/dx)``."""
+    a, x = (v if hasattr(v, "dtype") else np.asarray(v, np.float64) for v in (a, x))
     return neg(div(igamma_grad_a(a, x), _gamma_density(a, x)))
 
 
@@ -272,7 +279,7 @@ def _betainc_aval(a, b, x):
 
 
 betainc_p = Primitive("regularized_incomplete_beta")
-betainc_p.impl = _kernel(kernels.betainc)
+betainc_p.impl = _kernel(kernels.betainc, "betainc")
 betainc_p.abstract_eval = _betainc_aval
 betainc_p.batch = elementwise_rule(betainc_p)
 betainc_p.jvp = _betainc_jvp
