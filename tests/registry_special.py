@@ -294,3 +294,199 @@ scipy_fn(
     lambda x: x - _np_logsumexp(x),
     label="axis=None",
 )
+
+# ----------------------------------------------------------------------------- ftrans.scipy.stats
+# One spec per distribution function that is differentiable in its continuous arguments; the
+# arguments are drawn inside the support.
+
+import ftrans.scipy.stats as fst  # noqa: E402
+
+try:
+    import scipy.stats as scipy_stats
+except ImportError:  # pragma: no cover - CI has SciPy
+    scipy_stats = None
+
+
+def stats_fn(dist, fn, target, args, *, label=None, **options) -> None:
+    ours = getattr(getattr(fst, dist), fn)
+    if scipy_stats is None:
+        reference = ours
+    else:
+        reference = getattr(getattr(scipy_stats, dist), fn)
+    name = f"{dist}.{fn}"
+    full = f"scipy:stats.{name}" + (f"[{label}]" if label else "")
+    SPECS.append(Spec(full, "primitive", target, ours, _typed(reference), tuple(args), **options))
+
+
+S = (5,)
+stats_fn(
+    "norm",
+    "logpdf",
+    "log",
+    [A(S, uniform(-3, 3)), A(S, uniform(-1, 1)), A(S, positive(0.5, 2))],
+    dtypes=BOTH,
+)
+stats_fn(
+    "norm", "cdf", "ndtr", [A(S, uniform(-3, 3)), A(S, uniform(-1, 1)), A(S, positive(0.5, 2))]
+)
+stats_fn("norm", "logcdf", "log_ndtr", [A(S, uniform(-20, 3))])
+stats_fn("norm", "logsf", "log_ndtr", [A(S, uniform(-3, 20))])
+stats_fn(
+    "norm",
+    "ppf",
+    "ndtri",
+    [A(S, uniform(0.05, 0.95)), A(S, uniform(-1, 1)), A(S, positive(0.5, 2))],
+)
+stats_fn(
+    "t",
+    "logpdf",
+    "lgamma",
+    [A(S, uniform(-3, 3)), A(S, positive(1.0, 6)), A(S, uniform(-1, 1)), A(S, positive(0.5, 2))],
+)
+stats_fn("gamma", "logpdf", "lgamma", [A(S, positive(0.3, 4)), A(S, positive(0.5, 4))], dtypes=BOTH)
+stats_fn(
+    "gamma", "cdf", "igamma", [A(S, positive(0.3, 4)), A(S, positive(0.5, 4))], diff_argnums=(0,)
+)
+stats_fn(
+    "gamma", "sf", "igammac", [A(S, positive(0.3, 4)), A(S, positive(0.5, 4))], diff_argnums=(0,)
+)
+stats_fn("chi2", "logpdf", "lgamma", [A(S, positive(0.3, 4)), A(S, positive(1.0, 5))])
+stats_fn(
+    "beta",
+    "logpdf",
+    "lgamma",
+    [A(S, uniform(0.1, 0.9)), A(S, positive(0.5, 4)), A(S, positive(0.5, 4))],
+)
+stats_fn(
+    "beta",
+    "cdf",
+    "regularized_incomplete_beta",
+    [A(S, uniform(0.1, 0.9)), A(S, positive(0.5, 4)), A(S, positive(0.5, 4))],
+    diff_argnums=(0,),
+)
+stats_fn(
+    "expon",
+    "logpdf",
+    "log",
+    [A(S, positive(0.1, 3)), A(S, uniform(-0.5, 0)), A(S, positive(0.5, 2))],
+)
+stats_fn("expon", "cdf", "expm1", [A(S, positive(0.1, 3))])
+stats_fn(
+    "laplace",
+    "logpdf",
+    "abs",
+    [A(S, nonzero(0.2, 3)), A(S, uniform(-0.1, 0.1)), A(S, positive(0.5, 2))],
+)
+stats_fn(
+    "logistic",
+    "logpdf",
+    "log1p",
+    [A(S, nonzero(0.2, 4)), A(S, uniform(-0.1, 0.1)), A(S, positive(0.5, 2))],
+)
+stats_fn("logistic", "cdf", "logistic", [A(S, uniform(-4, 4))])
+stats_fn(
+    "cauchy",
+    "logpdf",
+    "log1p",
+    [A(S, uniform(-4, 4)), A(S, uniform(-1, 1)), A(S, positive(0.5, 2))],
+)
+stats_fn("cauchy", "cdf", "atan2", [A(S, uniform(-4, 4))])
+stats_fn("gennorm", "logpdf", "lgamma", [A(S, nonzero(0.2, 2)), A(S, positive(1.2, 3))])
+stats_fn("vonmises", "logpdf", "bessel_i0e", [A(S, uniform(-3, 3)), A(S, positive(0.5, 4))])
+stats_fn("pareto", "logpdf", "log", [A(S, positive(1.2, 4)), A(S, positive(1.0, 3))])
+stats_fn("lognorm", "logpdf", "log", [A(S, positive(0.2, 4)), A(S, positive(0.3, 2))])
+stats_fn(
+    "gumbel_r",
+    "logpdf",
+    "exp",
+    [A(S, uniform(-2, 3)), A(S, uniform(-1, 1)), A(S, positive(0.5, 2))],
+)
+stats_fn("gumbel_l", "logcdf", "expm1", [A(S, uniform(-3, 2))])
+stats_fn(
+    "truncnorm",
+    "logpdf",
+    "log_ndtr",
+    [A(S, uniform(-0.9, 1.4)), A(S, uniform(-2, -1)), A(S, uniform(1.5, 3))],
+)
+stats_fn(
+    "truncnorm",
+    "cdf",
+    "log_ndtr",
+    [A(S, uniform(-0.9, 1.4)), A(S, uniform(-2, -1)), A(S, uniform(1.5, 3))],
+    diff_argnums=(0,),
+)
+stats_fn(
+    "poisson",
+    "logpmf",
+    "xlogy",
+    [A(S, fixed([0.0, 1.0, 2.0, 5.0, 9.0])), A(S, positive(0.5, 5))],
+    diff_argnums=(1,),
+)
+stats_fn(
+    "binom",
+    "logpmf",
+    "xlog1py",
+    [A(S, fixed([0.0, 1.0, 2.0, 5.0, 9.0])), A(S, fixed([10.0] * 5)), A(S, uniform(0.1, 0.9))],
+    diff_argnums=(2,),
+)
+stats_fn(
+    "nbinom",
+    "logpmf",
+    "xlog1py",
+    [A(S, fixed([0.0, 1.0, 2.0, 5.0, 9.0])), A(S, positive(1.0, 4)), A(S, uniform(0.1, 0.9))],
+    diff_argnums=(1, 2),
+)
+stats_fn(
+    "geom",
+    "logpmf",
+    "xlog1py",
+    [A(S, fixed([1.0, 2.0, 3.0, 5.0, 9.0])), A(S, uniform(0.1, 0.9))],
+    diff_argnums=(1,),
+)
+stats_fn(
+    "betabinom",
+    "logpmf",
+    "lgamma",
+    [
+        A(S, fixed([0.0, 1.0, 2.0, 5.0, 9.0])),
+        A(S, fixed([10.0] * 5)),
+        A(S, positive(0.5, 3)),
+        A(S, positive(0.5, 3)),
+    ],
+    diff_argnums=(2, 3),
+)
+stats_fn(
+    "bernoulli",
+    "logpmf",
+    "log1p",
+    [A(S, fixed([0.0, 1.0, 1.0, 0.0, 1.0])), A(S, uniform(0.1, 0.9))],
+    diff_argnums=(1,),
+)
+
+
+def _simplex(rng, shape, dtype):
+    raw = rng.uniform(0.2, 1.0, shape)
+    return np.asarray(raw / raw.sum(axis=0), dtype)
+
+
+stats_fn(
+    "dirichlet",
+    "logpdf",
+    "lgamma",
+    [A((3, 4), _simplex), A((3,), positive(0.5, 3))],
+    diff_argnums=(1,),
+)
+
+
+def _spd(rng, shape, dtype):
+    a = rng.normal(size=shape)
+    return np.asarray(a @ a.T + shape[0] * np.eye(shape[0]), dtype)
+
+
+stats_fn(
+    "multivariate_normal",
+    "logpdf",
+    "cholesky",
+    [A((4, 3), uniform(-2, 2)), A((3,), uniform(-1, 1)), A((3, 3), _spd)],
+    diff_argnums=(0, 1),
+)
