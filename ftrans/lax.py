@@ -128,3 +128,20 @@ from ftrans.primitives.shape import (
 pow = pow_
 
 from ftrans import lax_linalg as linalg  # noqa: E402  (ftrans.lax.linalg)
+from ftrans.primitives.special import (  # noqa: E402
+    bessel_i0e,
+    bessel_i1e,
+    betainc,
+    digamma,
+    erf,
+    erf_inv,
+    erfc,
+    igamma,
+    igamma_grad_a,
+    igammac,
+    lgamma,
+    polygamma,
+    random_gamma_grad,
+    regularized_incomplete_beta,
+    zeta,
+)

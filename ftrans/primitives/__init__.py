@@ -12,6 +12,7 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     linalg,
     reductions,
     shape,
+    special,
 )
 
 #: Names of the primitives ftrans itself defines (user-made primitives register in
