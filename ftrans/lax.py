@@ -16,6 +16,19 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
+from ftrans.primitives.conv_api import (
+    ConvDimensionNumbers,
+    conv,
+    conv_dimension_numbers,
+    conv_general_dilated,
+    conv_general_permutations,
+    conv_general_shape_tuple,
+    conv_shape_tuple,
+    conv_transpose,
+    conv_transpose_shape_tuple,
+    conv_with_general_padding,
+    padtype_to_pads,
+)
 from ftrans.primitives.dot import dot_general
 from ftrans.primitives.elementwise import (
     abs_ as abs,

@@ -5,6 +5,7 @@ Importing this package registers every primitive in :data:`ftrans.core.PRIMITIVE
 
 from ftrans.core import PRIMITIVES as _PRIMITIVES
 from ftrans.primitives import (  # noqa: F401  (imported for registration)
+    conv,
     dot,
     elementwise,
     fft,
