@@ -6,6 +6,8 @@ binary elementwise op is the only exception): operands must already agree.
 
 from __future__ import annotations
 
+import enum
+
 from ftrans.control_flow import (
     BranchMismatchError,
     CarryMismatchError,
@@ -141,3 +143,15 @@ from ftrans.primitives.shape import (
 pow = pow_
 
 from ftrans import lax_linalg as linalg  # noqa: E402  (ftrans.lax.linalg)
+
+
+class Precision(enum.Enum):
+    """Matrix-product precision, as in JAX. Accepted for compatibility: NumPy computes every
+    product in the operands' own dtype, so all three values behave the same."""
+
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    def __str__(self) -> str:
+        return self.name

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
+from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import moveaxis
 from ftrans.primitives.elementwise import add
@@ -61,7 +61,8 @@ def _dilate_and_pad(x, lhs_dilation, padding):
     )
     out[(slice(None), slice(None), *inner)] = x
     crop = tuple(
-        slice(-min(lo, 0), s - (-min(hi, 0))) for (lo, hi), s in zip(padding, shape[2:], strict=True)
+        slice(-min(lo, 0), s - (-min(hi, 0)))
+        for (lo, hi), s in zip(padding, shape[2:], strict=True)
     )
     if any(lo < 0 or hi < 0 for lo, hi in padding):
         out = out[(slice(None), slice(None), *crop)]
@@ -255,9 +256,7 @@ def _merge_axes(x, src, dst):
 
 def _lhs_padding(n, k, strides, out, padding, lhs_d, rhs_d):
     pads = []
-    for m, kk, s, q, (lo, _), ld, rd in zip(
-        n, k, strides, out, padding, lhs_d, rhs_d, strict=True
-    ):
+    for m, kk, s, q, (lo, _), ld, rd in zip(n, k, strides, out, padding, lhs_d, rhs_d, strict=True):
         before = _dilate(kk, rd) - lo - 1
         after = _dilate(m, ld) + _dilate(kk, rd) - 1 - _dilate(q, s) - before
         pads.append((before, after))
@@ -266,9 +265,7 @@ def _lhs_padding(n, k, strides, out, padding, lhs_d, rhs_d):
 
 def _rhs_padding(n, k, strides, out, padding, lhs_d, rhs_d):
     pads = []
-    for m, kk, s, q, (lo, _), ld, rd in zip(
-        n, k, strides, out, padding, lhs_d, rhs_d, strict=True
-    ):
+    for m, kk, s, q, (lo, _), ld, rd in zip(n, k, strides, out, padding, lhs_d, rhs_d, strict=True):
         hi = _dilate(q, s) - _dilate(m, ld) + _dilate(kk, rd) - lo - 1
         pads.append((lo, hi))
     return tuple(pads)
@@ -401,9 +398,7 @@ def conv_canonical(
 ):
     """The primitive on canonical layouts: lhs (N, C, ...), rhs (O, I, ...), out (N, O, ...)."""
     nsp = len(shape_of(lhs)) - 2
-    return conv_p.bind(
-        lhs,
-        rhs,
+    params = dict(
         window_strides=tuple(int(s) for s in window_strides),
         padding=tuple((int(lo), int(hi)) for lo, hi in padding),
         lhs_dilation=(1,) * nsp if lhs_dilation is None else tuple(int(d) for d in lhs_dilation),
@@ -411,3 +406,5 @@ def conv_canonical(
         feature_group_count=int(feature_group_count),
         batch_group_count=int(batch_group_count),
     )
+    _conv_aval(get_aval(lhs), get_aval(rhs), **params)  # eager calls skip abstract eval
+    return conv_p.bind(lhs, rhs, **params)

@@ -139,6 +139,8 @@ def _spatial(value, nsp, name, default=1):
         raise ValueError(
             f"{name} has {len(value)} entries but the convolution has {nsp} spatial dimensions"
         )
+    if any(v < 1 for v in value):
+        raise ValueError(f"{name} must be positive, got {value}")
     return value
 
 
@@ -418,9 +420,7 @@ def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count: int
     return (lhs_shape[0] // batch_group_count, rhs_shape[0], *spatial)
 
 
-def conv_general_shape_tuple(
-    lhs_shape, rhs_shape, window_strides, padding, dimension_numbers
-):
+def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dimension_numbers):
     """Output shape of :func:`conv_general_dilated` (no dilation) for these operand shapes.
 
     Example:
