@@ -18,6 +18,7 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
+from ftrans.primitives.bits import nextafter
 from ftrans.primitives.conv_api import (
     ConvDimensionNumbers,
     conv,
@@ -32,6 +33,7 @@ from ftrans.primitives.conv_api import (
     padtype_to_pads,
 )
 from ftrans.primitives.dot import dot_general
+from ftrans.primitives.dynamic import dynamic_slice, dynamic_update_slice
 from ftrans.primitives.elementwise import (
     abs_ as abs,
 )
@@ -50,7 +52,6 @@ from ftrans.primitives.elementwise import (
     cbrt,
     ceil,
     conj,
-    convert_element_type,
     cos,
     cosh,
     div,
@@ -63,7 +64,6 @@ from ftrans.primitives.elementwise import (
     ge,
     gt,
     imag,
-    integer_pow,
     is_finite,
     le,
     log,
@@ -87,7 +87,6 @@ from ftrans.primitives.elementwise import (
     sin,
     sinh,
     sqrt,
-    stop_gradient,
     sub,
     tan,
     tanh,
@@ -102,9 +101,7 @@ from ftrans.primitives.elementwise import (
 from ftrans.primitives.elementwise import (
     min_ as min,
 )
-from ftrans.primitives.elementwise import (
-    round_ as round,
-)
+from ftrans.primitives.elementwise import stop_gradient as _stop_gradient_leaf
 from ftrans.primitives.indexing import (
     gather,
     scatter,
@@ -114,30 +111,80 @@ from ftrans.primitives.indexing import (
     scatter_mul,
     take_along_axis,
 )
-from ftrans.primitives.reductions import (
+from ftrans.primitives.lax_wrappers import (
+    RoundingMethod,
     argmax,
     argmin,
-    argsort,
+    batch_matmul,
+    bitcast_convert_type,
+    bitwise_not,
+    broadcast,
+    broadcast_in_dim,
+    broadcast_like,
+    broadcast_shapes,
+    broadcast_to_rank,
+    broadcasted_iota,
+    clamp,
+    clz,
+    collapse,
+    concatenate,
+    convert_element_type,
     cummax,
     cummin,
     cumprod,
     cumsum,
+    dot,
+    dynamic_index_in_dim,
+    dynamic_slice_in_dim,
+    dynamic_update_index_in_dim,
+    dynamic_update_slice_in_dim,
+    expand_dims,
+    full,
+    full_like,
+    index_in_dim,
+    index_take,
+    integer_pow,
+    iota,
+    pad,
+    population_count,
+    reciprocal,
     reduce_and,
     reduce_max,
     reduce_min,
     reduce_or,
     reduce_prod,
     reduce_sum,
-)
-from ftrans.primitives.shape import (
-    broadcast_in_dim,
-    concatenate,
-    pad,
+    reduce_xor,
     reshape,
     rev,
-    slice_,
+    round,
+    rsqrt,
+    select_n,
+    shift_right_arithmetic,
+    shift_right_logical,
+    slice,
+    slice_in_dim,
+    split,
+    square,
     squeeze,
+    stack,
+    tie_in,
+    tile,
     transpose,
+    unstack,
+)
+from ftrans.primitives.reductions import argsort
+from ftrans.primitives.shape import slice_
+from ftrans.primitives.sorting import approx_max_k, approx_min_k, sort, sort_key_val, top_k
+from ftrans.primitives.windowed import (
+    associative_scan,
+    cumlogsumexp,
+    reduce,
+    reduce_window,
+    reduce_window_max,
+    reduce_window_min,
+    reduce_window_shape_tuple,
+    reduce_window_sum,
 )
 
 pow = pow_
@@ -155,3 +202,63 @@ class Precision(enum.Enum):
 
     def __str__(self) -> str:
         return self.name
+
+
+def stop_gradient(x):
+    """``x`` (an array or a pytree of arrays) with its derivative cut: a constant to every
+    transformation, as ``jax.lax.stop_gradient``.
+
+    Example:
+        >>> import ftrans
+        >>> from ftrans import lax
+        >>> ftrans.grad(lambda x: x * lax.stop_gradient(x))(3.0)
+        array(3.)
+    """
+    from ftrans import tree
+
+    return tree.map(_stop_gradient_leaf, x)
+
+
+def map(f, xs, *, batch_size=None):
+    """``stack([f(x) for x in xs])`` over the leading axis of the pytree ``xs``, as a ``scan``
+    (one compiled body, sequential), as ``jax.lax.map``. With ``batch_size``, ``f`` is
+    ``vmap``-ed over chunks of that many elements, the chunks looped over.
+
+    Example:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.map(lambda x: x * 2, np.arange(5.0), batch_size=2)
+        array([0., 2., 4., 6., 8.])
+    """
+    from ftrans import tree
+    from ftrans.mapping import vmap
+
+    leaves = tree.leaves(xs)
+    if not leaves:
+        raise ValueError("lax.map needs at least one array in xs")
+    n = leaves[0].shape[0] if leaves[0].shape else None
+    if n is None or any(len(x.shape) == 0 or x.shape[0] != n for x in leaves):
+        raise ValueError(
+            "lax.map: every array in xs needs the same leading axis length, got shapes "
+            f"{[tuple(x.shape) for x in leaves]}"
+        )
+    if batch_size is None or batch_size >= n:
+        if batch_size is not None and n:
+            return vmap(f)(xs)
+        _, ys = scan(lambda carry, x: (carry, f(x)), None, xs)
+        return ys
+    if batch_size < 1:
+        raise ValueError(f"lax.map: batch_size must be positive, got {batch_size}")
+    chunks, rest = divmod(n, batch_size)
+    head = tree.map(
+        lambda x: reshape(
+            slice_in_dim(x, 0, chunks * batch_size), (chunks, batch_size, *x.shape[1:])
+        ),
+        xs,
+    )
+    _, ys = scan(lambda carry, x: (carry, vmap(f)(x)), None, head)
+    ys = tree.map(lambda y: reshape(y, (chunks * batch_size, *y.shape[2:])), ys)
+    if rest:
+        tail = vmap(f)(tree.map(lambda x: slice_in_dim(x, chunks * batch_size, n), xs))
+        ys = tree.map(lambda a, b: concatenate([a, b], 0), ys, tail)
+    return ys

@@ -37,7 +37,7 @@ class ConvDimensionNumbers(NamedTuple):
 def conv_general_permutations(dimension_numbers):
     """The axis permutations ``(lhs, rhs, out)`` that a string spec like
     ``('NCHW', 'OIHW', 'NCHW')`` names (spatial axes ordered as in the rhs spec)."""
-    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    rhs_spec = dimension_numbers[1]
     pairs = (("N", "C"), ("O", "I"), ("N", "C"))
     for i, (spec, (a, b)) in enumerate(zip(dimension_numbers, pairs, strict=True)):
         if spec.count(a) != 1 or spec.count(b) != 1:
