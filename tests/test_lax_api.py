@@ -86,6 +86,9 @@ CONFIGS = [  # lhs, rhs, strides, padding, lhs_dilation, rhs_dilation, groups, b
     ((2, 6, 5, 5), (6, 1, 3, 3), (2, 2), [(1, 2), (0, 1)], (2, 1), None, 6, 1),
     ((1, 2, 4, 5, 3), (3, 2, 2, 2, 2), (1, 2, 1), "SAME_LOWER", None, None, 1, 1),
     ((2, 2, 3), (3, 2, 5), (1,), "VALID", None, None, 1, 1),  # window larger than input
+    # stride 1 with lhs dilation: the col2im path (no zeros materialised)
+    ((2, 3, 5, 4), (4, 3, 3, 2), (1, 1), [(2, -1), (0, 3)], (2, 3), (1, 2), 1, 1),
+    ((1, 2, 6), (2, 2, 4), (1,), [(-3, 5)], (3,), (2,), 1, 1),
 ]
 
 

@@ -19,6 +19,8 @@ to the strides, the rhs one of the input with the cotangent), so every transform
 
 from __future__ import annotations
 
+import builtins
+import itertools
 import math
 
 import numpy as np
@@ -54,7 +56,7 @@ def _dilate_and_pad(x, lhs_dilation, padding):
         _dilate(n, d) + lo + hi
         for n, d, (lo, hi) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
     ]
-    out = np.zeros(shape, x.dtype)
+    out = np.zeros_like(x, shape=shape, order="K")  # keeps a channels-last layout
     inner = tuple(
         slice(lo, lo + _dilate(n, d), d)
         for n, d, (lo, _) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
@@ -109,14 +111,27 @@ def _conv_impl(
     dtype = np.result_type(lhs.dtype, rhs.dtype)
     if 0 in out_shape or math.prod(window) == 0 or c == 0:
         return np.zeros(out_shape, dtype)
+    g, b = feature_group_count, batch_group_count
+    if (
+        g == 1
+        and b == 1
+        and any(d > 1 for d in lhs_dilation)
+        and all(s == 1 for s in window_strides)
+    ):
+        return _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
     x = _dilate_and_pad(lhs, lhs_dilation, padding)
     win = _windows(x, window, window_strides, rhs_dilation, out_spatial)
     sp = tuple(range(2, 2 + nsp))  # output spatial axes of win
     kw = tuple(range(2 + nsp, 2 + 2 * nsp))  # window axes of win
-    g, b = feature_group_count, batch_group_count
     if g == 1 and b == 1:
-        # (N, *out, O): tensordot copies the windows once into a (N*P, C*K) matrix (im2col)
-        out = np.tensordot(win, rhs, axes=((1, *kw), (1, *range(2, 2 + nsp))))
+        # (N, *out, O): tensordot copies the windows once into a (N*P, C*K) matrix (im2col),
+        # in the order that reads the input's memory most contiguously
+        kernel_axes = tuple(range(2, 2 + nsp))
+        if x.strides[1] < min(x.strides[2:]):  # channels-last memory: features innermost
+            axes = ((*kw, 1), (*kernel_axes, 1))
+        else:
+            axes = ((1, *kw), (1, *kernel_axes))
+        out = np.tensordot(win, rhs, axes=axes)
         return np.moveaxis(out, -1, 1)
     p = math.prod(out_spatial)
     k = math.prod(window)
@@ -138,6 +153,38 @@ def _conv_impl(
     out = np.matmul(cols, kern).reshape((b, nb, *out_spatial, o // b))
     out = out.transpose((1, 0, 2 + nsp, *range(2, 2 + nsp)))
     return out.reshape((nb, o, *out_spatial))
+
+
+def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial):
+    """A stride-1 convolution of the lhs-dilated input (what the lhs cotangent of a strided
+    convolution is), without materialising the dilation's zeros: multiply every input position
+    by the whole kernel (one GEMM), then add each window offset's products into the output
+    positions it reaches (one strided slice-add per offset; "col2im")."""
+    nsp = lhs.ndim - 2
+    n = lhs.shape[0]
+    o = rhs.shape[0]
+    window = rhs.shape[2:]
+    # (N, *S, C) @ (C, O * K) -> (N, *S, O, *K)
+    cols = np.moveaxis(lhs, 1, -1)
+    prods = np.tensordot(cols, rhs, axes=((nsp + 1,), (1,)))
+    out = np.zeros((n, *out_spatial, o), np.result_type(lhs.dtype, rhs.dtype))
+    for k in itertools.product(*[range(w) for w in window]):
+        target, source = [], []
+        for m, q, d, r, kk, (lo, _) in zip(
+            lhs.shape[2:], out_spatial, lhs_dilation, rhs_dilation, k, padding, strict=True
+        ):
+            start = lo - kk * r  # input element i lands on output position start + i * d
+            first = max(0, -(start // d))  # ceil(-start / d), the first in range
+            last = min(m - 1, (q - 1 - start) // d)
+            if last < first:
+                break
+            target.append(builtins.slice(start + first * d, start + last * d + 1, d))
+            source.append(builtins.slice(first, last + 1))
+        else:
+            out[(builtins.slice(None), *target)] += prods[
+                (builtins.slice(None), *source, builtins.slice(None), *k)
+            ]
+    return np.moveaxis(out, -1, 1)
 
 
 # ----------------------------------------------------------------------------- shape rule
