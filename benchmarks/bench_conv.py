@@ -190,7 +190,10 @@ def bench_cnn(batch, size, channels):
 
 
 def main():
-    print("# ftrans convolution benchmarks" + (" (--quick: numbers meaningless)" if ARGS.quick else ""))
+    print(
+        "# ftrans convolution benchmarks"
+        + (" (--quick: numbers meaningless)" if ARGS.quick else "")
+    )
     print()
     print(_harness.thread_note())
     print(versions())

@@ -47,7 +47,13 @@ def _with_known_bugs(specs: list[Spec]) -> list[Spec]:
 
 
 SPECS: list[Spec] = _with_known_bugs(
-    PRIMITIVE_SPECS + NUMPY_SPECS + COMPLEX_SPECS + CONTROL_SPECS + FFT_SPECS + LINALG_SPECS + LAX_SPECS
+    PRIMITIVE_SPECS
+    + NUMPY_SPECS
+    + COMPLEX_SPECS
+    + CONTROL_SPECS
+    + FFT_SPECS
+    + LINALG_SPECS
+    + LAX_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

@@ -69,7 +69,8 @@ clz = clz_p.bind
 
 
 def _bitcast_impl(x, *, new_dtype):
-    return np.ascontiguousarray(x).view(new_dtype)
+    x = np.asarray(x)
+    return (x if x.flags.c_contiguous else x.copy()).view(new_dtype)
 
 
 def _bitcast_aval(x, *, new_dtype):
