@@ -18,12 +18,13 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
-from ftrans.primitives.bits import nextafter
+from ftrans.primitives.bits import mulhi, nextafter
 from ftrans.primitives.conv_api import (
     ConvDimensionNumbers,
     conv,
     conv_dimension_numbers,
     conv_general_dilated,
+    conv_general_dilated_patches,
     conv_general_permutations,
     conv_general_shape_tuple,
     conv_shape_tuple,
@@ -110,6 +111,22 @@ from ftrans.primitives.indexing import (
     scatter_min,
     scatter_mul,
     take_along_axis,
+)
+from ftrans.primitives.lax_misc import (
+    FftType,
+    Token,
+    after_all,
+    composite,
+    create_token,
+    dce_sink,
+    dtype,
+    empty,
+    fft,
+    optimization_barrier,
+    platform_dependent,
+    ragged_dot,
+    stage,
+    with_sharding_constraint,
 )
 from ftrans.primitives.lax_wrappers import (
     RoundingMethod,

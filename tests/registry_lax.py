@@ -532,3 +532,42 @@ spec(
     _pad_reference,
     [A((3, 4))],
 )
+
+
+def _mulhi_reference(x, y):
+    return np.array(
+        [(int(a) * int(b)) >> 32 for a, b in zip(x.tolist(), y.tolist(), strict=True)], np.int32
+    )
+
+
+spec(
+    "mulhi",
+    "int32",
+    lambda x, y: lax.mulhi(x, y),
+    _mulhi_reference,
+    [A((6,), ints(-(2**31), 2**31 - 1, np.int32)), A((6,), ints(-(2**31), 2**31 - 1, np.int32))],
+    order=0,
+)
+spec(
+    "conv_general_dilated",
+    "lax.conv_general_dilated_patches",
+    lambda x: lax.conv_general_dilated_patches(
+        x, (2, 2), (1, 1), "SAME", dimension_numbers=("NHWC", "OIHW", "NHWC")
+    ),
+    lambda x: (
+        np.concatenate(
+            [
+                np.pad(x, ((0, 0), (0, 1), (0, 1), (0, 0)))[
+                    :, i : i + x.shape[1], j : j + x.shape[2]
+                ]
+                for i in range(2)
+                for j in range(2)
+            ],
+            axis=-1,
+        )
+        .reshape(*x.shape[:3], 4, x.shape[3])
+        .swapaxes(3, 4)
+        .reshape(*x.shape[:3], -1)
+    ),
+    [A((1, 3, 3, 2))],
+)

@@ -94,3 +94,37 @@ def _nextafter_aval(x, y, **_):
 
 nextafter_p = _primitive("nextafter", lambda x, y: np.nextafter(x, y), _nextafter_aval)
 nextafter = nextafter_p.bind
+
+
+def _mulhi_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    dtype = x.dtype
+    width = 8 * dtype.itemsize
+    if width <= 32:
+        wide = np.int64 if dtype.kind == "i" else np.uint64
+        return ((x.astype(wide) * y.astype(wide)) >> width).astype(dtype)
+    # 64 bits: schoolbook multiplication on 32-bit halves, unsigned, then the signed correction
+    ux, uy = x.view(np.uint64), y.view(np.uint64)
+    mask = np.uint64(0xFFFFFFFF)
+    s = np.uint64(32)
+    xl, xh, yl, yh = ux & mask, ux >> s, uy & mask, uy >> s
+    ll, lh, hl, hh = xl * yl, xl * yh, xh * yl, xh * yh
+    middle = (ll >> s) + (lh & mask) + (hl & mask)
+    high = hh + (lh >> s) + (hl >> s) + (middle >> s)
+    if dtype.kind == "i":
+        high = (
+            high
+            - np.where(x < 0, uy, 0).astype(np.uint64)
+            - np.where(y < 0, ux, 0).astype(np.uint64)
+        )
+    return high.view(dtype)
+
+
+def _mulhi_aval(x, y, **_):
+    if x.dtype.kind not in "iu" or x.dtype != y.dtype:
+        raise TypeError(f"mulhi takes two integers of one dtype, got {x.dtype} and {y.dtype}")
+    return _binary_aval(x, y)
+
+
+mulhi_p = _primitive("mulhi", _mulhi_impl, _mulhi_aval)
+mulhi = mulhi_p.bind

@@ -459,3 +459,60 @@ def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, di
     ]
     out_c = (lhs_shape[dn.lhs_spec[0]], rhs_shape[dn.rhs_spec[0]], *spatial)
     return tuple(out_c[int(i)] for i in np.argsort(dn.out_spec))
+
+
+def conv_general_dilated_patches(
+    lhs,
+    filter_shape,
+    window_strides,
+    padding,
+    lhs_dilation=None,
+    rhs_dilation=None,
+    dimension_numbers=None,
+    precision=None,
+    preferred_element_type=None,
+):
+    """Every receptive field of a convolution with a ``filter_shape`` kernel, as features: the
+    output has ``C * prod(filter_shape)`` features (input feature major), as in JAX. It is a
+    depthwise convolution with a one-hot kernel, so it differentiates and batches as one.
+
+    Example:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.conv_general_dilated_patches(np.arange(4.0).reshape(1, 1, 4), (2,), (1,),
+        ...                                  "VALID")[0]
+        array([[0., 1., 2.],
+               [1., 2., 3.]])
+    """
+    lhs_shape = shape_of(lhs)
+    ndim = len(lhs_shape)
+    if dimension_numbers is None:
+        dn = conv_dimension_numbers(lhs_shape, lhs_shape, None)
+    else:
+        dn = conv_dimension_numbers(lhs_shape, lhs_shape, dimension_numbers)
+    c = lhs_shape[dn.lhs_spec[1]]
+    filter_shape = tuple(int(k) for k in filter_shape)
+    if len(filter_shape) != ndim - 2:
+        raise ValueError(
+            f"conv_general_dilated_patches: filter_shape {filter_shape} needs {ndim - 2} entries"
+        )
+    size = int(np.prod(filter_shape))
+    dtype = np.dtype(preferred_element_type) if preferred_element_type else get_aval(lhs).dtype
+    one_hot = np.eye(size, dtype=dtype).reshape((size, 1, *filter_shape))
+    kernel = np.ascontiguousarray(np.tile(one_hot, (c, 1) + (1,) * (ndim - 2)))  # (C*S, 1, ...)
+    canonical = tuple(range(ndim))
+    x = transpose(lhs, permutation=dn.lhs_spec)
+    if preferred_element_type is not None and get_aval(x).dtype != dtype:
+        x = convert_element_type(x, new_dtype=dtype)
+    out = conv_general_dilated(
+        x,
+        kernel,
+        window_strides,
+        padding,
+        lhs_dilation,
+        rhs_dilation,
+        ConvDimensionNumbers(canonical, canonical, canonical),
+        feature_group_count=c,
+        precision=precision,
+    )
+    return transpose(out, permutation=tuple(np.argsort(dn.out_spec)))
