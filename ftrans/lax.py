@@ -7,6 +7,7 @@ binary elementwise op is the only exception): operands must already agree.
 from __future__ import annotations
 
 import enum
+import typing
 
 from ftrans.control_flow import (
     BranchMismatchError,
@@ -209,6 +210,41 @@ pow = pow_
 from ftrans import lax_linalg as linalg  # noqa: E402  (ftrans.lax.linalg)
 
 
+class DotAlgorithmPreset(enum.Enum):
+    """Named dot-product algorithms (JAX's enum), accepted as ``precision=`` and ignored like
+    :class:`Precision`: NumPy computes in the operands' dtype."""
+
+    DEFAULT = enum.auto()
+    ANY_F8_ANY_F8_F32 = enum.auto()
+    ANY_F8_ANY_F8_F32_FAST_ACCUM = enum.auto()
+    ANY_F8_ANY_F8_ANY = enum.auto()
+    ANY_F8_ANY_F8_ANY_FAST_ACCUM = enum.auto()
+    F16_F16_F16 = enum.auto()
+    F16_F16_F32 = enum.auto()
+    BF16_BF16_BF16 = enum.auto()
+    BF16_BF16_F32 = enum.auto()
+    BF16_BF16_F32_X3 = enum.auto()
+    BF16_BF16_F32_X6 = enum.auto()
+    BF16_BF16_F32_X9 = enum.auto()
+    TF32_TF32_F32 = enum.auto()
+    TF32_TF32_F32_X3 = enum.auto()
+    F32_F32_F32 = enum.auto()
+    F64_F64_F64 = enum.auto()
+
+
+class DotAlgorithm(typing.NamedTuple):
+    """An explicit dot-product algorithm (JAX's fields), accepted as ``precision=`` and
+    ignored."""
+
+    lhs_precision_type: typing.Any
+    rhs_precision_type: typing.Any
+    accumulation_type: typing.Any
+    lhs_component_count: int = 1
+    rhs_component_count: int = 1
+    num_primitive_operations: int = 1
+    allow_imprecise_accumulation: bool = False
+
+
 class Precision(enum.Enum):
     """Matrix-product precision, as in JAX. Accepted for compatibility: NumPy computes every
     product in the operands' own dtype, so all three values behave the same."""
@@ -279,3 +315,83 @@ def map(f, xs, *, batch_size=None):
         tail = vmap(f)(tree.map(lambda x: slice_in_dim(x, chunks * batch_size, n), xs))
         ys = tree.map(lambda a, b: concatenate([a, b], 0), ys, tail)
     return ys
+
+
+PrecisionLike = Precision | str | DotAlgorithm | DotAlgorithmPreset | tuple | None
+DotDimensionNumbers = tuple[
+    tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]
+]
+ConvGeneralDilatedDimensionNumbers = tuple[str, str, str] | ConvDimensionNumbers | None
+
+
+_COLLECTIVE = (
+    "needs a named axis (vmap(axis_name=...)), which ftrans's vmap does not have yet; inside "
+    "vmap, reduce over the batch explicitly (e.g. ftrans.numpy.sum of the stacked values) or "
+    "write the function for the whole batch"
+)
+_JAX_GATHER = (
+    "takes JAX's Gather/ScatterDimensionNumbers; ftrans.lax.gather/scatter* use one index array "
+    "per indexed axis instead (or index with ftrans.numpy: x[idx], x.at[idx].add(v))"
+)
+
+#: jax.lax names ftrans.lax deliberately lacks, and why (tests/test_lax_coverage.py checks
+#: every other public jax.lax callable exists).
+UNSUPPORTED: dict[str, str] = {
+    **{
+        name: _COLLECTIVE
+        for name in (
+            "all_gather",
+            "all_to_all",
+            "axis_index",
+            "axis_size",
+            "pbroadcast",
+            "pcast",
+            "pmax",
+            "pmean",
+            "pmin",
+            "ppermute",
+            "precv",
+            "psend",
+            "pshuffle",
+            "psum",
+            "psum_scatter",
+            "pswapaxes",
+            "ragged_all_to_all",
+        )
+    },
+    **{
+        name: _JAX_GATHER
+        for name in (
+            "GatherDimensionNumbers",
+            "ScatterDimensionNumbers",
+            "GatherScatterMode",
+            "scatter_sub",
+            "scatter_apply",
+        )
+    },
+    "AccuracyMode": "the accuracy= argument of JAX's transcendental functions is not taken: "
+    "NumPy's functions are the only implementation",
+    "Tolerance": "see AccuracyMode: there is no accuracy= argument",
+    "RandomAlgorithm": "see rng_bit_generator; use ftrans.random",
+    "rng_bit_generator": "JAX's bit streams cannot be reproduced here; use ftrans.random (keys, "
+    "split, uniform, normal, bits)",
+    "rng_uniform": "stateful and discouraged in JAX; use ftrans.random.uniform with a key",
+    "custom_linear_solve": "not yet in ftrans; differentiate through the solver, or define its "
+    "derivative with ftrans.custom_jvp",
+    "custom_root": "not yet in ftrans; differentiate through the iterations, or define the "
+    "implicit derivative with ftrans.custom_jvp",
+    "reduce_precision": "not yet in ftrans; cast with lax.convert_element_type (e.g. to "
+    "float16 and back)",
+    "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
+    "ragged_dot_general": "only the common form lax.ragged_dot is provided",
+    "RaggedDotDimensionNumbers": "only the common form lax.ragged_dot is provided",
+    "conv_general_dilated_local": "not yet in ftrans; build it from "
+    "lax.conv_general_dilated_patches and lax.dot_general",
+    "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions)",
+}
+
+
+def __getattr__(name: str):
+    if name in UNSUPPORTED:
+        raise AttributeError(f"ftrans.lax.{name} is not available: {UNSUPPORTED[name]}")
+    raise AttributeError(f"module 'ftrans.lax' has no attribute {name!r}")
