@@ -18,6 +18,7 @@ from registry_fft import SPECS as FFT_SPECS
 from registry_linalg import SPECS as LINALG_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
+from registry_scipy_linalg import SPECS as SCIPY_LINALG_SPECS
 from spec import Spec
 
 import ftrans  # noqa: F401  (registers every primitive)
@@ -46,7 +47,13 @@ def _with_known_bugs(specs: list[Spec]) -> list[Spec]:
 
 
 SPECS: list[Spec] = _with_known_bugs(
-    PRIMITIVE_SPECS + NUMPY_SPECS + COMPLEX_SPECS + CONTROL_SPECS + FFT_SPECS + LINALG_SPECS
+    PRIMITIVE_SPECS
+    + NUMPY_SPECS
+    + COMPLEX_SPECS
+    + CONTROL_SPECS
+    + FFT_SPECS
+    + LINALG_SPECS
+    + SCIPY_LINALG_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

@@ -575,8 +575,14 @@ def qr(
             f"qr: pivoting=True (column-pivoted QR) is not available in ftrans (at {_at()})."
         )
     a = _matrix("qr", "a", a)
-    q, r = lax.linalg.qr(a, full_matrices=mode == "full")
-    return (r,) if mode == "r" else (q, r)
+    if mode != "r":
+        return lax.linalg.qr(a, full_matrices=mode == "full")
+    # r of the complete decomposition is the reduced one with zero rows below (differentiable)
+    *lead, m, n = shape_of(a)
+    _, r = lax.linalg.qr(a, full_matrices=False)
+    if m > n:
+        r = fnp.concatenate([r, fnp.zeros((*lead, m - n, n), r.dtype)], axis=-2)
+    return (r,)
 
 
 def polar(a, side: str = "right", *, method: str = "qdwh", eps=None, max_iterations=None):
