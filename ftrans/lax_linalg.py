@@ -298,6 +298,12 @@ def lu_pivots_to_permutation(pivots, permutation_size: int):
         raise TypeError(
             f"lu_pivots_to_permutation: pivots must be integers, got {pivots.dtype} (at {_at()})."
         )
+    k = shape_of(pivots)[-1] if shape_of(pivots) else 0
+    if not shape_of(pivots) or k > permutation_size:
+        raise ShapeError(
+            f"lu_pivots_to_permutation: pivots {shape_of(pivots)} do not fit a permutation of size "
+            f"{permutation_size}: pivots must be (..., k) with k <= permutation_size (at {_at()})."
+        )
     return _pivots_to_permutation(cast(pivots, np.int32), permutation_size)
 
 

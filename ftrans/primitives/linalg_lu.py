@@ -176,6 +176,11 @@ def _pivots_impl(pivots, *, permutation_size):
     count = flat.shape[0]
     perm = np.tile(np.arange(permutation_size, dtype=np.int32), (count, 1))
     rows = np.arange(count)
+    if flat.size and (flat.min() < 0 or flat.max() >= permutation_size):
+        raise IndexError(
+            f"lu_pivots_to_permutation: pivots must lie in [0, {permutation_size}), got values "
+            f"from {flat.min()} to {flat.max()}"
+        )
     for j in range(k):
         p = flat[:, j]
         here = perm[rows, j].copy()

@@ -1,0 +1,88 @@
+"""Write ``scipy_jax_reference.npz``: inputs and jax.scipy / jax.lax.linalg outputs for
+``tests/test_scipy_*.py``, so those tests check JAX's numbers without JAX installed.
+
+Run from the repository root with JAX installed: ``python tests/data/make_scipy_jax_reference.py``.
+Every entry is ``<case>/<name>``; inputs are drawn here from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402
+import jax.scipy.linalg as jsl  # noqa: E402
+from jax import lax  # noqa: E402
+
+OUT = pathlib.Path(__file__).with_name("scipy_jax_reference.npz")
+
+
+def linalg_cases(rng, out):
+    a = rng.standard_normal((4, 4))
+    spd = a @ a.T + 4 * np.eye(4)
+    b = rng.standard_normal((4, 2))
+    v = rng.standard_normal(4)
+    e = rng.standard_normal((4, 4))
+    out["linalg/a"], out["linalg/spd"], out["linalg/b"], out["linalg/v"], out["linalg/e"] = (
+        a,
+        spd,
+        b,
+        v,
+        e,
+    )
+    p, low, up = jsl.lu(a)
+    out["linalg/lu_p"], out["linalg/lu_l"], out["linalg/lu_u"] = p, low, up
+    lu, piv = jsl.lu_factor(a)
+    out["linalg/lu_factor_lu"], out["linalg/lu_factor_piv"] = lu, piv
+    for t in (0, 1):
+        out[f"linalg/lu_solve_{t}"] = jsl.lu_solve((lu, piv), b, trans=t)
+    out["linalg/cho_solve"] = jsl.cho_solve(jsl.cho_factor(spd), b)
+    out["linalg/cholesky"] = jsl.cholesky(spd)
+    for assume in ("gen", "sym", "pos"):
+        out[f"linalg/solve_{assume}"] = jsl.solve(spd, v, assume_a=assume)
+    out["linalg/solve_triangular"] = jsl.solve_triangular(a, b, trans=1, lower=True)
+    out["linalg/expm"] = jsl.expm(a)
+    out["linalg/expm_large"] = jsl.expm(8 * a)
+    _, frechet = jsl.expm_frechet(a, e)
+    out["linalg/expm_frechet"] = frechet
+    out["linalg/grad_expm"] = jax.grad(lambda x: jnp.sum(jnp.sin(jsl.expm(x))))(a)
+    out["linalg/eigh_w"] = jsl.eigh(spd)[0]
+    out["linalg/eigh_tridiagonal"] = jsl.eigh_tridiagonal(v, v[:3], eigvals_only=True)
+    out["linalg/toeplitz"] = jsl.toeplitz(v, v[::-1])
+    out["linalg/block_diag"] = jsl.block_diag(a[:2, :3], v[:2])
+    unitary, posdef = jsl.polar(a)
+    out["linalg/polar_u"], out["linalg/polar_p"] = unitary, posdef
+    out["linalg/det"] = jsl.det(a)
+    out["linalg/grad_lu_solve"] = jax.grad(
+        lambda x: jnp.sum(jsl.lu_solve(jsl.lu_factor(x), b) ** 2)
+    )(a)
+    out["linalg/grad_solve_pos"] = jax.grad(
+        lambda x: jnp.sum(jsl.solve(x @ x.T + 4 * jnp.eye(4), v, assume_a="pos") ** 2)
+    )(a)
+    # jax.lax.linalg
+    lu2, piv2, perm2 = lax.linalg.lu(a[:, :3])
+    out["lax/lu"], out["lax/lu_pivots"], out["lax/lu_perm"] = lu2, piv2, perm2
+    pivots = np.array([2, 3, 2], np.int32)
+    out["lax/pivots_to_perm"] = lax.linalg.lu_pivots_to_permutation(pivots, 5)
+    out["lax/cholesky"] = lax.linalg.cholesky(spd)
+    out["lax/eigh_w"] = lax.linalg.eigh(spd)[1]
+    out["lax/triangular_solve"] = lax.linalg.triangular_solve(
+        a, b.T, left_side=False, lower=True, transpose_a=True
+    )
+    out["lax/svd_s"] = lax.linalg.svd(a, compute_uv=False)
+    out["lax/qr_r"] = jnp.abs(lax.linalg.qr(a[:, :3], full_matrices=False)[1])
+
+
+def main():
+    rng = np.random.default_rng(20261202)
+    out: dict[str, np.ndarray] = {}
+    linalg_cases(rng, out)
+    np.savez_compressed(OUT, **{k: np.asarray(v) for k, v in out.items()})
+    print(f"wrote {len(out)} arrays to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
