@@ -76,10 +76,42 @@ def linalg_cases(rng, out):
     out["lax/qr_r"] = jnp.abs(lax.linalg.qr(a[:, :3], full_matrices=False)[1])
 
 
+def rosenbrock(x):
+    return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def logistic_data(rng):
+    x = rng.standard_normal((200, 5))
+    w = rng.standard_normal(5)
+    y = (x @ w + 0.5 * rng.standard_normal(200) > 0).astype(float)
+    return x, y
+
+
+def logistic_nll(w, x, y, lam):
+    z = x @ w
+    return jnp.sum(jnp.logaddexp(0.0, z) - y * z) / len(y) + lam * jnp.sum(w * w)
+
+
+def optimize_cases(rng, out):
+    import jax.scipy.optimize as jso
+
+    x0 = np.array([-1.2, 1.0, -0.5, 0.8])
+    res = jso.minimize(rosenbrock, x0, method="BFGS")
+    out["optimize/rosen_x0"] = x0
+    for field in ("x", "fun", "jac", "hess_inv", "nit", "nfev", "status"):
+        out[f"optimize/rosen_{field}"] = getattr(res, field)
+    x, y = logistic_data(rng)
+    out["optimize/logistic_features"], out["optimize/logistic_labels"] = x, y
+    res = jso.minimize(logistic_nll, np.zeros(5), (x, y, 0.01), method="BFGS")
+    for field in ("x", "nit", "nfev"):
+        out[f"optimize/logistic_result_{field}"] = getattr(res, field)
+
+
 def main():
     rng = np.random.default_rng(20261202)
     out: dict[str, np.ndarray] = {}
     linalg_cases(rng, out)
+    optimize_cases(np.random.default_rng(7), out)
     np.savez_compressed(OUT, **{k: np.asarray(v) for k, v in out.items()})
     print(f"wrote {len(out)} arrays to {OUT}")
 
