@@ -551,3 +551,144 @@ if sl is not None:
     sp("toeplitz", [A((3,), U)], lambda c: L.toeplitz(c), sl.toeplitz, label="symmetric")
     sp("hankel", [A((3,), U), A((4,), U)], lambda c, r: L.hankel(c, r), sl.hankel)
     sp("circulant", [A((4,), U)], lambda c: L.circulant(c), sl.circulant)
+
+
+# ----------------------------------------------------------------------------- signal, integrate,
+# ndimage, interpolate (the rest of ftrans.scipy this file's owner wrote)
+
+try:
+    import scipy.integrate as si
+    import scipy.interpolate as sinterp
+    import scipy.ndimage as snd
+    import scipy.signal as ss
+except ImportError:  # pragma: no cover
+    ss = None
+
+if ss is not None:
+    from ftrans.scipy import integrate as I
+    from ftrans.scipy import interpolate as INTERP
+    from ftrans.scipy import ndimage as ND
+    from ftrans.scipy import signal as S
+
+    def sc(function, args, fun, reference, **options):
+        add(f"scipy:{function}", args, fun, reference, **options)
+
+    for _mode in ("full", "same", "valid"):
+        for _method in ("direct", "fft"):
+            sc(
+                "signal.convolve",
+                [A((6,), U), A((3,), U)],
+                lambda a, b, m=_mode, me=_method: S.convolve(a, b, mode=m, method=me),
+                lambda a, b, m=_mode, me=_method: ss.convolve(a, b, mode=m, method=me),
+                label=f"mode={_mode},method={_method}",
+                dtypes=BOTH if _method == "direct" else (F64,),
+            )
+        sc(
+            "signal.correlate",
+            [A((3, 4), U), A((2, 2), U)],
+            lambda a, b, m=_mode: S.correlate(a, b, mode=m),
+            lambda a, b, m=_mode: ss.correlate(a, b, mode=m),
+            label=f"2d,mode={_mode}",
+        )
+        sc(
+            "signal.convolve2d",
+            [A((4, 3), U), A((2, 2), U)],
+            lambda a, b, m=_mode: S.convolve2d(a, b, mode=m),
+            lambda a, b, m=_mode: ss.convolve2d(a, b, mode=m),
+            label=f"mode={_mode}",
+        )
+        sc(
+            "signal.correlate2d",
+            [A((4, 3), U), A((2, 2), U)],
+            lambda a, b, m=_mode: S.correlate2d(a, b, mode=m),
+            lambda a, b, m=_mode: ss.correlate2d(a, b, mode=m),
+            label=f"mode={_mode}",
+        )
+    sc(
+        "signal.convolve",
+        [A((3,), U), A((5,), U)],
+        lambda a, b: S.convolve(a, b, mode="valid"),
+        lambda a, b: ss.convolve(a, b, mode="valid"),
+        label="valid,swapped",
+    )
+    sc(
+        "signal.fftconvolve",
+        [A((2, 6), U), A((1, 3), U)],
+        lambda a, b: S.fftconvolve(a, b, mode="same", axes=1),
+        lambda a, b: ss.fftconvolve(a, b, mode="same", axes=1),
+        label="axes=1,same",
+    )
+
+    _GRID = np.array([0.0, 0.4, 1.1, 1.5])
+    sc(
+        "integrate.trapezoid",
+        [A((3, 4), U)],
+        lambda y: I.trapezoid(y, dx=0.5),
+        lambda y: si.trapezoid(y, dx=0.5),
+        dtypes=BOTH,
+    )
+    sc(
+        "integrate.trapezoid",
+        [A((4, 3), U), A((4,), lambda r, s, d: np.asarray(np.cumsum(r.uniform(0.2, 1, s)), d))],
+        lambda y, x: I.trapezoid(y, x, axis=0),
+        lambda y, x: si.trapezoid(y, x, axis=0),
+        label="x,axis=0",
+    )
+    sc(
+        "integrate.cumulative_trapezoid",
+        [A((2, 5), U)],
+        lambda y: I.cumulative_trapezoid(y, x=np.linspace(0, 1, 5), initial=0),
+        lambda y: si.cumulative_trapezoid(y, x=np.linspace(0, 1, 5), initial=0),
+    )
+    for _n in (5, 6):
+        sc(
+            "integrate.simpson",
+            [A((2, _n), U)],
+            lambda y, n=_n: I.simpson(y, x=np.linspace(0, 1, n) ** 2),
+            lambda y, n=_n: si.simpson(y, x=np.linspace(0, 1, n) ** 2),
+            label=f"n={_n}",
+        )
+
+    def _coordinates(rng, shape, dtype):
+        """Coordinates off the integer grid (no kinks of the linear interpolation nearby),
+        some outside the (4, 5) image."""
+        base = rng.integers(-2, 6, shape) + rng.uniform(0.2, 0.8, shape)
+        return np.asarray(base, dtype)
+
+    for _mode in ("constant", "nearest", "wrap", "mirror", "reflect"):
+        _scipy_mode = {"constant": "grid-constant", "wrap": "grid-wrap"}.get(_mode, _mode)
+        sc(
+            "ndimage.map_coordinates",
+            [A((4, 5), U), A((2, 6), _coordinates)],
+            lambda img, c, m=_mode: ND.map_coordinates(img, c, order=1, mode=m, cval=0.3),
+            lambda img, c, m=_scipy_mode: snd.map_coordinates(img, c, order=1, mode=m, cval=0.3),
+            label=f"order=1,mode={_mode}",
+        )
+    sc(
+        "ndimage.map_coordinates",
+        [A((4, 5), U), A((2, 6), _coordinates)],
+        lambda img, c: ND.map_coordinates(img, c, order=0, mode="nearest"),
+        lambda img, c: snd.map_coordinates(img, c, order=0, mode="nearest"),
+        label="order=0",
+        diff_argnums=(0,),
+    )
+
+    _PX, _PY = np.array([0.0, 0.5, 1.5, 2.0]), np.array([-1.0, 0.0, 2.0])
+
+    def _queries(rng, shape, dtype):
+        return np.asarray(
+            np.stack(
+                [rng.uniform(0.05, 1.95, shape[:-1]), rng.uniform(-0.95, 1.95, shape[:-1])], -1
+            ),
+            dtype,
+        )
+
+    for _method in ("linear", "nearest"):
+        sc(
+            "interpolate.RegularGridInterpolator",
+            [A((4, 3), U), A((5, 2), _queries)],
+            lambda v, q, m=_method: INTERP.RegularGridInterpolator((_PX, _PY), v, method=m)(q),
+            lambda v, q, m=_method: sinterp.RegularGridInterpolator((_PX, _PY), v, method=m)(q),
+            label=f"method={_method}",
+            diff_argnums=(0, 1) if _method == "linear" else (0,),
+        )

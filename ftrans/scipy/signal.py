@@ -221,9 +221,11 @@ def _check_2d(fname, in1, in2, boundary, fillvalue):
             f"boundary={boundary!r}, fillvalue={fillvalue!r} (at {_at()}); pad the input "
             "yourself for other boundaries."
         )
-    if np.ndim(in1) != 2 or np.ndim(in2) != 2:
+    s1 = shape_of(in1) if isinstance(in1, Tracer) else np.shape(in1)
+    s2 = shape_of(in2) if isinstance(in2, Tracer) else np.shape(in2)
+    if len(s1) != 2 or len(s2) != 2:
         raise ShapeError(
-            f"{fname}: in1 and in2 must be 2-D, got shapes {np.shape(in1)} and {np.shape(in2)} "
+            f"{fname}: in1 and in2 must be 2-D, got shapes {tuple(s1)} and {tuple(s2)} "
             f"(at {_at()})."
         )
 
