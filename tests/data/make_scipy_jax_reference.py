@@ -107,11 +107,47 @@ def optimize_cases(rng, out):
         out[f"optimize/logistic_result_{field}"] = getattr(res, field)
 
 
+def signal_cases(rng, out):
+    import jax.scipy.integrate as jsi
+    import jax.scipy.interpolate as jinterp
+    import jax.scipy.ndimage as jnd
+    import jax.scipy.signal as jss
+
+    a, b = rng.standard_normal(9), rng.standard_normal(4)
+    img, ker = rng.standard_normal((5, 6)), rng.standard_normal((3, 2))
+    out["signal/a"], out["signal/b"], out["signal/img"], out["signal/ker"] = a, b, img, ker
+    for mode in ("full", "same", "valid"):
+        out[f"signal/convolve_{mode}"] = jss.convolve(a, b, mode=mode)
+        out[f"signal/correlate_{mode}"] = jss.correlate(a, b, mode=mode)
+        out[f"signal/fftconvolve_{mode}"] = jss.fftconvolve(a, b, mode=mode)
+        out[f"signal/convolve2d_{mode}"] = jss.convolve2d(img, ker, mode=mode)
+        out[f"signal/correlate2d_{mode}"] = jss.correlate2d(img, ker, mode=mode)
+    x = np.cumsum(rng.uniform(0.1, 1.0, 9))
+    out["integrate/x"] = x
+    out["integrate/trapezoid"] = jsi.trapezoid(a, x)
+    coords = rng.uniform(-2, 7, (2, 30))
+    out["ndimage/coords"] = coords
+    for order in (0, 1):
+        for mode in ("constant", "nearest", "wrap", "mirror", "reflect"):
+            out[f"ndimage/{mode}_{order}"] = jnd.map_coordinates(
+                img, coords, order=order, mode=mode, cval=0.25
+            )
+    px, py = np.array([0.0, 1.0, 2.5, 3.0, 4.0]), np.array([-1.0, 0.0, 0.5, 1.0, 3.0, 4.0])
+    xi = np.stack([rng.uniform(-0.5, 4.5, 20), rng.uniform(-1.5, 4.5, 20)], -1)
+    out["interpolate/px"], out["interpolate/py"], out["interpolate/xi"] = px, py, xi
+    for method in ("linear", "nearest"):
+        interp = jinterp.RegularGridInterpolator((px, py), img, method=method)
+        out[f"interpolate/{method}"] = interp(xi)
+        extrapolate = jinterp.RegularGridInterpolator((px, py), img, method=method, fill_value=None)
+        out[f"interpolate/{method}_extrapolate"] = extrapolate(xi)
+
+
 def main():
     rng = np.random.default_rng(20261202)
     out: dict[str, np.ndarray] = {}
     linalg_cases(rng, out)
     optimize_cases(np.random.default_rng(7), out)
+    signal_cases(np.random.default_rng(11), out)
     np.savez_compressed(OUT, **{k: np.asarray(v) for k, v in out.items()})
     print(f"wrote {len(out)} arrays to {OUT}")
 
