@@ -218,3 +218,16 @@ def test_lax_linalg_errors():
         lax.linalg.lu_pivots_to_permutation(np.zeros(3, np.int32), 2)
     with pytest.raises(ValueError, match="sort_eigenvalues=False"):
         lax.linalg.eigh(np.eye(2), sort_eigenvalues=False)
+
+
+def test_sqrtm_of_spd_and_solve_her_match_scipy():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 4))
+    spd = x @ x.T + np.eye(4)
+    close(L.sqrtm(spd), np.real(sl.sqrtm(spd)), rtol=1e-10, atol=1e-12)
+    b = rng.standard_normal(4)
+    close(L.solve(spd, b, assume_a="her"), sl.solve(spd, b, assume_a="her"))
+    # the derivative of sqrtm solves X dX + dX X = dA
+    da = rng.standard_normal((4, 4))
+    s, ds = ft.jvp(L.sqrtm, (spd,), (da,))
+    close(s @ ds + ds @ s, da, rtol=1e-8, atol=1e-9)
