@@ -20,6 +20,7 @@ from registry_linalg import SPECS as LINALG_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
 from registry_special import SPECS as SPECIAL_SPECS
+from registry_scipy_linalg import SPECS as SCIPY_LINALG_SPECS
 from spec import Spec
 
 import ftrans  # noqa: F401  (registers every primitive)
@@ -56,6 +57,7 @@ SPECS: list[Spec] = _with_known_bugs(
     + LINALG_SPECS
     + SPECIAL_SPECS
     + LAX_SPECS
+    + SCIPY_LINALG_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

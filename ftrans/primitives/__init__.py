@@ -13,6 +13,7 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     fft,
     indexing,
     linalg,
+    linalg_lu,
     reductions,
     shape,
     sorting,
