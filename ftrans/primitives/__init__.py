@@ -10,6 +10,7 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     fft,
     indexing,
     linalg,
+    numpy_ufuncs,
     reductions,
     shape,
 )
