@@ -458,7 +458,37 @@ from ftrans.numpy._statistics import (  # noqa: E402
 
 globals().update(_SCALAR_TYPES)  # fnp.float32 & co: dtypes that also cast (fnp.float32(t))
 bool = bool_
+# NumPy's other names for them, and the abstract scalar types (for issubdtype)
+cdouble = complex_ = complex128  # (the casting types set just above)
+csingle = complex64
+double = float_ = float64
+single = float32
+int_ = int64
+uint = uint64
+from numpy import (  # noqa: E402
+    character,
+    complexfloating,
+    euler_gamma,
+    flexible,
+    floating,
+    generic,
+    inexact,
+    integer,
+    number,
+    object_,
+    signedinteger,
+    unsignedinteger,
+)
+from numpy.exceptions import ComplexWarning  # noqa: E402
+
 _install_ufunc_methods()
+
+
+def __getattr__(name):
+    from ftrans.numpy._absent import missing
+
+    raise missing(__name__, name)
+
 
 # the submodules, like numpy.fft and numpy.linalg
 from ftrans.numpy import (  # noqa: E402
