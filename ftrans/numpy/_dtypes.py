@@ -93,6 +93,8 @@ def _dtype_of(x):
         return x.dtype
     if isinstance(x, _ScalarMeta):
         return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x.dtype
     return x
 
 

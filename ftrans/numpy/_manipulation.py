@@ -99,9 +99,9 @@ def _odd_side(a, axis, n, lo, hi, symmetric):
     out = a
     left_done = right_done = 0
     while left_done < lo or right_done < hi:
+        # like NumPy, both sides of one round reflect what was valid when the round began
         cur = shape_of(out)[axis]
-        period = cur if symmetric else cur - 1
-        period = builtins.max(period, 1)
+        period = builtins.max(cur if symmetric else cur - 1, 1)
         if left_done < lo:
             k = builtins.min(lo - left_done, period)
             src = np.arange(k, 0, -1) - (1 if symmetric else 0)
@@ -109,12 +109,14 @@ def _odd_side(a, axis, n, lo, hi, symmetric):
             chunk = fnp.subtract(fnp.multiply(edge, 2), _take_axis(out, src, axis))
             out = fnp.concatenate([chunk, out], axis=axis)
             left_done += k
-        cur = shape_of(out)[axis]
-        period = builtins.max(cur if symmetric else cur - 1, 1)
+            shift = k
+        else:
+            shift = 0
         if right_done < hi:
             k = builtins.min(hi - right_done, period)
-            src = cur - 1 - np.arange(1, k + 1) + (1 if symmetric else 0)
-            edge = _take_axis(out, [cur - 1], axis)
+            last = shift + cur - 1
+            src = last - np.arange(1, k + 1) + (1 if symmetric else 0)
+            edge = _take_axis(out, [last], axis)
             chunk = fnp.subtract(fnp.multiply(edge, 2), _take_axis(out, src, axis))
             out = fnp.concatenate([out, chunk], axis=axis)
             right_done += k
@@ -199,6 +201,8 @@ def pad(array, pad_width, mode="constant", **kwargs):
         >>> fnp.pad([1, 2], 1, constant_values=9).tolist()
         [9, 1, 2, 9]
     """
+    if isinstance(mode, str) and mode == "empty":
+        mode = "constant"  # ftrans never hands out uninitialised memory
     if not core._stack:
         return np.pad(array, pad_width, mode, **kwargs)
     a = _arr(array)
@@ -483,7 +487,7 @@ def atleast_1d(*arys):
     if not core._stack:
         return np.atleast_1d(*arys)
     out = [fnp._shape.atleast_1d(a) for a in arys]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def atleast_2d(*arys):
@@ -497,7 +501,7 @@ def atleast_2d(*arys):
     if not core._stack:
         return np.atleast_2d(*arys)
     out = [fnp._shape.atleast_2d(a) for a in arys]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def _atleast_3d_one(a):
@@ -524,7 +528,7 @@ def atleast_3d(*arys):
     if not core._stack:
         return np.atleast_3d(*arys)
     out = [_atleast_3d_one(a) for a in arys]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def column_stack(tup):

@@ -3,8 +3,6 @@ written on the elementwise primitives with NumPy's dtype rules."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ftrans import core
@@ -179,7 +177,8 @@ def heaviside(x1, x2, /):
 
 
 def fmax(x1, x2, /):
-    """Elementwise maximum that ignores NaNs (NaN only where both are NaN).
+    """Elementwise maximum that ignores NaNs (NaN only where both are NaN); at ties the
+    gradient goes to ``x2`` (JAX's rule).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -189,11 +188,13 @@ def fmax(x1, x2, /):
     if not core._stack:
         return np.fmax(x1, x2)
     a, b = _operands(np.fmax, "fmax", x1, x2)
-    return m.where(m.isnan(b), a, m.where(m.isnan(a), b, m.maximum(a, b)))
+    # JAX's selection: at ties (and where x1 is NaN) the value and gradient come from x2
+    return m.where(m.logical_or(m.greater(a, b), m.isnan(b)), a, b)
 
 
 def fmin(x1, x2, /):
-    """Elementwise minimum that ignores NaNs (NaN only where both are NaN).
+    """Elementwise minimum that ignores NaNs (NaN only where both are NaN); at ties the
+    gradient goes to ``x2`` (JAX's rule).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -203,7 +204,7 @@ def fmin(x1, x2, /):
     if not core._stack:
         return np.fmin(x1, x2)
     a, b = _operands(np.fmin, "fmin", x1, x2)
-    return m.where(m.isnan(b), a, m.where(m.isnan(a), b, m.minimum(a, b)))
+    return m.where(m.logical_or(m.less(a, b), m.isnan(b)), a, b)
 
 
 def float_power(x1, x2, /):
@@ -312,6 +313,7 @@ def spacing(x, /):
         return np.spacing(x)
     (x,) = _operands(np.spacing, "spacing", x)
     toward = m.where(nu.signbit(x), -np.inf, np.inf)
+    x = ew.stop_gradient(x)  # piecewise constant: no derivative
     return ew.sub(nu.nextafter(x, cast(toward, x.dtype)), x)
 
 
@@ -493,7 +495,7 @@ def array_equiv(a1, a2):
 
 # i0: the power series sum ((x/2)^2)^k / (k!)^2 (positive terms, no cancellation) below 30,
 # the asymptotic series e^x / sqrt(2 pi x) * sum ((2k-1)!!)^2 / (k! (8x)^k) above.
-_I0_SERIES = [1.0 / math.factorial(k) ** 2 for k in range(60)]
+_I0_TERMS = 60
 _I0_ASYMPTOTIC = [1.0]
 for _k in range(1, 14):
     _I0_ASYMPTOTIC.append(_I0_ASYMPTOTIC[-1] * (2 * _k - 1) ** 2 / (8 * _k))
@@ -517,9 +519,11 @@ def i0(x):
     small = m.less_equal(a, 30)
     xs = m.where(small, a, 0)
     t = ew.mul(ew.mul(xs, xs), ew.const(0.25, x))
-    series = ew.const(_I0_SERIES[-1], x)
-    for c in reversed(_I0_SERIES[:-1]):
-        series = ew.add(ew.mul(series, t), ew.const(c, x))
+    # term k = term k-1 * t / k^2 (not Horner: its reverse pass would carry t**59 and overflow)
+    term = series = ew.const(1.0, x)
+    for k in range(1, _I0_TERMS):
+        term = ew.mul(term, ew.mul(t, ew.const(1.0 / (k * k), x)))
+        series = ew.add(series, term)
     xl = m.where(small, 31, a)
     inv = ew.div(ew.const(1, x), xl)
     tail = ew.const(_I0_ASYMPTOTIC[-1], x)

@@ -269,7 +269,7 @@ def poly(seq_of_zeros):
         >>> fnp.poly([1.0, 2.0]).tolist()
         [1.0, -3.0, 2.0]
     """
-    if not core._stack:
+    if not isinstance(seq_of_zeros, Tracer) and not core._stack:
         return np.poly(seq_of_zeros)
     z = _arr(seq_of_zeros)
     shape = shape_of(z)
@@ -294,7 +294,7 @@ def roots(p, *, strip_zeros=True):
         >>> sorted(fnp.roots([1.0, -3.0, 2.0]).real.round(6).tolist())
         [1.0, 2.0]
     """
-    if not core._stack:
+    if not isinstance(p, Tracer):
         return np.roots(p)
     p = _vector(p, "roots")
     if strip_zeros:

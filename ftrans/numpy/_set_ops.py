@@ -186,14 +186,14 @@ def _sorted_flags(x, equal_nan):
     return order, s, first
 
 
-def _pick(s, keep, size, fill_value, default):
+def _pick(s, keep, size, fill_value):
     """The elements of the sorted ``s`` where ``keep`` holds, as exactly ``size`` entries."""
     n = shape_of(s)[0]
     pos = _positions(keep, size)
     valid = fnp.less(pos, n)
     vals = fnp.take(s, fnp.minimum(pos, max(n - 1, 0))) if n else fnp.zeros(size, s.dtype)
-    if fill_value is None:
-        fill_value = default(vals) if n else 0
+    if fill_value is None:  # the smallest kept value, 0 if none is kept
+        fill_value = fnp.where(valid[0], vals[0], 0) if n else 0
     return fnp.where(valid, vals, fill_value), pos, valid
 
 
@@ -249,7 +249,7 @@ def unique(
     x = fnp.ravel(_arr(ar))
     n = shape_of(x)[0]
     order, s, first = _sorted_flags(x, equal_nan)
-    vals, pos, valid = _pick(s, first, size, fill_value, lambda v: v[0])
+    vals, pos, valid = _pick(s, first, size, fill_value)
     out = [vals]
     if return_index:
         idx = fnp.take(order, fnp.minimum(pos, max(n - 1, 0)))
@@ -418,7 +418,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
     x1, x2 = fnp.ravel(_arr(ar1)), fnp.ravel(_arr(ar2))
     order, s, first = _sorted_flags(x1, True)
     keep = fnp.logical_and(first, isin(s, x2))
-    vals, pos, valid = _pick(s, keep, size, fill_value, lambda v: v[0])
+    vals, pos, valid = _pick(s, keep, size, fill_value)
     if not return_indices:
         return vals
     n1 = shape_of(x1)[0]
@@ -445,7 +445,7 @@ def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     x1, x2 = fnp.ravel(_arr(ar1)), fnp.ravel(_arr(ar2))
     _, s, first = _sorted_flags(x1, True)
     keep = fnp.logical_and(first, isin(s, x2, invert=True))
-    return _pick(s, keep, size, fill_value if fill_value is not None else 0, None)[0]
+    return _pick(s, keep, size, fill_value if fill_value is not None else 0)[0]
 
 
 def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
@@ -464,4 +464,4 @@ def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     x1, x2 = fnp.ravel(_arr(ar1)), fnp.ravel(_arr(ar2))
     _, s, first = _concat_sorted(x1, x2)
     keep = fnp.logical_and(first, fnp.logical_xor(isin(s, x1), isin(s, x2)))
-    return _pick(s, keep, size, fill_value if fill_value is not None else 0, None)[0]
+    return _pick(s, keep, size, fill_value if fill_value is not None else 0)[0]

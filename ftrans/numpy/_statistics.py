@@ -729,7 +729,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         if not rowvar and shape_of(yy)[0] != 1:
             yy = fnp.transpose(yy)
         x = fnp.concatenate([x, yy], axis=0)
-    dtype = dtype or np.result_type(x.dtype, np.float64 if x.dtype.kind in "biu" else x.dtype)
+    dtype = dtype or np.result_type(x.dtype, np.float64)  # NumPy computes cov in float64
     x = cast(x, np.dtype(dtype))
     if ddof is None:
         ddof = 0 if bias else 1

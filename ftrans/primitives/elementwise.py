@@ -531,6 +531,8 @@ def _select_transpose(ct, pred, a, b):
 select_p = Primitive("select", linear=True)
 select_p.impl = np.where
 select_p.abstract_eval = _select_aval
+
+
 def _select_batch(vals, dims):
     # select needs equal branch shapes and a scalar or full-shape predicate, so unlike the
     # broadcasting ops every operand gets the batch axis explicitly (unless all already agree).
