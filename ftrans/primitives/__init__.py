@@ -14,6 +14,7 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     indexing,
     linalg,
     linalg_lu,
+    numpy_ufuncs,
     reductions,
     shape,
     sorting,
