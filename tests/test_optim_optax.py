@@ -173,6 +173,105 @@ def run_optax(optax, case, steps=STEPS):
     return np.array(out)
 
 
+# ----------------------------------------------------------------------------- line searches
+# These call the objective themselves, so it is written once for both array modules.
+
+LS_STEPS = 12
+LS_PARAMS0 = {"x": np.array([-1.2, 1.0, 0.5]), "y": np.array(0.7)}
+
+
+def objective(params, xp):
+    """A Rosenbrock valley in ``x`` plus a quartic in ``y`` (``xp``: ftrans.numpy or jnp)."""
+    x, y = params["x"], params["y"]
+    valley = xp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    return valley + (y - 0.3) ** 4 + 0.5 * y**2
+
+
+LINESEARCH_CASES = {
+    "lbfgs": lambda m: m.lbfgs(),
+    "lbfgs_memory3_keep": lambda m: m.lbfgs(
+        memory_size=3,
+        linesearch=m.scale_by_zoom_linesearch(15, initial_guess_strategy="keep"),
+    ),
+    "lbfgs_no_linesearch": lambda m: m.lbfgs(learning_rate=0.05, linesearch=None),
+    "sgd_zoom": lambda m: m.chain(m.sgd(1.0), m.scale_by_zoom_linesearch(20)),
+    "sgd_backtracking": lambda m: m.chain(
+        m.sgd(1.0), m.scale_by_backtracking_linesearch(20, store_grad=True)
+    ),
+}
+
+
+def run_linesearch(module, xp, vg, case, to_array, steps=LS_STEPS):
+    opt = LINESEARCH_CASES[case](module)
+    params = {k: to_array(v) for k, v in LS_PARAMS0.items()}
+    state = opt.init(params)
+    f = functools.partial(objective, xp=xp)
+    out = []
+    for _ in range(steps):
+        value, grad = vg(f)(params)
+        updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
+        params = module.apply_updates(params, updates)
+        out.append(np.concatenate([np.ravel(np.asarray(params[k])) for k in ("x", "y")]))
+    return np.array(out)
+
+
+def run_ftrans_linesearch(case):
+    import ftrans as ft
+    import ftrans.numpy as fnp
+
+    return run_linesearch(optim, fnp, ft.value_and_grad, case, np.asarray)
+
+
+def run_optax_linesearch(optax, case):
+    import jax
+    import jax.numpy as jnp
+
+    return run_linesearch(
+        optax, jnp, jax.value_and_grad, case, lambda v: jnp.asarray(v, jnp.float64)
+    )
+
+
+@pytest.mark.parametrize("case", sorted(LINESEARCH_CASES))
+def test_linesearch_trajectory_matches_checked_in_optax(case, reference):
+    got = run_ftrans_linesearch(case)
+    np.testing.assert_allclose(
+        got, reference[f"linesearch/{case}"], rtol=1e-9, atol=1e-11, err_msg=case
+    )
+
+
+def test_value_and_grad_from_state_reuses_the_line_search():
+    import ftrans as ft
+    import ftrans.numpy as fnp
+
+    calls = []
+
+    def f(params):
+        calls.append(1)
+        return objective(params, fnp)
+
+    opt = optim.lbfgs()
+    params = {k: np.array(v) for k, v in LS_PARAMS0.items()}
+    state = opt.init(params)
+    vg = optim.value_and_grad_from_state(f)
+    value, grad = vg(params, state=state)  # no stored value yet: evaluates f
+    assert calls
+    updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
+    params = optim.apply_updates(params, updates)
+    calls.clear()
+    value2, grad2 = vg(params, state=state)
+    assert not calls  # taken from the line search's last evaluation
+    want_value, want_grad = ft.value_and_grad(f)(params)
+    np.testing.assert_allclose(value2, want_value, rtol=1e-12)
+    np.testing.assert_allclose(grad2["x"], want_grad["x"], rtol=1e-12)
+
+
+def test_linesearch_needs_value_grad_and_value_fn():
+    opt = optim.lbfgs()
+    params = {k: np.array(v) for k, v in LS_PARAMS0.items()}
+    with pytest.raises(TypeError, match="value=, grad= and value_fn="):
+        opt.update(params, opt.init(params), params)
+
+
 @pytest.fixture(scope="module")
 def reference():
     if not REFERENCE.exists():
@@ -206,3 +305,26 @@ def test_trajectory_matches_live_optax(case, optax_x64):
     np.testing.assert_allclose(
         run_ftrans(case), run_optax(optax_x64, case), rtol=1e-10, atol=1e-12, err_msg=case
     )
+
+
+def test_lbfgs_step_under_jit_equals_eager():
+    import ftrans as ft
+    import ftrans.numpy as fnp
+
+    f = functools.partial(objective, xp=fnp)
+    opt = optim.lbfgs()
+    vg = optim.value_and_grad_from_state(f)
+
+    def step(params, state):
+        value, grad = vg(params, state=state)
+        updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
+        return optim.apply_updates(params, updates), state
+
+    eager = jitted = {k: np.array(v) for k, v in LS_PARAMS0.items()}
+    eager_state = jitted_state = opt.init(eager)
+    fast = ft.jit(step)
+    for _ in range(3):
+        eager, eager_state = step(eager, eager_state)
+        jitted, jitted_state = fast(jitted, jitted_state)
+    np.testing.assert_allclose(jitted["x"], eager["x"], rtol=1e-12)
+    np.testing.assert_allclose(jitted["y"], eager["y"], rtol=1e-12)

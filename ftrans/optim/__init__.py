@@ -123,6 +123,17 @@ from ftrans.optim._inject import (
     inject_hyperparams,
     inject_stateful_hyperparams,
 )
+from ftrans.optim._lbfgs import ScaleByLBFGSState, lbfgs, scale_by_lbfgs
+from ftrans.optim._linesearch import (
+    BacktrackingLinesearchInfo,
+    ScaleByBacktrackingLinesearchState,
+    ScaleByZoomLinesearchState,
+    ZoomLinesearchInfo,
+    ZoomLinesearchState,
+    scale_by_backtracking_linesearch,
+    scale_by_zoom_linesearch,
+    value_and_grad_from_state,
+)
 from ftrans.optim._scale_by import (
     ScaleByAdaDeltaState,
     ScaleByAdanState,
@@ -437,4 +448,15 @@ __all__ = [
     "warmup_exponential_decay_schedule",
     "FactoredState",
     "scale_by_factored_rms",
+    "ScaleByLBFGSState",
+    "lbfgs",
+    "scale_by_lbfgs",
+    "BacktrackingLinesearchInfo",
+    "ScaleByBacktrackingLinesearchState",
+    "ScaleByZoomLinesearchState",
+    "ZoomLinesearchInfo",
+    "ZoomLinesearchState",
+    "scale_by_backtracking_linesearch",
+    "scale_by_zoom_linesearch",
+    "value_and_grad_from_state",
 ]

@@ -32,6 +32,12 @@ def main() -> None:
         mine = t.run_ftrans(case)
         scale = np.maximum(np.abs(out[case]), 1e-12)
         print(f"{case:28s} max rel diff {np.max(np.abs(mine - out[case]) / scale):.2e}")
+    for case in sorted(t.LINESEARCH_CASES):
+        key = f"linesearch/{case}"
+        out[key] = t.run_optax_linesearch(optax, case)
+        mine = t.run_ftrans_linesearch(case)
+        scale = np.maximum(np.abs(out[key]), 1e-12)
+        print(f"{key:28s} max rel diff {np.max(np.abs(mine - out[key]) / scale):.2e}")
     np.savez_compressed(HERE / "optax_trajectories.npz", **out)
     print(f"wrote {len(out)} trajectories (optax {optax.__version__}, jax {jax.__version__})")
 
