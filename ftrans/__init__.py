@@ -42,6 +42,7 @@ from ftrans.jitting import StaticArgumentError, jit
 from ftrans.mapping import BatchAxisError, vmap
 from ftrans.remat import (
     checkpoint,
+    checkpoint_name,
     checkpoint_policies,
     print_saved_residuals,
     remat,
@@ -67,6 +68,7 @@ __all__ = [
     "TracerLeakError",
     "UnsupportedError",
     "checkpoint",
+    "checkpoint_name",
     "checkpoint_policies",
     "custom_jvp",
     "custom_vjp",
