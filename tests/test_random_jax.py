@@ -83,7 +83,7 @@ def test_matches_jax_directly(seed):
 TRANSFORMED = [
     "split_shape", "fold_in", "bits_uint64", "uniform_bounds", "uniform_float32", "randint",
     "bernoulli", "permutation", "choice_p", "categorical", "normal", "normal_float32", "gumbel",
-    "truncated_normal", "exponential", "rademacher",
+    "truncated_normal", "exponential", "rademacher", "gamma", "dirichlet",
 ]  # fmt: skip
 
 
