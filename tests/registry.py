@@ -20,8 +20,8 @@ from registry_linalg import SPECS as LINALG_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
 from registry_numpy_extra import SPECS as NUMPY_EXTRA_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
-from registry_special import SPECS as SPECIAL_SPECS
 from registry_scipy_linalg import SPECS as SCIPY_LINALG_SPECS
+from registry_special import SPECS as SPECIAL_SPECS
 from spec import Spec
 
 import ftrans  # noqa: F401  (registers every primitive)
