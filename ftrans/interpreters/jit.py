@@ -23,8 +23,11 @@ def compiled(closed: ClosedJaxpr):
     if fn is None:
         from ftrans.compiler.codegen import compile_jaxpr
 
-        fn = closed.cache["compiled"] = compile_jaxpr(closed.jaxpr, closed.consts)
+        from ftrans.compiler.backend import choose
+
+        fn = compile_jaxpr(closed.jaxpr, closed.consts)
         fn.program = closed
+        fn = closed.cache["compiled"] = choose(closed, fn)
     return fn
 
 
