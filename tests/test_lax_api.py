@@ -39,7 +39,35 @@ def _ftrans_cases():
     return cases
 
 
-EXTRA_CASES: dict = {}
+EXTRA_CASES: dict = {
+    "reduce_window_max_ties": lambda a: lax.reduce_window(
+        a, -np.inf, lax.max, (2, 2), (1, 1), "SAME"
+    ),
+    "reduce_window_sum_dilated": lambda a: lax.reduce_window(
+        a, 0.0, lax.add, (2, 2), (2, 1), ((1, 0), (0, 2)), (1, 2), (2, 1)
+    ),
+    "reduce_window_min_same_lower": lambda a: lax.reduce_window(
+        a, np.inf, lax.min, (3, 2), (2, 2), "SAME_LOWER"
+    ),
+    "cumlogsumexp_rev": lambda a: lax.cumlogsumexp(a, axis=0, reverse=True),
+    "cummax_rev": lambda a: lax.cummax(a, axis=0, reverse=True),
+    "associative_scan_mul": lambda a: lax.associative_scan(lax.mul, a, axis=1),
+    "top_k_ties": lambda a: lax.top_k(a, 3)[0],
+    "top_k_indices": lambda a: lax.top_k(a, 3)[1],
+    "sort_two_keys": lambda k, v: lax.sort((k, v), num_keys=1)[1],
+    "sort_axis0": lambda a: lax.sort(a, dimension=0),
+    "dynamic_slice_clamped": lambda a: lax.dynamic_slice(a, (3, -2), (2, 3)),
+    "dynamic_update_slice_clamped": lambda a, u: lax.dynamic_update_slice(a, u, (-1, 4)),
+    "round_away": lambda a: lax.round(a),
+    "round_even": lambda a: lax.round(a, lax.RoundingMethod.TO_NEAREST_EVEN),
+    "patches": lambda a: lax.conv_general_dilated_patches(
+        a, (2, 3), (1, 2), "SAME", dimension_numbers=("NHWC", "OIHW", "NHWC")
+    ),
+    "pad_negative": lambda a: lax.pad(a, -1.0, [(1, -2, 1), (-1, 0, 2)]),
+    "clamp": lambda a: lax.clamp(-0.5, a, 0.5),
+    "rsqrt": lambda a: lax.rsqrt(a),
+    "argmax_int32": lambda a: lax.argmax(a, 1, np.int32),
+}
 
 
 def _names(reference):
