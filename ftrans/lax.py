@@ -208,6 +208,23 @@ from ftrans.primitives.windowed import (
 pow = pow_
 
 from ftrans import lax_linalg as linalg  # noqa: E402  (ftrans.lax.linalg)
+from ftrans.primitives.special import (  # noqa: E402
+    bessel_i0e,
+    bessel_i1e,
+    betainc,
+    digamma,
+    erf,
+    erf_inv,
+    erfc,
+    igamma,
+    igamma_grad_a,
+    igammac,
+    lgamma,
+    polygamma,
+    random_gamma_grad,
+    regularized_incomplete_beta,
+    zeta,
+)
 
 
 class DotAlgorithmPreset(enum.Enum):

@@ -13,9 +13,12 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     fft,
     indexing,
     linalg,
+    linalg_lu,
+    numpy_ufuncs,
     reductions,
     shape,
     sorting,
+    special,
 )
 
 #: Names of the primitives ftrans itself defines (user-made primitives register in
