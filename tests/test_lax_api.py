@@ -285,3 +285,153 @@ def test_conv_reference_helper_is_a_correlation():
     x, w = rng.standard_normal(9), rng.standard_normal(3)
     got = conv_reference(x[None, None], w[None, None], (1,), [(0, 0)])
     np.testing.assert_allclose(got[0, 0], np.correlate(x, w, "valid"), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- other functions
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: lax.dynamic_slice(np.ones((3, 4)), (0,), (1, 1)), Exception, "1 start indices"),
+        (lambda: lax.dynamic_slice(np.ones(4), (0.5,), (1,)), TypeError, "integer scalars"),
+        (lambda: lax.dynamic_slice(np.ones(4), (0,), (5,)), Exception, "do not fit"),
+        (
+            lambda: lax.dynamic_update_slice(np.ones(4), np.ones(2, np.float32), (0,)),
+            TypeError,
+            "operand's dtype",
+        ),
+        (
+            lambda: lax.reduce_window(np.ones(4), 0.0, lax.add, (2, 2), (1,), "VALID"),
+            ValueError,
+            "window_dimensions",
+        ),
+        (
+            lambda: lax.reduce_window(np.ones(4), 0.0, lax.add, (2,), (0,), "VALID"),
+            ValueError,
+            "must be positive",
+        ),
+        (
+            lambda: lax.reduce_window((np.ones(4),), 0.0, lax.add, (2,), (1,), "VALID"),
+            TypeError,
+            "single array",
+        ),
+        (lambda: lax.sort((np.ones(3), np.ones(4))), Exception, "share one shape"),
+        (lambda: lax.sort(np.ones(3), num_keys=2), ValueError, "num_keys=2"),
+        (lambda: lax.top_k(np.ones(3), 4), ValueError, "k=4"),
+        (
+            lambda: lax.associative_scan(lax.add, (np.ones(3), np.ones(4))),
+            ValueError,
+            "one length",
+        ),
+        (
+            lambda: lax.associative_scan(lambda a, b: a[0], (np.ones(3), np.ones(3))),
+            TypeError,
+            "structure",
+        ),
+        (lambda: lax.map(lambda v: v, (np.ones(3), np.ones(2))), ValueError, "leading axis"),
+        (lambda: lax.reduce((np.ones(3),), (0.0, 1.0), lax.add, (0,)), TypeError, "init values"),
+        (lambda: lax.expand_dims(np.ones(3), (0, 0)), ValueError, "repeated"),
+        (lambda: lax.index_in_dim(np.ones(3), 3), IndexError, "out of bounds"),
+        (lambda: lax.batch_matmul(np.ones((2, 3)), np.ones(3)), ValueError, "one rank >= 2"),
+        (lambda: lax.dot(np.ones((2, 2, 2)), np.ones(2)), TypeError, "dot_general"),
+        (lambda: lax.bitcast_convert_type(np.ones(2), np.int32), TypeError, "differ in width"),
+        (lambda: lax.psum(np.ones(2), "i"), AttributeError, "named axis"),
+    ],
+)
+def test_errors_name_the_problem(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_dynamic_slice_under_jit_vmap_grad():
+    x = np.arange(20.0).reshape(4, 5)
+
+    def f(x, i, j):
+        return lax.dynamic_slice(x, (i, j), (2, 2))
+
+    np.testing.assert_array_equal(ft.jit(f)(x, 3, -1), x[2:4, 3:5])
+    starts = np.array([0, 2, 5, -7])
+    got = ft.vmap(f, in_axes=(None, 0, 0))(x, starts, starts)
+    rows, cols = (0, 2, 2, 0), (0, 2, 3, 0)  # clamped (and wrapped: -7 + 4, -7 + 5)
+    want = np.stack([x[a : a + 2, b : b + 2] for a, b in zip(rows, cols, strict=True)])
+    np.testing.assert_array_equal(got, want)
+    g = ft.grad(lambda x: fnp.sum(ft.vmap(f, in_axes=(None, 0, 0))(x, starts, starts)))(x)
+    counts = sum(
+        np.pad(np.ones((2, 2)), ((a, 2 - a), (b, 3 - b))) for a, b in zip(rows, cols, strict=True)
+    )
+    np.testing.assert_array_equal(g, counts)
+    # a fori_loop writing rows with a traced index
+    out = ft.jit(
+        lambda: lax.fori_loop(
+            0,
+            3,
+            lambda i, acc: lax.dynamic_update_index_in_dim(acc, fnp.full(2, 1.0 * i), i, 0),
+            fnp.zeros((3, 2)),
+        )
+    )()
+    np.testing.assert_array_equal(out, [[0, 0], [1, 1], [2, 2]])
+
+
+def test_associative_scan_matches_sequential_scan_on_a_matrix_recurrence():
+    rng = np.random.default_rng(7)
+    mats = rng.standard_normal((9, 2, 2)) * 0.7
+    out = lax.associative_scan(lambda a, b: fnp.matmul(b, a), mats)
+    acc, want = np.eye(2), []
+    for m in mats:
+        acc = m @ acc
+        want.append(acc)
+    np.testing.assert_allclose(out, np.stack(want), rtol=1e-12, atol=1e-12)
+    jitted = ft.jit(lambda m: lax.associative_scan(lambda a, b: fnp.matmul(b, a), m))(mats)
+    np.testing.assert_allclose(jitted, out, rtol=1e-12)
+
+
+def test_wrappers_with_jax_numbers(jlax):
+    jax = jlax
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4))
+    pairs = [
+        (lambda m: m.collapse(x, 0, 2), None),
+        (lambda m: m.expand_dims(x, (0, 3)), None),
+        (lambda m: m.broadcast(x, (2,)), None),
+        (lambda m: m.broadcasted_iota(np.int32, (2, 3), 1), None),
+        (lambda m: m.iota(np.float32, 4), None),
+        (lambda m: m.full((2, 2), 3.0), None),
+        (lambda m: m.full_like(x, 2), None),
+        (lambda m: m.slice_in_dim(x, 1, None, axis=1), None),
+        (lambda m: m.index_in_dim(x, -1, axis=0, keepdims=False), None),
+        (lambda m: m.dynamic_slice_in_dim(x, 3, 2, axis=0), None),
+        (lambda m: m.dynamic_index_in_dim(x, -1, axis=1), None),
+        (lambda m: m.reshape(x, (4, 3), dimensions=(1, 0)), None),
+        (lambda m: m.select_n(x > 0, x, -x), None),
+        (lambda m: m.integer_pow(x, 3), None),
+        (lambda m: m.square(x), None),
+        (lambda m: m.reduce_sum(x, (1,)), None),
+        (lambda m: m.cumsum(x, 1, reverse=True), None),
+        (lambda m: m.sort_key_val(x[0], x[1])[1], None),
+        (
+            lambda m: m.shift_right_logical(
+                np.array([-8, 8], np.int32), np.array([1, 2], np.int32)
+            ),
+            None,
+        ),
+        (
+            lambda m: m.shift_right_arithmetic(
+                np.array([-8, 8], np.int32), np.array([1, 2], np.int32)
+            ),
+            None,
+        ),
+        (lambda m: m.population_count(np.array([-1, 5], np.int16)), None),
+        (lambda m: m.clz(np.array([-1, 5, 0], np.int64)), None),
+        (lambda m: m.reduce_xor(np.array([[1, 2], [3, 7]]), (1,)), None),
+        (lambda m: m.tile(x, (2, 1)), None),
+        (lambda m: m.stack([x, x], 1), None),
+        (lambda m: m.batch_matmul(x[None], x.T[None]), None),
+        (lambda m: m.dot(x, x.T), None),
+        (lambda m: m.nextafter(x, x + 1), None),
+    ]
+    for make, _ in pairs:
+        got = make(lax)
+        want = np.asarray(make(jax.lax))
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+        assert np.asarray(got).dtype == want.dtype or want.dtype.kind == np.asarray(got).dtype.kind
