@@ -25,6 +25,7 @@ from ftrans.primitives.conv_api import (
     conv,
     conv_dimension_numbers,
     conv_general_dilated,
+    conv_general_dilated_local,
     conv_general_dilated_patches,
     conv_general_permutations,
     conv_general_shape_tuple,
@@ -402,8 +403,6 @@ UNSUPPORTED: dict[str, str] = {
     "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
     "ragged_dot_general": "only the common form lax.ragged_dot is provided",
     "RaggedDotDimensionNumbers": "only the common form lax.ragged_dot is provided",
-    "conv_general_dilated_local": "not yet in ftrans; build it from "
-    "lax.conv_general_dilated_patches and lax.dot_general",
     "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions)",
 }
 

@@ -67,6 +67,9 @@ EXTRA_CASES: dict = {
     "clamp": lambda a: lax.clamp(-0.5, a, 0.5),
     "rsqrt": lambda a: lax.rsqrt(a),
     "argmax_int32": lambda a: lax.argmax(a, 1, np.int32),
+    "conv_local": lambda a, w: lax.conv_general_dilated_local(
+        a, w, (1, 2), "SAME", (2, 3), dimension_numbers=("NHWC", "OIHW", "NHWC")
+    ),
 }
 
 

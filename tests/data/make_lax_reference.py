@@ -108,6 +108,13 @@ def _extra(rng):
         ("clamp", lambda a: lax.clamp(-0.5, a, 0.5), (x,)),
         ("rsqrt", lambda a: lax.rsqrt(a), (rng.uniform(0.5, 2.0, 5),)),
         ("argmax_int32", lambda a: lax.argmax(a, 1, np.int32), (ties,)),
+        (
+            "conv_local",
+            lambda a, w: lax.conv_general_dilated_local(
+                a, w, (1, 2), "SAME", (2, 3), dimension_numbers=("NHWC", "OIHW", "NHWC")
+            ),
+            (rng.standard_normal((2, 4, 5, 2)), rng.standard_normal((3, 12, 4, 3))),
+        ),
     ]
 
 
