@@ -13,6 +13,7 @@ import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans import lax
 from ftrans.errors import ShapeError, UnsupportedError
+from ftrans.primitives import linalg_lu
 from ftrans.scipy import linalg as L
 
 sl = pytest.importorskip("scipy.linalg")
@@ -107,8 +108,16 @@ def test_live_jax():
 # ----------------------------------------------------------------------------- SciPy, LU
 
 
+@pytest.fixture(params=["lapack", "numpy"])
+def lu_path(request, monkeypatch):
+    """Run with SciPy's getrf inside the primitive, and with the NumPy elimination."""
+    if request.param == "numpy":
+        monkeypatch.setattr(linalg_lu, "GETRF", None)
+    return request.param
+
+
 @pytest.mark.parametrize("shape", [(100, 100), (70, 130), (130, 70), (3, 40, 40)])
-def test_lu_blocked_sizes_match_scipy(shape):
+def test_lu_blocked_sizes_match_scipy(shape, lu_path):
     """Sizes past one 32-column panel, against LAPACK getrf."""
     a = np.random.default_rng(0).standard_normal(shape)
     lu, piv = L.lu_factor(a)
@@ -120,7 +129,7 @@ def test_lu_blocked_sizes_match_scipy(shape):
         np.testing.assert_array_equal(got_piv, want_piv)
 
 
-def test_lu_singular_matrix_like_lapack():
+def test_lu_singular_matrix_like_lapack(lu_path):
     a = np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 4.0], [0.0, 5.0, 6.0]])
     for got, want in zip(L.lu(a), sl.lu(a), strict=True):
         close(got, want)
@@ -216,6 +225,8 @@ def test_lax_linalg_errors():
         lax.linalg.lu_pivots_to_permutation(np.ones(3), 3)
     with pytest.raises(ShapeError, match=r"pivots \(3,\) do not fit a permutation of size 2"):
         lax.linalg.lu_pivots_to_permutation(np.zeros(3, np.int32), 2)
+    with pytest.raises(IndexError, match=r"pivots must lie in \[0, 3\)"):
+        lax.linalg.lu_pivots_to_permutation(np.array([5], np.int32), 3)
     with pytest.raises(ValueError, match="sort_eigenvalues=False"):
         lax.linalg.eigh(np.eye(2), sort_eigenvalues=False)
 
@@ -231,3 +242,19 @@ def test_sqrtm_of_spd_and_solve_her_match_scipy():
     da = rng.standard_normal((4, 4))
     s, ds = ft.jvp(L.sqrtm, (spd,), (da,))
     close(s @ ds + ds @ s, da, rtol=1e-8, atol=1e-9)
+
+
+def test_pivots_to_permutation_few_and_many_matrices_agree():
+    rng = np.random.default_rng(6)
+    m = 5
+    pivots = (np.arange(4) + np.floor(rng.uniform(0, 1, (40, 4)) * (m - np.arange(4)))).astype(
+        np.int32
+    )
+    many = lax.linalg.lu_pivots_to_permutation(pivots, m)  # 40 matrices > 4 pivots: vectorised
+    few = np.stack([lax.linalg.lu_pivots_to_permutation(p[None], m)[0] for p in pivots])
+    np.testing.assert_array_equal(many, few)
+    for p, perm in zip(pivots, few, strict=True):
+        want = list(range(m))
+        for j, q in enumerate(p):
+            want[j], want[q] = want[q], want[j]
+        assert perm.tolist() == want
