@@ -232,6 +232,53 @@ if sl is not None:
             label=f"left_side={_left},lower={_lower},transpose_a={_trans},unit={_unit}",
         )
 
+    def _tri_dense(dl, d, du):
+        return np.diag(d) + np.diag(dl[1:], -1) + np.diag(du[:-1], 1)
+
+    _DIAG = lambda r, s, d: np.asarray(r.uniform(3.0, 4.0, s), d)  # a dominant diagonal
+    add(
+        "lax.linalg:tridiagonal_solve",
+        [A((4,), U), A((4,), _DIAG), A((4,), U), A((4, 2), U)],
+        lambda dl, d, du, b: lax.linalg.tridiagonal_solve(dl, d, du, b),
+        lambda dl, d, du, b: np.linalg.solve(_tri_dense(dl, d, du), b),
+    )
+    for _sym in (False, True):
+        add(
+            "lax.linalg:symmetric_product",
+            [A((3, 2), U), A((3, 3), U)],
+            lambda a, c, s=_sym: lax.linalg.symmetric_product(
+                a, c, alpha=2.0, beta=0.5, symmetrize_output=s
+            ),
+            lambda a, c, s=_sym: (lambda o: np.tril(o) + np.tril(o, -1).T if s else o)(
+                2.0 * a @ a.T + 0.5 * c
+            ),
+            label=f"symmetrize_output={_sym}",
+        )
+    add(
+        "lax.linalg:cholesky_update",
+        [A((3, 3), TRI), A((3,), U)],
+        lambda r, w: lax.linalg.cholesky_update(r, w),
+        lambda r, w: np.linalg.cholesky(np.triu(r).T @ np.triu(r) + np.outer(w, w)).T,
+    )
+
+    def _geqrf_inputs(rng, shape, dtype):
+        return np.asarray(rng.uniform(-1, 1, shape), dtype)
+
+    def _orgqr(a, taus):
+        m, n = a.shape
+        q = np.eye(m)[:, :n]
+        for i in reversed(range(len(taus))):
+            v = np.concatenate([np.zeros(i), [1.0], a[i + 1 :, i]])
+            q = q - taus[i] * np.outer(v, v @ q)
+        return q
+
+    add(
+        "lax.linalg:householder_product",
+        [A((4, 3), _geqrf_inputs), A((2,), U)],
+        lambda a, t: lax.linalg.householder_product(a, t),
+        _orgqr,
+    )
+
 
 # ----------------------------------------------------------------------------- ftrans.scipy.linalg
 

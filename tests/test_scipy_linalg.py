@@ -258,3 +258,39 @@ def test_pivots_to_permutation_few_and_many_matrices_agree():
         for j, q in enumerate(p):
             want[j], want[q] = want[q], want[j]
         assert perm.tolist() == want
+
+
+def test_lax_linalg_extras_match_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.lax.linalg as jl
+
+    rng = np.random.default_rng(7)
+    a, c = rng.standard_normal((3, 2)), rng.standard_normal((3, 3))
+    for sym in (False, True):
+        got = lax.linalg.symmetric_product(a, c, alpha=2.0, beta=0.5, symmetrize_output=sym)
+        close(got, jl.symmetric_product(a, c, alpha=2.0, beta=0.5, symmetrize_output=sym))
+    r, w = np.triu(rng.standard_normal((3, 3))) + 3 * np.eye(3), rng.standard_normal(3)
+    close(lax.linalg.cholesky_update(r, w), jl.cholesky_update(r, w))
+    dl, d, du = np.array([0.0, 1, 2]), np.array([4.0, 5, 6]), np.array([1.0, 1, 0])
+    b = rng.standard_normal((3, 2))
+    close(lax.linalg.tridiagonal_solve(dl, d, du, b), jl.tridiagonal_solve(dl, d, du, b))
+    raw = [sl.lapack.dgeqrf(x) for x in rng.standard_normal((2, 5, 3))]
+    packed, taus = np.stack([q[0] for q in raw]), np.stack([q[1] for q in raw])
+    close(lax.linalg.householder_product(packed, taus), jl.householder_product(packed, taus))
+    u, h, _, ok = lax.linalg.qdwh(packed[0])
+    ju, jh, _, _ = jl.qdwh(packed[0])
+    close(u, ju, rtol=1e-9, atol=1e-12)
+    close(h, jh, rtol=1e-9, atol=1e-12)
+    assert bool(ok)
+
+
+def test_missing_names_say_why():
+    with pytest.raises(AttributeError, match="has no 'eig'.*use eigh"):
+        lax.linalg.eig
+    with pytest.raises(AttributeError, match="has no 'hilbert'.*scipy.linalg.hilbert"):
+        L.hilbert
+    from ftrans.scipy import signal
+
+    with pytest.raises(AttributeError, match="has no 'welch' yet"):
+        signal.welch

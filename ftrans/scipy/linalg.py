@@ -60,6 +60,24 @@ _MISSING = {
     "qr_multiply": "use q, r = qr(a, mode='economic') and multiply by q",
     "solve_sylvester": "no Schur decomposition is available; for small n solve the Kronecker "
     "system (kron(I, A) + kron(B.T, I)) vec(X) = vec(C) with ftrans.numpy.linalg.solve",
+    **{
+        name: f"it builds a constant matrix from integers; use scipy.linalg.{name} (NumPy "
+        "output) or write it with ftrans.numpy"
+        for name in (
+            "companion",
+            "convolution_matrix",
+            "dft",
+            "fiedler",
+            "fiedler_companion",
+            "hadamard",
+            "helmert",
+            "hilbert",
+            "invhilbert",
+            "invpascal",
+            "leslie",
+            "pascal",
+        )
+    },
 }
 
 

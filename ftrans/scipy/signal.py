@@ -24,6 +24,20 @@ from ftrans.errors import ShapeError, UnsupportedError, format_frame, user_frame
 __all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "fftconvolve"]
 
 _MODES = ("full", "same", "valid")
+
+#: jax.scipy.signal names ftrans does not have yet.
+_MISSING = ("csd", "detrend", "istft", "stft", "welch")
+
+
+def __getattr__(name: str):
+    if name in _MISSING:
+        raise AttributeError(
+            f"ftrans.scipy.signal has no {name!r} yet (jax.scipy.signal does); compute it from "
+            "ftrans.numpy.fft on framed, windowed segments, or use scipy.signal eagerly."
+        )
+    raise AttributeError(f"module 'ftrans.scipy.signal' has no attribute {name!r}")
+
+
 _DIRECT_LIMIT = 2**22  # window elements above which method='auto' switches to the FFT
 
 
