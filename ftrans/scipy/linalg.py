@@ -670,13 +670,11 @@ def _concrete(x):
 
 
 def _concrete_max(x):
-    """``max(x)`` as a Python int if ``x`` has a concrete value (eager use, eager ``grad``)."""
-    if isinstance(x, Tracer):
-        try:
-            x = x.to_concrete("")
-        except Exception:
-            return None
-    return int(np.max(x)) if np.size(x) else 0
+    """``max(x)`` as a Python int if ``x`` has a concrete value, else None."""
+    value = _concrete(x)
+    if value is None:
+        return None
+    return int(np.max(value)) if value.size else 0
 
 
 def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
@@ -836,7 +834,7 @@ def block_diag(*arrs):
     return fnp.concatenate(rows, axis=0)
 
 
-def _vector_operand(fname, argname, x):
+def _vector_operand(x):
     return fnp.asarray(x) if not isinstance(x, Tracer) else x
 
 
@@ -851,8 +849,8 @@ def toeplitz(c, r=None):
         >>> linalg.toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0])).tolist()
         [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
     """
-    c = _vector_operand("toeplitz", "c", c)
-    r = c if r is None else _vector_operand("toeplitz", "r", r)
+    c = _vector_operand(c)
+    r = c if r is None else _vector_operand(r)
     if c.ndim == 0 or r.ndim == 0:
         c, r = fnp.atleast_1d(c), fnp.atleast_1d(r)
     m, n = shape_of(c)[-1], shape_of(r)[-1]
@@ -875,8 +873,8 @@ def hankel(c, r=None):
         >>> linalg.hankel(np.array([1.0, 2.0, 3.0])).tolist()
         [[1.0, 2.0, 3.0], [2.0, 3.0, 0.0], [3.0, 0.0, 0.0]]
     """
-    c = fnp.ravel(_vector_operand("hankel", "c", c))
-    r = fnp.zeros_like(c) if r is None else fnp.ravel(_vector_operand("hankel", "r", r))
+    c = fnp.ravel(_vector_operand(c))
+    r = fnp.zeros_like(c) if r is None else fnp.ravel(_vector_operand(r))
     m, n = shape_of(c)[0], shape_of(r)[0]
     dtype = np.result_type(c.dtype, r.dtype)
     values = fnp.concatenate([fnp.asarray(c, dtype=dtype), fnp.asarray(r[1:], dtype=dtype)])
@@ -894,7 +892,7 @@ def circulant(c):
         >>> linalg.circulant(np.array([1.0, 2.0, 3.0])).tolist()
         [[1.0, 3.0, 2.0], [2.0, 1.0, 3.0], [3.0, 2.0, 1.0]]
     """
-    c = fnp.atleast_1d(_vector_operand("circulant", "c", c))
+    c = fnp.atleast_1d(_vector_operand(c))
     n = shape_of(c)[-1]
     index = (np.arange(n)[:, None] - np.arange(n)[None, :]) % n
     return fnp.take(c, index, axis=-1)
