@@ -83,12 +83,7 @@ def _float_matrix(name: str, x, *, square: bool = False):
         raise ShapeError(
             f"{name}: expected square matrices (..., n, n), got shape {shape} (at {_at()})."
         )
-    if np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(
-            f"{name}: complex matrices are not supported by ftrans.lax.linalg yet (got "
-            f"{x.dtype}, at {_at()}); split into real and imaginary parts."
-        )
-    if not np.issubdtype(x.dtype, np.floating):
+    if not np.issubdtype(x.dtype, np.inexact):
         x = cast(x, np.float64)
     elif x.dtype == np.float16:
         raise TypeError(f"{name}: float16 is not supported by LAPACK (at {_at()}); use float32.")
@@ -96,7 +91,17 @@ def _float_matrix(name: str, x, *, square: bool = False):
 
 
 def _symmetrized(x):
-    return ew.mul(ew.add(x, P.mT(x)), ew.const(0.5, x))
+    """The Hermitian part ``(x + xᴴ) / 2`` (symmetric part for real ``x``)."""
+    return ew.mul(ew.add(x, P.mH(x)), ew.const(0.5, x))
+
+
+def _real_only(name, *xs):
+    for x in xs:
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise TypeError(
+                f"{name}: complex matrices are not supported here yet (got {x.dtype}, at "
+                f"{_at()}); split into real and imaginary parts."
+            )
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -149,7 +154,7 @@ def eigh(
     if symmetrize_input:
         x = _symmetrized(x)
     elif not lower:
-        x = P.mT(x)  # the primitive reads the lower triangle
+        x = P.mH(x)  # the primitive reads the lower triangle
     w, v = P.eigh(x)
     if subset_by_index is not None:
         lo, hi = _index_range("eigh", subset_by_index, shape_of(x)[-1])
@@ -262,6 +267,8 @@ def triangular_solve(
         )
     dtype = np.result_type(a.dtype, b.dtype)
     a, b = cast(a, dtype), cast(b, dtype)
+    if conjugate_a and np.issubdtype(dtype, np.complexfloating):
+        a = ew.conj(a)
     lead = _lead("triangular_solve", a, b)
     a = broadcast_to_shape(a, lead + (n, n))
     b = broadcast_to_shape(b, lead + shape_of(b)[-2:])
@@ -368,9 +375,11 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
             f"(at {format_frame(user_frame())})."
         )
     dtype = np.result_type(a.dtype, b.dtype, np.float32)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"solve_triangular: expected real matrices, got {a.dtype} and {b.dtype}")
+    if not np.issubdtype(dtype, np.inexact):
+        raise TypeError(f"solve_triangular: expected float matrices, got {a.dtype} and {b.dtype}")
     a, b = cast(a, dtype), cast(b, dtype)
+    if trans in (2, "C") and np.issubdtype(dtype, np.complexfloating):
+        a = ew.conj(a)  # aᴴ x = b
     if vector:
         b = reshape(b, new_sizes=(n, 1))
     lead = np.broadcast_shapes(sa[:-2], shape_of(b)[:-2])
@@ -483,6 +492,7 @@ def cholesky_update(r_matrix, w_vector):
     fnp = _from_fnp("fnp")
     r = _float_matrix("cholesky_update", r_matrix, square=True)
     w = _float_vectors(w_vector)
+    _real_only("cholesky_update", r, w)
     n = shape_of(r)[-1]
     if shape_of(w)[-1:] != (n,):
         raise ShapeError(
@@ -508,6 +518,7 @@ def householder_product(a, taus):
     fnp = _from_fnp("fnp")
     a = _float_matrix("householder_product", a)
     taus = _float_vectors(taus)
+    _real_only("householder_product", a, taus)
     *lead, m, n = shape_of(a)
     k = shape_of(taus)[-1]
     if not k <= n <= m:
@@ -539,9 +550,9 @@ def qdwh(x, *, is_hermitian: bool = False, max_iterations=None, eps=None, dynami
     """
     x = _float_matrix("qdwh", x)
     u, s, vh = P.svd(x, full_matrices=False, compute_uv=True)
-    v = P.mT(vh)
+    v = P.mH(vh)
     unitary = P.mm(u, vh)
-    posdef = P.mm(ew.mul(v, _row_vector(s, shape_of(v))), vh)
+    posdef = P.mm(ew.mul(v, _row_vector(P._cast(s, v.dtype), shape_of(v))), vh)
     return unitary, posdef, np.asarray(0, np.int32), np.asarray(True)
 
 

@@ -232,6 +232,20 @@ if sl is not None:
             label=f"left_side={_left},lower={_lower},transpose_a={_trans},unit={_unit}",
         )
 
+    def _complex_lu_input(rng, shape, dtype):
+        real = LUX(rng, shape, dtype)
+        imag = rng.uniform(-0.5, 0.5, shape)
+        return np.asarray(real + 1j * imag, np.result_type(dtype, np.complex64))
+
+    prim(
+        "lu",
+        [A((4, 3), _complex_lu_input)],
+        lambda x: PRIMITIVES["lu"].bind(x),
+        _lu_reference,
+        label="complex,(4, 3)",
+        diff_argnums=(0,),
+    )
+
     def _tri_dense(dl, d, du):
         return np.diag(d) + np.diag(dl[1:], -1) + np.diag(du[:-1], 1)
 
@@ -590,6 +604,46 @@ if sl is not None:
     sp("toeplitz", [A((3,), U)], lambda c: L.toeplitz(c), sl.toeplitz, label="symmetric")
     sp("hankel", [A((3,), U), A((4,), U)], lambda c, r: L.hankel(c, r), sl.hankel)
     sp("circulant", [A((4,), U)], lambda c: L.circulant(c), sl.circulant)
+
+
+if sl is not None:
+
+    def _complex(base):
+        def sample(rng, shape, dtype):
+            x = np.asarray(base(rng, shape, dtype), np.float64)
+            x = x + 1j * rng.uniform(-0.3, 0.3, shape)
+            return np.asarray(x, np.result_type(dtype, np.complex64))
+
+        return sample
+
+    def _herm(xp, x):
+        return (x + xp.conj(xp.swapaxes(x, -1, -2))) / 2
+
+    sp(
+        "cho_solve",
+        [A((3, 3), _complex(SPD)), A((3, 2), _complex(U))],
+        lambda x, b: L.cho_solve(L.cho_factor(_herm(fnp, x)), b),
+        lambda x, b: sl.cho_solve(sl.cho_factor(_herm(np, x)), b),
+        label="complex",
+        diff_argnums=(0, 1),
+    )
+    sp(
+        "lu_solve",
+        [A((3, 3), _complex(PLU)), A((3,), _complex(U))],
+        lambda a, b: L.lu_solve(L.lu_factor(a), b, trans=2),
+        lambda a, b: sl.lu_solve(sl.lu_factor(a), b, trans=2),
+        label="complex,trans=2",
+        diff_argnums=(0, 1),
+    )
+    sp(
+        "expm",
+        [A((3, 3), _complex(U))],
+        lambda x: L.expm(x),
+        sl.expm,
+        label="complex",
+        diff_argnums=(0,),
+        value_tol={F64: Tol(1e-11, 1e-12)},
+    )
 
 
 # ----------------------------------------------------------------------------- signal, integrate,

@@ -54,7 +54,12 @@ def _scipy_getrf():
         from scipy.linalg import lapack
     except ImportError:  # pragma: no cover - SciPy is optional
         return None
-    return {np.dtype(np.float64): lapack.dgetrf, np.dtype(np.float32): lapack.sgetrf}
+    return {
+        np.dtype(np.float64): lapack.dgetrf,
+        np.dtype(np.float32): lapack.sgetrf,
+        np.dtype(np.complex128): lapack.zgetrf,
+        np.dtype(np.complex64): lapack.cgetrf,
+    }
 
 
 #: ``{dtype: getrf}`` from SciPy, or None (then the NumPy elimination runs). Tests set it to None.
@@ -127,8 +132,8 @@ def _lu_numpy(a):
 def _lu_aval(a):
     if a.ndim < 2:
         raise ShapeError(f"lu: expected a stack of matrices (..., m, n), got shape {a.shape}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"lu: expected a real floating-point matrix, got {a.dtype}")
+    if not np.issubdtype(a.dtype, np.inexact):
+        raise TypeError(f"lu: expected a floating-point or complex matrix, got {a.dtype}")
     *lead, m, n = a.shape
     k = min(m, n)
     return [

@@ -2,8 +2,9 @@
 
 Everything is composed from the primitives of :mod:`ftrans.primitives.linalg` and
 :mod:`ftrans.primitives.linalg_lu` through ``ftrans.numpy`` and ``ftrans.lax``; no function here
-has derivative rules of its own. Matrices are real float32/float64 (ints become float64) and may
-carry leading batch dimensions ``(..., n, n)`` everywhere, as in ``jax.scipy.linalg``. The
+has derivative rules of its own. Matrices are float32/float64 or complex64/complex128 (ints
+become float64) and may carry leading batch dimensions ``(..., n, n)`` everywhere, as in
+``jax.scipy.linalg``. The
 ``overwrite_*``/``check_finite``/``lwork``/``debug`` arguments of SciPy are accepted and ignored.
 
 ``expm`` is scaling and squaring with the [13/13] Padé approximant (Higham 2005), written in
@@ -97,17 +98,30 @@ def _at() -> str:
 
 
 def _as_float(fname: str, argname: str, x):
-    """``x`` as an array (lists too) of a real floating dtype (ints and bools -> float64)."""
+    """``x`` as an array (lists too) of a floating or complex dtype (ints and bools ->
+    float64, float16 -> float32)."""
     if not isinstance(x, (Tracer, np.ndarray)):
         x = np.asarray(x)
+    if x.dtype == np.float16:
+        x = fnp.asarray(x, dtype=np.float32)
+    elif not np.issubdtype(x.dtype, np.inexact):
+        x = fnp.asarray(x, dtype=np.float64)
+    return x
+
+
+def _real_only(fname: str, argname: str, x):
     if np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(
-            f"{fname}: complex {argname} is not supported by ftrans.scipy.linalg (got {x.dtype}, "
-            f"at {_at()}); split it into real and imaginary parts."
+            f"{fname}: complex {argname} is not supported (got {x.dtype}, at {_at()}); split it "
+            "into real and imaginary parts."
         )
-    if not np.issubdtype(x.dtype, np.floating) or x.dtype == np.float16:
-        x = fnp.asarray(x, dtype=np.float64 if x.dtype != np.float16 else np.float32)
     return x
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes."""
+    t = fnp.swapaxes(x, -1, -2)
+    return fnp.conj(t) if np.issubdtype(t.dtype, np.complexfloating) else t
 
 
 def _matrix(fname: str, argname: str, x, *, square: bool = False):
@@ -124,10 +138,6 @@ def _matrix(fname: str, argname: str, x, *, square: bool = False):
             f"shape {shape} (at {_at()})."
         )
     return x
-
-
-def _mT(x):
-    return fnp.swapaxes(x, -1, -2)
 
 
 def _tril(x, k=0):
@@ -189,7 +199,7 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     a = _matrix("cholesky", "a", a, square=True)
     if lower:
         return lax.linalg.cholesky(a, symmetrize_input=False)
-    return _mT(lax.linalg.cholesky(_mT(a), symmetrize_input=False))
+    return _mH(lax.linalg.cholesky(_mH(a), symmetrize_input=False))
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
@@ -232,9 +242,10 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     b, vector = _rhs("cho_solve", n, b)
     c, b = _same_dtype(c, b)
     c, b = _broadcast("cho_solve", c, b)
-    # lower: L Lᵀ x = b; upper: Uᵀ U x = b
-    y = lax.linalg.triangular_solve(c, b, left_side=True, lower=lower, transpose_a=not lower)
-    x = lax.linalg.triangular_solve(c, y, left_side=True, lower=lower, transpose_a=lower)
+    # lower: L Lᴴ x = b; upper: Uᴴ U x = b
+    solve_t = lax.linalg.triangular_solve
+    y = solve_t(c, b, left_side=True, lower=lower, transpose_a=not lower, conjugate_a=not lower)
+    x = solve_t(c, y, left_side=True, lower=lower, transpose_a=lower, conjugate_a=lower)
     return x[..., 0] if vector else x
 
 
@@ -321,7 +332,8 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
 
 
 def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True):
-    """Solve ``a x = b`` (``trans=1`` or ``2``: ``aᵀ x = b``) given ``(lu, piv) = lu_factor(a)``.
+    """Solve ``a x = b`` (``trans=1``: ``aᵀ x = b``; ``2``: ``aᴴ x = b``) given
+    ``(lu, piv) = lu_factor(a)``.
 
     ``b`` is (n,) or (..., n, k); batch dimensions broadcast. Differentiable in ``lu`` and
     ``b``.
@@ -345,6 +357,7 @@ def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_fin
     if trans not in (0, 1, 2, "N", "T", "C"):
         raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r} (at {_at()}).")
     transpose = trans in (1, 2, "T", "C")
+    conjugate = trans in (2, "C")
     packed = _matrix("lu_solve", "lu", packed, square=True)
     n = shape_of(packed)[-1]
     perm = lax.linalg.lu_pivots_to_permutation(pivots, n)
@@ -360,8 +373,17 @@ def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_fin
         y = solve_t(packed, y, left_side=True, lower=True, unit_diagonal=True)
         x = solve_t(packed, y, left_side=True, lower=False)
     else:  # uᵀ lᵀ (pᵀ x) = b, and (pᵀ x)[j] = x[perm[j]]
-        z = solve_t(packed, b, left_side=True, lower=False, transpose_a=True)
-        z = solve_t(packed, z, left_side=True, lower=True, transpose_a=True, unit_diagonal=True)
+        c = conjugate  # trans=2: aᴴ x = b
+        z = solve_t(packed, b, left_side=True, lower=False, transpose_a=True, conjugate_a=c)
+        z = solve_t(
+            packed,
+            z,
+            left_side=True,
+            lower=True,
+            transpose_a=True,
+            conjugate_a=c,
+            unit_diagonal=True,
+        )
         inverse = fnp.broadcast_to(fnp.argsort(perm, axis=-1)[..., :, None], shape_of(b))
         x = fnp.take_along_axis(z, inverse, axis=-2)
     return x[..., 0] if vector else x
@@ -516,8 +538,8 @@ def eigh_tridiagonal(
         >>> w.tolist()
         [1.0, 3.0]
     """
-    d = _as_float("eigh_tridiagonal", "d", d)
-    e = _as_float("eigh_tridiagonal", "e", e)
+    d = _real_only("eigh_tridiagonal", "d", _as_float("eigh_tridiagonal", "d", d))
+    e = _real_only("eigh_tridiagonal", "e", _as_float("eigh_tridiagonal", "e", e))
     n = shape_of(d)[-1] if shape_of(d) else 0
     if len(shape_of(d)) != 1 or shape_of(e) != (max(n - 1, 0),):
         raise ShapeError(
@@ -627,10 +649,11 @@ def polar(a, side: str = "right", *, method: str = "qdwh", eps=None, max_iterati
     a = _matrix("polar", "a", a)
     u, s, vh = fnp.linalg.svd(a, full_matrices=False)
     unitary = u @ vh
+    s = fnp.asarray(s, dtype=a.dtype)
     if side == "right":
-        posdef = (_mT(vh) * s[..., None, :]) @ vh
+        posdef = (_mH(vh) * s[..., None, :]) @ vh
     else:
-        posdef = (u * s[..., None, :]) @ _mT(u)
+        posdef = (u * s[..., None, :]) @ _mH(u)
     return unitary, posdef
 
 
@@ -840,7 +863,7 @@ def _vector_operand(x):
 
 def toeplitz(c, r=None):
     """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` ignored;
-    ``r = c`` by default), like ``jax.scipy.linalg.toeplitz``; leading dimensions of ``c`` and
+    ``r = conj(c)`` by default), like ``jax.scipy.linalg.toeplitz``; leading dimensions of ``c`` and
     ``r`` are batch dimensions.
 
     Examples:
@@ -850,7 +873,7 @@ def toeplitz(c, r=None):
         [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
     """
     c = _vector_operand(c)
-    r = c if r is None else _vector_operand(r)
+    r = fnp.conj(c) if r is None else _vector_operand(r)
     if c.ndim == 0 or r.ndim == 0:
         c, r = fnp.atleast_1d(c), fnp.atleast_1d(r)
     m, n = shape_of(c)[-1], shape_of(r)[-1]
