@@ -3,8 +3,8 @@ plus SciPy-style ``solve_triangular`` and the primitives ``ftrans.numpy.linalg``
 (``eigvalsh``, ``inverse``, ``pinv``, ``slogdet``, ``solve``).
 
 Like the rest of ``ftrans.lax`` these do no dtype promotion beyond ints to float64: operands are
-real float32/float64 stacks of matrices ``(..., m, n)``; batch dimensions of two operands
-broadcast. ``ftrans.numpy.linalg`` and ``ftrans.scipy.linalg`` are the user-facing layers.
+float32/float64 or complex64/complex128 stacks of matrices ``(..., m, n)``; batch dimensions of
+two operands broadcast. ``ftrans.numpy.linalg`` and ``ftrans.scipy.linalg`` are the user-facing layers.
 As in JAX, ``eigh`` returns ``(v, w)`` (eigenvectors first) and ``triangular_solve`` solves
 ``x op(a) = b`` unless ``left_side=True``.
 """
