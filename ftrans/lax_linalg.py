@@ -4,7 +4,8 @@ plus SciPy-style ``solve_triangular`` and the primitives ``ftrans.numpy.linalg``
 
 Like the rest of ``ftrans.lax`` these do no dtype promotion beyond ints to float64: operands are
 float32/float64 or complex64/complex128 stacks of matrices ``(..., m, n)``; batch dimensions of
-two operands broadcast. ``ftrans.numpy.linalg`` and ``ftrans.scipy.linalg`` are the user-facing layers.
+two operands broadcast. ``ftrans.numpy.linalg`` and ``ftrans.scipy.linalg`` are the user-facing
+layers.
 As in JAX, ``eigh`` returns ``(v, w)`` (eigenvectors first) and ``triangular_solve`` solves
 ``x op(a) = b`` unless ``left_side=True``.
 """
