@@ -695,7 +695,7 @@ def _concrete(x):
 def _concrete_max(x):
     """``max(x)`` as a Python int if ``x`` has a concrete value, else None."""
     value = _concrete(x)
-    if value is None:
+    if value is None or not np.all(np.isfinite(value)):
         return None
     return int(np.max(value)) if value.size else 0
 
@@ -737,7 +737,7 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
     )
     V = X6 @ (b[12] * X6 + b[10] * X4 + b[8] * X2) + b[6] * X6 + b[4] * X4 + b[2] * X2 + b[0] * eye
     R = fnp.linalg.solve(V - U, V + U)
-    steps = _concrete_max(s)
+    steps = _concrete_max(s)  # None: traced, or an infinite/NaN norm (the result is NaN)
     steps = max_squarings if steps is None else min(steps, max_squarings)
     s_col = s[..., None, None]
     for i in range(steps):
