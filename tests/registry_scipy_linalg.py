@@ -712,7 +712,13 @@ if ss is not None:
         label="axes=1,same",
     )
 
-    _GRID = np.array([0.0, 0.4, 1.1, 1.5])
+    sc(
+        "signal.detrend",
+        [A((2, 9), U)],
+        lambda x: S.detrend(x, bp=[4]),
+        lambda x: ss.detrend(x, bp=[4]),
+    )
+
     sc(
         "integrate.trapezoid",
         [A((3, 4), U)],
