@@ -23,6 +23,9 @@ TABLE = [
     ("erf", ss.erf, ["erf_x"], 1e-15),
     ("erfc", ss.erfc, ["erf_x"], 2e-15),
     ("erfinv", ss.erfinv, ["erfinv_x"], 1e-15),
+    ("erfcx", ss.erfcx, ["erfcx_x"], 2e-15),
+    ("expi", ss.expi, ["expi_x"], 1e-14),
+    ("expn", lambda n, x: ss.expn(n.astype(int), x), ["expn_n", "expn_x"], 1e-13),
     ("ndtr", ss.ndtr, ["ndtr_x"], 2e-15),
     ("log_ndtr", ss.log_ndtr, ["ndtr_x"], 2e-15),
     ("ndtri", ss.ndtri, ["ndtri_x"], 2e-15),
@@ -82,6 +85,9 @@ SCIPY_CASES = [
     ("i0", ss.i0, (SIGNED[np.abs(SIGNED) < 700],), 1e-14),
     ("i1", ss.i1, (SIGNED[np.abs(SIGNED) < 700],), 1e-14),
     ("expit", ss.expit, (SIGNED,), 4e-15),
+    ("erfcx", ss.erfcx, (SIGNED[SIGNED > -26],), 1e-13),  # SciPy: 4e-14 off below -2
+    ("expi", ss.expi, (SIGNED[np.abs(SIGNED - 0.3725) > 0.01],), 1e-13),
+    ("exp1", ss.exp1, (WIDE[WIDE > 0],), 1e-13),
     ("logit", ss.logit, (RNG.uniform(0, 1, 100),), 1e-14),
     ("entr", ss.entr, (np.concatenate([POSITIVE, [0.0, -1.0]]),), 1e-15),
     (
@@ -127,6 +133,7 @@ def test_binary_and_ternary_match_scipy():
     np.testing.assert_allclose(ss.zeta(s), scipy.zeta(s), rtol=1e-14)
     n = RNG.integers(0, 10, 200)
     np.testing.assert_allclose(ss.polygamma(n, q), scipy.polygamma(n, q), rtol=1e-12)
+    np.testing.assert_allclose(ss.expn(n, q / 20), scipy.expn(n, q / 20), rtol=1e-13, atol=1e-300)
     y = RNG.uniform(-3, 3, 200)
     np.testing.assert_allclose(ss.xlogy(y, np.abs(q)), scipy.xlogy(y, np.abs(q)), rtol=1e-14)
     np.testing.assert_allclose(ss.xlog1py(y, q), scipy.xlog1py(y, q), rtol=1e-14)
@@ -155,6 +162,9 @@ def test_edge_values_follow_scipy():
         (ss.i0e, scipy.i0e, [inf, -inf, 0.0]),
         (ss.i1e, scipy.i1e, [inf, -inf, 0.0]),
         (ss.gammasgn, scipy.gammasgn, [0.0, -0.0, -1.0, -2.5, -1.5, nan, inf]),
+        (ss.erfcx, scipy.erfcx, [inf, -inf, nan, 0.0, -30.0]),
+        (ss.expi, scipy.expi, [inf, -inf, nan, 0.0, 800.0]),
+        (ss.exp1, scipy.exp1, [inf, -1.0, nan, 0.0]),
     ]
     for fun, ref, values in cases:
         values = np.array(values)
@@ -323,6 +333,8 @@ def test_errors_name_the_problem():
         lax.igamma(np.array([1, 2]), np.array([1, 2]))
     with pytest.raises(TypeError, match="lgamma needs floating-point operands"):
         lax.lgamma(np.array([3]))
+    with pytest.raises(ValueError, match="expn: n must be of integer type"):
+        ss.expn(1.0, 2.0)
     with pytest.raises(ValueError, match="polygamma: n must be of integer type"):
         ss.polygamma(1.0, 2.0)
     with pytest.raises(UnsupportedError, match="betainc with respect to a and b"):

@@ -789,3 +789,135 @@ def bessel_i1e(x):
     far_x = np.where(small, 9.0, ax)
     far = chbevl(32.0 / far_x - 2.0, _I1_B) / np.sqrt(far_x)
     return np.copysign(np.where(small, near, far), x)
+
+
+# ----------------------------------------------------------------------------- erfcx, E_n, Ei
+
+
+def erfcx(x):
+    """``exp(x**2) erfc(x)`` (overflows to inf below about -26.6)."""
+    big = x >= 1.0
+    near = exp_neg_square(np.where(big, 0.0, x), -1.0) * erfc(np.where(big, 0.0, x))
+    out = np.where(big, erfcx_big(np.where(big, x, 1.0)), near)
+    return np.where(x == -np.inf, np.inf, out)
+
+
+def _expn_fraction(n, x):
+    b = x + n
+    c = np.full_like(x, 1.0 / TINY)
+    d = 1.0 / b
+    h = d.copy()
+    active = np.ones(x.shape, bool)
+    for i in range(1, _MAX_ITER):
+        a = -i * (n - 1.0 + i)
+        b = b + 2.0
+        d = 1.0 / (a * d + b)
+        c = b + a / c
+        step = c * d
+        h = np.where(active, h * step, h)
+        active = active & (np.abs(step - 1.0) >= EPS)
+        if not active.any():
+            break
+    return h * np.exp(-x)
+
+
+def _expn_series(n, x):
+    nm1 = n - 1.0
+    psi = digamma(np.maximum(n, 1.0))  # -gamma + H_(n-1)
+    total = np.where(nm1 != 0, 1.0 / np.where(nm1 != 0, nm1, 1.0), -np.log(x) - EULER_GAMMA)
+    fact = np.ones_like(x)
+    active = np.ones(x.shape, bool)
+    for i in range(1, _MAX_ITER):
+        fact = fact * (-x / i)
+        at_pole = i == nm1
+        denominator = np.where(at_pole, 1.0, i - nm1)
+        step = np.where(at_pole, fact * (-np.log(x) + psi), -fact / denominator)
+        step = np.where(active, step, 0.0)
+        total = total + step
+        active = active & (np.abs(step) >= np.abs(total) * EPS)
+        if not active.any():
+            break
+    return total
+
+
+def expn(n, x):
+    """The generalized exponential integral ``E_n(x) = int_1^inf exp(-x t) / t^n dt``."""
+    n, x = np.broadcast_arrays(np.asarray(n, np.float64), np.asarray(x, np.float64))
+    bad = (n < 0) | (n != np.floor(n)) | (x < 0) | np.isnan(n) | np.isnan(x)
+    ordinary = ~bad & (x > 0) & (n > 0) & np.isfinite(x)
+    out = np.zeros(x.shape)
+    far = ordinary & (x > 1.0)
+    near = ordinary & ~far
+    if far.any():
+        out[far] = _expn_fraction(n[far], x[far])
+    if near.any():
+        out[near] = _expn_series(n[near], x[near])
+    zero_order = np.exp(-x) / np.where(x == 0, 1.0, x)
+    out = np.where(n == 0, np.where(x == 0, np.inf, zero_order), out)
+    at_zero = np.where(n > 1, 1.0 / np.maximum(n - 1.0, 1.0), np.inf)
+    out = np.where((x == 0) & (n > 0), at_zero, out)
+    out = np.where(np.isinf(x) & ~bad, 0.0, out)
+    return np.where(bad, np.nan, out)
+
+
+#: the positive root of Ei (hi + lo)
+EXPI_ROOT = 0.3725074107813666
+EXPI_ROOT_LO = 1.3140183414386028e-17
+
+
+def _expi_near_root(x):
+    """Ei(x) for x near its root r: ``log(x/r) + sum_k (x^k - r^k) / (k k!)`` (since
+    ``Ei(r) = 0``), each ``x^k - r^k`` by a recurrence in ``x - r``, so nothing cancels."""
+    dx = (x - EXPI_ROOT) - EXPI_ROOT_LO
+    total = np.log1p(dx / EXPI_ROOT)
+    diff = dx  # x^k - r^k, k = 1
+    r_power = np.ones_like(x)  # r^(k-1)
+    factorial = 1.0
+    for k in range(1, 30):
+        factorial *= k
+        total = total + diff / (k * factorial)
+        r_power = r_power * EXPI_ROOT
+        diff = x * diff + dx * r_power
+    return total
+
+
+def _expi_positive(x):
+    """Ei(x) for x > 0: the (positive) power series up to 40, the asymptotic series above."""
+    small = x <= 40.0
+    xs = np.where(small, x, 1.0)
+    term = np.ones_like(xs)
+    total = np.zeros_like(xs)
+    active = np.ones(xs.shape, bool)
+    for k in range(1, 400):
+        term = term * xs / k
+        step = np.where(active, term / k, 0.0)
+        total = total + step
+        active = active & (step >= total * EPS)
+        if not active.any():
+            break
+    series = EULER_GAMMA + np.log(xs) + total
+    xl = np.where(small, 50.0, x)
+    term = np.ones_like(xl)
+    total = np.ones_like(xl)
+    active = np.ones(xl.shape, bool)
+    for k in range(1, 60):
+        new = term * k / xl
+        active = active & (new < term) & (term >= EPS)
+        total = total + np.where(active, new, 0.0)
+        term = np.where(active, new, term)
+    with np.errstate(over="ignore"):
+        asymptotic = np.exp(xl) / xl * total
+    near_root = np.abs(x - EXPI_ROOT) < 0.1
+    root_val = _expi_near_root(np.where(near_root, x, EXPI_ROOT))
+    return np.where(near_root, root_val, np.where(small, series, asymptotic))
+
+
+def expi(x):
+    """The exponential integral Ei(x) (``-E1(-x)`` for negative x)."""
+    x = np.asarray(x, np.float64)
+    pos = x > 0
+    positive_part = _expi_positive(np.where(pos, x, 1.0))
+    negative_part = -expn(1.0, np.where(pos, 1.0, -x))
+    out = np.where(pos, positive_part, negative_part)
+    out = np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, out))
+    return np.where(np.isnan(x), np.nan, out)

@@ -149,7 +149,13 @@ ndtri_p = _unary(
     lambda t, x, y: mul(t, mul(const(np.sqrt(2 * np.pi), y), exp(mul(const(0.5, y), mul(y, y))))),
 )
 
-erf, erfc, erf_inv = erf_p.bind, erfc_p.bind, erf_inv_p.bind
+erfcx_p = _unary(
+    "erfcx",
+    kernels.erfcx,
+    lambda t, x, y: mul(t, sub(mul(mul(const(2, x), x), y), const(_TWO_OVER_SQRT_PI, x))),
+)
+
+erf, erfc, erf_inv, erfcx = erf_p.bind, erfc_p.bind, erf_inv_p.bind, erfcx_p.bind
 ndtr, log_ndtr, ndtri = ndtr_p.bind, log_ndtr_p.bind, ndtri_p.bind
 
 # ----------------------------------------------------------------------------- gamma family
@@ -349,3 +355,30 @@ xlog1py_p = _binary(
 # d(x log x) = log x + 1 (-inf at 0, as JAX's entr gradient)
 xlogx_p = _unary("xlogx", _xlogx_kernel, lambda t, x, y: mul(t, add(log(x), const(1, x))))
 xlogy, xlog1py, xlogx = xlogy_p.bind, xlog1py_p.bind, xlogx_p.bind
+
+
+# ------------------------------------------------------------------------- exponential integrals
+
+
+def _expn_tangent(t, n, x, out):
+    # d E_n / dx = -E_(n-1)(x); for n = 0, E_0 = exp(-x)/x and d E_0/dx = -exp(-x)(x + 1)/x^2
+    lower = expn(ew.max_(sub(n, const(1, n)), ew.zeros_like_aval(get_aval(n))), x)
+    zero_order = div(mul(exp(neg(x)), add(x, const(1, x))), mul(x, x))
+    is_zero = ew._broadcast_like(ew.eq(n, const(0, n)), out)
+    lower = ew._broadcast_like(lower, out)
+    zero_order = ew._broadcast_like(zero_order, out)
+    return mul(t, neg(ew.select(is_zero, zero_order, lower)))
+
+
+expn_p = _binary("expn", kernels.expn, _unsupported("expn with respect to n"), _expn_tangent)
+expi_p = _unary("expi", kernels.expi, lambda t, x, y: mul(t, div(exp(x), x)))
+
+
+def expn(n, x):
+    """The generalized exponential integral ``E_n(x)`` (integer ``n >= 0`` as a float)."""
+    return expn_p.bind(n, x)
+
+
+def expi(x):
+    """The exponential integral ``Ei(x)``."""
+    return expi_p.bind(x)

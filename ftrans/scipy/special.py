@@ -27,7 +27,11 @@ __all__ = [
     "entr",
     "erf",
     "erfc",
+    "erfcx",
     "erfinv",
+    "exp1",
+    "expi",
+    "expn",
     "expit",
     "factorial",
     "gamma",
@@ -115,6 +119,18 @@ def erfinv(x: ArrayLike) -> Array:
     """
     (x,) = _promote("erfinv", x)
     return sp.erf_inv(x)
+
+
+def erfcx(x: ArrayLike) -> Array:
+    """The scaled complementary error function ``exp(x^2) erfc(x)`` (no underflow for large x).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> float(ss.erfcx(1e10))  # 1 / (x sqrt(pi))
+        5.641895835477563e-11
+    """
+    (x,) = _promote("erfcx", x)
+    return sp.erfcx(x)
 
 
 def ndtr(x: ArrayLike) -> Array:
@@ -356,6 +372,53 @@ def betainc(a: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
     """
     a, b, x = _promote("betainc", a, b, x)
     return sp.betainc(a, b, x)
+
+
+# ------------------------------------------------------------------------- exponential integrals
+
+
+def expi(x: ArrayLike) -> Array:
+    """The exponential integral ``Ei(x)``, the principal value of ``int_-inf^x e^t / t dt``.
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.expi(1.0)), 12)
+        1.895117816356
+    """
+    (x,) = _promote("expi", x)
+    return sp.expi(x)
+
+
+def exp1(x: ArrayLike) -> Array:
+    """The exponential integral ``E1(x) = int_1^inf e^(-x t) / t dt`` for ``x >= 0`` (NaN
+    below, as SciPy's real version).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.exp1(1.0)), 12)
+        0.219383934396
+    """
+    (x,) = _promote("exp1", x)
+    return sp.expn(fnp.ones_like(x), x)
+
+
+def expn(n: ArrayLike, x: ArrayLike) -> Array:
+    """The generalized exponential integral ``E_n(x)`` for integers ``n >= 0``.
+
+    Differentiable in ``x`` (``dE_n/dx = -E_(n-1)``).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.expn(2, 1.0)), 12)
+        0.148495506776
+    """
+    n_dtype = np.asarray(n).dtype if not isinstance(n, Tracer) else n.dtype
+    if isinstance(n, float) or not (
+        isinstance(n, (int, np.integer)) or np.issubdtype(n_dtype, np.integer)
+    ):
+        raise ValueError(f"expn: n must be of integer type (as in JAX), got {n_dtype}")
+    n, x = _promote("expn", n, x)
+    return sp.expn(n, x)
 
 
 # ----------------------------------------------------------------------------- Bessel

@@ -55,13 +55,20 @@ JAX_CASES = [
     ("zeta", (3.0, 1.5)),
     ("polygamma", (1, 2.5)),
     ("i0", (1.5,)),
+    ("erfcx", (0.5,)),
+    ("erfcx", (5.0,)),
+    ("expi", (0.5,)),
+    ("expi", (-1.5,)),
+    ("exp1", (0.5,)),
+    ("expn", (2, 1.5)),
+    ("expn", (0, 1.5)),
     ("i1", (-1.5,)),
     ("gamma", (-1.5,)),
     ("beta", (1.5, 2.5)),
     ("betaln", (1.5, 2.5)),
 ]
 # arguments JAX does not differentiate (gradients of these are left out)
-JAX_NONDIFF = {"polygamma": (0,), "zeta": (0,), "betainc": (0, 1)}
+JAX_NONDIFF = {"polygamma": (0,), "zeta": (0,), "betainc": (0, 1), "expn": (0,)}
 rng = np.random.default_rng(20261202)
 
 
@@ -93,6 +100,14 @@ def main():
     data["erfc"] = table(mp.erfc, x)
     y = np.concatenate([rng.uniform(-1, 1, 40), [1 - 2**-52, -1 + 2**-53, 1e-20, 0.999999]])
     data["erfinv_x"], data["erfinv"] = y, table(mp.erfinv, y)
+    data["erfcx"] = table(lambda v: mp.exp(v * v) * mp.erfc(v), x[x > -25])
+    data["erfcx_x"] = x[x > -25]
+    e = np.concatenate([rng.uniform(-50, 50, 60), [0.3725, 1e-10, -1e-10, 40.0, 700.0]])
+    data["expi_x"], data["expi"] = e, table(mp.ei, e)
+    en = rng.integers(0, 9, 40).astype(float)
+    ex = np.concatenate([rng.uniform(0, 3, 20), rng.uniform(3, 60, 20)])
+    data["expn_n"], data["expn_x"] = en, ex
+    data["expn"] = table(lambda u, v: mp.expint(int(u), v), en, ex)
     z = np.concatenate([rng.uniform(-40, 8, 60), [-1e3, -38.5, 0.0, 37.0]])
     data["ndtr_x"], data["ndtr"] = z, table(mp.ncdf, z)
     data["log_ndtr"] = table(_log_ndtr, z)
