@@ -40,8 +40,9 @@ def logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike, allow_singular: None =
         )
     chol = fnp.linalg.cholesky(cov)
     flat = fnp.reshape(d, (-1, n))
-    y = lax.linalg.triangular_solve(chol, fnp.transpose(flat), lower=True)
-    quad = fnp.reshape(fnp.sum(y * y, axis=0), fnp.shape(d)[:-1])
+    # rows y_i with y_i L^T = d_i, i.e. y_i = L^-1 d_i: |y_i|^2 is the Mahalanobis distance
+    y = lax.linalg.triangular_solve(chol, flat, lower=True, transpose_a=True)
+    quad = fnp.reshape(fnp.sum(y * y, axis=-1), fnp.shape(d)[:-1])
     log_det = fnp.sum(fnp.log(fnp.diagonal(chol)))
     return -0.5 * quad - 0.5 * n * LOG_2PI - log_det
 
