@@ -96,6 +96,8 @@ prim(
     _reference("expn", sp.expn),
     diff_argnums=(1,),
 )
+prim("spence", [A(X, positive(0.1, 4))], _reference("spence", sp.spence), dtypes=BOTH)
+prim("spence", [A((3,), fixed([1.0, 0.5, 2.0]))], _reference("spence", sp.spence), label="at_one")
 prim("ndtr", [A(X, uniform(-6, 6))], _reference("ndtr", sp.ndtr), dtypes=BOTH)
 prim("log_ndtr", [A(X, uniform(-30, 6))], _reference("log_ndtr", sp.log_ndtr), dtypes=BOTH)
 prim("ndtri", [A(X, uniform(0.02, 0.98))], _reference("ndtri", sp.ndtri), dtypes=BOTH)

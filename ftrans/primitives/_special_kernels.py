@@ -921,3 +921,45 @@ def expi(x):
     out = np.where(pos, positive_part, negative_part)
     out = np.where(x == 0, -np.inf, np.where(x == np.inf, np.inf, out))
     return np.where(np.isnan(x), np.nan, out)
+
+
+# ----------------------------------------------------------------------------- spence
+# Cephes spence.c: a rational approximation on [0.5, 1.5], reflection and inversion elsewhere.
+_SPENCE_A = [
+    4.65128586073990045278e-5,
+    7.31589045238094711071e-3,
+    1.33847639578309018650e-1,
+    8.79691311754530315341e-1,
+    2.71149851196553469920e0,
+    4.25697156008121755724e0,
+    3.29771340985225106936e0,
+    1.00000000000000000126e0,
+]
+_SPENCE_B = [
+    6.90990488912553276999e-4,
+    2.54043763932544379113e-2,
+    2.82974860602568089943e-1,
+    1.41172597751831069617e0,
+    3.63800533345137075418e0,
+    5.03278880143316990390e0,
+    3.54771340985225096217e0,
+    9.99999999999999998740e-1,
+]
+
+
+def spence(x):
+    """Spence's function ``int_1^x log(t) / (1 - t) dt`` (SciPy's convention) for ``x >= 0``."""
+    x = np.asarray(x, np.float64)
+    bad = (x < 0) | np.isnan(x)
+    safe = np.where(bad | (x == 0) | np.isinf(x), 1.0, x)
+    inverted = safe > 2.0
+    u = np.where(inverted, 1.0 / safe, safe)
+    upper = safe > 1.5  # also every inverted point
+    lower = u < 0.5
+    w = np.where(upper & ~inverted, 1.0 / u - 1.0, np.where(lower, -u, u - 1.0))
+    y = -w * polevl(w, _SPENCE_A) / polevl(w, _SPENCE_B)
+    y = np.where(lower, np.pi**2 / 6.0 - np.log(u) * np.log1p(-u) - y, y)
+    z = np.log(u)
+    y = np.where(upper, -0.5 * z * z - y, y)
+    y = np.where(x == 0, np.pi**2 / 6.0, y)
+    return np.where(bad | np.isinf(x), np.nan, y)  # SciPy: nan at inf

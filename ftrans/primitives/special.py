@@ -382,3 +382,28 @@ def expn(n, x):
 def expi(x):
     """The exponential integral ``Ei(x)``."""
     return expi_p.bind(x)
+
+
+# ----------------------------------------------------------------------------- spence
+
+
+def _spence_tangent(t, x, y):
+    # d/dx int_1^x log(t)/(1 - t) dt = log(x) / (1 - x); at x = 1 its Taylor polynomial
+    # -1 + u/2 - u^2/3 + u^3/4 (u = x - 1), so higher derivatives are right there too
+    one = ew.eq(x, const(1, x))
+    safe = ew.select(one, mul(const(2, x), _ones_like(x)), x)
+    slope = div(log(safe), sub(const(1, x), safe))
+    u = sub(x, const(1, x))
+    taylor = add(
+        const(-1, x),
+        mul(u, add(const(0.5, x), mul(u, add(const(-1 / 3, x), mul(u, const(0.25, x)))))),
+    )
+    return mul(t, ew.select(one, taylor, slope))
+
+
+spence_p = _unary("spence", kernels.spence, _spence_tangent)
+
+
+def spence(x):
+    """Spence's function (the dilogarithm ``Li2(1 - x)``)."""
+    return spence_p.bind(x)

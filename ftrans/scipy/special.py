@@ -55,6 +55,7 @@ __all__ = [
     "psi",
     "rel_entr",
     "softmax",
+    "spence",
     "xlog1py",
     "xlogy",
     "zeta",
@@ -419,6 +420,18 @@ def expn(n: ArrayLike, x: ArrayLike) -> Array:
         raise ValueError(f"expn: n must be of integer type (as in JAX), got {n_dtype}")
     n, x = _promote("expn", n, x)
     return sp.expn(n, x)
+
+
+def spence(x: ArrayLike) -> Array:
+    """Spence's function ``int_1^x log(t) / (1 - t) dt = Li2(1 - x)`` for ``x >= 0`` (NaN below).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.spence(0.0)), 12)  # pi^2 / 6
+        1.644934066848
+    """
+    (x,) = _promote("spence", x)
+    return sp.spence(x)
 
 
 # ----------------------------------------------------------------------------- Bessel

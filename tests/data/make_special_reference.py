@@ -60,6 +60,9 @@ JAX_CASES = [
     ("expi", (0.5,)),
     ("expi", (-1.5,)),
     ("exp1", (0.5,)),
+    ("spence", (0.5,)),
+    ("spence", (1.0,)),
+    ("spence", (3.0,)),
     ("expn", (2, 1.5)),
     ("expn", (0, 1.5)),
     ("i1", (-1.5,)),
@@ -104,6 +107,8 @@ def main():
     data["erfcx_x"] = x[x > -25]
     e = np.concatenate([rng.uniform(-50, 50, 60), [0.3725, 1e-10, -1e-10, 40.0, 700.0]])
     data["expi_x"], data["expi"] = e, table(mp.ei, e)
+    sx = np.concatenate([rng.uniform(0, 5, 40), 10 ** rng.uniform(-300, 300, 10), [1.0, 0.5, 2.0]])
+    data["spence_x"], data["spence"] = sx, table(lambda v: mp.polylog(2, 1 - v), sx)
     en = rng.integers(0, 9, 40).astype(float)
     ex = np.concatenate([rng.uniform(0, 3, 20), rng.uniform(3, 60, 20)])
     data["expn_n"], data["expn_x"] = en, ex
