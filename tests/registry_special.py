@@ -78,6 +78,11 @@ def _math_lgamma(x):
     return _math(math.lgamma)(x)
 
 
+def _zeta_grad_s_reference(s, q):
+    h = 1e-5  # central differences of SciPy's zeta, good to ~1e-9
+    return (scipy_special.zeta(s + h, q) - scipy_special.zeta(s - h, q)) / (2 * h)
+
+
 def _small_orders(rng, shape, dtype):
     return np.asarray(rng.integers(0, 4, shape), dtype)
 
@@ -121,6 +126,20 @@ prim(
     [A(X, uniform(1.5, 6)), A(X, positive(0.3, 5))],
     _reference("zeta", sp.zeta),
     diff_argnums=(1,),
+)
+prim(
+    "zeta",
+    [A(X, uniform(1.5, 6)), A(X, positive(0.3, 5))],
+    _reference("zeta", sp.zeta),
+    label="grad_s",
+    order=1,
+)
+prim(
+    "zeta_grad_s",
+    [A(X, uniform(1.5, 6)), A(X, positive(0.3, 5))],
+    sp.zeta_grad_s if scipy_special is None else _zeta_grad_s_reference,
+    diff_argnums=(1,),
+    value_tol={F64: Tol(1e-6, 1e-8)},
 )
 # igamma's derivative in a is first order only (igamma_grad_a has no derivative in a)
 for name, scipy_name in (("igamma", "gammainc"), ("igammac", "gammaincc")):

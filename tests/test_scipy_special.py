@@ -15,6 +15,7 @@ import ftrans.lax as lax
 import ftrans.scipy.special as ss
 from ftrans.errors import UnsupportedError
 from ftrans.numerical import check_grads
+from ftrans.primitives import special as special_primitives
 
 DATA = np.load(pathlib.Path(__file__).parent / "data" / "special_reference.npz")
 
@@ -34,6 +35,7 @@ TABLE = [
     ("digamma", ss.digamma, ["digamma_x"], 1e-14),
     ("polygamma", lax.polygamma, ["polygamma_n", "polygamma_x"], 2e-15),
     ("zeta", ss.zeta, ["zeta_s", "zeta_q"], 2e-15),
+    ("zeta_grad_s", special_primitives.zeta_grad_s, ["zeta_s", "zeta_q"], 1e-11),
     ("igamma", ss.gammainc, ["igamma_a", "igamma_x"], 1e-12),
     ("igammac", ss.gammaincc, ["igamma_a", "igamma_x"], 1e-12),
     ("igamma_grad_a", lax.igamma_grad_a, ["igamma_a", "igamma_x"], 1e-11),
@@ -231,6 +233,7 @@ def test_float32_stays_float32(fun, x):
         (ss.digamma, (0.7,)),
         (lambda x: ss.polygamma(2, x), (1.7,)),
         (lambda q: ss.zeta(2.5, q), (1.7,)),
+        (lambda q: ft.grad(ss.zeta)(2.5, q), (1.7,)),
         (lambda x: ss.gammainc(2.5, x), (1.7,)),
         (lambda x: ss.gammaincc(2.5, x), (1.7,)),
         (lambda x: ss.betainc(2.5, 1.5, x), (0.3,)),
@@ -359,8 +362,8 @@ def test_errors_name_the_problem():
         ft.grad(lambda a: ss.betainc(a, 2.0, 0.5))(1.5)
     with pytest.raises(UnsupportedError, match="second derivative of igamma in a"):
         ft.grad(ft.grad(lambda a: ss.gammainc(a, 1.5)))(2.0)
-    with pytest.raises(UnsupportedError, match="zeta with respect to s"):
-        ft.grad(lambda s: ss.zeta(s, 2.0))(3.0)
+    with pytest.raises(UnsupportedError, match="second derivative of zeta in s"):
+        ft.grad(ft.grad(lambda s: ss.zeta(s, 2.0)))(3.0)
     with pytest.raises(UnsupportedError, match="polygamma with respect to n"):
         ft.jvp(lambda n: lax.polygamma(n, np.float64(2.0)), (np.float64(1.0),), (np.float64(1.0),))
     with pytest.raises(ValueError, match="series_order"):

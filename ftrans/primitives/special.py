@@ -9,11 +9,11 @@ lowering (generated code calls the implementation).
 
 Derivatives as in JAX: ``erf' = 2/sqrt(pi) exp(-x^2)``, ``lgamma' = digamma``,
 ``digamma' = polygamma(1, .)``, ``polygamma(n, .)' = polygamma(n + 1, .)``,
-``d zeta(s, q)/dq = -s zeta(s + 1, q)``, ``d igamma(a, x)/dx = x^(a-1) e^-x / Gamma(a)`` and
+``d zeta(s, q)/dq = -s zeta(s + 1, q)`` and ``d zeta/ds = zeta_grad_s(s, q)``, ``d igamma(a, x)/dx = x^(a-1) e^-x / Gamma(a)`` and
 ``d igamma/da = igamma_grad_a(a, x)`` (computed by differentiating the series or continued
 fraction along with it). Not available, with an error saying so (JAX lacks them too):
-derivatives of ``betainc`` in ``a`` and ``b``, of ``polygamma`` in ``n``, of ``zeta`` in ``s``,
-and of ``igamma_grad_a`` in ``a`` (the second derivative of ``igamma`` in ``a``).
+derivatives of ``betainc`` in ``a`` and ``b``, of ``polygamma`` in ``n``, and the second
+derivatives of ``zeta`` in ``s`` and of ``igamma`` in ``a``.
 """
 
 from __future__ import annotations
@@ -168,10 +168,20 @@ polygamma_p = _binary(
     _unsupported("polygamma with respect to n"),
     lambda t, n, x, out: mul(t, polygamma(add(n, const(1, n)), x)),
 )
+zeta_grad_s_p = _binary(
+    "zeta_grad_s",
+    kernels.zeta_grad_s,
+    _unsupported("zeta_grad_s with respect to s (the second derivative of zeta in s)"),
+    # d/dq d/ds zeta = d/ds (-s zeta(s + 1, q)) = -zeta(s + 1, q) - s zeta_grad_s(s + 1, q)
+    lambda t, s, q, out: mul(
+        t,
+        neg(add(zeta(add(s, const(1, s)), q), mul(s, zeta_grad_s(add(s, const(1, s)), q)))),
+    ),
+)
 zeta_p = _binary(
     "zeta",
     kernels.zeta,
-    _unsupported("zeta with respect to s"),
+    lambda t, s, q, out: mul(t, zeta_grad_s(s, q)),
     lambda t, s, q, out: mul(t, neg(mul(s, zeta(add(s, const(1, s)), q)))),
 )
 
@@ -190,6 +200,11 @@ def polygamma(n, x):
 
 def zeta(s, q):
     return zeta_p.bind(s, q)
+
+
+def zeta_grad_s(s, q):
+    """``d zeta(s, q) / ds``."""
+    return zeta_grad_s_p.bind(s, q)
 
 
 # ----------------------------------------------------------------------------- incomplete gamma

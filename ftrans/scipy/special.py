@@ -263,10 +263,12 @@ def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
 def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
     """The Hurwitz zeta function ``sum_k (k + q)^-x`` (Riemann's for ``q=None``), ``x > 1``.
 
-    Differentiable in ``q``.
+    Differentiable in ``q`` to any order and once in ``x`` (as JAX).
 
     Examples:
-        >>> import ftrans.scipy.special as ss
+        >>> import ftrans as ft, ftrans.scipy.special as ss
+        >>> round(float(ft.grad(ss.zeta)(2.0)), 12)  # zeta'(2)
+        -0.937548254316
         >>> round(float(ss.zeta(2.0)), 12)  # pi^2 / 6
         1.644934066848
     """

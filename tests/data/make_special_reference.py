@@ -71,7 +71,7 @@ JAX_CASES = [
     ("betaln", (1.5, 2.5)),
 ]
 # arguments JAX does not differentiate (gradients of these are left out)
-JAX_NONDIFF = {"polygamma": (0,), "zeta": (0,), "betainc": (0, 1), "expn": (0,)}
+JAX_NONDIFF = {"polygamma": (0,), "betainc": (0, 1), "expn": (0,)}
 rng = np.random.default_rng(20261202)
 
 
@@ -137,6 +137,7 @@ def main():
     data["polygamma"] = table(lambda a, b: mp.polygamma(int(a), b), n, q)
     s = rng.uniform(1.05, 40, 30)
     data["zeta_s"], data["zeta_q"], data["zeta"] = s, q, table(mp.zeta, s, q)
+    data["zeta_grad_s"] = table(lambda u, v: mp.zeta(u, v, 1), s, q)
     a = np.concatenate([rng.uniform(0.05, 5, 40), rng.uniform(5, 300, 20)])
     xa = a * rng.uniform(0.05, 3, 60)
     data["igamma_a"], data["igamma_x"] = a, xa
