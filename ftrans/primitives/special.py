@@ -9,9 +9,10 @@ lowering (generated code calls the implementation).
 
 Derivatives as in JAX: ``erf' = 2/sqrt(pi) exp(-x^2)``, ``lgamma' = digamma``,
 ``digamma' = polygamma(1, .)``, ``polygamma(n, .)' = polygamma(n + 1, .)``,
-``d zeta(s, q)/dq = -s zeta(s + 1, q)`` and ``d zeta/ds = zeta_grad_s(s, q)``, ``d igamma(a, x)/dx = x^(a-1) e^-x / Gamma(a)`` and
-``d igamma/da = igamma_grad_a(a, x)`` (computed by differentiating the series or continued
-fraction along with it). Not available, with an error saying so (JAX lacks them too):
+``d zeta(s, q)/dq = -s zeta(s + 1, q)``, ``d zeta/ds = zeta_grad_s(s, q)`` (the
+Euler-Maclaurin sum differentiated term by term), ``d igamma(a, x)/dx = x^(a-1) e^-x /
+Gamma(a)`` and ``d igamma/da = igamma_grad_a(a, x)`` (computed by differentiating the series
+or continued fraction along with it). Not available, with an error saying so (JAX lacks them too):
 derivatives of ``betainc`` in ``a`` and ``b``, of ``polygamma`` in ``n``, and the second
 derivatives of ``zeta`` in ``s`` and of ``igamma`` in ``a``.
 """
