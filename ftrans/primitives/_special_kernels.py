@@ -61,6 +61,16 @@ def _digamma_root_lo() -> float:
 DIGAMMA_ROOT_LO = _digamma_root_lo()
 
 
+def piecewise(x, cases, default=np.nan):
+    """``out[mask] = fn(x[mask])`` for each ``(mask, fn)``: each element is computed once, by
+    the formula of its region (cheaper than evaluating every formula everywhere)."""
+    out = np.full(np.shape(x), default, np.float64)
+    for mask, fn in cases:
+        if mask.any():
+            out[mask] = fn(x[mask])
+    return out
+
+
 def polevl(x, coefs):
     """``sum(c[i] x**(n - i))``: Horner with the highest power first."""
     out = np.full_like(x, coefs[0])
@@ -174,39 +184,46 @@ def _erfc_big(a):
 def erf(x):
     ax = np.abs(x)
     small = ax < 1.0
-    out = np.where(small, _erf_small(np.where(small, x, 0.0)), 0.0)
-    big = np.copysign(1.0 - _erfc_big(np.where(small, 1.0, ax)), x)
-    return np.where(small, out, big)
+    return piecewise(
+        x,
+        [(small, _erf_small), (~small, lambda v: np.copysign(1.0 - _erfc_big(np.abs(v)), v))],
+    )
 
 
 def erfc(x):
-    ax = np.abs(x)
-    small = ax < 1.0
-    near = 1.0 - _erf_small(np.where(small, x, 0.0))
-    e = _erfc_big(np.where(small, 1.0, ax))
-    return np.where(small, near, np.where(x < 0, 2.0 - e, e))
+    small = np.abs(x) < 1.0
+
+    def big(v):
+        e = _erfc_big(np.abs(v))
+        return np.where(v < 0, 2.0 - e, e)
+
+    return piecewise(x, [(small, lambda v: 1.0 - _erf_small(v)), (~small, big)])
 
 
 def ndtr(x):
     """The standard normal CDF, accurate in both tails."""
-    z = x * SQRT_HALF
-    az = np.abs(z)
-    small = az < 1.0
-    near = 0.5 + 0.5 * _erf_small(np.where(small, z, 0.0))
-    a = np.minimum(np.where(small, 1.0, az), 40.0)
-    ax = np.minimum(np.abs(x), 40.0 / SQRT_HALF)
-    tail = 0.5 * erfcx_big(a) * exp_neg_square(ax, 0.5)
-    return np.where(small, near, np.where(x > 0, 1.0 - tail, tail))
+    small = np.abs(x) * SQRT_HALF < 1.0
+
+    def tail(v):
+        a = np.minimum(np.abs(v) * SQRT_HALF, 40.0)
+        t = 0.5 * erfcx_big(a) * exp_neg_square(np.minimum(np.abs(v), 40.0 / SQRT_HALF), 0.5)
+        return np.where(v > 0, 1.0 - t, t)
+
+    return piecewise(x, [(small, lambda v: 0.5 + 0.5 * _erf_small(v * SQRT_HALF)), (~small, tail)])
 
 
 def log_ndtr(x):
     """``log(ndtr(x))`` without underflow: ``-x**2/2 + log(erfcx(-x/sqrt 2) / 2)`` below -5."""
     lower = x < -5.0
-    xl = np.where(lower, x, -6.0)
-    left = -0.5 * xl * xl + np.log(0.5 * erfcx_big(-xl * SQRT_HALF))
-    xr = np.where(lower, 0.0, x)
-    right = np.where(xr > 0.0, np.log1p(-ndtr(-np.abs(xr))), np.log(ndtr(xr)))
-    return np.where(lower, left, right)
+    upper = x > 0.0
+    return piecewise(
+        x,
+        [
+            (lower, lambda v: -0.5 * v * v + np.log(0.5 * erfcx_big(-v * SQRT_HALF))),
+            (upper, lambda v: np.log1p(-ndtr(-v))),
+            (~(lower | upper), lambda v: np.log(ndtr(v))),
+        ],
+    )
 
 
 # Cephes ndtri.c
@@ -272,25 +289,39 @@ _NDTRI_Q2 = [
 _EXP_M2 = 0.13533528323661269189  # exp(-2)
 
 
-def ndtri(p):
-    """The inverse of :func:`ndtr`."""
-    upper = p > 1.0 - _EXP_M2
-    y = np.where(upper, 1.0 - p, p)
-    central = y > _EXP_M2
-    yc = np.where(central, y, 0.5) - 0.5
+def _ndtri_central(y):
+    """|y - 1/2| <= 1/2 - exp(-2): a rational function of (y - 1/2)^2."""
+    yc = y - 0.5
     y2 = yc * yc
-    mid = (yc + yc * (y2 * polevl(y2, _NDTRI_P0) / p1evl(y2, _NDTRI_Q0))) * np.sqrt(2 * np.pi)
-    yt = np.where(central | ~(y > 0), 0.01, y)
-    x = np.sqrt(-2.0 * np.log(yt))
+    return (yc + yc * (y2 * polevl(y2, _NDTRI_P0) / p1evl(y2, _NDTRI_Q0))) * np.sqrt(2 * np.pi)
+
+
+def _ndtri_lower_tail(y):
+    """0 < y <= exp(-2): rational functions of 1/sqrt(-2 log y)."""
+    x = np.sqrt(-2.0 * np.log(y))
     x0 = x - np.log(x) / x
     z = 1.0 / x
     near = z * polevl(z, _NDTRI_P1) / p1evl(z, _NDTRI_Q1)
     far = z * polevl(z, _NDTRI_P2) / p1evl(z, _NDTRI_Q2)
-    tail = x0 - np.where(x < 8.0, near, far)
-    tail = np.where(upper, tail, -tail)
-    out = np.where(central, mid, tail)
-    out = np.where(p <= 0.0, -np.inf, out)
-    out = np.where(p >= 1.0, np.inf, out)
+    return np.where(x < 8.0, near, far) - x0
+
+
+def ndtri(p):
+    """The inverse of :func:`ndtr`."""
+    upper = p > 1.0 - _EXP_M2
+    lower = (p > 0) & (p <= _EXP_M2)
+    central = ~upper & ~lower & (p > 0)
+    upper_inside = upper & (p < 1)
+    out = piecewise(
+        p,
+        [
+            (central, _ndtri_central),
+            (lower, _ndtri_lower_tail),
+            (upper_inside, lambda v: -_ndtri_lower_tail(1.0 - v)),
+        ],
+    )
+    out = np.where(p == 0.0, -np.inf, out)
+    out = np.where(p == 1.0, np.inf, out)
     return np.where((p < 0) | (p > 1) | np.isnan(p), np.nan, out)
 
 
@@ -326,19 +357,26 @@ def _giles(x):
     return np.where(w < 5.0, p1, p2) * x
 
 
+def _erf_inv_low(a):
+    """erfinv on [0, 0.5): Giles' approximation, then two Newton steps on erf."""
+    y = _giles(a)
+    for _ in range(2):
+        y = y - (erf(y) - a) / ((2.0 / SQRT_PI) * exp_neg_square(y))
+    return y
+
+
+def _erf_inv_high(a):
+    """erfinv on [0.5, 1): ndtri of the exact complement, then a Newton step on erfc."""
+    complement = 1.0 - a  # exact for a >= 0.5
+    y = -ndtri(0.5 * complement) * SQRT_HALF
+    return y - (complement - erfc(y)) / ((2.0 / SQRT_PI) * exp_neg_square(y))
+
+
 def erf_inv(x):
     ax = np.abs(x)
-    inside = ax < 1.0
-    a = np.where(inside, ax, 0.5)
-    high = a >= 0.5
-    complement = 1.0 - a  # exact for a >= 0.5
-    # start from Giles' approximation below 0.5, from ndtri's tail (exact argument) above
-    y = np.where(high, -ndtri(np.where(high, 0.5 * complement, 0.25)) * SQRT_HALF, _giles(a))
-    for _ in range(2):
-        slope = (2.0 / SQRT_PI) * exp_neg_square(y)
-        residual = np.where(high, complement - erfc(y), erf(y) - a)
-        y = y - residual / slope
-    out = np.copysign(y, x)
+    low = ax < 0.5
+    high = (ax >= 0.5) & (ax < 1.0)
+    out = np.copysign(piecewise(ax, [(low, _erf_inv_low), (high, _erf_inv_high)]), x)
     out = np.where(ax == 1.0, np.copysign(np.inf, x), out)
     return np.where((ax > 1.0) | np.isnan(x), np.nan, out)
 
@@ -396,32 +434,39 @@ def _power_series(z, coefs):
     return polevl(z, coefs[::-1])
 
 
-def _lgamma_positive(x):
-    """log Gamma(x) for x > 0."""
-    out = np.empty_like(x)
-    # (0, 1.5): lgamma(x) = lgamma(2 + z) - log1p(z) with z = x - 1 (and - log(x) below 0.5)
-    low = x < 1.5
-    z = np.where(low, np.where(x < 0.5, x, x - 1.0), 0.0)
-    low_val = _power_series(z, _LGAMMA2) - np.log1p(z)
-    low_val = np.where(x < 0.5, low_val - np.log(np.where(low, x, 1.0)), low_val)
-    # [1.5, 13): recurrence down to [1.5, 2.5)
-    mid = (x >= 1.5) & (x < 13.0)
-    xm = np.where(mid, x, 2.0)
-    shift = np.floor(xm - 1.5)
-    product = np.ones_like(xm)
-    for k in range(1, 12):
-        product = product * np.where(k <= shift, xm - k, 1.0)
-    mid_val = _power_series(xm - shift - 2.0, _LGAMMA2) + np.log(product)
-    # [13, inf): Stirling
-    xs = np.where(x >= 13.0, x, 13.0)
-    inv = 1.0 / xs
+def _lgamma_low(x):
+    """(0, 1.5): lgamma(x) = lgamma(2 + z) - log1p(z), z = x - 1 (z = x and - log x below 0.5)."""
+    tiny = x < 0.5
+    z = np.where(tiny, x, x - 1.0)
+    value = _power_series(z, _LGAMMA2) - np.log1p(z)
+    return np.where(tiny, value - np.log(x), value)
+
+
+def _lgamma_mid(x):
+    """[1.5, 13): the recurrence down to [1.5, 2.5), then the series about 2."""
+    shift = np.floor(x - 1.5)
+    product = np.ones_like(x)
+    for k in range(1, int(shift.max()) + 1):
+        product = product * np.where(k <= shift, x - k, 1.0)
+    return _power_series(x - shift - 2.0, _LGAMMA2) + np.log(product)
+
+
+def _lgamma_big(x):
+    """[13, inf): Stirling's series."""
+    inv = 1.0 / x
     inv2 = inv * inv
-    series = np.zeros_like(xs)
+    series = np.zeros_like(x)
     for k in range(len(BERNOULLI) - 1, -1, -1):
         series = series * inv2 + BERNOULLI[k] / ((2 * k + 2) * (2 * k + 1))
-    big_val = (xs - 0.5) * np.log(xs) - xs + HALF_LOG_2PI + series * inv
-    out = np.where(low, low_val, np.where(mid, mid_val, big_val))
-    return np.where(np.isinf(x), np.inf, out)
+    value = (x - 0.5) * np.log(x) - x + HALF_LOG_2PI + series * inv
+    return np.where(np.isinf(x), np.inf, value)
+
+
+def _lgamma_positive(x):
+    """log Gamma(x) for x > 0."""
+    low = x < 1.5
+    big = x >= 13.0
+    return piecewise(x, [(low, _lgamma_low), (~low & ~big, _lgamma_mid), (big, _lgamma_big)])
 
 
 def _sinpi_reduced(x):
@@ -430,52 +475,60 @@ def _sinpi_reduced(x):
     return r, np.sin(np.pi * r)
 
 
+def _lgamma_reflected(x):
+    """x <= 0: lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x) (inf at the poles)."""
+    finite = np.where(np.isfinite(x), x, -0.5)
+    _, sine = _sinpi_reduced(finite)
+    value = np.log(np.pi / np.abs(sine)) - _lgamma_positive(1.0 - finite)
+    return np.where(x == -np.inf, -np.inf, value)
+
+
 def lgamma(x):
     """log |Gamma(x)|."""
     x = np.asarray(x, np.float64)
     neg = x <= 0
-    pos_val = _lgamma_positive(np.where(neg, 1.0, x))
-    xn = np.where(neg & np.isfinite(x), x, -0.5)
-    _, sine = _sinpi_reduced(xn)
-    with np.errstate(divide="ignore"):
-        refl = np.log(np.pi / np.abs(sine)) - _lgamma_positive(1.0 - xn)
-    refl = np.where(x == -np.inf, -np.inf, refl)
-    return np.where(neg, refl, np.where(np.isnan(x), np.nan, pos_val))
+    return piecewise(x, [(neg, _lgamma_reflected), (x > 0, _lgamma_positive)])
 
 
-def _digamma_positive(x):
-    # [1, 2]: the series about the root (no cancellation near the zero of digamma)
-    around = (x >= 1.0) & (x <= 2.0)
-    z = (np.where(around, x, DIGAMMA_ROOT) - DIGAMMA_ROOT) - DIGAMMA_ROOT_LO
-    root_val = _power_series(z, _DIGAMMA_ROOT_SERIES)
-    # elsewhere: the recurrence up to >= 10, then the asymptotic series
-    xr = np.where(around, 10.0, x)
-    n = np.maximum(np.ceil(10.0 - xr), 0.0)
-    shift_sum = np.zeros_like(xr)
-    for k in range(10):
-        shift_sum = shift_sum + np.where(k < n, 1.0 / (xr + k), 0.0)
-    y = xr + n
+def _digamma_root(x):
+    """[1, 2]: the series about the positive root (no cancellation near the zero)."""
+    z = (x - DIGAMMA_ROOT) - DIGAMMA_ROOT_LO
+    return _power_series(z, _DIGAMMA_ROOT_SERIES)
+
+
+def _digamma_asymptotic(x):
+    """Elsewhere on x > 0: the recurrence up to >= 10, then the asymptotic series."""
+    n = np.maximum(np.ceil(10.0 - x), 0.0)
+    shift_sum = np.zeros_like(x)
+    for k in range(int(n.max()) if n.size else 0):
+        shift_sum = shift_sum + np.where(k < n, 1.0 / (x + k), 0.0)
+    y = x + n
     inv2 = 1.0 / (y * y)
     series = np.zeros_like(y)
     for k in range(len(BERNOULLI) - 1, -1, -1):
         series = series * inv2 + BERNOULLI[k] / (2 * k + 2)
-    asym = np.log(y) - 0.5 / y - series * inv2
-    return np.where(around, root_val, asym - shift_sum)
+    value = np.log(y) - 0.5 / y - series * inv2 - shift_sum
+    return np.where(np.isinf(x), np.inf, value)
+
+
+def _digamma_positive(x):
+    around = (x >= 1.0) & (x <= 2.0)
+    return piecewise(x, [(around, _digamma_root), (~around, _digamma_asymptotic)])
+
+
+def _digamma_reflected(x):
+    """x <= 0: digamma(x) = digamma(1 - x) - pi / tan(pi x); NaN at the poles, -+inf at -+0."""
+    finite = np.where(np.isfinite(x), x, -0.5)
+    r, _ = _sinpi_reduced(finite)
+    value = _digamma_positive(1.0 - finite) - np.pi / np.tan(np.pi * r)
+    value = np.where(r == 0, np.nan, value)
+    value = np.where(x == 0, np.copysign(np.inf, -np.copysign(1.0, x)), value)
+    return np.where(x == -np.inf, np.nan, value)
 
 
 def digamma(x):
     x = np.asarray(x, np.float64)
-    neg = x <= 0
-    pos_val = _digamma_positive(np.where(neg | np.isinf(x), 1.5, x))
-    pos_val = np.where(x == np.inf, np.inf, pos_val)
-    xn = np.where(neg & np.isfinite(x), x, -0.5)
-    r, _ = _sinpi_reduced(xn)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        refl = _digamma_positive(1.0 - xn) - np.pi / np.tan(np.pi * r)
-    refl = np.where(r == 0, np.nan, refl)
-    refl = np.where(x == 0, np.copysign(np.inf, -np.copysign(1.0, x)), refl)
-    refl = np.where(x == -np.inf, np.nan, refl)
-    return np.where(neg, refl, pos_val)
+    return piecewise(x, [(x <= 0, _digamma_reflected), (x > 0, _digamma_positive)])
 
 
 def polygamma(n, x):
