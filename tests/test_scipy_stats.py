@@ -123,6 +123,10 @@ def test_multivariate_normal_matches_scipy():
         fst.multivariate_normal.logpdf(x, mean, 2.0),
         stats.multivariate_normal.logpdf(x, mean, 2.0 * np.eye(3)),
     )
+    covs = np.stack([cov, 2 * cov + np.eye(3)])
+    batched = fst.multivariate_normal.logpdf(x[:, :, None, :], mean, covs)
+    assert batched.shape == (4, 2, 2)
+    _close(batched[..., 1], stats.multivariate_normal.logpdf(x, mean, covs[1]))
     with pytest.raises(ValueError, match="incompatible shapes"):
         fst.multivariate_normal.logpdf(x, mean, np.eye(2))
 
