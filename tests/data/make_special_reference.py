@@ -70,6 +70,32 @@ JAX_CASES = [
     ("beta", (1.5, 2.5)),
     ("betaln", (1.5, 2.5)),
 ]
+#: (jax.scipy.stats distribution, function, arguments): boundaries of supports and the like
+JAX_STATS_CASES = [
+    ("gamma", "logpdf", (0.0, 1.0)),
+    ("gamma", "logpdf", (0.0, 2.0)),
+    ("gamma", "logpdf", (-1.0, 2.0)),
+    ("beta", "logpdf", (0.0, 1.0, 2.0)),
+    ("beta", "logpdf", (1.0, 2.0, 1.0)),
+    ("expon", "logpdf", (0.0,)),
+    ("expon", "logpdf", (-1.0,)),
+    ("poisson", "logpmf", (0.0, 0.0)),
+    ("poisson", "logpmf", (2.0, 1.5)),
+    ("bernoulli", "logpmf", (1.0, 0.3)),
+    ("uniform", "logpdf", (0.0,)),
+    ("pareto", "logpdf", (1.0, 2.0)),
+    ("laplace", "logpdf", (0.0,)),
+    ("truncnorm", "logpdf", (0.5, -1.0, 1.0)),
+    ("t", "logpdf", (0.5, 3.0)),
+    ("cauchy", "cdf", (1.0,)),
+    ("logistic", "logpdf", (0.0,)),
+    ("gennorm", "logpdf", (0.0, 1.5)),
+    ("vonmises", "logpdf", (0.5, 2.0)),
+    ("geom", "logpmf", (1.0, 0.5)),
+    ("nbinom", "logpmf", (2.0, 3.0, 0.4)),
+    ("norm", "logcdf", (-3.0,)),
+    ("norm", "ppf", (0.1,)),
+]
 # arguments JAX does not differentiate (gradients of these are left out)
 JAX_NONDIFF = {"polygamma": (0,), "betainc": (0, 1), "expn": (0,)}
 rng = np.random.default_rng(20261202)
@@ -177,11 +203,28 @@ def jax_table():
                 "grad": [float(g) for g in grads],
             }
         )
+    import jax.scipy.stats as jst
+
+    stats_rows = []
+    for dist, fn, args in JAX_STATS_CASES:
+        fun = getattr(getattr(jst, dist), fn)
+        argnums = tuple(range(len(args)))
+        grads = jax.grad(fun, argnums=argnums)(*args)
+        stats_rows.append(
+            {
+                "dist": dist,
+                "fn": fn,
+                "args": list(args),
+                "value": float(fun(*args)),
+                "grad": [float(g) for g in grads],
+            }
+        )
     a, x = [0.5, 2.5, 7.0, 30.0], [0.3, 1.7, 9.0, 25.0]
     gamma_grad = [float(v) for v in jax.lax.random_gamma_grad(np.array(a), np.array(x))]
     table = {
         "jax": jax.__version__,
         "cases": rows,
+        "stats_cases": stats_rows,
         "random_gamma_grad": {"a": a, "x": x, "value": gamma_grad},
     }
     JAX_OUT.write_text(json.dumps(table, indent=1) + "\n")
