@@ -857,6 +857,8 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
         [3, 5, 7]
     """
     if not core._stack:
+        if prepend is None and append is None:
+            return np.diff(a, n, axis)
         kw = {}
         if prepend is not None:
             kw["prepend"] = prepend

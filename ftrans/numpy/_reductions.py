@@ -97,9 +97,12 @@ def sum(  # noqa: A001
         >>> float(fnp.sum(fnp.arange(4.0), where=fnp.arange(4) % 2 == 1, initial=10.0))
         14.0
     """
-    _no_out("sum", out)
     if not core._stack:
+        if out is None and initial is None and where is None:
+            return np.sum(a, axis, dtype, None, keepdims)
+        _no_out("sum", out)
         return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(initial, where))
+    _no_out("sum", out)
     a = _prepare(a)
     a = cast(a, np.dtype(dtype) if dtype is not None else _sum_dtype(a.dtype))
     shape = shape_of(a)
@@ -118,9 +121,12 @@ def _float_dtype(dtype):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Arithmetic mean over ``axis`` (of the elements ``where`` selects); integer inputs give
     float64, like NumPy."""
-    _no_out("mean", out)
     if not core._stack:
+        if out is None and where is None:
+            return np.mean(a, axis, dtype, None, keepdims)
+        _no_out("mean", out)
         return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(where=where))
+    _no_out("mean", out)
     a = _prepare(a)
     dtype = np.dtype(dtype) if dtype is not None else _float_dtype(a.dtype)
     a = cast(a, dtype)
@@ -231,9 +237,12 @@ def prod(
     promote_integers=True,
 ):
     """Product over ``axis``; its gradient is exact at zeros (no division)."""
-    _no_out("prod", out)
     if not core._stack:
+        if out is None and initial is None and where is None:
+            return np.prod(a, axis, dtype, None, keepdims)
+        _no_out("prod", out)
         return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(initial, where))
+    _no_out("prod", out)
     a = _prepare(a)
     a = cast(a, np.dtype(dtype) if dtype is not None else _sum_dtype(a.dtype))
     shape = shape_of(a)
@@ -249,9 +258,12 @@ def _extremum(np_fn, prim_fn, name):
     combine = ew.max_ if name == "max" else ew.min_
 
     def fn(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-        _no_out(name, out)
         if not core._stack:
+            if out is None and initial is None and where is None:
+                return np_fn(a, axis, None, keepdims)
+            _no_out(name, out)
             return np_fn(a, axis=axis, keepdims=keepdims, **_np_kwargs(initial, where))
+        _no_out(name, out)
         a = _prepare(a)
         shape = shape_of(a)
         axes = normalize_axes(axis, len(shape))
