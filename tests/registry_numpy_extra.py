@@ -890,3 +890,22 @@ def _tmpfile():
     handle.write(b"\x01\x02")
     handle.close()
     return handle.name
+
+
+# ----------------------------------------------------------------------------- new keywords
+
+fn(
+    "meshgrid",
+    [A((3,), U), A((2,), U)],
+    call=lambda f: lambda a, b: f(a, b, sparse=True),
+    label="sparse",
+    order=1,
+)
+fn(
+    "where",
+    [A(X, small_integers(0, 2))],
+    call=lambda f: lambda c: f(c, size=6, fill_value=-1),
+    reference=lambda c: tuple(_fit(i, 6, -1) for i in np.nonzero(c)),
+    label="size",
+    order=0,
+)

@@ -159,10 +159,11 @@ def tri(N, M=None, k=0, dtype=float):
     return np.tri(N, M, k, dtype=dtype)
 
 
-def meshgrid(*xi, indexing="xy"):
-    """Coordinate matrices from coordinate vectors (traced vectors allowed)."""
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Coordinate matrices from coordinate vectors (traced vectors allowed); ``sparse=True``
+    returns the open grid (each array keeps one non-unit axis)."""
     if not any(isinstance(x, Tracer) for x in xi):
-        return np.meshgrid(*xi, indexing=indexing)
+        return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
     from ftrans.numpy._shape import broadcast_to, reshape
 
     xi = [to_operand(x) for x in xi]
@@ -177,5 +178,6 @@ def meshgrid(*xi, indexing="xy"):
             pos = 1 - i
         view = [1] * n
         view[pos] = shape_of(x)[0]
-        out.append(broadcast_to(reshape(x, tuple(view)), tuple(shapes)))
+        grid = reshape(x, tuple(view))
+        out.append(grid if sparse else broadcast_to(grid, tuple(shapes)))
     return tuple(out)
