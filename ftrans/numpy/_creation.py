@@ -17,7 +17,7 @@ def _has_tracer(obj):
     return False
 
 
-def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
+def array(object, dtype=None, copy=True, order="K", ndmin=0):  # noqa: A002
     """Create an array; nested lists may hold traced values (they are stacked).
 
     Examples:
@@ -26,7 +26,7 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
         (2, 2)
     """
     if not _has_tracer(object):
-        return np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
+        return np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
     from ftrans.numpy._shape import reshape, stack
 
     if isinstance(object, Tracer):
@@ -49,9 +49,9 @@ def asarray(a, dtype=None, order=None, *, copy=None):
     return np.asarray(a, dtype=dtype, order=order)
 
 
-def copy(a):
+def copy(a, order="K"):
     """A copy of ``a`` (tracers are immutable values, so they are returned as they are)."""
-    return a if isinstance(a, Tracer) else np.array(a, copy=True)
+    return a if isinstance(a, Tracer) else np.array(a, copy=True, order=order)
 
 
 def zeros(shape, dtype=float):
@@ -92,8 +92,9 @@ def ones_like(a, dtype=None, shape=None):
     return np.ones(shape, dtype)
 
 
-def empty_like(a, dtype=None, shape=None):
-    return zeros_like(a, dtype, shape)
+def empty_like(prototype, dtype=None, shape=None):
+    """Like :func:`zeros_like`: ftrans never hands out uninitialised memory."""
+    return zeros_like(prototype, dtype, shape)
 
 
 def full_like(a, fill_value, dtype=None, shape=None):

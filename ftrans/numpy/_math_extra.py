@@ -28,10 +28,19 @@ def _operands(ufunc, name, *args):
 
 
 def _ufunc_primitive(ufunc, prim_fn, name):
-    def fn(*args):
-        if not core._stack:
-            return ufunc(*args)
-        return prim_fn(*_operands(ufunc, name, *args))
+    if ufunc.nin == 1:
+
+        def fn(x, /):
+            if not core._stack:
+                return ufunc(x)
+            return prim_fn(*_operands(ufunc, name, x))
+
+    else:
+
+        def fn(x1, x2, /):
+            if not core._stack:
+                return ufunc(x1, x2)
+            return prim_fn(*_operands(ufunc, name, x1, x2))
 
     fn.__name__ = fn.__qualname__ = name
     return fn

@@ -451,13 +451,22 @@ def _fill_padded(a, axis, fill_value):
     return pad(a, cast(_prepare(value), a.dtype), padding_config=config)
 
 
-def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None, *, wrap_negative_indices=True):
     """``numpy.take_along_axis``: pick values along ``axis`` with an index array.
 
     ``mode`` (JAX's keyword): ``"fill"`` (the default under a transformation: out-of-bounds
     reads give ``fill_value``, NaN for floats), ``"clip"`` or ``"wrap"``; eagerly the default
-    is NumPy's (an IndexError for out-of-bounds indices).
+    is NumPy's (an IndexError for out-of-bounds indices). With ``wrap_negative_indices=False``
+    negative indices count as out of bounds.
     """
+    if not wrap_negative_indices:  # negative indices are out of bounds: move them past the end
+        from ftrans.numpy._math import less
+        from ftrans.numpy._math import where as _where
+
+        indices = _prepare(indices)
+        past_end = int(np.prod(shape_of(_prepare(arr)), dtype=np.int64))
+        indices = _where(less(indices, 0), indices.dtype.type(past_end), indices)
+        mode = mode or "fill"
     if not core._stack and mode is None:
         return np.take_along_axis(arr, indices, axis)
     arr = _prepare(arr)

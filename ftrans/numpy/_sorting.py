@@ -114,8 +114,9 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     return fnp.sum(before(a, fnp.expand_dims(v, -1)), axis=-1, dtype=np.intp)
 
 
-def digitize(x, bins, right=False):
-    """Index of the bin each ``x`` falls in (``bins`` increasing or decreasing).
+def digitize(x, bins, right=False, *, method=None):
+    """Index of the bin each ``x`` falls in (``bins`` increasing or decreasing); ``method``
+    (JAX's keyword for its search algorithm) is accepted and ignored.
 
     Examples:
         >>> import ftrans.numpy as fnp
