@@ -937,3 +937,16 @@ SPECS.append(
         order=1,
     )
 )
+fn("poly", [A((3, 3), U)], label="matrix", order=1)
+fn(
+    "roots",
+    [A((4,), nonzero())],
+    call=lambda f: (
+        (lambda p: fnp.sort_complex(f(p, strip_zeros=False)))
+        if f is fnp.roots
+        else (lambda p: np.sort_complex(f(p)))
+    ),
+    label="traced",
+    order=0,
+    diff_argnums=(),
+)
