@@ -918,25 +918,8 @@ def _eig_reference(a):
     return [w.astype(complex), v.astype(complex)]
 
 
-def _eigvals_real_sum(a):
-    """A real function of the eigenvalues that does not depend on their order."""
-    w = np.linalg.eigvals(a)
-    return np.real(np.sum(w * w))
-
-
 prim("eig", [A((4, 4), U)], _eig_reference, diff_argnums=())
 prim("eigvals", [A((4, 4), U)], lambda a: np.linalg.eig(a)[0].astype(complex), order=1)
-SPECS.append(
-    Spec(
-        "fnp:linalg.eigvals[sum_of_squares]",
-        "primitive",
-        "eigvals",
-        lambda a: fnp.real(fnp.sum(fnp.square(fnp.linalg.eigvals(a)))),
-        _eigvals_real_sum,
-        (A((3, 3), U),),
-        order=1,
-    )
-)
 fn("poly", [A((3, 3), U)], label="matrix", order=1)
 fn(
     "roots",
