@@ -495,6 +495,9 @@ NUMPY_ONLY: dict[str, str] = {
         "integer and bit operations: not yet written",
     ),
     "custom_vjp_lin": "only in linear programs (the backward pass runs NumPy code)",
+    "eig": "LAPACK: NumPy calls it already",
+    "eigvals": "LAPACK: NumPy calls it already",
+    "reduce_precision": "integer and bit operations: not yet written",
 }
 
 
