@@ -545,9 +545,56 @@ def polygamma(n, x):
 _MAX_ITER = 10000
 
 
+# log1p(t) - t = sum_k (-1)^(k+1) t^k / k, k >= 2 (for |t| < 1/2)
+_LOG1PMX = np.array([0.0, 0.0] + [(-1.0) ** (k + 1) / k for k in range(2, 60)])
+
+
+def _log1pmx(t):
+    """``log1p(t) - t`` without cancellation near 0."""
+    small = np.abs(t) < 0.5
+    return piecewise(
+        t, [(small, lambda v: _power_series(v, _LOG1PMX)), (~small, lambda v: np.log1p(v) - v)]
+    )
+
+
+def _stirling_correction(a):
+    """``lgamma(a) - ((a - 1/2) log a - a + log(2 pi)/2)`` for ``a >= 10`` (Stirling's series)."""
+    inv = 1.0 / a
+    inv2 = inv * inv
+    series = np.zeros_like(a)
+    for k in range(len(BERNOULLI) - 1, -1, -1):
+        series = series * inv2 + BERNOULLI[k] / ((2 * k + 2) * (2 * k + 1))
+    return series * inv
+
+
 def _log_prefactor(a, x):
-    """``a log x - x - lgamma(a)``: log of ``x**a exp(-x) / Gamma(a)``."""
-    return a * np.log(x) - x - lgamma(a)
+    """``a log x - x - lgamma(a)``: log of ``x**a exp(-x) / Gamma(a)``.
+
+    For ``a >= 10`` as ``a (log1p(t) - t) + log(a / 2 pi)/2 - stirling(a)`` with
+    ``t = (x - a)/a`` (Temme's form): no cancellation between ``a log x`` and ``lgamma(a)``,
+    which would cost ~``a`` ulps.
+    """
+    big = a >= 10.0
+
+    def direct(v):
+        aa, xx = v[:, 0], v[:, 1]
+        return aa * np.log(xx) - xx - lgamma(aa)
+
+    def temme(v):
+        aa, xx = v[:, 0], v[:, 1]
+        return (
+            aa * _log1pmx((xx - aa) / aa)
+            + 0.5 * np.log(aa / (2 * np.pi))
+            - _stirling_correction(aa)
+        )
+
+    pairs = np.stack(np.broadcast_arrays(a, x), axis=-1)
+    out = np.full(np.shape(pairs)[:-1], np.nan)
+    if big.any():
+        out[big] = temme(pairs[big])
+    if (~big).any():
+        out[~big] = direct(pairs[~big])
+    return out
 
 
 def _gamma_series(a, x):
