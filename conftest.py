@@ -2,4 +2,6 @@
 
 # The pytree submodules' docstring examples use the package's names unqualified; they run in
 # tests/test_tree.py with the package namespace instead.
-collect_ignore_glob = ["ftrans/tree/_*.py"]
+# The scripts under tests/data make the checked-in reference outputs; they import JAX, optax,
+# mpmath... which CI does not install, and hold no tests.
+collect_ignore_glob = ["ftrans/tree/_*.py", "tests/data/*.py"]
