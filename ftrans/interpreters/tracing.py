@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.core import (
+    ClosedJaxpr,
     Eqn,
     Jaxpr,
     Literal,
@@ -113,11 +114,32 @@ class JaxprBuilder:
         return jaxpr, consts
 
 
+# Primitives run for what they do, not what they return (ftrans.debug.print, debug.callback):
+# dead-code elimination keeps them, and so every equation holding one in a sub-program, and
+# common-subexpression elimination never merges two of them. Empty unless such a primitive was
+# made, so ordinary programs never pay for the check.
+EFFECTFUL: set = set()
+
+
+def has_effect(eqn) -> bool:
+    """True when ``eqn`` (or a sub-program among its params) runs an effectful primitive."""
+    if not EFFECTFUL:
+        return False
+    if eqn.primitive in EFFECTFUL:
+        return True
+    for value in eqn.params.values():
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            inner = v.jaxpr if isinstance(v, ClosedJaxpr) else v
+            if isinstance(inner, Jaxpr) and any(map(has_effect, inner.eqns)):
+                return True
+    return False
+
+
 def dead_code_elimination(eqns, outvars):
     live = {v.id for v in outvars if type(v) is Var}
     kept = []
     for eqn in reversed(eqns):
-        if any(v.id in live for v in eqn.outputs):
+        if any(v.id in live for v in eqn.outputs) or (EFFECTFUL and has_effect(eqn)):
             kept.append(eqn)
             live.update(a.id for a in eqn.inputs if type(a) is Var)
     kept.reverse()
