@@ -135,11 +135,15 @@ def has_effect(eqn) -> bool:
     return False
 
 
-def dead_code_elimination(eqns, outvars):
+def dead_code_elimination(eqns, outvars, keep_effects=True):
+    """The equations ``outvars`` need, in order; effectful ones are kept too unless
+    ``keep_effects=False`` (for a copy of work that also runs elsewhere: a hoisted loop
+    invariant, a rematerialised forward pass), so that a print runs exactly once."""
     live = {v.id for v in outvars if type(v) is Var}
     kept = []
+    keep_effects = keep_effects and bool(EFFECTFUL)
     for eqn in reversed(eqns):
-        if any(v.id in live for v in eqn.outputs) or (EFFECTFUL and has_effect(eqn)):
+        if any(v.id in live for v in eqn.outputs) or (keep_effects and has_effect(eqn)):
             kept.append(eqn)
             live.update(a.id for a in eqn.inputs if type(a) is Var)
     kept.reverse()
