@@ -12,7 +12,7 @@ Examples:
 from __future__ import annotations
 
 from ftrans import core as _core
-from ftrans import explain, lax, nn, numerical, optim, random, tree
+from ftrans import custom_batching, explain, lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
 from ftrans._api_extras import (
@@ -63,6 +63,7 @@ from ftrans.jitting import StaticArgumentError, jit
 from ftrans.mapping import BatchAxisError, vmap
 from ftrans.remat import (
     checkpoint,
+    checkpoint_name,
     checkpoint_policies,
     print_saved_residuals,
     remat,
@@ -90,9 +91,11 @@ __all__ = [
     "UnsupportedError",
     "block_until_ready",
     "checkpoint",
+    "checkpoint_name",
     "checkpoint_policies",
     "closure_convert",
     "config",
+    "custom_batching",
     "custom_jvp",
     "custom_vjp",
     "default_backend",
