@@ -138,3 +138,34 @@ def test_attention_under_jit_vmap_grad():
     np.testing.assert_allclose(
         per_example(q, k, v), nn.dot_product_attention(q, k, v, is_causal=True), rtol=1e-12
     )
+
+
+def test_orthogonal_initializers():
+    import ftrans.random as fr
+    from ftrans.nn import initializers
+
+    w = initializers.orthogonal(scale=2.0)(fr.key(0), (5, 3))
+    np.testing.assert_allclose(w.T @ w, 4 * np.eye(3), atol=1e-12)
+    w = initializers.orthogonal()(fr.key(1), (3, 5))
+    np.testing.assert_allclose(w @ w.T, np.eye(3), atol=1e-12)
+    w = initializers.orthogonal(column_axis=0)(fr.key(2), (3, 2, 2))
+    flat = np.moveaxis(w, 0, -1).reshape(4, 3)
+    np.testing.assert_allclose(flat.T @ flat, np.eye(3), atol=1e-12)
+    k = initializers.delta_orthogonal()(fr.key(0), (3, 3, 2, 4))
+    assert np.abs(k).sum() == np.abs(k[1, 1]).sum()
+    np.testing.assert_allclose(k[1, 1] @ k[1, 1].T, np.eye(2), atol=1e-12)
+    with pytest.raises(ValueError, match="in <= out"):
+        initializers.delta_orthogonal()(fr.key(0), (3, 4, 2))
+    with pytest.raises(ValueError, match="fewer than 2"):
+        initializers.orthogonal()(fr.key(0), (3,))
+
+
+def test_orthogonal_matches_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import ftrans.random as fr
+    from ftrans.nn import initializers
+
+    ours = initializers.orthogonal()(fr.key(0), (4, 3))
+    theirs = jax.nn.initializers.orthogonal()(jax.random.key(0), (4, 3), np.float64)
+    np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-12)
