@@ -141,6 +141,7 @@ __all__ = [
 
 # Subpackages that load on first use, so ``import ftrans`` stays light (and needs only NumPy).
 _LAZY_SUBMODULES = (
+    "image",
     "scipy",
     "tree_util",
     "example_libraries",
