@@ -102,11 +102,12 @@ def _describe(key):
 class JitFunction:
     """A jitted function: call it like the original; see ``cache_info`` and ``explain``."""
 
-    def __init__(self, fun, static_argnums, static_argnames, donate=((), ())):
+    def __init__(self, fun, static_argnums, static_argnames, backend=None, donate=((), ())):
         functools.update_wrapper(self, fun)
         # accepted, never acted on: ftrans never writes into a caller's arrays
         self.donate_argnums, self.donate_argnames = donate
         self.fun = fun
+        self.backend = backend
         self.name = fun_name(fun)
         self.static_argnums = tuple(sorted(static_argnums))
         self.static_argnames = tuple(static_argnames)
@@ -235,7 +236,10 @@ class JitFunction:
         jaxpr, consts = trace_to_jaxpr(flat, in_avals, f"jit({self.name})", arg_names=arg_names)
         lifted = [isinstance(c, Tracer) for c in consts]
         if not any(lifted):
-            return _Entry(ClosedJaxpr(jaxpr, consts), store["out_tree"])
+            closed = ClosedJaxpr(jaxpr, consts)
+            if self.backend is not None:
+                closed.cache["backend"] = self.backend
+            return _Entry(closed, store["out_tree"])
         keep = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if not lift]
         moved = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if lift]
         program = Jaxpr(
@@ -409,24 +413,29 @@ def jit(
     *,
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
+    backend: str | None = None,
     donate_argnums: int | Sequence[int] = (),
     donate_argnames: str | Sequence[str] = (),
     inline: bool = False,
     keep_unused: bool = False,
     device: Any = None,
-    backend: str | None = None,
 ):
     """Compile ``fun``: trace once per signature, optimise the IR, run generated NumPy code.
+
+    ``backend``: ``"numpy"`` (generated NumPy code), ``"native"`` (numba machine code, with the
+    ``native`` extra; programs it cannot compile run NumPy code) or ``"auto"`` (native code for
+    loops over small arrays); None uses ``ftrans.compiler.backend.default_backend()``.
 
     The cache key is the arguments' pytree structure, shapes and dtypes (Python scalars count
     as 0-d float64/int64, so ``f(1.0)`` and ``f(2.0)`` share an entry) and the values of the
     static arguments. Usable as ``@jit`` or ``@jit(static_argnames=...)``.
 
-    JAX's ``donate_argnums``/``donate_argnames``, ``inline``, ``keep_unused``, ``device`` and
-    ``backend`` are accepted so JAX code runs unchanged: donation does nothing (ftrans never
-    writes into a caller's arrays, so there is no buffer to hand over), a nested jitted function
-    is always a sub-program the compiler may optimise across, unused arguments cost nothing, and
-    the only device/backend is the CPU (``'cpu'``; anything else is an error).
+    JAX's ``donate_argnums``/``donate_argnames``, ``inline``, ``keep_unused`` and ``device``
+    are accepted so JAX code runs unchanged: donation does nothing (ftrans never writes into a
+    caller's arrays, so there is no buffer to hand over), a nested jitted function is always a
+    sub-program the compiler may optimise across, unused arguments cost nothing, and the only
+    device is the CPU (``device`` may be ``None``, ``'cpu'`` or ``ft.devices()[0]``; JAX's
+    ``backend='cpu'`` means the default backend).
     ``jit(f).lower(*args).compile()`` gives an object called like ``f``;
     ``.cost_analysis()`` on either counts the program's operations.
 
@@ -447,24 +456,28 @@ def jit(
             f,
             static_argnums=static_argnums,
             static_argnames=static_argnames,
+            backend=backend,
             donate_argnums=donate_argnums,
             donate_argnames=donate_argnames,
             inline=inline,
             keep_unused=keep_unused,
             device=device,
-            backend=backend,
         )
-    if backend not in (None, "cpu") or not (
-        device is None or getattr(device, "platform", device) == "cpu"
-    ):
+    if not (device is None or getattr(device, "platform", device) == "cpu"):
         raise ValueError(
-            f"jit: device={device!r}, backend={backend!r}: ftrans runs NumPy on the CPU, so "
-            "the only device is ft.devices()[0] and the only backend 'cpu'."
+            f"jit: device={device!r}: ftrans runs on the CPU, so the only device is "
+            "ft.devices()[0] ('cpu')."
         )
+    if backend == "cpu":  # JAX's platform name: the default ftrans backend
+        backend = None
+    if backend is not None:
+        from ftrans.compiler.backend import check_backend
+
+        check_backend(backend)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     donate = (
         (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums),
         (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames),
     )
-    return JitFunction(fun, nums, names, donate)
+    return JitFunction(fun, nums, names, backend, donate)

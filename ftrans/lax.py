@@ -19,12 +19,13 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
-from ftrans.primitives.bits import mulhi, nextafter
+from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
 from ftrans.primitives.conv_api import (
     ConvDimensionNumbers,
     conv,
     conv_dimension_numbers,
     conv_general_dilated,
+    conv_general_dilated_local,
     conv_general_dilated_patches,
     conv_general_permutations,
     conv_general_shape_tuple,
@@ -397,13 +398,9 @@ UNSUPPORTED: dict[str, str] = {
     "derivative with ftrans.custom_jvp",
     "custom_root": "not yet in ftrans; differentiate through the iterations, or define the "
     "implicit derivative with ftrans.custom_jvp",
-    "reduce_precision": "not yet in ftrans; cast with lax.convert_element_type (e.g. to "
-    "float16 and back)",
     "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
     "ragged_dot_general": "only the common form lax.ragged_dot is provided",
     "RaggedDotDimensionNumbers": "only the common form lax.ragged_dot is provided",
-    "conv_general_dilated_local": "not yet in ftrans; build it from "
-    "lax.conv_general_dilated_patches and lax.dot_general",
     "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions)",
 }
 

@@ -3,8 +3,9 @@ plus SciPy-style ``solve_triangular`` and the primitives ``ftrans.numpy.linalg``
 (``eigvalsh``, ``inverse``, ``pinv``, ``slogdet``, ``solve``).
 
 Like the rest of ``ftrans.lax`` these do no dtype promotion beyond ints to float64: operands are
-real float32/float64 stacks of matrices ``(..., m, n)``; batch dimensions of two operands
-broadcast. ``ftrans.numpy.linalg`` and ``ftrans.scipy.linalg`` are the user-facing layers.
+float32/float64 or complex64/complex128 stacks of matrices ``(..., m, n)``; batch dimensions of
+two operands broadcast. ``ftrans.numpy.linalg`` and ``ftrans.scipy.linalg`` are the user-facing
+layers.
 As in JAX, ``eigh`` returns ``(v, w)`` (eigenvectors first) and ``triangular_solve`` solves
 ``x op(a) = b`` unless ``left_side=True``.
 """
@@ -21,10 +22,15 @@ from ftrans.primitives import linalg as P
 from ftrans.primitives.linalg import eigvalsh, inverse, pinv, slogdet, solve
 from ftrans.primitives.linalg_lu import lu as _lu
 from ftrans.primitives.linalg_lu import lu_pivots_to_permutation as _pivots_to_permutation
-from ftrans.primitives.shape import reshape, slice_
+from ftrans.primitives.shape import broadcast_in_dim, reshape, slice_
 
 __all__ = [
     "cholesky",
+    "cholesky_update",
+    "householder_product",
+    "qdwh",
+    "symmetric_product",
+    "tridiagonal_solve",
     "eigh",
     "eigvalsh",
     "inverse",
@@ -40,6 +46,24 @@ __all__ = [
 ]
 
 _TRANS = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
+
+#: jax.lax.linalg names ftrans does not have, and why.
+_MISSING = {
+    "eig": "general (non-symmetric) eigendecomposition has complex outputs and no primitive here "
+    "yet; for symmetric matrices use eigh",
+    "schur": "NumPy exposes no Schur decomposition (LAPACK gees); for symmetric matrices use eigh",
+    "hessenberg": "NumPy exposes no Hessenberg reduction (LAPACK gehrd); use qr",
+    "tridiagonal": "NumPy exposes no tridiagonal reduction (LAPACK sytrd); use eigh",
+    "ormqr": "NumPy exposes no ormqr; form q with householder_product and multiply",
+}
+
+
+def __getattr__(name: str):
+    if name in _MISSING:
+        raise AttributeError(
+            f"ftrans.lax.linalg has no {name!r} (jax.lax.linalg does): {_MISSING[name]}."
+        )
+    raise AttributeError(f"module 'ftrans.lax.linalg' has no attribute {name!r}")
 
 
 def _at() -> str:
@@ -60,12 +84,7 @@ def _float_matrix(name: str, x, *, square: bool = False):
         raise ShapeError(
             f"{name}: expected square matrices (..., n, n), got shape {shape} (at {_at()})."
         )
-    if np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(
-            f"{name}: complex matrices are not supported by ftrans.lax.linalg yet (got "
-            f"{x.dtype}, at {_at()}); split into real and imaginary parts."
-        )
-    if not np.issubdtype(x.dtype, np.floating):
+    if not np.issubdtype(x.dtype, np.inexact):
         x = cast(x, np.float64)
     elif x.dtype == np.float16:
         raise TypeError(f"{name}: float16 is not supported by LAPACK (at {_at()}); use float32.")
@@ -73,7 +92,17 @@ def _float_matrix(name: str, x, *, square: bool = False):
 
 
 def _symmetrized(x):
-    return ew.mul(ew.add(x, P.mT(x)), ew.const(0.5, x))
+    """The Hermitian part ``(x + xᴴ) / 2`` (symmetric part for real ``x``)."""
+    return ew.mul(ew.add(x, P.mH(x)), ew.const(0.5, x))
+
+
+def _real_only(name, *xs):
+    for x in xs:
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise TypeError(
+                f"{name}: complex matrices are not supported here yet (got {x.dtype}, at "
+                f"{_at()}); split into real and imaginary parts."
+            )
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -126,7 +155,7 @@ def eigh(
     if symmetrize_input:
         x = _symmetrized(x)
     elif not lower:
-        x = P.mT(x)  # the primitive reads the lower triangle
+        x = P.mH(x)  # the primitive reads the lower triangle
     w, v = P.eigh(x)
     if subset_by_index is not None:
         lo, hi = _index_range("eigh", subset_by_index, shape_of(x)[-1])
@@ -239,6 +268,8 @@ def triangular_solve(
         )
     dtype = np.result_type(a.dtype, b.dtype)
     a, b = cast(a, dtype), cast(b, dtype)
+    if conjugate_a and np.issubdtype(dtype, np.complexfloating):
+        a = ew.conj(a)
     lead = _lead("triangular_solve", a, b)
     a = broadcast_to_shape(a, lead + (n, n))
     b = broadcast_to_shape(b, lead + shape_of(b)[-2:])
@@ -345,9 +376,11 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
             f"(at {format_frame(user_frame())})."
         )
     dtype = np.result_type(a.dtype, b.dtype, np.float32)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"solve_triangular: expected real matrices, got {a.dtype} and {b.dtype}")
+    if not np.issubdtype(dtype, np.inexact):
+        raise TypeError(f"solve_triangular: expected float matrices, got {a.dtype} and {b.dtype}")
     a, b = cast(a, dtype), cast(b, dtype)
+    if trans in (2, "C") and np.issubdtype(dtype, np.complexfloating):
+        a = ew.conj(a)  # aᴴ x = b
     if vector:
         b = reshape(b, new_sizes=(n, 1))
     lead = np.broadcast_shapes(sa[:-2], shape_of(b)[:-2])
@@ -357,3 +390,173 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
         a, b, lower=lower, transpose_a=_TRANS[trans], unit_diagonal=unit_diagonal
     )
     return reshape(x, new_sizes=shape_of(x)[:-1]) if vector else x
+
+
+# ----------------------------------------------------------------------------- small compositions
+
+
+def _from_fnp(name):
+    import ftrans.numpy as fnp  # ftrans.numpy imports ftrans.lax, which imports this module
+
+    return getattr(fnp, name) if name != "fnp" else fnp
+
+
+def tridiagonal_solve(dl, d, du, b, *, perturb_singular: bool = False):
+    """Solve the tridiagonal system with sub-diagonal ``dl``, diagonal ``d`` and super-diagonal
+    ``du`` (each (..., m); ``dl[..., 0]`` and ``du[..., -1]`` are ignored) for ``b`` (..., m, n),
+    like ``jax.lax.linalg.tridiagonal_solve``.
+
+    The matrix is assembled and solved densely with partial pivoting (O(m³): fine for the
+    m of a few hundred where it is used in practice), differentiable in all four arguments.
+    ``perturb_singular`` is accepted; a singular system raises ``LinAlgError``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> x = lax.linalg.tridiagonal_solve(np.array([0.0, 1.0]), np.array([2.0, 2.0]),
+        ...                                  np.array([1.0, 0.0]), np.array([[3.0], [3.0]]))
+        >>> x.tolist()
+        [[1.0], [1.0]]
+    """
+    fnp = _from_fnp("fnp")
+    dl, d, du = (_float_vectors(v) for v in (dl, d, du))
+    b = _float_matrix("tridiagonal_solve", b)
+    m = shape_of(d)[-1]
+    for name, v in (("dl", dl), ("du", du)):
+        if shape_of(v) != shape_of(d):
+            raise ShapeError(
+                f"tridiagonal_solve: {name} {shape_of(v)} must have the shape of d {shape_of(d)} "
+                f"(at {_at()})."
+            )
+    if shape_of(b)[-2] != m:
+        raise ShapeError(
+            f"tridiagonal_solve: b {shape_of(b)} must be (..., {m}, n) for diagonals of length "
+            f"{m} (at {_at()})."
+        )
+    dtype = np.result_type(d.dtype, dl.dtype, du.dtype, b.dtype)
+    eye = np.eye(m, dtype=dtype)
+    a = (
+        d[..., :, None] * eye
+        + dl[..., :, None] * np.eye(m, k=-1, dtype=dtype)
+        + du[..., :, None] * np.eye(m, k=1, dtype=dtype)
+    )
+    return fnp.linalg.solve(a, fnp.asarray(b, dtype=dtype))
+
+
+def _float_vectors(v):
+    v = to_operand(v)
+    v = np.asarray(v) if type(v) in (float, int, bool) else v
+    if not np.issubdtype(v.dtype, np.floating):
+        v = cast(v, np.float64)
+    return v
+
+
+def symmetric_product(
+    a_matrix, c_matrix, *, alpha: float = 1.0, beta: float = 0.0, symmetrize_output: bool = False
+):
+    """``alpha · a aᵀ + beta · c``, like ``jax.lax.linalg.symmetric_product``; with
+    ``symmetrize_output`` the upper triangle mirrors the lower one (as JAX's ``syrk``-based
+    result does).
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.linalg.symmetric_product(np.array([[1.0], [2.0]]), np.eye(2), beta=3.0).tolist()
+        [[4.0, 2.0], [2.0, 7.0]]
+    """
+    fnp = _from_fnp("fnp")
+    a = _float_matrix("symmetric_product", a_matrix)
+    c = _float_matrix("symmetric_product", c_matrix, square=True)
+    if shape_of(c)[-1] != shape_of(a)[-2]:
+        raise ShapeError(
+            f"symmetric_product: c {shape_of(c)} must be (..., m, m) for a {shape_of(a)} "
+            f"(at {_at()})."
+        )
+    out = alpha * (a @ fnp.swapaxes(a, -1, -2)) + beta * c
+    if symmetrize_output:
+        m = shape_of(c)[-1]
+        low = out * np.tril(np.ones((m, m), out.dtype))
+        out = low + fnp.swapaxes(low * np.tril(np.ones((m, m), out.dtype), -1), -1, -2)
+    return out
+
+
+def cholesky_update(r_matrix, w_vector):
+    """The upper Cholesky factor of ``rᵀ r + w wᵀ`` for upper-triangular ``r`` (n, n), like
+    ``jax.lax.linalg.cholesky_update`` (computed by refactoring, O(n³); differentiable).
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.linalg.cholesky_update(np.eye(2), np.array([0.0, 0.0])).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    fnp = _from_fnp("fnp")
+    r = _float_matrix("cholesky_update", r_matrix, square=True)
+    w = _float_vectors(w_vector)
+    _real_only("cholesky_update", r, w)
+    n = shape_of(r)[-1]
+    if shape_of(w)[-1:] != (n,):
+        raise ShapeError(
+            f"cholesky_update: w {shape_of(w)} must be ({n},) for r {shape_of(r)} (at {_at()})."
+        )
+    upper = r * np.triu(np.ones((n, n), r.dtype))
+    gram = fnp.swapaxes(upper, -1, -2) @ upper + w[..., :, None] * w[..., None, :]
+    return P.mT(P.cholesky(gram))
+
+
+def householder_product(a, taus):
+    """The first ``n`` columns of ``Q = H₀ H₁ ... H_{k-1}`` for Householder reflectors
+    ``Hᵢ = I - τᵢ vᵢ vᵢᵀ``, ``vᵢ`` = (0, ..., 0, 1, ``a[i+1:, i]``), like
+    ``jax.lax.linalg.householder_product`` (LAPACK ``orgqr``: ``a`` and ``taus`` as ``geqrf``
+    leaves them). ``a`` is (..., m, n), ``taus`` (..., k) with ``k <= n <= m``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.linalg.householder_product(np.zeros((2, 2)), np.array([2.0, 0.0])).tolist()
+        [[-1.0, 0.0], [0.0, 1.0]]
+    """
+    fnp = _from_fnp("fnp")
+    a = _float_matrix("householder_product", a)
+    taus = _float_vectors(taus)
+    _real_only("householder_product", a, taus)
+    *lead, m, n = shape_of(a)
+    k = shape_of(taus)[-1]
+    if not k <= n <= m:
+        raise ShapeError(
+            f"householder_product: need k <= n <= m, got a {shape_of(a)} and taus "
+            f"{shape_of(taus)} (at {_at()})."
+        )
+    q = fnp.broadcast_to(np.eye(m, n, dtype=a.dtype), (*lead, m, n))
+    for i in reversed(range(k)):  # Q = H_i Q, innermost reflector first
+        head = np.zeros(i + 1, a.dtype)
+        head[i] = 1.0
+        v = fnp.concatenate([fnp.broadcast_to(head, (*lead, i + 1)), a[..., i + 1 :, i]], axis=-1)
+        vq = fnp.sum(v[..., :, None] * q, axis=-2)  # vᵀ Q
+        q = q - taus[..., i, None, None] * v[..., :, None] * vq[..., None, :]
+    return q
+
+
+def qdwh(x, *, is_hermitian: bool = False, max_iterations=None, eps=None, dynamic_shape=None):
+    """The polar decomposition ``x = u h`` as ``(u, h, num_iters, is_converged)``, like
+    ``jax.lax.linalg.qdwh``. Computed from the thin SVD (``u = U Vᵀ``, ``h = V S Vᵀ``) rather
+    than by QDWH iterations, so ``num_iters`` is 0 and ``is_converged`` True.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> u, h, _, ok = lax.linalg.qdwh(np.array([[0.0, 2.0], [3.0, 0.0]]))
+        >>> np.round(h, 12).tolist(), bool(ok)
+        ([[3.0, 0.0], [0.0, 2.0]], True)
+    """
+    x = _float_matrix("qdwh", x)
+    u, s, vh = P.svd(x, full_matrices=False, compute_uv=True)
+    v = P.mH(vh)
+    unitary = P.mm(u, vh)
+    posdef = P.mm(ew.mul(v, _row_vector(P._cast(s, v.dtype), shape_of(v))), vh)
+    return unitary, posdef, np.asarray(0, np.int32), np.asarray(True)
+
+
+def _row_vector(s, shape):
+    nd = len(shape)
+    return broadcast_in_dim(s, shape=shape, broadcast_dimensions=(*range(nd - 2), nd - 1))

@@ -571,3 +571,19 @@ spec(
     ),
     [A((1, 3, 3, 2))],
 )
+
+
+def _round_mantissa(x, bits=40):
+    # x rounded to `bits` mantissa bits, ties to even, by frexp (independent of the bit tricks)
+    m, e = np.frexp(x)
+    return np.ldexp(np.round(m * 2.0 ** (bits + 1)) / 2.0 ** (bits + 1), e)
+
+
+spec(
+    "reduce_precision",
+    "float64_to_40_bits",
+    lambda x: lax.reduce_precision(x, 11, 40),
+    _round_mantissa,
+    [A((6,))],
+    linear_argnums=((0,),),
+)

@@ -232,6 +232,67 @@ if sl is not None:
             label=f"left_side={_left},lower={_lower},transpose_a={_trans},unit={_unit}",
         )
 
+    def _complex_lu_input(rng, shape, dtype):
+        real = LUX(rng, shape, dtype)
+        imag = rng.uniform(-0.5, 0.5, shape)
+        return np.asarray(real + 1j * imag, np.result_type(dtype, np.complex64))
+
+    prim(
+        "lu",
+        [A((4, 3), _complex_lu_input)],
+        lambda x: PRIMITIVES["lu"].bind(x),
+        _lu_reference,
+        label="complex,(4, 3)",
+        diff_argnums=(0,),
+    )
+
+    def _tri_dense(dl, d, du):
+        return np.diag(d) + np.diag(dl[1:], -1) + np.diag(du[:-1], 1)
+
+    _DIAG = lambda r, s, d: np.asarray(r.uniform(3.0, 4.0, s), d)  # a dominant diagonal
+    add(
+        "lax.linalg:tridiagonal_solve",
+        [A((4,), U), A((4,), _DIAG), A((4,), U), A((4, 2), U)],
+        lambda dl, d, du, b: lax.linalg.tridiagonal_solve(dl, d, du, b),
+        lambda dl, d, du, b: np.linalg.solve(_tri_dense(dl, d, du), b),
+    )
+    for _sym in (False, True):
+        add(
+            "lax.linalg:symmetric_product",
+            [A((3, 2), U), A((3, 3), U)],
+            lambda a, c, s=_sym: lax.linalg.symmetric_product(
+                a, c, alpha=2.0, beta=0.5, symmetrize_output=s
+            ),
+            lambda a, c, s=_sym: (lambda o: np.tril(o) + np.tril(o, -1).T if s else o)(
+                2.0 * a @ a.T + 0.5 * c
+            ),
+            label=f"symmetrize_output={_sym}",
+        )
+    add(
+        "lax.linalg:cholesky_update",
+        [A((3, 3), TRI), A((3,), U)],
+        lambda r, w: lax.linalg.cholesky_update(r, w),
+        lambda r, w: np.linalg.cholesky(np.triu(r).T @ np.triu(r) + np.outer(w, w)).T,
+    )
+
+    def _geqrf_inputs(rng, shape, dtype):
+        return np.asarray(rng.uniform(-1, 1, shape), dtype)
+
+    def _orgqr(a, taus):
+        m, n = a.shape
+        q = np.eye(m)[:, :n]
+        for i in reversed(range(len(taus))):
+            v = np.concatenate([np.zeros(i), [1.0], a[i + 1 :, i]])
+            q = q - taus[i] * np.outer(v, v @ q)
+        return q
+
+    add(
+        "lax.linalg:householder_product",
+        [A((4, 3), _geqrf_inputs), A((2,), U)],
+        lambda a, t: lax.linalg.householder_product(a, t),
+        _orgqr,
+    )
+
 
 # ----------------------------------------------------------------------------- ftrans.scipy.linalg
 
@@ -545,6 +606,46 @@ if sl is not None:
     sp("circulant", [A((4,), U)], lambda c: L.circulant(c), sl.circulant)
 
 
+if sl is not None:
+
+    def _complex(base):
+        def sample(rng, shape, dtype):
+            x = np.asarray(base(rng, shape, dtype), np.float64)
+            x = x + 1j * rng.uniform(-0.3, 0.3, shape)
+            return np.asarray(x, np.result_type(dtype, np.complex64))
+
+        return sample
+
+    def _herm(xp, x):
+        return (x + xp.conj(xp.swapaxes(x, -1, -2))) / 2
+
+    sp(
+        "cho_solve",
+        [A((3, 3), _complex(SPD)), A((3, 2), _complex(U))],
+        lambda x, b: L.cho_solve(L.cho_factor(_herm(fnp, x)), b),
+        lambda x, b: sl.cho_solve(sl.cho_factor(_herm(np, x)), b),
+        label="complex",
+        diff_argnums=(0, 1),
+    )
+    sp(
+        "lu_solve",
+        [A((3, 3), _complex(PLU)), A((3,), _complex(U))],
+        lambda a, b: L.lu_solve(L.lu_factor(a), b, trans=2),
+        lambda a, b: sl.lu_solve(sl.lu_factor(a), b, trans=2),
+        label="complex,trans=2",
+        diff_argnums=(0, 1),
+    )
+    sp(
+        "expm",
+        [A((3, 3), _complex(U))],
+        lambda x: L.expm(x),
+        sl.expm,
+        label="complex",
+        diff_argnums=(0,),
+        value_tol={F64: Tol(1e-11, 1e-12)},
+    )
+
+
 # ----------------------------------------------------------------------------- signal, integrate,
 # ndimage, interpolate (the rest of ftrans.scipy this file's owner wrote)
 
@@ -611,7 +712,13 @@ if ss is not None:
         label="axes=1,same",
     )
 
-    _GRID = np.array([0.0, 0.4, 1.1, 1.5])
+    sc(
+        "signal.detrend",
+        [A((2, 9), U)],
+        lambda x: S.detrend(x, bp=[4]),
+        lambda x: ss.detrend(x, bp=[4]),
+    )
+
     sc(
         "integrate.trapezoid",
         [A((3, 4), U)],

@@ -18,17 +18,18 @@ import numpy as np
 from spec import F32, F64, Arg, Spec, Tol, fixed, nonzero, off_integers, positive, uniform
 
 import ftrans.scipy.special as ss
+import ftrans.scipy.stats as fst
 from ftrans.core import PRIMITIVES
 from ftrans.primitives import special as sp
 
 try:
     import scipy.special as scipy_special
+    import scipy.stats as scipy_stats
 except ImportError:  # pragma: no cover - CI has SciPy
-    scipy_special = None
+    scipy_special = scipy_stats = None
 
 BOTH = (F64, F32)
 SPECS: list[Spec] = []
-F32_TOL = {F64: Tol(1e-7, 1e-9), F32: Tol(1e-4, 1e-6)}
 
 
 def _reference(scipy_name, fallback):
@@ -77,6 +78,11 @@ def _math_lgamma(x):
     return _math(math.lgamma)(x)
 
 
+def _zeta_grad_s_reference(s, q):
+    h = 1e-5  # central differences of SciPy's zeta, good to ~1e-9
+    return (scipy_special.zeta(s + h, q) - scipy_special.zeta(s - h, q)) / (2 * h)
+
+
 def _small_orders(rng, shape, dtype):
     return np.asarray(rng.integers(0, 4, shape), dtype)
 
@@ -87,6 +93,16 @@ X = (3, 4)
 prim("erf", [A(X, uniform(-3, 3))], _reference("erf", _math(math.erf)), dtypes=BOTH)
 prim("erfc", [A(X, uniform(-3, 5))], _reference("erfc", _math(math.erfc)), dtypes=BOTH)
 prim("erf_inv", [A(X, uniform(-0.95, 0.95))], _reference("erfinv", sp.erf_inv), dtypes=BOTH)
+prim("erfcx", [A(X, uniform(-3, 8))], _reference("erfcx", sp.erfcx), dtypes=BOTH)
+prim("expi", [A(X, nonzero(0.2, 5))], _reference("expi", sp.expi), dtypes=BOTH)
+prim(
+    "expn",
+    [A(X, _small_orders), A(X, positive(0.3, 4))],
+    _reference("expn", sp.expn),
+    diff_argnums=(1,),
+)
+prim("spence", [A(X, positive(0.1, 4))], _reference("spence", sp.spence), dtypes=BOTH)
+prim("spence", [A((3,), fixed([1.0, 0.5, 2.0]))], _reference("spence", sp.spence), label="at_one")
 prim("ndtr", [A(X, uniform(-6, 6))], _reference("ndtr", sp.ndtr), dtypes=BOTH)
 prim("log_ndtr", [A(X, uniform(-30, 6))], _reference("log_ndtr", sp.log_ndtr), dtypes=BOTH)
 prim("ndtri", [A(X, uniform(0.02, 0.98))], _reference("ndtri", sp.ndtri), dtypes=BOTH)
@@ -110,6 +126,20 @@ prim(
     [A(X, uniform(1.5, 6)), A(X, positive(0.3, 5))],
     _reference("zeta", sp.zeta),
     diff_argnums=(1,),
+)
+prim(
+    "zeta",
+    [A(X, uniform(1.5, 6)), A(X, positive(0.3, 5))],
+    _reference("zeta", sp.zeta),
+    label="grad_s",
+    order=1,
+)
+prim(
+    "zeta_grad_s",
+    [A(X, uniform(1.5, 6)), A(X, positive(0.3, 5))],
+    sp.zeta_grad_s if scipy_special is None else _zeta_grad_s_reference,
+    diff_argnums=(1,),
+    value_tol={F64: Tol(1e-6, 1e-8)},
 )
 # igamma's derivative in a is first order only (igamma_grad_a has no derivative in a)
 for name, scipy_name in (("igamma", "gammainc"), ("igammac", "gammaincc")):
@@ -163,6 +193,7 @@ prim("xlogx", [A(X, positive(0.1, 3))], lambda x: x * np.log(x), dtypes=BOTH)
 
 # ----------------------------------------------------------------------------- ftrans.scipy.special
 
+scipy_fn("exp1", "expn", ss.exp1, [A(X, positive(0.2, 5))], _reference("exp1", ss.exp1))
 scipy_fn("gammaln", "lgamma", ss.gammaln, [A(X, positive(0.2, 8))], _math_lgamma)
 scipy_fn(
     "gamma",
@@ -298,13 +329,6 @@ scipy_fn(
 # ----------------------------------------------------------------------------- ftrans.scipy.stats
 # One spec per distribution function that is differentiable in its continuous arguments; the
 # arguments are drawn inside the support.
-
-import ftrans.scipy.stats as fst  # noqa: E402
-
-try:
-    import scipy.stats as scipy_stats
-except ImportError:  # pragma: no cover - CI has SciPy
-    scipy_stats = None
 
 
 def stats_fn(dist, fn, target, args, *, label=None, **options) -> None:

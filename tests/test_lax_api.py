@@ -39,7 +39,38 @@ def _ftrans_cases():
     return cases
 
 
-EXTRA_CASES: dict = {}
+EXTRA_CASES: dict = {
+    "reduce_window_max_ties": lambda a: lax.reduce_window(
+        a, -np.inf, lax.max, (2, 2), (1, 1), "SAME"
+    ),
+    "reduce_window_sum_dilated": lambda a: lax.reduce_window(
+        a, 0.0, lax.add, (2, 2), (2, 1), ((1, 0), (0, 2)), (1, 2), (2, 1)
+    ),
+    "reduce_window_min_same_lower": lambda a: lax.reduce_window(
+        a, np.inf, lax.min, (3, 2), (2, 2), "SAME_LOWER"
+    ),
+    "cumlogsumexp_rev": lambda a: lax.cumlogsumexp(a, axis=0, reverse=True),
+    "cummax_rev": lambda a: lax.cummax(a, axis=0, reverse=True),
+    "associative_scan_mul": lambda a: lax.associative_scan(lax.mul, a, axis=1),
+    "top_k_ties": lambda a: lax.top_k(a, 3)[0],
+    "top_k_indices": lambda a: lax.top_k(a, 3)[1],
+    "sort_two_keys": lambda k, v: lax.sort((k, v), num_keys=1)[1],
+    "sort_axis0": lambda a: lax.sort(a, dimension=0),
+    "dynamic_slice_clamped": lambda a: lax.dynamic_slice(a, (3, -2), (2, 3)),
+    "dynamic_update_slice_clamped": lambda a, u: lax.dynamic_update_slice(a, u, (-1, 4)),
+    "round_away": lambda a: lax.round(a),
+    "round_even": lambda a: lax.round(a, lax.RoundingMethod.TO_NEAREST_EVEN),
+    "patches": lambda a: lax.conv_general_dilated_patches(
+        a, (2, 3), (1, 2), "SAME", dimension_numbers=("NHWC", "OIHW", "NHWC")
+    ),
+    "pad_negative": lambda a: lax.pad(a, -1.0, [(1, -2, 1), (-1, 0, 2)]),
+    "clamp": lambda a: lax.clamp(-0.5, a, 0.5),
+    "rsqrt": lambda a: lax.rsqrt(a),
+    "argmax_int32": lambda a: lax.argmax(a, 1, np.int32),
+    "conv_local": lambda a, w: lax.conv_general_dilated_local(
+        a, w, (1, 2), "SAME", (2, 3), dimension_numbers=("NHWC", "OIHW", "NHWC")
+    ),
+}
 
 
 def _names(reference):
@@ -105,7 +136,9 @@ def test_conv_matches_loop_reference(config):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
+# JAX compiles every call anew, which is slow: the checked-in numbers cover the plain cases, so
+# live comparisons run on the grouped, batch-grouped and lhs-dilated configurations only
+@pytest.mark.parametrize("config", [CONFIGS[2], CONFIGS[3], CONFIGS[7]], ids=str)
 def test_conv_matches_jax_live(config, jlax):
     jax = jlax
     ls, rs, strides, padding, ld, rd, g, b = config
@@ -257,3 +290,171 @@ def test_conv_reference_helper_is_a_correlation():
     x, w = rng.standard_normal(9), rng.standard_normal(3)
     got = conv_reference(x[None, None], w[None, None], (1,), [(0, 0)])
     np.testing.assert_allclose(got[0, 0], np.correlate(x, w, "valid"), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- other functions
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: lax.dynamic_slice(np.ones((3, 4)), (0,), (1, 1)), Exception, "1 start indices"),
+        (lambda: lax.dynamic_slice(np.ones(4), (0.5,), (1,)), TypeError, "integer scalars"),
+        (lambda: lax.dynamic_slice(np.ones(4), (0,), (5,)), Exception, "do not fit"),
+        (
+            lambda: lax.dynamic_update_slice(np.ones(4), np.ones(2, np.float32), (0,)),
+            TypeError,
+            "operand's dtype",
+        ),
+        (
+            lambda: lax.reduce_window(np.ones(4), 0.0, lax.add, (2, 2), (1,), "VALID"),
+            ValueError,
+            "window_dimensions",
+        ),
+        (
+            lambda: lax.reduce_window(np.ones(4), 0.0, lax.add, (2,), (0,), "VALID"),
+            ValueError,
+            "must be positive",
+        ),
+        (
+            lambda: lax.reduce_window((np.ones(4),), 0.0, lax.add, (2,), (1,), "VALID"),
+            TypeError,
+            "single array",
+        ),
+        (lambda: lax.sort((np.ones(3), np.ones(4))), Exception, "share one shape"),
+        (lambda: lax.sort(np.ones(3), num_keys=2), ValueError, "num_keys=2"),
+        (lambda: lax.top_k(np.ones(3), 4), ValueError, "k=4"),
+        (
+            lambda: lax.associative_scan(lax.add, (np.ones(3), np.ones(4))),
+            ValueError,
+            "one length",
+        ),
+        (
+            lambda: lax.associative_scan(lambda a, b: a[0], (np.ones(3), np.ones(3))),
+            TypeError,
+            "structure",
+        ),
+        (lambda: lax.map(lambda v: v, (np.ones(3), np.ones(2))), ValueError, "leading axis"),
+        (lambda: lax.reduce((np.ones(3),), (0.0, 1.0), lax.add, (0,)), TypeError, "init values"),
+        (lambda: lax.expand_dims(np.ones(3), (0, 0)), ValueError, "repeated"),
+        (lambda: lax.index_in_dim(np.ones(3), 3), IndexError, "out of bounds"),
+        (lambda: lax.batch_matmul(np.ones((2, 3)), np.ones(3)), ValueError, "one rank >= 2"),
+        (lambda: lax.dot(np.ones((2, 2, 2)), np.ones(2)), TypeError, "dot_general"),
+        (lambda: lax.bitcast_convert_type(np.ones(2), np.int32), TypeError, "differ in width"),
+        (lambda: lax.psum(np.ones(2), "i"), AttributeError, "named axis"),
+    ],
+)
+def test_errors_name_the_problem(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_dynamic_slice_under_jit_vmap_grad():
+    x = np.arange(20.0).reshape(4, 5)
+
+    def f(x, i, j):
+        return lax.dynamic_slice(x, (i, j), (2, 2))
+
+    np.testing.assert_array_equal(ft.jit(f)(x, 3, -1), x[2:4, 3:5])
+    starts = np.array([0, 2, 5, -7])
+    got = ft.vmap(f, in_axes=(None, 0, 0))(x, starts, starts)
+    rows, cols = (0, 2, 2, 0), (0, 2, 3, 0)  # clamped (and wrapped: -7 + 4, -7 + 5)
+    want = np.stack([x[a : a + 2, b : b + 2] for a, b in zip(rows, cols, strict=True)])
+    np.testing.assert_array_equal(got, want)
+    g = ft.grad(lambda x: fnp.sum(ft.vmap(f, in_axes=(None, 0, 0))(x, starts, starts)))(x)
+    counts = sum(
+        np.pad(np.ones((2, 2)), ((a, 2 - a), (b, 3 - b))) for a, b in zip(rows, cols, strict=True)
+    )
+    np.testing.assert_array_equal(g, counts)
+    # a fori_loop writing rows with a traced index
+    out = ft.jit(
+        lambda: lax.fori_loop(
+            0,
+            3,
+            lambda i, acc: lax.dynamic_update_index_in_dim(acc, fnp.full(2, 1.0 * i), i, 0),
+            fnp.zeros((3, 2)),
+        )
+    )()
+    np.testing.assert_array_equal(out, [[0, 0], [1, 1], [2, 2]])
+
+
+def test_associative_scan_matches_sequential_scan_on_a_matrix_recurrence():
+    rng = np.random.default_rng(7)
+    mats = rng.standard_normal((9, 2, 2)) * 0.7
+    out = lax.associative_scan(lambda a, b: fnp.matmul(b, a), mats)
+    acc, want = np.eye(2), []
+    for m in mats:
+        acc = m @ acc
+        want.append(acc)
+    np.testing.assert_allclose(out, np.stack(want), rtol=1e-12, atol=1e-12)
+    jitted = ft.jit(lambda m: lax.associative_scan(lambda a, b: fnp.matmul(b, a), m))(mats)
+    np.testing.assert_allclose(jitted, out, rtol=1e-12)
+
+
+def test_wrappers_with_jax_numbers(jlax):
+    jax = jlax
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4))
+    pairs = [
+        (lambda m: m.collapse(x, 0, 2), None),
+        (lambda m: m.expand_dims(x, (0, 3)), None),
+        (lambda m: m.broadcast(x, (2,)), None),
+        (lambda m: m.broadcasted_iota(np.int32, (2, 3), 1), None),
+        (lambda m: m.iota(np.float32, 4), None),
+        (lambda m: m.full((2, 2), 3.0), None),
+        (lambda m: m.full_like(x, 2), None),
+        (lambda m: m.slice_in_dim(x, 1, None, axis=1), None),
+        (lambda m: m.index_in_dim(x, -1, axis=0, keepdims=False), None),
+        (lambda m: m.dynamic_slice_in_dim(x, 3, 2, axis=0), None),
+        (lambda m: m.dynamic_index_in_dim(x, -1, axis=1), None),
+        (lambda m: m.reshape(x, (4, 3), dimensions=(1, 0)), None),
+        (lambda m: m.select_n(x > 0, x, -x), None),
+        (lambda m: m.integer_pow(x, 3), None),
+        (lambda m: m.square(x), None),
+        (lambda m: m.reduce_sum(x, (1,)), None),
+        (lambda m: m.cumsum(x, 1, reverse=True), None),
+        (lambda m: m.sort_key_val(x[0], x[1])[1], None),
+        (
+            lambda m: m.shift_right_logical(
+                np.array([-8, 8], np.int32), np.array([1, 2], np.int32)
+            ),
+            None,
+        ),
+        (
+            lambda m: m.shift_right_arithmetic(
+                np.array([-8, 8], np.int32), np.array([1, 2], np.int32)
+            ),
+            None,
+        ),
+        (lambda m: m.population_count(np.array([-1, 5], np.int16)), None),
+        (lambda m: m.clz(np.array([-1, 5, 0], np.int64)), None),
+        (lambda m: m.reduce_xor(np.array([[1, 2], [3, 7]]), (1,)), None),
+        (lambda m: m.tile(x, (2, 1)), None),
+        (lambda m: m.stack([x, x], 1), None),
+        (lambda m: m.batch_matmul(x[None], x.T[None]), None),
+        (lambda m: m.dot(x, x.T), None),
+        (lambda m: m.nextafter(x, x + 1), None),
+    ]
+    for make, _ in pairs:
+        got = make(lax)
+        want = np.asarray(make(jax.lax))
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+        assert np.asarray(got).dtype == want.dtype or want.dtype.kind == np.asarray(got).dtype.kind
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_conv_vmap_each_operand_against_a_loop(config):
+    ls, rs, strides, padding, ld, rd, g, b = config
+    rng = np.random.default_rng(9)
+    xs, ws = rng.standard_normal((2, *ls)), rng.standard_normal((3, *rs))
+    kw = dict(lhs_dilation=ld, rhs_dilation=rd, feature_group_count=g, batch_group_count=b)
+
+    def f(x, w):
+        return lax.conv_general_dilated(x, w, strides, padding, **kw)
+
+    got = ft.vmap(f, in_axes=(None, 0))(xs[0], ws)
+    np.testing.assert_allclose(got, np.stack([f(xs[0], w) for w in ws]), rtol=1e-12, atol=1e-12)
+    got = ft.vmap(f, in_axes=(0, None), out_axes=1)(xs, ws[0])
+    np.testing.assert_allclose(got, np.stack([f(x, ws[0]) for x in xs], 1), rtol=1e-12, atol=1e-12)
+    got = ft.vmap(f, in_axes=(0, 0))(xs, ws[:2])
+    np.testing.assert_allclose(got, np.stack([f(x, w) for x, w in zip(xs, ws[:2])]), atol=1e-12)

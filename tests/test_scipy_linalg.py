@@ -13,6 +13,7 @@ import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans import lax
 from ftrans.errors import ShapeError, UnsupportedError
+from ftrans.primitives import linalg_lu
 from ftrans.scipy import linalg as L
 
 sl = pytest.importorskip("scipy.linalg")
@@ -107,8 +108,16 @@ def test_live_jax():
 # ----------------------------------------------------------------------------- SciPy, LU
 
 
+@pytest.fixture(params=["lapack", "numpy"])
+def lu_path(request, monkeypatch):
+    """Run with SciPy's getrf inside the primitive, and with the NumPy elimination."""
+    if request.param == "numpy":
+        monkeypatch.setattr(linalg_lu, "GETRF", None)
+    return request.param
+
+
 @pytest.mark.parametrize("shape", [(100, 100), (70, 130), (130, 70), (3, 40, 40)])
-def test_lu_blocked_sizes_match_scipy(shape):
+def test_lu_blocked_sizes_match_scipy(shape, lu_path):
     """Sizes past one 32-column panel, against LAPACK getrf."""
     a = np.random.default_rng(0).standard_normal(shape)
     lu, piv = L.lu_factor(a)
@@ -120,7 +129,7 @@ def test_lu_blocked_sizes_match_scipy(shape):
         np.testing.assert_array_equal(got_piv, want_piv)
 
 
-def test_lu_singular_matrix_like_lapack():
+def test_lu_singular_matrix_like_lapack(lu_path):
     a = np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 4.0], [0.0, 5.0, 6.0]])
     for got, want in zip(L.lu(a), sl.lu(a), strict=True):
         close(got, want)
@@ -145,6 +154,8 @@ def test_expm_of_zero_and_nan_beyond_max_squarings():
     big = np.diag([1e6, 0.0])
     assert np.isnan(L.expm(big, max_squarings=4)).all()
     assert np.isnan(ft.jit(lambda x: L.expm(x, max_squarings=4))(big)).all()
+    with np.errstate(invalid="ignore"):  # inf * 0 while scaling, as NumPy itself would warn
+        assert np.isnan(L.expm(np.array([[np.inf, 0.0], [0.0, 1.0]]))).all()
 
 
 def test_expm_frechet_compute_expm_false_and_second_derivative():
@@ -199,8 +210,8 @@ def test_errors_name_the_problem():
         L.eigh_tridiagonal(np.ones(3), np.ones(3))
     with pytest.raises(UnsupportedError, match="select='v'"):
         L.eigh_tridiagonal(np.ones(3), np.ones(2), eigvals_only=True, select="v")
-    with pytest.raises(TypeError, match="complex a is not supported"):
-        L.inv(np.eye(2) * 1j)
+    with pytest.raises(TypeError, match="complex e is not supported"):
+        L.eigh_tridiagonal(np.ones(2), np.ones(1) * 1j)
     with pytest.raises(AttributeError, match="has no 'schur'.*eigh"):
         L.schur
     with pytest.raises(ValueError, match="subset_by_index|index range"):
@@ -216,6 +227,8 @@ def test_lax_linalg_errors():
         lax.linalg.lu_pivots_to_permutation(np.ones(3), 3)
     with pytest.raises(ShapeError, match=r"pivots \(3,\) do not fit a permutation of size 2"):
         lax.linalg.lu_pivots_to_permutation(np.zeros(3, np.int32), 2)
+    with pytest.raises(IndexError, match=r"pivots must lie in \[0, 3\)"):
+        lax.linalg.lu_pivots_to_permutation(np.array([5], np.int32), 3)
     with pytest.raises(ValueError, match="sort_eigenvalues=False"):
         lax.linalg.eigh(np.eye(2), sort_eigenvalues=False)
 
@@ -231,3 +244,91 @@ def test_sqrtm_of_spd_and_solve_her_match_scipy():
     da = rng.standard_normal((4, 4))
     s, ds = ft.jvp(L.sqrtm, (spd,), (da,))
     close(s @ ds + ds @ s, da, rtol=1e-8, atol=1e-9)
+
+
+def test_pivots_to_permutation_few_and_many_matrices_agree():
+    rng = np.random.default_rng(6)
+    m = 5
+    pivots = (np.arange(4) + np.floor(rng.uniform(0, 1, (40, 4)) * (m - np.arange(4)))).astype(
+        np.int32
+    )
+    many = lax.linalg.lu_pivots_to_permutation(pivots, m)  # 40 matrices > 4 pivots: vectorised
+    few = np.stack([lax.linalg.lu_pivots_to_permutation(p[None], m)[0] for p in pivots])
+    np.testing.assert_array_equal(many, few)
+    for p, perm in zip(pivots, few, strict=True):
+        want = list(range(m))
+        for j, q in enumerate(p):
+            want[j], want[q] = want[q], want[j]
+        assert perm.tolist() == want
+
+
+def test_lax_linalg_extras_match_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.lax.linalg as jl
+
+    rng = np.random.default_rng(7)
+    a, c = rng.standard_normal((3, 2)), rng.standard_normal((3, 3))
+    for sym in (False, True):
+        got = lax.linalg.symmetric_product(a, c, alpha=2.0, beta=0.5, symmetrize_output=sym)
+        close(got, jl.symmetric_product(a, c, alpha=2.0, beta=0.5, symmetrize_output=sym))
+    r, w = np.triu(rng.standard_normal((3, 3))) + 3 * np.eye(3), rng.standard_normal(3)
+    close(lax.linalg.cholesky_update(r, w), jl.cholesky_update(r, w))
+    dl, d, du = np.array([0.0, 1, 2]), np.array([4.0, 5, 6]), np.array([1.0, 1, 0])
+    b = rng.standard_normal((3, 2))
+    close(lax.linalg.tridiagonal_solve(dl, d, du, b), jl.tridiagonal_solve(dl, d, du, b))
+    raw = [sl.lapack.dgeqrf(x) for x in rng.standard_normal((2, 5, 3))]
+    packed, taus = np.stack([q[0] for q in raw]), np.stack([q[1] for q in raw])
+    close(lax.linalg.householder_product(packed, taus), jl.householder_product(packed, taus))
+    u, h, _, ok = lax.linalg.qdwh(packed[0])
+    ju, jh, _, _ = jl.qdwh(packed[0])
+    close(u, ju, rtol=1e-9, atol=1e-12)
+    close(h, jh, rtol=1e-9, atol=1e-12)
+    assert bool(ok)
+
+
+def test_missing_names_say_why():
+    with pytest.raises(AttributeError, match="has no 'eig'.*use eigh"):
+        lax.linalg.eig
+    with pytest.raises(AttributeError, match="has no 'hilbert'.*scipy.linalg.hilbert"):
+        L.hilbert
+    from ftrans.scipy import signal
+
+    with pytest.raises(AttributeError, match="has no 'welch' yet"):
+        signal.welch
+
+
+def test_complex_matrices_match_scipy():
+    rng = np.random.default_rng(8)
+    n = 4
+    a = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    h = a @ a.conj().T + n * np.eye(n)
+    b = rng.standard_normal((n, 2)) + 1j * rng.standard_normal((n, 2))
+    close(L.cholesky(h), sl.cholesky(h))
+    for lower in (False, True):
+        close(L.cho_solve(L.cho_factor(h, lower=lower), b), sl.cho_solve(sl.cho_factor(h), b))
+    for trans in (0, 1, 2):
+        close(
+            L.solve_triangular(a, b, trans=trans, lower=True),
+            sl.solve_triangular(a, b, trans=trans, lower=True),
+        )
+        close(L.lu_solve(L.lu_factor(a), b, trans=trans), sl.lu_solve(sl.lu_factor(a), b, trans))
+    for got, want in zip(L.lu(a), sl.lu(a), strict=True):
+        close(got, want)
+    for assume in ("gen", "her", "pos"):
+        close(L.solve(h, b, assume_a=assume), sl.solve(h, b, assume_a=assume))
+    close(L.eigh(h)[0], sl.eigh(h)[0])
+    for side in ("right", "left"):
+        for got, want in zip(L.polar(a, side), sl.polar(a, side), strict=True):
+            close(got, want)
+    close(L.expm(a), sl.expm(a), rtol=1e-12)
+    close(L.sqrtm(h), sl.sqrtm(h), rtol=1e-10)
+    c = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    close(L.toeplitz(c), sl.toeplitz(c))
+    got = lax.linalg.triangular_solve(
+        a, b, left_side=True, lower=True, transpose_a=True, conjugate_a=True
+    )
+    close(got, sl.solve_triangular(a, b, trans=2, lower=True))
+    v, w = lax.linalg.eigh(np.triu(h), lower=False, symmetrize_input=False)
+    close(w, np.linalg.eigvalsh(h))
+    close(h @ v, v * w)

@@ -65,6 +65,16 @@ def test_signal_under_transforms():
     close(g, np.full(12, k.sum()))
 
 
+def test_detrend_matches_scipy_and_jax():
+    ss = pytest.importorskip("scipy.signal")
+    x = np.random.default_rng(9).standard_normal((3, 20))
+    for kw in ({}, {"type": "constant"}, {"bp": [5, 12]}, {"axis": 0}, {"bp": 7, "axis": 1}):
+        close(signal.detrend(x, **kw), ss.detrend(x, **kw))
+    close(signal.detrend(REF["signal/a"], bp=[4]), REF["signal/detrend_bp4"])
+    with pytest.raises(ValueError, match="type must be 'linear' or 'constant'"):
+        signal.detrend(x, type="quadratic")
+
+
 def test_integrate_matches_jax_and_scipy():
     si = pytest.importorskip("scipy.integrate")
     a, x = REF["signal/a"], REF["integrate/x"]

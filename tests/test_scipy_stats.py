@@ -3,6 +3,9 @@ against central differences, jit/vmap, and JAX's out-of-support conventions."""
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -123,6 +126,10 @@ def test_multivariate_normal_matches_scipy():
         fst.multivariate_normal.logpdf(x, mean, 2.0),
         stats.multivariate_normal.logpdf(x, mean, 2.0 * np.eye(3)),
     )
+    covs = np.stack([cov, 2 * cov + np.eye(3)])
+    batched = fst.multivariate_normal.logpdf(x[:, :, None, :], mean, covs)
+    assert batched.shape == (4, 2, 2)
+    _close(batched[..., 1], stats.multivariate_normal.logpdf(x, mean, covs[1]))
     with pytest.raises(ValueError, match="incompatible shapes"):
         fst.multivariate_normal.logpdf(x, mean, np.eye(2))
 
@@ -201,3 +208,23 @@ def test_jit_vmap_and_float32():
     out = fst.norm.cdf(x.astype(np.float32))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, stats.norm.cdf(x), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- JAX conventions
+# tests/data/special_jax.json (tests/data/make_special_reference.py) holds jax.scipy.stats'
+# values and gradients at the edges of supports; ftrans gives the same numbers.
+
+JAX_TABLE = json.loads((pathlib.Path(__file__).parent / "data" / "special_jax.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "case",
+    JAX_TABLE["stats_cases"],
+    ids=[f"{c['dist']}.{c['fn']}{tuple(c['args'])}" for c in JAX_TABLE["stats_cases"]],
+)
+def test_values_and_gradients_match_jax_table(case):
+    fun = getattr(getattr(fst, case["dist"]), case["fn"])
+    args = [np.float64(a) for a in case["args"]]
+    got = ft.grad(fun, argnums=tuple(range(len(args))))(*args)
+    np.testing.assert_allclose(np.array(got, float), case["grad"], rtol=1e-12)
+    np.testing.assert_allclose(fun(*args), case["value"], rtol=1e-12)

@@ -236,8 +236,8 @@ def result_type(*arrays_and_dtypes):
     )
 
 
-def isscalar(x):
-    return _np.isscalar(x)
+def isscalar(element):
+    return _np.isscalar(element)
 
 
 import sys as _sys  # noqa: E402

@@ -12,12 +12,6 @@ _LOW_INT = (
     "NumPy has no {name} dtype (sub-byte integers), and ftrans computes with NumPy; use "
     "int8/uint8 and mask the bits you need"
 )
-_EIG = (
-    "ftrans has no primitive for the eigendecomposition of a general (non-Hermitian) matrix "
-    "yet, so {name} has no derivative or jit rule; use ftrans.numpy.linalg.eigh (or eigvalsh) "
-    "for symmetric/Hermitian matrices, or numpy.linalg.{name} outside transformations"
-)
-
 ABSENT: dict[str, dict[str, str]] = {
     "ftrans.numpy": {
         **{
@@ -39,7 +33,7 @@ ABSENT: dict[str, dict[str, str]] = {
         },
         **{n: _LOW_INT for n in ("int1", "int2", "int4", "uint1", "uint2", "uint4")},
     },
-    "ftrans.numpy.linalg": {"eig": _EIG, "eigvals": _EIG},
+    "ftrans.numpy.linalg": {},
     "ftrans.numpy.fft": {},
 }
 

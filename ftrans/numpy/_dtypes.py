@@ -142,7 +142,7 @@ def can_cast(from_, to, casting="safe"):
     return bool(np.can_cast(_dtype_of(from_), _dtype_of(to), casting))
 
 
-def promote_types(type1, type2):
+def promote_types(a, b):
     """The smallest dtype both can safely cast to (NumPy 2's promotion).
 
     Examples:
@@ -150,7 +150,7 @@ def promote_types(type1, type2):
         >>> fnp.promote_types(fnp.int32, fnp.float32)
         dtype('float64')
     """
-    return np.promote_types(_dtype_of(type1), _dtype_of(type2))
+    return np.promote_types(_dtype_of(a), _dtype_of(b))
 
 
 def isdtype(dtype, kind):

@@ -857,6 +857,8 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
         [3, 5, 7]
     """
     if not core._stack:
+        if prepend is None and append is None:
+            return np.diff(a, n, axis)
         kw = {}
         if prepend is not None:
             kw["prepend"] = prepend
@@ -1129,7 +1131,7 @@ def vecmat(x1, x2, /):
     return fnp.matmul(fnp.expand_dims(fnp.conj(_arr(x1)), -2), x2)[..., 0, :]
 
 
-def vecdot(x1, x2, /, *, axis=-1):
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """``sum(conj(x1) * x2, axis)``: vector dot products over ``axis``, broadcasting the rest.
 
     Examples:
@@ -1138,8 +1140,10 @@ def vecdot(x1, x2, /, *, axis=-1):
         11.0
     """
     if not core._stack:
-        return np.vecdot(x1, x2, axis=axis)
-    return fnp.sum(fnp.multiply(fnp.conj(_arr(x1)), _arr(x2)), axis=axis)
+        out = np.vecdot(x1, x2, axis=axis)
+    else:
+        out = fnp.sum(fnp.multiply(fnp.conj(_arr(x1)), _arr(x2)), axis=axis)
+    return out if preferred_element_type is None else fnp.astype(out, preferred_element_type)
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):

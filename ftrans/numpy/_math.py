@@ -267,11 +267,12 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A
     return out
 
 
-def where(condition, x=None, y=None, /):
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """Choose ``x`` where ``condition`` holds, else ``y`` (broadcasting all three).
 
     Gradients flow only into the chosen branch. For a NaN-safe gradient, make the unused branch
-    safe too (``fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0)``).
+    safe too (``fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0)``). With one argument
+    it is :func:`nonzero` (``size=``/``fill_value=`` as there).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -279,8 +280,14 @@ def where(condition, x=None, y=None, /):
         [1.0, 2.0]
     """
     if x is None and y is None:
+        if size is not None:
+            from ftrans.numpy._set_ops import nonzero
+
+            return nonzero(condition, size=size, fill_value=fill_value)
         if core._stack and isinstance(condition, Tracer):
-            condition.to_concrete("where(condition) with one argument (its size depends on values)")
+            condition.to_concrete(
+                "where(condition) with one argument (its size depends on values; pass size=)"
+            )
         return np.where(condition)
     if x is None or y is None:
         raise ValueError("where takes either 1 or 3 arguments: where(condition, x, y)")

@@ -28,10 +28,19 @@ def _operands(ufunc, name, *args):
 
 
 def _ufunc_primitive(ufunc, prim_fn, name):
-    def fn(*args):
-        if not core._stack:
-            return ufunc(*args)
-        return prim_fn(*_operands(ufunc, name, *args))
+    if ufunc.nin == 1:
+
+        def fn(x, /):
+            if not core._stack:
+                return ufunc(x)
+            return prim_fn(*_operands(ufunc, name, x))
+
+    else:
+
+        def fn(x1, x2, /):
+            if not core._stack:
+                return ufunc(x1, x2)
+            return prim_fn(*_operands(ufunc, name, x1, x2))
 
     fn.__name__ = fn.__qualname__ = name
     return fn
@@ -493,11 +502,11 @@ def array_equiv(a1, a2):
     return all_(m.equal(a1, a2))
 
 
-# i0: the power series sum ((x/2)^2)^k / (k!)^2 (positive terms, no cancellation) below 30,
+# i0: the power series sum ((x/2)^2)^k / (k!)^2 (positive terms, no cancellation) up to 20,
 # the asymptotic series e^x / sqrt(2 pi x) * sum ((2k-1)!!)^2 / (k! (8x)^k) above.
-_I0_TERMS = 60
+_I0_TERMS = 35
 _I0_ASYMPTOTIC = [1.0]
-for _k in range(1, 14):
+for _k in range(1, 20):
     _I0_ASYMPTOTIC.append(_I0_ASYMPTOTIC[-1] * (2 * _k - 1) ** 2 / (8 * _k))
 
 
@@ -516,7 +525,7 @@ def i0(x):
         raise TypeError("i0: complex input is not supported (NumPy's i0 rejects it too)")
     x = cast(x, np.result_type(x.dtype, np.float16) if x.dtype.kind == "f" else np.float64)
     a = ew.abs_(x)
-    small = m.less_equal(a, 30)
+    small = m.less_equal(a, 20)
     xs = m.where(small, a, 0)
     t = ew.mul(ew.mul(xs, xs), ew.const(0.25, x))
     # term k = term k-1 * t / k^2 (not Horner: its reverse pass would carry t**59 and overflow)
@@ -524,7 +533,7 @@ def i0(x):
     for k in range(1, _I0_TERMS):
         term = ew.mul(term, ew.mul(t, ew.const(1.0 / (k * k), x)))
         series = ew.add(series, term)
-    xl = m.where(small, 31, a)
+    xl = m.where(small, 21, a)
     inv = ew.div(ew.const(1, x), xl)
     tail = ew.const(_I0_ASYMPTOTIC[-1], x)
     for c in reversed(_I0_ASYMPTOTIC[:-1]):

@@ -273,14 +273,16 @@ def poly(seq_of_zeros):
         return np.poly(seq_of_zeros)
     z = _arr(seq_of_zeros)
     shape = shape_of(z)
+    real_matrix = False
     if len(shape) == 2 and shape[0] == shape[1] and shape[0] > 0:
+        real_matrix = not fnp.iscomplexobj(z)  # its characteristic polynomial is real
         z = fnp.linalg.eigvals(z)
     elif len(shape) != 1:
         raise ValueError(f"poly: input must be 1d or non-empty square 2d array, got {shape}")
     out = fnp.ones(1, np.result_type(z.dtype, np.float64 if z.dtype.kind in "biu" else z.dtype))
     for i in range(shape_of(z)[0]):
         out = convolve(out, fnp.stack([fnp.ones((), out.dtype), fnp.negative(z[i])]))
-    return out
+    return fnp.real(out) if real_matrix else out
 
 
 def roots(p, *, strip_zeros=True):

@@ -97,9 +97,12 @@ def sum(  # noqa: A001
         >>> float(fnp.sum(fnp.arange(4.0), where=fnp.arange(4) % 2 == 1, initial=10.0))
         14.0
     """
-    _no_out("sum", out)
     if not core._stack:
+        if out is None and initial is None and where is None:
+            return np.sum(a, axis, dtype, None, keepdims)
+        _no_out("sum", out)
         return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(initial, where))
+    _no_out("sum", out)
     a = _prepare(a)
     a = cast(a, np.dtype(dtype) if dtype is not None else _sum_dtype(a.dtype))
     shape = shape_of(a)
@@ -118,9 +121,12 @@ def _float_dtype(dtype):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Arithmetic mean over ``axis`` (of the elements ``where`` selects); integer inputs give
     float64, like NumPy."""
-    _no_out("mean", out)
     if not core._stack:
+        if out is None and where is None:
+            return np.mean(a, axis, dtype, None, keepdims)
+        _no_out("mean", out)
         return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(where=where))
+    _no_out("mean", out)
     a = _prepare(a)
     dtype = np.dtype(dtype) if dtype is not None else _float_dtype(a.dtype)
     a = cast(a, dtype)
@@ -231,9 +237,12 @@ def prod(
     promote_integers=True,
 ):
     """Product over ``axis``; its gradient is exact at zeros (no division)."""
-    _no_out("prod", out)
     if not core._stack:
+        if out is None and initial is None and where is None:
+            return np.prod(a, axis, dtype, None, keepdims)
+        _no_out("prod", out)
         return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(initial, where))
+    _no_out("prod", out)
     a = _prepare(a)
     a = cast(a, np.dtype(dtype) if dtype is not None else _sum_dtype(a.dtype))
     shape = shape_of(a)
@@ -249,9 +258,12 @@ def _extremum(np_fn, prim_fn, name):
     combine = ew.max_ if name == "max" else ew.min_
 
     def fn(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-        _no_out(name, out)
         if not core._stack:
+            if out is None and initial is None and where is None:
+                return np_fn(a, axis, None, keepdims)
+            _no_out(name, out)
             return np_fn(a, axis=axis, keepdims=keepdims, **_np_kwargs(initial, where))
+        _no_out(name, out)
         a = _prepare(a)
         shape = shape_of(a)
         axes = normalize_axes(axis, len(shape))
@@ -439,13 +451,22 @@ def _fill_padded(a, axis, fill_value):
     return pad(a, cast(_prepare(value), a.dtype), padding_config=config)
 
 
-def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None, *, wrap_negative_indices=True):
     """``numpy.take_along_axis``: pick values along ``axis`` with an index array.
 
     ``mode`` (JAX's keyword): ``"fill"`` (the default under a transformation: out-of-bounds
     reads give ``fill_value``, NaN for floats), ``"clip"`` or ``"wrap"``; eagerly the default
-    is NumPy's (an IndexError for out-of-bounds indices).
+    is NumPy's (an IndexError for out-of-bounds indices). With ``wrap_negative_indices=False``
+    negative indices count as out of bounds.
     """
+    if not wrap_negative_indices:  # negative indices are out of bounds: move them past the end
+        from ftrans.numpy._math import less
+        from ftrans.numpy._math import where as _where
+
+        indices = _prepare(indices)
+        past_end = int(np.prod(shape_of(_prepare(arr)), dtype=np.int64))
+        indices = _where(less(indices, 0), indices.dtype.type(past_end), indices)
+        mode = mode or "fill"
     if not core._stack and mode is None:
         return np.take_along_axis(arr, indices, axis)
     arr = _prepare(arr)

@@ -333,8 +333,9 @@ def unique_values(x, /, *, size=None, fill_value=None):
 # ----------------------------------------------------------------------------- set operations
 
 
-def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
-    """Whether each element of ``element`` appears in ``test_elements``.
+def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None, method=None):
+    """Whether each element of ``element`` appears in ``test_elements`` (``method``, JAX's
+    keyword for its algorithm, is accepted and ignored).
 
     Examples:
         >>> import ftrans.numpy as fnp

@@ -66,10 +66,10 @@ def partition(a, kth, axis=-1):
         >>> float(fnp.partition([3.0, 1.0, 2.0], 1)[1])
         2.0
     """
-    a = _arr(a)
-    _check_kth(kth, _axis_length(a, axis), "partition")
     if not core._stack:
         return np.partition(a, kth, axis=axis)
+    a = _arr(a)
+    _check_kth(kth, _axis_length(a, axis), "partition")
     return fnp.sort(a, axis=axis)
 
 
@@ -81,10 +81,10 @@ def argpartition(a, kth, axis=-1):
         >>> int(fnp.argpartition([3.0, 1.0, 2.0], 0)[0])
         1
     """
-    a = _arr(a)
-    _check_kth(kth, _axis_length(a, axis), "argpartition")
     if not core._stack:
         return np.argpartition(a, kth, axis=axis)
+    a = _arr(a)
+    _check_kth(kth, _axis_length(a, axis), "argpartition")
     return fnp.argsort(a, axis=axis)
 
 
@@ -114,8 +114,9 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     return fnp.sum(before(a, fnp.expand_dims(v, -1)), axis=-1, dtype=np.intp)
 
 
-def digitize(x, bins, right=False):
-    """Index of the bin each ``x`` falls in (``bins`` increasing or decreasing).
+def digitize(x, bins, right=False, *, method=None):
+    """Index of the bin each ``x`` falls in (``bins`` increasing or decreasing); ``method``
+    (JAX's keyword for its search algorithm) is accepted and ignored.
 
     Examples:
         >>> import ftrans.numpy as fnp

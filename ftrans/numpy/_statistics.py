@@ -904,12 +904,14 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
 
     Examples:
         >>> import ftrans.numpy as fnp
-        >>> h, edges = fnp.histogramdd([[0.0, 0.0], [1.0, 1.0]], bins=2)
+        >>> h, edges = fnp.histogramdd(fnp.array([[0.0, 0.0], [1.0, 1.0]]), bins=2)
         >>> h.tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
     if not core._stack:
         return np.histogramdd(sample, bins, range, density, weights)
+    if isinstance(sample, (list, tuple)):  # NumPy: a sequence of D coordinate arrays
+        sample = fnp.stack([fnp.ravel(_arr(c)) for c in sample], axis=-1)
     sample = _arr(sample)
     if len(shape_of(sample)) == 1:
         sample = fnp.reshape(sample, (-1, 1))

@@ -9,6 +9,7 @@ from ftrans.primitives import (  # noqa: F401  (imported for registration)
     conv,
     dot,
     dynamic,
+    eig,
     elementwise,
     fft,
     indexing,

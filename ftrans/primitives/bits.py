@@ -128,3 +128,77 @@ def _mulhi_aval(x, y, **_):
 
 mulhi_p = _primitive("mulhi", _mulhi_impl, _mulhi_aval)
 mulhi = mulhi_p.bind
+
+
+# ----------------------------------------------------------------------------- reduce_precision
+
+
+def _reduce_precision_impl(x, *, exponent_bits, mantissa_bits):
+    """Round to ``mantissa_bits`` (to nearest, ties to even) and clamp to the exponent range
+    of ``exponent_bits`` (overflow to inf, underflow to signed zero), on the bits, as XLA's
+    ReducePrecision does."""
+    x = np.asarray(x)
+    finfo = np.finfo(x.dtype)
+    src_mant, src_exp = finfo.nmant, finfo.nexp
+    uint = np.dtype(f"u{x.dtype.itemsize}")
+    bits = x.view(uint).copy()
+    one = uint.type(1)
+    if mantissa_bits < src_mant:
+        shift = uint.type(src_mant - mantissa_bits)
+        last = one << shift
+        bias = (last >> one) - one
+        bits = (bits + ((bits & last) >> shift) + bias) & ~(last - one)
+    if exponent_bits < src_exp:
+        exponent_mask = uint.type(((1 << src_exp) - 1) << src_mant)
+        sign_mask = uint.type(1 << (8 * x.dtype.itemsize - 1))
+        src_bias = (1 << (src_exp - 1)) - 1
+        reduced_bias = (1 << (exponent_bits - 1)) - 1
+        exponent = bits & exponent_mask
+        over = exponent > uint.type((src_bias + reduced_bias) << src_mant)
+        under = exponent <= uint.type((src_bias - reduced_bias) << src_mant)
+        signed_zero = bits & sign_mask
+        bits = np.where(over, signed_zero | exponent_mask, np.where(under, signed_zero, bits))
+    out = np.asarray(bits, uint).view(x.dtype)
+    return np.asarray(np.where(np.isnan(x), x, out), x.dtype)  # NaN stays NaN
+
+
+def _reduce_precision_aval(x, *, exponent_bits, mantissa_bits):
+    if x.dtype.kind != "f":
+        raise TypeError(f"reduce_precision takes floating operands, got {x.dtype}")
+    if exponent_bits < 1 or mantissa_bits < 0:
+        raise ValueError(
+            f"reduce_precision needs exponent_bits >= 1 and mantissa_bits >= 0, got "
+            f"{exponent_bits} and {mantissa_bits}"
+        )
+    return ShapedArray(x.shape, x.dtype)
+
+
+# JAX treats it as linear (the tangent and cotangent are rounded the same way); so does ftrans
+reduce_precision_p = Primitive("reduce_precision", linear=True)
+reduce_precision_p.impl = _reduce_precision_impl
+reduce_precision_p.abstract_eval = _reduce_precision_aval
+reduce_precision_p.batch = elementwise_rule(reduce_precision_p)
+reduce_precision_p.jvp = lambda primals, tangents, **params: (
+    reduce_precision_p.bind(primals[0], **params),
+    Zero.like(primals[0])
+    if type(tangents[0]) is Zero
+    else reduce_precision_p.bind(tangents[0], **params),
+)
+reduce_precision_p.transpose = lambda ct, x, **params: [reduce_precision_p.bind(ct, **params)]
+
+
+def reduce_precision(operand, exponent_bits, mantissa_bits):
+    """``operand`` rounded to a float format with ``exponent_bits`` and ``mantissa_bits``
+    (e.g. 5 and 10 for float16, 8 and 7 for bfloat16), kept in its own dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.reduce_precision(np.array([1.0 + 2**-11, 70000.0]), 5, 10)  # as float16
+        array([ 1., inf])
+    """
+    return reduce_precision_p.bind(
+        operand if not isinstance(operand, float | int) else np.asarray(operand, np.float64),
+        exponent_bits=int(exponent_bits),
+        mantissa_bits=int(mantissa_bits),
+    )

@@ -127,7 +127,7 @@ def _conv_impl(
         # (N, *out, O): tensordot copies the windows once into a (N*P, C*K) matrix (im2col),
         # in the order that reads the input's memory most contiguously
         kernel_axes = tuple(range(2, 2 + nsp))
-        if x.strides[1] < min(x.strides[2:]):  # channels-last memory: features innermost
+        if x.shape[1] == 1 or x.strides[1] <= min(x.strides[2:]):  # features innermost
             axes = ((*kw, 1), (*kernel_axes, 1))
         else:
             axes = ((1, *kw), (1, *kernel_axes))

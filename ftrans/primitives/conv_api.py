@@ -516,3 +516,52 @@ def conv_general_dilated_patches(
         precision=precision,
     )
     return transpose(out, permutation=tuple(np.argsort(dn.out_spec)))
+
+
+def conv_general_dilated_local(
+    lhs,
+    rhs,
+    window_strides,
+    padding,
+    filter_shape,
+    lhs_dilation=None,
+    rhs_dilation=None,
+    dimension_numbers=None,
+    precision=None,
+):
+    """A locally connected ("unshared") convolution, as in JAX: a separate kernel at every
+    output position. ``rhs``'s spatial axes index output positions and its input-feature axis
+    holds ``C * prod(filter_shape)`` entries (input feature major). Built from
+    :func:`conv_general_dilated_patches` and one ``dot_general`` batched over positions.
+
+    Example:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> x = np.arange(4.0).reshape(1, 1, 4)
+        >>> w = np.array([[[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]])  # (O=1, I=2, 3 positions)
+        >>> lax.conv_general_dilated_local(x, w, (1,), "VALID", (2,))
+        array([[[0., 2., 5.]]])
+    """
+    from ftrans.primitives.dot import dot_general
+
+    patches = conv_general_dilated_patches(
+        lhs,
+        filter_shape,
+        window_strides,
+        padding,
+        lhs_dilation,
+        rhs_dilation,
+        dimension_numbers,
+        precision,
+    )
+    ndim = len(shape_of(lhs))
+    _, rhs_spec, out_spec = conv_dimension_numbers(
+        shape_of(lhs), (1, 1, *filter_shape), dimension_numbers
+    )
+    lhs_batch = list(out_spec[2:])
+    rhs_batch = [rhs_spec[2:][i] for i in sorted(range(len(lhs_batch)), key=lambda k: lhs_batch[k])]
+    lhs_batch = sorted(lhs_batch)
+    numbers = (((out_spec[1],), (rhs_spec[1],)), (tuple(lhs_batch), tuple(rhs_batch)))
+    out = dot_general(patches, rhs, dimension_numbers=numbers)  # (*positions, N, O)
+    source = [*lhs_batch, out_spec[0], out_spec[1]]  # the out axis each result axis becomes
+    return transpose(out, permutation=tuple(source.index(a) for a in range(ndim)))

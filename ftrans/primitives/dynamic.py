@@ -220,6 +220,14 @@ def _negatives(flag, n):
     return flag
 
 
+def _plain_ints(values) -> bool:
+    return all(
+        isinstance(v, int | np.integer)
+        or (type(v) is np.ndarray and v.ndim == 0 and v.dtype.kind in "iu")
+        for v in values
+    )
+
+
 def _start_list(start_indices, name):
     """A sequence of scalars, or a 1-D integer array, as a list of scalar operands."""
     if isinstance(start_indices, Tracer | np.ndarray) and len(shape_of(start_indices)) == 1:
@@ -247,6 +255,24 @@ def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices
         >>> lax.dynamic_slice(np.arange(10), (8,), (3,))  # clamped to start 7
         array([7, 8, 9])
     """
+    if type(operand) is np.ndarray and not isinstance(start_indices, Tracer):
+        # eager: no transform can see this call, so slice directly (after the same checks)
+        starts = list(start_indices)
+        if not any(isinstance(s, Tracer) for s in starts) and _plain_ints(starts):
+            sizes = tuple(int(k) for k in slice_sizes)
+            negs = _negatives(allow_negative_indices, operand.ndim)
+            if (
+                len(starts) != operand.ndim
+                or len(sizes) != operand.ndim
+                or any(not 0 <= k <= n for k, n in zip(sizes, operand.shape, strict=True))
+            ):
+                _dynamic_slice_aval(
+                    get_aval(operand),
+                    *[get_aval(np.asarray(v)) for v in starts],
+                    slice_sizes=sizes,
+                    allow_negative=negs,
+                )
+            return _dynamic_slice_impl(operand, *starts, slice_sizes=sizes, allow_negative=negs)
     starts = _start_list(start_indices, "dynamic_slice")
     ndim = len(shape_of(operand))
     aval = get_aval(operand)
@@ -267,6 +293,20 @@ def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indic
         >>> lax.dynamic_update_slice(np.zeros(5), np.ones(2), (-1,))
         array([0., 0., 0., 1., 1.])
     """
+    if (
+        type(operand) is np.ndarray
+        and type(update) is np.ndarray
+        and not isinstance(start_indices, Tracer)
+        and update.dtype == operand.dtype
+        and update.ndim == operand.ndim
+    ):
+        starts = list(start_indices)
+        if not any(isinstance(s, Tracer) for s in starts) and _plain_ints(starts):
+            negs = _negatives(allow_negative_indices, operand.ndim)
+            if len(starts) == operand.ndim and all(
+                k <= n for k, n in zip(update.shape, operand.shape, strict=True)
+            ):
+                return _dynamic_update_slice_impl(operand, update, *starts, allow_negative=negs)
     starts = _start_list(start_indices, "dynamic_update_slice")
     ndim = len(shape_of(operand))
     params = dict(allow_negative=_negatives(allow_negative_indices, ndim))

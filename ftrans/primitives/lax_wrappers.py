@@ -698,8 +698,24 @@ def _cumulative(fn, doc):
 
 cumsum = _cumulative(_red.cumsum, "Running sum along ``axis`` (from the end if ``reverse``).")
 cumprod = _cumulative(_red.cumprod, "Running product along ``axis``.")
-cummax = _cumulative(_red.cummax, "Running maximum along ``axis``.")
-cummin = _cumulative(_red.cummin, "Running minimum along ``axis``.")
+
+
+def _scanned(combine, doc):
+    # JAX computes cummax/cummin as an associative scan of max/min, so at ties its derivative
+    # is max's (shared equally); the same scan here gives the same numbers
+    def cumulative(operand, axis=0, reverse=False):
+        from ftrans.primitives.windowed import associative_scan
+
+        operand = _array(operand)
+        axis = _axis(axis, _ndim(operand))
+        return associative_scan(combine, operand, reverse=bool(reverse), axis=axis)
+
+    cumulative.__doc__ = doc
+    return cumulative
+
+
+cummax = _scanned(_ew.max_, "Running maximum along ``axis`` (JAX's derivative at ties).")
+cummin = _scanned(_ew.min_, "Running minimum along ``axis`` (JAX's derivative at ties).")
 for _f, _n in ((cumsum, "cumsum"), (cumprod, "cumprod"), (cummax, "cummax"), (cummin, "cummin")):
     _f.__name__ = _f.__qualname__ = _n
 

@@ -6,10 +6,12 @@ upper ``U`` (``(k, n)``, ``k = min(m, n)``); ``pivots`` (int32, ``(..., k)``) ar
 interchanges, 0-based (row ``i`` was swapped with row ``pivots[i]``); ``permutation`` (int32,
 ``(..., m)``) is their product, so ``a[..., permutation, :] == L @ U``.
 
-NumPy has no ``getrf``: the implementation is a right-looking blocked Doolittle elimination over
-the whole stack at once (panels of ``_PANEL`` columns eliminated column by column, then one
-triangular solve and one matrix product for the trailing matrix). A zero pivot column is left
-as is, as LAPACK does (no error: ``U`` is then singular).
+NumPy has no ``getrf``. When SciPy is installed its LAPACK ``getrf`` factors each matrix (it is
+50-150x faster than any Python loop for small matrices); otherwise the implementation is a
+right-looking blocked Doolittle elimination over the whole stack at once (panels of ``_PANEL``
+columns eliminated column by column, then one triangular solve and one matrix product for the
+trailing matrix). Both give LAPACK's pivots. A zero pivot column is left as is, as LAPACK does
+(no error: ``U`` is then singular).
 
 JVP (square case): with ``P a = L U`` and ``X = L⁻¹ (P da) U⁻¹``, ``dL = L · strict_lower(X)``
 and ``dU = upper(X) · U``. For a tall ``a`` the rows below the square block satisfy
@@ -46,8 +48,47 @@ def _unit_lower_solve(l11, b):
     return np.linalg.solve(t, b)
 
 
+def _scipy_getrf():
+    """SciPy's LAPACK ``?getrf`` wrappers by dtype, or None without SciPy."""
+    try:
+        from scipy.linalg import lapack
+    except ImportError:  # pragma: no cover - SciPy is optional
+        return None
+    return {
+        np.dtype(np.float64): lapack.dgetrf,
+        np.dtype(np.float32): lapack.sgetrf,
+        np.dtype(np.complex128): lapack.zgetrf,
+        np.dtype(np.complex64): lapack.cgetrf,
+    }
+
+
+#: ``{dtype: getrf}`` from SciPy, or None (then the NumPy elimination runs). Tests set it to None.
+GETRF = _scipy_getrf()
+
+
+def _lu_lapack(a, getrf):
+    *lead, m, n = a.shape
+    k = min(m, n)
+    flat = a.reshape(-1, m, n)
+    packed = np.empty_like(flat)
+    pivots = np.empty((flat.shape[0], k), np.int32)
+    for i, matrix in enumerate(flat):
+        packed[i], pivots[i], info = getrf(matrix)
+        if info < 0:  # pragma: no cover - an argument error cannot come from a valid array
+            raise ValueError(f"lu: LAPACK getrf rejected argument {-info}")
+    pivots = pivots.reshape((*lead, k))
+    return [packed.reshape(a.shape), pivots, _pivots_impl(pivots, permutation_size=m)]
+
+
 def _lu_impl(a):
     a = np.asarray(a)
+    getrf = GETRF.get(a.dtype) if GETRF is not None else None
+    if getrf is not None and a.size:
+        return _lu_lapack(a, getrf)
+    return _lu_numpy(a)
+
+
+def _lu_numpy(a):
     *lead, m, n = a.shape
     k = min(m, n)
     lu = np.array(a.reshape(-1, m, n), dtype=a.dtype, copy=True)
@@ -91,8 +132,8 @@ def _lu_impl(a):
 def _lu_aval(a):
     if a.ndim < 2:
         raise ShapeError(f"lu: expected a stack of matrices (..., m, n), got shape {a.shape}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"lu: expected a real floating-point matrix, got {a.dtype}")
+    if not np.issubdtype(a.dtype, np.inexact):
+        raise TypeError(f"lu: expected a floating-point or complex matrix, got {a.dtype}")
     *lead, m, n = a.shape
     k = min(m, n)
     return [
@@ -181,11 +222,18 @@ def _pivots_impl(pivots, *, permutation_size):
             f"lu_pivots_to_permutation: pivots must lie in [0, {permutation_size}), got values "
             f"from {flat.min()} to {flat.max()}"
         )
-    for j in range(k):
-        p = flat[:, j]
-        here = perm[rows, j].copy()
-        perm[rows, j] = perm[rows, p]
-        perm[rows, p] = here
+    if count <= k:  # few matrices: plain Python swaps are cheapest
+        for row, piv in zip(perm, flat.tolist(), strict=True):
+            order = list(range(permutation_size))
+            for j, p in enumerate(piv):
+                order[j], order[p] = order[p], order[j]
+            row[:] = order
+    else:  # many small matrices: one vectorised swap per pivot column
+        for j in range(k):
+            p = flat[:, j]
+            here = perm[rows, j].copy()
+            perm[rows, j] = perm[rows, p]
+            perm[rows, p] = here
     return perm.reshape((*lead, permutation_size))
 
 

@@ -1,6 +1,7 @@
 """Elementwise primitives behind a few NumPy functions that arithmetic on the existing
-primitives cannot express exactly: bit-level float ops (``signbit``, ``nextafter``) and integer
-ones (``gcd``, ``lcm``, ``bitwise_count``), and C's ``fmod``.
+primitives cannot express exactly: ``signbit``, the integer ``gcd``, ``lcm`` and
+``bitwise_count`` (NumPy's: the bits of the absolute value, unlike lax's ``population_count``),
+and C's ``fmod``. ``nextafter`` is lax's primitive (``ftrans.primitives.bits``).
 
 All but ``fmod`` are piecewise constant or integer valued (a symbolic zero JVP); each runs
 NumPy's ufunc, batches elementwise and lowers to the same ufunc under ``jit``.
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.primitives.bits import nextafter  # noqa: F401  (one nextafter primitive: lax's)
 from ftrans.primitives.elementwise import binary, div, mul, neg, trunc, unary
 
 signbit_p = unary("signbit", np.signbit, out_dtype=np.bool_)
 signbit = signbit_p.bind
-
-nextafter_p = binary("nextafter", np.nextafter)
-nextafter = nextafter_p.bind
 
 gcd_p = binary("gcd", np.gcd)
 gcd = gcd_p.bind

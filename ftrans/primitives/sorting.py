@@ -111,6 +111,11 @@ def top_k(operand, k, *, axis=-1):
     k = operator.index(k)
     if not 0 <= k <= shape[axis]:
         raise ValueError(f"top_k: k={k} must be between 0 and {shape[axis]} (the axis length)")
+    if type(x) is np.ndarray:  # eager: NumPy directly (the same stable order as below)
+        from ftrans.primitives.reductions import _argsort_impl
+
+        idx = np.take(_argsort_impl(x, axis, True), np.arange(k), axis=axis)
+        return np.take_along_axis(x, idx, axis=axis), idx.astype(np.int32)
     perm = argsort(x, axis=axis, descending=True)
     limits = list(shape)
     limits[axis] = k

@@ -9,11 +9,12 @@ lowering (generated code calls the implementation).
 
 Derivatives as in JAX: ``erf' = 2/sqrt(pi) exp(-x^2)``, ``lgamma' = digamma``,
 ``digamma' = polygamma(1, .)``, ``polygamma(n, .)' = polygamma(n + 1, .)``,
-``d zeta(s, q)/dq = -s zeta(s + 1, q)``, ``d igamma(a, x)/dx = x^(a-1) e^-x / Gamma(a)`` and
-``d igamma/da = igamma_grad_a(a, x)`` (computed by differentiating the series or continued
-fraction along with it). Not available, with an error saying so (JAX lacks them too):
-derivatives of ``betainc`` in ``a`` and ``b``, of ``polygamma`` in ``n``, of ``zeta`` in ``s``,
-and of ``igamma_grad_a`` in ``a`` (the second derivative of ``igamma`` in ``a``).
+``d zeta(s, q)/dq = -s zeta(s + 1, q)``, ``d zeta/ds = zeta_grad_s(s, q)`` (the
+Euler-Maclaurin sum differentiated term by term), ``d igamma(a, x)/dx = x^(a-1) e^-x /
+Gamma(a)`` and ``d igamma/da = igamma_grad_a(a, x)`` (computed by differentiating the series
+or continued fraction along with it). Not available, with an error saying so (JAX lacks them too):
+derivatives of ``betainc`` in ``a`` and ``b``, of ``polygamma`` in ``n``, and the second
+derivatives of ``zeta`` in ``s`` and of ``igamma`` in ``a``.
 """
 
 from __future__ import annotations
@@ -149,7 +150,13 @@ ndtri_p = _unary(
     lambda t, x, y: mul(t, mul(const(np.sqrt(2 * np.pi), y), exp(mul(const(0.5, y), mul(y, y))))),
 )
 
-erf, erfc, erf_inv = erf_p.bind, erfc_p.bind, erf_inv_p.bind
+erfcx_p = _unary(
+    "erfcx",
+    kernels.erfcx,
+    lambda t, x, y: mul(t, sub(mul(mul(const(2, x), x), y), const(_TWO_OVER_SQRT_PI, x))),
+)
+
+erf, erfc, erf_inv, erfcx = erf_p.bind, erfc_p.bind, erf_inv_p.bind, erfcx_p.bind
 ndtr, log_ndtr, ndtri = ndtr_p.bind, log_ndtr_p.bind, ndtri_p.bind
 
 # ----------------------------------------------------------------------------- gamma family
@@ -162,10 +169,20 @@ polygamma_p = _binary(
     _unsupported("polygamma with respect to n"),
     lambda t, n, x, out: mul(t, polygamma(add(n, const(1, n)), x)),
 )
+zeta_grad_s_p = _binary(
+    "zeta_grad_s",
+    kernels.zeta_grad_s,
+    _unsupported("zeta_grad_s with respect to s (the second derivative of zeta in s)"),
+    # d/dq d/ds zeta = d/ds (-s zeta(s + 1, q)) = -zeta(s + 1, q) - s zeta_grad_s(s + 1, q)
+    lambda t, s, q, out: mul(
+        t,
+        neg(add(zeta(add(s, const(1, s)), q), mul(s, zeta_grad_s(add(s, const(1, s)), q)))),
+    ),
+)
 zeta_p = _binary(
     "zeta",
     kernels.zeta,
-    _unsupported("zeta with respect to s"),
+    lambda t, s, q, out: mul(t, zeta_grad_s(s, q)),
     lambda t, s, q, out: mul(t, neg(mul(s, zeta(add(s, const(1, s)), q)))),
 )
 
@@ -184,6 +201,11 @@ def polygamma(n, x):
 
 def zeta(s, q):
     return zeta_p.bind(s, q)
+
+
+def zeta_grad_s(s, q):
+    """``d zeta(s, q) / ds``."""
+    return zeta_grad_s_p.bind(s, q)
 
 
 # ----------------------------------------------------------------------------- incomplete gamma
@@ -349,3 +371,55 @@ xlog1py_p = _binary(
 # d(x log x) = log x + 1 (-inf at 0, as JAX's entr gradient)
 xlogx_p = _unary("xlogx", _xlogx_kernel, lambda t, x, y: mul(t, add(log(x), const(1, x))))
 xlogy, xlog1py, xlogx = xlogy_p.bind, xlog1py_p.bind, xlogx_p.bind
+
+
+# ------------------------------------------------------------------------- exponential integrals
+
+
+def _expn_tangent(t, n, x, out):
+    # d E_n / dx = -E_(n-1)(x); for n = 0, E_0 = exp(-x)/x and d E_0/dx = -exp(-x)(x + 1)/x^2
+    lower = expn(ew.max_(sub(n, const(1, n)), ew.zeros_like_aval(get_aval(n))), x)
+    zero_order = div(mul(exp(neg(x)), add(x, const(1, x))), mul(x, x))
+    is_zero = ew._broadcast_like(ew.eq(n, const(0, n)), out)
+    lower = ew._broadcast_like(lower, out)
+    zero_order = ew._broadcast_like(zero_order, out)
+    return mul(t, neg(ew.select(is_zero, zero_order, lower)))
+
+
+expn_p = _binary("expn", kernels.expn, _unsupported("expn with respect to n"), _expn_tangent)
+expi_p = _unary("expi", kernels.expi, lambda t, x, y: mul(t, div(exp(x), x)))
+
+
+def expn(n, x):
+    """The generalized exponential integral ``E_n(x)`` (integer ``n >= 0`` as a float)."""
+    return expn_p.bind(n, x)
+
+
+def expi(x):
+    """The exponential integral ``Ei(x)``."""
+    return expi_p.bind(x)
+
+
+# ----------------------------------------------------------------------------- spence
+
+
+def _spence_tangent(t, x, y):
+    # d/dx int_1^x log(t)/(1 - t) dt = log(x) / (1 - x); at x = 1 its Taylor polynomial
+    # -1 + u/2 - u^2/3 + u^3/4 (u = x - 1), so higher derivatives are right there too
+    one = ew.eq(x, const(1, x))
+    safe = ew.select(one, mul(const(2, x), _ones_like(x)), x)
+    slope = div(log(safe), sub(const(1, x), safe))
+    u = sub(x, const(1, x))
+    taylor = add(
+        const(-1, x),
+        mul(u, add(const(0.5, x), mul(u, add(const(-1 / 3, x), mul(u, const(0.25, x)))))),
+    )
+    return mul(t, ew.select(one, taylor, slope))
+
+
+spence_p = _unary("spence", kernels.spence, _spence_tangent)
+
+
+def spence(x):
+    """Spence's function (the dilogarithm ``Li2(1 - x)``)."""
+    return spence_p.bind(x)

@@ -199,6 +199,34 @@ def _gather_windows(x, init, window, strides, pads, base, wdil):
     return _shape.reshape(windows, new_sizes=(*out_shape, math.prod(window))), out_shape
 
 
+def _reduce_window_eager(x, init, name, window, strides, pads, base, wdil):
+    """No transform is watching: pad, view every window with ``as_strided`` and reduce the
+    window axes with the ufunc (the same numbers as the traced path)."""
+    from numpy.lib.stride_tricks import as_strided
+
+    from ftrans.primitives.lax_wrappers import pad
+
+    padded = np.ascontiguousarray(
+        pad(x, init, [(lo, hi, b - 1) for (lo, hi), b in zip(pads, base, strict=True)])
+    )
+    out_shape = reduce_window_shape_tuple(x.shape, window, strides, pads, base, wdil)
+    ufunc = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}[name]
+    if 0 in out_shape or 0 in window:
+        return np.full(out_shape, init, x.dtype)
+    n = x.ndim
+    st = padded.strides
+    view = as_strided(
+        padded,
+        (*out_shape, *window),
+        tuple(st[d] * strides[d] for d in range(n)) + tuple(st[d] * wdil[d] for d in range(n)),
+        writeable=False,
+    )
+    out = ufunc.reduce(view, axis=tuple(range(n, 2 * n)))
+    if not _is_identity(init, name, x.dtype):
+        out = ufunc(init, out)
+    return np.asarray(out, x.dtype)
+
+
 def reduce_window(
     operand,
     init_value,
@@ -236,6 +264,8 @@ def reduce_window(
     )
     name = _monoid(computation)
     pad_value = init_value if isinstance(init_value, Tracer) else np.asarray(init_value, dtype)
+    if type(x) is np.ndarray and name is not None and not isinstance(pad_value, Tracer):
+        return _reduce_window_eager(x, pad_value, name, *params)
     windows, out_shape = _gather_windows(x, pad_value, *params)
     last = len(out_shape)
     k = shape_of(windows)[-1]
@@ -459,4 +489,10 @@ def cumlogsumexp(operand, axis=0, reverse=False):
         >>> np.round(lax.cumlogsumexp(np.zeros(3)), 6)
         array([0.      , 0.693147, 1.098612])
     """
-    return associative_scan(_ew.logaddexp, _array(operand), reverse=reverse, axis=axis)
+    x = _array(operand)
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # eager: one ufunc accumulate
+        axis = operator.index(axis) % max(x.ndim, 1)
+        if reverse:
+            return np.flip(np.logaddexp.accumulate(np.flip(x, axis), axis=axis), axis)
+        return np.logaddexp.accumulate(x, axis=axis)
+    return associative_scan(_ew.logaddexp, x, reverse=reverse, axis=axis)

@@ -2,8 +2,9 @@
 
 Everything is composed from the primitives of :mod:`ftrans.primitives.linalg` and
 :mod:`ftrans.primitives.linalg_lu` through ``ftrans.numpy`` and ``ftrans.lax``; no function here
-has derivative rules of its own. Matrices are real float32/float64 (ints become float64) and may
-carry leading batch dimensions ``(..., n, n)`` everywhere, as in ``jax.scipy.linalg``. The
+has derivative rules of its own. Matrices are float32/float64 or complex64/complex128 (ints
+become float64) and may carry leading batch dimensions ``(..., n, n)`` everywhere, as in
+``jax.scipy.linalg``. The
 ``overwrite_*``/``check_finite``/``lwork``/``debug`` arguments of SciPy are accepted and ignored.
 
 ``expm`` is scaling and squaring with the [13/13] Padé approximant (Higham 2005), written in
@@ -60,6 +61,24 @@ _MISSING = {
     "qr_multiply": "use q, r = qr(a, mode='economic') and multiply by q",
     "solve_sylvester": "no Schur decomposition is available; for small n solve the Kronecker "
     "system (kron(I, A) + kron(B.T, I)) vec(X) = vec(C) with ftrans.numpy.linalg.solve",
+    **{
+        name: f"it builds a constant matrix from integers; use scipy.linalg.{name} (NumPy "
+        "output) or write it with ftrans.numpy"
+        for name in (
+            "companion",
+            "convolution_matrix",
+            "dft",
+            "fiedler",
+            "fiedler_companion",
+            "hadamard",
+            "helmert",
+            "hilbert",
+            "invhilbert",
+            "invpascal",
+            "leslie",
+            "pascal",
+        )
+    },
 }
 
 
@@ -79,17 +98,30 @@ def _at() -> str:
 
 
 def _as_float(fname: str, argname: str, x):
-    """``x`` as an array (lists too) of a real floating dtype (ints and bools -> float64)."""
+    """``x`` as an array (lists too) of a floating or complex dtype (ints and bools ->
+    float64, float16 -> float32)."""
     if not isinstance(x, (Tracer, np.ndarray)):
         x = np.asarray(x)
+    if x.dtype == np.float16:
+        x = fnp.asarray(x, dtype=np.float32)
+    elif not np.issubdtype(x.dtype, np.inexact):
+        x = fnp.asarray(x, dtype=np.float64)
+    return x
+
+
+def _real_only(fname: str, argname: str, x):
     if np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(
-            f"{fname}: complex {argname} is not supported by ftrans.scipy.linalg (got {x.dtype}, "
-            f"at {_at()}); split it into real and imaginary parts."
+            f"{fname}: complex {argname} is not supported (got {x.dtype}, at {_at()}); split it "
+            "into real and imaginary parts."
         )
-    if not np.issubdtype(x.dtype, np.floating) or x.dtype == np.float16:
-        x = fnp.asarray(x, dtype=np.float64 if x.dtype != np.float16 else np.float32)
     return x
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes."""
+    t = fnp.swapaxes(x, -1, -2)
+    return fnp.conj(t) if np.issubdtype(t.dtype, np.complexfloating) else t
 
 
 def _matrix(fname: str, argname: str, x, *, square: bool = False):
@@ -106,10 +138,6 @@ def _matrix(fname: str, argname: str, x, *, square: bool = False):
             f"shape {shape} (at {_at()})."
         )
     return x
-
-
-def _mT(x):
-    return fnp.swapaxes(x, -1, -2)
 
 
 def _tril(x, k=0):
@@ -171,7 +199,7 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     a = _matrix("cholesky", "a", a, square=True)
     if lower:
         return lax.linalg.cholesky(a, symmetrize_input=False)
-    return _mT(lax.linalg.cholesky(_mT(a), symmetrize_input=False))
+    return _mH(lax.linalg.cholesky(_mH(a), symmetrize_input=False))
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
@@ -214,9 +242,10 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     b, vector = _rhs("cho_solve", n, b)
     c, b = _same_dtype(c, b)
     c, b = _broadcast("cho_solve", c, b)
-    # lower: L Lᵀ x = b; upper: Uᵀ U x = b
-    y = lax.linalg.triangular_solve(c, b, left_side=True, lower=lower, transpose_a=not lower)
-    x = lax.linalg.triangular_solve(c, y, left_side=True, lower=lower, transpose_a=lower)
+    # lower: L Lᴴ x = b; upper: Uᴴ U x = b
+    solve_t = lax.linalg.triangular_solve
+    y = solve_t(c, b, left_side=True, lower=lower, transpose_a=not lower, conjugate_a=not lower)
+    x = solve_t(c, y, left_side=True, lower=lower, transpose_a=lower, conjugate_a=lower)
     return x[..., 0] if vector else x
 
 
@@ -303,7 +332,8 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
 
 
 def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True):
-    """Solve ``a x = b`` (``trans=1`` or ``2``: ``aᵀ x = b``) given ``(lu, piv) = lu_factor(a)``.
+    """Solve ``a x = b`` (``trans=1``: ``aᵀ x = b``; ``2``: ``aᴴ x = b``) given
+    ``(lu, piv) = lu_factor(a)``.
 
     ``b`` is (n,) or (..., n, k); batch dimensions broadcast. Differentiable in ``lu`` and
     ``b``.
@@ -327,6 +357,7 @@ def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_fin
     if trans not in (0, 1, 2, "N", "T", "C"):
         raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r} (at {_at()}).")
     transpose = trans in (1, 2, "T", "C")
+    conjugate = trans in (2, "C")
     packed = _matrix("lu_solve", "lu", packed, square=True)
     n = shape_of(packed)[-1]
     perm = lax.linalg.lu_pivots_to_permutation(pivots, n)
@@ -342,8 +373,17 @@ def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_fin
         y = solve_t(packed, y, left_side=True, lower=True, unit_diagonal=True)
         x = solve_t(packed, y, left_side=True, lower=False)
     else:  # uᵀ lᵀ (pᵀ x) = b, and (pᵀ x)[j] = x[perm[j]]
-        z = solve_t(packed, b, left_side=True, lower=False, transpose_a=True)
-        z = solve_t(packed, z, left_side=True, lower=True, transpose_a=True, unit_diagonal=True)
+        c = conjugate  # trans=2: aᴴ x = b
+        z = solve_t(packed, b, left_side=True, lower=False, transpose_a=True, conjugate_a=c)
+        z = solve_t(
+            packed,
+            z,
+            left_side=True,
+            lower=True,
+            transpose_a=True,
+            conjugate_a=c,
+            unit_diagonal=True,
+        )
         inverse = fnp.broadcast_to(fnp.argsort(perm, axis=-1)[..., :, None], shape_of(b))
         x = fnp.take_along_axis(z, inverse, axis=-2)
     return x[..., 0] if vector else x
@@ -498,8 +538,8 @@ def eigh_tridiagonal(
         >>> w.tolist()
         [1.0, 3.0]
     """
-    d = _as_float("eigh_tridiagonal", "d", d)
-    e = _as_float("eigh_tridiagonal", "e", e)
+    d = _real_only("eigh_tridiagonal", "d", _as_float("eigh_tridiagonal", "d", d))
+    e = _real_only("eigh_tridiagonal", "e", _as_float("eigh_tridiagonal", "e", e))
     n = shape_of(d)[-1] if shape_of(d) else 0
     if len(shape_of(d)) != 1 or shape_of(e) != (max(n - 1, 0),):
         raise ShapeError(
@@ -609,10 +649,11 @@ def polar(a, side: str = "right", *, method: str = "qdwh", eps=None, max_iterati
     a = _matrix("polar", "a", a)
     u, s, vh = fnp.linalg.svd(a, full_matrices=False)
     unitary = u @ vh
+    s = fnp.asarray(s, dtype=a.dtype)
     if side == "right":
-        posdef = (_mT(vh) * s[..., None, :]) @ vh
+        posdef = (_mH(vh) * s[..., None, :]) @ vh
     else:
-        posdef = (u * s[..., None, :]) @ _mT(u)
+        posdef = (u * s[..., None, :]) @ _mH(u)
     return unitary, posdef
 
 
@@ -652,13 +693,11 @@ def _concrete(x):
 
 
 def _concrete_max(x):
-    """``max(x)`` as a Python int if ``x`` has a concrete value (eager use, eager ``grad``)."""
-    if isinstance(x, Tracer):
-        try:
-            x = x.to_concrete("")
-        except Exception:
-            return None
-    return int(np.max(x)) if np.size(x) else 0
+    """``max(x)`` as a Python int if ``x`` has a concrete value, else None."""
+    value = _concrete(x)
+    if value is None or not np.all(np.isfinite(value)):
+        return None
+    return int(np.max(value)) if value.size else 0
 
 
 def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
@@ -698,7 +737,7 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
     )
     V = X6 @ (b[12] * X6 + b[10] * X4 + b[8] * X2) + b[6] * X6 + b[4] * X4 + b[2] * X2 + b[0] * eye
     R = fnp.linalg.solve(V - U, V + U)
-    steps = _concrete_max(s)
+    steps = _concrete_max(s)  # None: traced, or an infinite/NaN norm (the result is NaN)
     steps = max_squarings if steps is None else min(steps, max_squarings)
     s_col = s[..., None, None]
     for i in range(steps):
@@ -818,13 +857,13 @@ def block_diag(*arrs):
     return fnp.concatenate(rows, axis=0)
 
 
-def _vector_operand(fname, argname, x):
+def _vector_operand(x):
     return fnp.asarray(x) if not isinstance(x, Tracer) else x
 
 
 def toeplitz(c, r=None):
     """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` ignored;
-    ``r = c`` by default), like ``jax.scipy.linalg.toeplitz``; leading dimensions of ``c`` and
+    ``r = conj(c)`` by default), like ``jax.scipy.linalg.toeplitz``; leading dimensions of ``c`` and
     ``r`` are batch dimensions.
 
     Examples:
@@ -833,8 +872,8 @@ def toeplitz(c, r=None):
         >>> linalg.toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0])).tolist()
         [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
     """
-    c = _vector_operand("toeplitz", "c", c)
-    r = c if r is None else _vector_operand("toeplitz", "r", r)
+    c = _vector_operand(c)
+    r = fnp.conj(c) if r is None else _vector_operand(r)
     if c.ndim == 0 or r.ndim == 0:
         c, r = fnp.atleast_1d(c), fnp.atleast_1d(r)
     m, n = shape_of(c)[-1], shape_of(r)[-1]
@@ -857,8 +896,8 @@ def hankel(c, r=None):
         >>> linalg.hankel(np.array([1.0, 2.0, 3.0])).tolist()
         [[1.0, 2.0, 3.0], [2.0, 3.0, 0.0], [3.0, 0.0, 0.0]]
     """
-    c = fnp.ravel(_vector_operand("hankel", "c", c))
-    r = fnp.zeros_like(c) if r is None else fnp.ravel(_vector_operand("hankel", "r", r))
+    c = fnp.ravel(_vector_operand(c))
+    r = fnp.zeros_like(c) if r is None else fnp.ravel(_vector_operand(r))
     m, n = shape_of(c)[0], shape_of(r)[0]
     dtype = np.result_type(c.dtype, r.dtype)
     values = fnp.concatenate([fnp.asarray(c, dtype=dtype), fnp.asarray(r[1:], dtype=dtype)])
@@ -876,7 +915,7 @@ def circulant(c):
         >>> linalg.circulant(np.array([1.0, 2.0, 3.0])).tolist()
         [[1.0, 3.0, 2.0], [2.0, 1.0, 3.0], [3.0, 2.0, 1.0]]
     """
-    c = fnp.atleast_1d(_vector_operand("circulant", "c", c))
+    c = fnp.atleast_1d(_vector_operand(c))
     n = shape_of(c)[-1]
     index = (np.arange(n)[:, None] - np.arange(n)[None, :]) % n
     return fnp.take(c, index, axis=-1)

@@ -15,15 +15,31 @@ inputs are computed in float64, as JAX does (SciPy keeps integers). The output r
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 import ftrans.numpy as fnp
 from ftrans.core import Tracer, shape_of
 from ftrans.errors import ShapeError, UnsupportedError, format_frame, user_frame
 
-__all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "fftconvolve"]
+__all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "detrend", "fftconvolve"]
 
 _MODES = ("full", "same", "valid")
+
+#: jax.scipy.signal names ftrans does not have yet.
+_MISSING = ("csd", "istft", "stft", "welch")
+
+
+def __getattr__(name: str):
+    if name in _MISSING:
+        raise AttributeError(
+            f"ftrans.scipy.signal has no {name!r} yet (jax.scipy.signal does); compute it from "
+            "ftrans.numpy.fft on framed, windowed segments, or use scipy.signal eagerly."
+        )
+    raise AttributeError(f"module 'ftrans.scipy.signal' has no attribute {name!r}")
+
+
 _DIRECT_LIMIT = 2**22  # window elements above which method='auto' switches to the FFT
 
 
@@ -260,3 +276,42 @@ def correlate2d(in1, in2, mode: str = "full", boundary: str = "fill", fillvalue=
         flipped = convolve(fnp.flip(in1), fnp.conj(in2), mode="same", method="direct")
         return fnp.flip(flipped)
     return correlate(in1, in2, mode=mode, method="direct")
+
+
+def detrend(data, axis: int = -1, type: str = "linear", bp=0, overwrite_data=None):  # noqa: A002
+    """Remove the least-squares line (``type='linear'``, piecewise between the breakpoints
+    ``bp``) or the mean (``type='constant'``) along ``axis``, like ``scipy.signal.detrend``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans.scipy import signal
+        >>> np.round(signal.detrend(np.array([1.0, 3.0, 5.0, 8.0])), 12).tolist()
+        [0.2, -0.1, -0.4, 0.3]
+    """
+    if type not in ("linear", "l", "constant", "c"):
+        raise ValueError(
+            f"detrend: type must be 'linear' or 'constant', got {type!r} (at {_at()})."
+        )
+    x = data if isinstance(data, (Tracer, np.ndarray)) else np.asarray(data)
+    if not np.issubdtype(x.dtype, np.inexact):
+        x = fnp.asarray(x, dtype=np.float64)
+    x = fnp.moveaxis(x, axis, -1)
+    n = shape_of(x)[-1]
+    if type in ("constant", "c"):
+        return fnp.moveaxis(x - fnp.mean(x, axis=-1, keepdims=True), -1, axis)
+    points = np.unique(np.concatenate([[0], np.atleast_1d(np.asarray(bp, int)), [n]]))
+    if points[0] < 0 or points[-1] > n:
+        raise ValueError(
+            f"detrend: breakpoints must lie in [0, {n}] along axis {axis}, got {bp!r} (at {_at()})."
+        )
+    pieces = []
+    for start, stop in itertools.pairwise(points.tolist()):
+        seg = x[..., start:stop]
+        t = np.arange(stop - start, dtype=np.float64)
+        t = t - t.mean()
+        denom = float(t @ t)
+        mean = fnp.mean(seg, axis=-1, keepdims=True)
+        slope = fnp.sum(seg * t, axis=-1, keepdims=True) / denom if denom > 0 else 0.0
+        pieces.append(seg - mean - slope * t)
+    out = pieces[0] if len(pieces) == 1 else fnp.concatenate(pieces, axis=-1)
+    return fnp.moveaxis(out, -1, axis)

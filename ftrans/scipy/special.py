@@ -27,7 +27,11 @@ __all__ = [
     "entr",
     "erf",
     "erfc",
+    "erfcx",
     "erfinv",
+    "exp1",
+    "expi",
+    "expn",
     "expit",
     "factorial",
     "gamma",
@@ -51,6 +55,7 @@ __all__ = [
     "psi",
     "rel_entr",
     "softmax",
+    "spence",
     "xlog1py",
     "xlogy",
     "zeta",
@@ -115,6 +120,18 @@ def erfinv(x: ArrayLike) -> Array:
     """
     (x,) = _promote("erfinv", x)
     return sp.erf_inv(x)
+
+
+def erfcx(x: ArrayLike) -> Array:
+    """The scaled complementary error function ``exp(x^2) erfc(x)`` (no underflow for large x).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> float(ss.erfcx(1e10))  # 1 / (x sqrt(pi))
+        5.641895835477563e-11
+    """
+    (x,) = _promote("erfcx", x)
+    return sp.erfcx(x)
 
 
 def ndtr(x: ArrayLike) -> Array:
@@ -246,10 +263,12 @@ def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
 def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
     """The Hurwitz zeta function ``sum_k (k + q)^-x`` (Riemann's for ``q=None``), ``x > 1``.
 
-    Differentiable in ``q``.
+    Differentiable in ``q`` to any order and once in ``x`` (as JAX).
 
     Examples:
-        >>> import ftrans.scipy.special as ss
+        >>> import ftrans as ft, ftrans.scipy.special as ss
+        >>> round(float(ft.grad(ss.zeta)(2.0)), 12)  # zeta'(2)
+        -0.937548254316
         >>> round(float(ss.zeta(2.0)), 12)  # pi^2 / 6
         1.644934066848
     """
@@ -356,6 +375,65 @@ def betainc(a: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
     """
     a, b, x = _promote("betainc", a, b, x)
     return sp.betainc(a, b, x)
+
+
+# ------------------------------------------------------------------------- exponential integrals
+
+
+def expi(x: ArrayLike) -> Array:
+    """The exponential integral ``Ei(x)``, the principal value of ``int_-inf^x e^t / t dt``.
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.expi(1.0)), 12)
+        1.895117816356
+    """
+    (x,) = _promote("expi", x)
+    return sp.expi(x)
+
+
+def exp1(x: ArrayLike) -> Array:
+    """The exponential integral ``E1(x) = int_1^inf e^(-x t) / t dt`` for ``x >= 0`` (NaN
+    below, as SciPy's real version).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.exp1(1.0)), 12)
+        0.219383934396
+    """
+    (x,) = _promote("exp1", x)
+    return sp.expn(fnp.ones_like(x), x)
+
+
+def expn(n: ArrayLike, x: ArrayLike) -> Array:
+    """The generalized exponential integral ``E_n(x)`` for integers ``n >= 0``.
+
+    Differentiable in ``x`` (``dE_n/dx = -E_(n-1)``).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.expn(2, 1.0)), 12)
+        0.148495506776
+    """
+    n_dtype = np.asarray(n).dtype if not isinstance(n, Tracer) else n.dtype
+    if isinstance(n, float) or not (
+        isinstance(n, (int, np.integer)) or np.issubdtype(n_dtype, np.integer)
+    ):
+        raise ValueError(f"expn: n must be of integer type (as in JAX), got {n_dtype}")
+    n, x = _promote("expn", n, x)
+    return sp.expn(n, x)
+
+
+def spence(x: ArrayLike) -> Array:
+    """Spence's function ``int_1^x log(t) / (1 - t) dt = Li2(1 - x)`` for ``x >= 0`` (NaN below).
+
+    Examples:
+        >>> import ftrans.scipy.special as ss
+        >>> round(float(ss.spence(0.0)), 12)  # pi^2 / 6
+        1.644934066848
+    """
+    (x,) = _promote("spence", x)
+    return sp.spence(x)
 
 
 # ----------------------------------------------------------------------------- Bessel

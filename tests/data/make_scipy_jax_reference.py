@@ -122,6 +122,7 @@ def signal_cases(rng, out):
         out[f"signal/fftconvolve_{mode}"] = jss.fftconvolve(a, b, mode=mode)
         out[f"signal/convolve2d_{mode}"] = jss.convolve2d(img, ker, mode=mode)
         out[f"signal/correlate2d_{mode}"] = jss.correlate2d(img, ker, mode=mode)
+    out["signal/detrend_bp4"] = jss.detrend(a, bp=[4])
     x = np.cumsum(rng.uniform(0.1, 1.0, 9))
     out["integrate/x"] = x
     out["integrate/trapezoid"] = jsi.trapezoid(a, x)

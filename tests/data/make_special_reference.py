@@ -55,13 +55,49 @@ JAX_CASES = [
     ("zeta", (3.0, 1.5)),
     ("polygamma", (1, 2.5)),
     ("i0", (1.5,)),
+    ("erfcx", (0.5,)),
+    ("erfcx", (5.0,)),
+    ("expi", (0.5,)),
+    ("expi", (-1.5,)),
+    ("exp1", (0.5,)),
+    ("spence", (0.5,)),
+    ("spence", (1.0,)),
+    ("spence", (3.0,)),
+    ("expn", (2, 1.5)),
+    ("expn", (0, 1.5)),
     ("i1", (-1.5,)),
     ("gamma", (-1.5,)),
     ("beta", (1.5, 2.5)),
     ("betaln", (1.5, 2.5)),
 ]
+#: (jax.scipy.stats distribution, function, arguments): boundaries of supports and the like
+JAX_STATS_CASES = [
+    ("gamma", "logpdf", (0.0, 1.0)),
+    ("gamma", "logpdf", (0.0, 2.0)),
+    ("gamma", "logpdf", (-1.0, 2.0)),
+    ("beta", "logpdf", (0.0, 1.0, 2.0)),
+    ("beta", "logpdf", (1.0, 2.0, 1.0)),
+    ("expon", "logpdf", (0.0,)),
+    ("expon", "logpdf", (-1.0,)),
+    ("poisson", "logpmf", (0.0, 0.0)),
+    ("poisson", "logpmf", (2.0, 1.5)),
+    ("bernoulli", "logpmf", (1.0, 0.3)),
+    ("uniform", "logpdf", (0.0,)),
+    ("pareto", "logpdf", (1.0, 2.0)),
+    ("laplace", "logpdf", (0.0,)),
+    ("truncnorm", "logpdf", (0.5, -1.0, 1.0)),
+    ("t", "logpdf", (0.5, 3.0)),
+    ("cauchy", "cdf", (1.0,)),
+    ("logistic", "logpdf", (0.0,)),
+    ("gennorm", "logpdf", (0.0, 1.5)),
+    ("vonmises", "logpdf", (0.5, 2.0)),
+    ("geom", "logpmf", (1.0, 0.5)),
+    ("nbinom", "logpmf", (2.0, 3.0, 0.4)),
+    ("norm", "logcdf", (-3.0,)),
+    ("norm", "ppf", (0.1,)),
+]
 # arguments JAX does not differentiate (gradients of these are left out)
-JAX_NONDIFF = {"polygamma": (0,), "zeta": (0,), "betainc": (0, 1)}
+JAX_NONDIFF = {"polygamma": (0,), "betainc": (0, 1), "expn": (0,)}
 rng = np.random.default_rng(20261202)
 
 
@@ -93,6 +129,16 @@ def main():
     data["erfc"] = table(mp.erfc, x)
     y = np.concatenate([rng.uniform(-1, 1, 40), [1 - 2**-52, -1 + 2**-53, 1e-20, 0.999999]])
     data["erfinv_x"], data["erfinv"] = y, table(mp.erfinv, y)
+    data["erfcx"] = table(lambda v: mp.exp(v * v) * mp.erfc(v), x[x > -25])
+    data["erfcx_x"] = x[x > -25]
+    e = np.concatenate([rng.uniform(-50, 50, 60), [0.3725, 1e-10, -1e-10, 40.0, 700.0]])
+    data["expi_x"], data["expi"] = e, table(mp.ei, e)
+    sx = np.concatenate([rng.uniform(0, 5, 40), 10 ** rng.uniform(-300, 300, 10), [1.0, 0.5, 2.0]])
+    data["spence_x"], data["spence"] = sx, table(lambda v: mp.polylog(2, 1 - v), sx)
+    en = rng.integers(0, 9, 40).astype(float)
+    ex = np.concatenate([rng.uniform(0, 3, 20), rng.uniform(3, 60, 20)])
+    data["expn_n"], data["expn_x"] = en, ex
+    data["expn"] = table(lambda u, v: mp.expint(int(u), v), en, ex)
     z = np.concatenate([rng.uniform(-40, 8, 60), [-1e3, -38.5, 0.0, 37.0]])
     data["ndtr_x"], data["ndtr"] = z, table(mp.ncdf, z)
     data["log_ndtr"] = table(_log_ndtr, z)
@@ -117,6 +163,7 @@ def main():
     data["polygamma"] = table(lambda a, b: mp.polygamma(int(a), b), n, q)
     s = rng.uniform(1.05, 40, 30)
     data["zeta_s"], data["zeta_q"], data["zeta"] = s, q, table(mp.zeta, s, q)
+    data["zeta_grad_s"] = table(lambda u, v: mp.zeta(u, v, 1), s, q)
     a = np.concatenate([rng.uniform(0.05, 5, 40), rng.uniform(5, 300, 20)])
     xa = a * rng.uniform(0.05, 3, 60)
     data["igamma_a"], data["igamma_x"] = a, xa
@@ -156,11 +203,28 @@ def jax_table():
                 "grad": [float(g) for g in grads],
             }
         )
+    import jax.scipy.stats as jst
+
+    stats_rows = []
+    for dist, fn, args in JAX_STATS_CASES:
+        fun = getattr(getattr(jst, dist), fn)
+        argnums = tuple(range(len(args)))
+        grads = jax.grad(fun, argnums=argnums)(*args)
+        stats_rows.append(
+            {
+                "dist": dist,
+                "fn": fn,
+                "args": list(args),
+                "value": float(fun(*args)),
+                "grad": [float(g) for g in grads],
+            }
+        )
     a, x = [0.5, 2.5, 7.0, 30.0], [0.3, 1.7, 9.0, 25.0]
     gamma_grad = [float(v) for v in jax.lax.random_gamma_grad(np.array(a), np.array(x))]
     table = {
         "jax": jax.__version__,
         "cases": rows,
+        "stats_cases": stats_rows,
         "random_gamma_grad": {"a": a, "x": x, "value": gamma_grad},
     }
     JAX_OUT.write_text(json.dumps(table, indent=1) + "\n")

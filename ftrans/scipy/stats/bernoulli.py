@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import ftrans.numpy as fnp
+from ftrans.primitives import special as sp
 from ftrans.scipy.stats._base import NEG_INF, promote
 from ftrans.typing import Array, ArrayLike
 
@@ -19,7 +20,8 @@ def logpmf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     """``log(1 - p)`` at ``k = loc``, ``log(p)`` at ``k = loc + 1``, ``-inf`` elsewhere."""
     k, p, loc = promote("bernoulli.logpmf", k, p, loc)
     x = k - loc
-    value = fnp.where(x == 1, fnp.log(p), fnp.log1p(-p))
+    # JAX's formula (so even the gradient in k, an artifact of it, is JAX's)
+    value = sp.xlogy(x, p) + sp.xlog1py(1.0 - x, -p)
     return fnp.where((x == 0) | (x == 1), value, NEG_INF)
 
 
