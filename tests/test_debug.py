@@ -133,3 +133,9 @@ def test_debug_callback_receives_numpy_pytrees():
 def test_print_errors():
     with pytest.raises(TypeError, match="format string"):
         ft.debug.print(np.ones(2))
+
+
+def test_checkpoint_reruns_the_print_like_jax(capsys):
+    # rematerialisation re-runs the forward pass, prints included (JAX's remat does the same)
+    ft.grad(ft.checkpoint(f))(0.0)
+    assert lines(capsys) == ["a 0.0", "b 0.0"] * 2
