@@ -15,6 +15,13 @@ from ftrans import core as _core
 from ftrans import custom_batching, explain, lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
+from ftrans._api_extras import (
+    closure_convert,
+    eval_shape,
+    linear_transpose,
+    named_call,
+    named_scope,
+)
 from ftrans.api import (
     ShapeDtypeStruct,
     float0,
@@ -27,8 +34,22 @@ from ftrans.api import (
     vjp,
 )
 from ftrans.compiler.fusion import get_num_threads, set_num_threads
+from ftrans.config import config, disable_jit, ensure_compile_time_eval
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray
 from ftrans.custom_derivatives import CustomRuleError, custom_jvp, custom_vjp
+from ftrans.devices import (
+    Device,
+    block_until_ready,
+    default_backend,
+    device_count,
+    device_get,
+    device_put,
+    devices,
+    local_device_count,
+    local_devices,
+    process_count,
+    process_index,
+)
 from ftrans.errors import (
     ConcretizationError,
     FtransError,
@@ -58,6 +79,7 @@ __all__ = [
     "ClosedJaxpr",
     "ConcretizationError",
     "CustomRuleError",
+    "Device",
     "FtransError",
     "Jaxpr",
     "ShapeDtypeStruct",
@@ -67,12 +89,23 @@ __all__ = [
     "TracerArrayConversionError",
     "TracerLeakError",
     "UnsupportedError",
+    "block_until_ready",
     "checkpoint",
     "checkpoint_name",
     "checkpoint_policies",
+    "closure_convert",
+    "config",
     "custom_batching",
     "custom_jvp",
     "custom_vjp",
+    "default_backend",
+    "device_count",
+    "device_get",
+    "device_put",
+    "devices",
+    "disable_jit",
+    "ensure_compile_time_eval",
+    "eval_shape",
     "explain",
     "float0",
     "get_num_threads",
@@ -83,11 +116,18 @@ __all__ = [
     "jit",
     "lax",
     "jvp",
+    "linear_transpose",
     "linearize",
+    "local_device_count",
+    "local_devices",
     "make_jaxpr",
+    "named_call",
+    "named_scope",
     "nn",
     "numerical",
     "print_saved_residuals",
+    "process_count",
+    "process_index",
     "random",
     "remat",
     "saved_residuals",
@@ -100,7 +140,17 @@ __all__ = [
 ]
 
 # Subpackages that load on first use, so ``import ftrans`` stays light (and needs only NumPy).
-_LAZY_SUBMODULES = ("scipy", "tree_util", "example_libraries", "experimental")
+_LAZY_SUBMODULES = (
+    "image",
+    "scipy",
+    "tree_util",
+    "example_libraries",
+    "experimental",
+    "debug",
+    "test_util",
+)
+# Names defined in lazily loaded modules (their primitives are made on first use).
+_LAZY_NAMES = {"pure_callback": "ftrans._callbacks"}
 
 
 def __getattr__(name: str):
@@ -108,6 +158,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(f"ftrans.{name}")
+    if name in _LAZY_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'ftrans' has no attribute {name!r}")
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ftrans import tree
 from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
+from ftrans.config import state as _config_state
 from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, get_aval
 from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
@@ -42,8 +43,10 @@ class _Entry:
 class Lowered:
     """What ``jit(f).lower(*args)`` returns: the optimised program and its generated source."""
 
-    def __init__(self, closed: ClosedJaxpr):
+    def __init__(self, closed: ClosedJaxpr, jitted=None, key=None):
         self.closed = closed
+        self._jitted = jitted
+        self._key = key
 
     @property
     def jaxpr(self):
@@ -52,6 +55,43 @@ class Lowered:
     def as_text(self) -> str:
         """The generated Python/NumPy source of the compiled function."""
         return compiled(self.closed).source
+
+    def compile(self) -> Compiled:
+        """Generate (or fetch) the code; the result is called like the jitted function."""
+        compiled(self.closed)
+        return Compiled(self)
+
+    def cost_analysis(self) -> dict:
+        """Op counts of the program (see `ftrans.compiler.cost.cost_analysis`)."""
+        from ftrans.compiler.cost import cost_analysis
+
+        return cost_analysis(self.closed.jaxpr)
+
+
+class Compiled:
+    """What ``jit(f).lower(*args).compile()`` returns: call it with arguments of the lowered
+    signature (other shapes or dtypes are an error, as in JAX)."""
+
+    def __init__(self, lowered: Lowered):
+        self.lowered = lowered
+
+    def __call__(self, *args, **kwargs):
+        jitted = self.lowered._jitted
+        key, _, _ = jitted._signature_of(args, kwargs)
+        if key != self.lowered._key:
+            raise TypeError(
+                f"jit({jitted.name}).lower(...).compile() was called with arguments of another "
+                f"structure, shape or dtype than it was lowered for ({key[1]} against "
+                f"{self.lowered._key[1]}); lower again for these arguments, or call the jitted "
+                "function itself, which compiles per signature."
+            )
+        return jitted._call_slow(args, kwargs)
+
+    def as_text(self) -> str:
+        return self.lowered.as_text()
+
+    def cost_analysis(self) -> dict:
+        return self.lowered.cost_analysis()
 
 
 def _describe(key):
@@ -62,8 +102,10 @@ def _describe(key):
 class JitFunction:
     """A jitted function: call it like the original; see ``cache_info`` and ``explain``."""
 
-    def __init__(self, fun, static_argnums, static_argnames, backend=None):
+    def __init__(self, fun, static_argnums, static_argnames, backend=None, donate=((), ())):
         functools.update_wrapper(self, fun)
+        # accepted, never acted on: ftrans never writes into a caller's arrays
+        self.donate_argnums, self.donate_argnames = donate
         self.fun = fun
         self.backend = backend
         self.name = fun_name(fun)
@@ -247,6 +289,8 @@ class JitFunction:
 
     # -- calling --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if _config_state.jit_disabled:  # ft.disable_jit(): run the Python function eagerly
+            return self.fun(*args, **kwargs)
         if self._simple and not kwargs:
             for a in args:
                 if type(a) is not np.ndarray:
@@ -335,7 +379,7 @@ class JitFunction:
         if entry is None:
             entry = self._cache[key] = self._trace(key, args, kwargs, static_pos)
             self._misses += 1
-        return Lowered(entry.closed)
+        return Lowered(entry.closed, self, key)
 
     def cache_info(self) -> CacheInfo:
         """Hits, misses and the number of compiled signatures."""
@@ -370,6 +414,11 @@ def jit(
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
     backend: str | None = None,
+    donate_argnums: int | Sequence[int] = (),
+    donate_argnames: str | Sequence[str] = (),
+    inline: bool = False,
+    keep_unused: bool = False,
+    device: Any = None,
 ):
     """Compile ``fun``: trace once per signature, optimise the IR, run generated NumPy code.
 
@@ -380,6 +429,15 @@ def jit(
     The cache key is the arguments' pytree structure, shapes and dtypes (Python scalars count
     as 0-d float64/int64, so ``f(1.0)`` and ``f(2.0)`` share an entry) and the values of the
     static arguments. Usable as ``@jit`` or ``@jit(static_argnames=...)``.
+
+    JAX's ``donate_argnums``/``donate_argnames``, ``inline``, ``keep_unused`` and ``device``
+    are accepted so JAX code runs unchanged: donation does nothing (ftrans never writes into a
+    caller's arrays, so there is no buffer to hand over), a nested jitted function is always a
+    sub-program the compiler may optimise across, unused arguments cost nothing, and the only
+    device is the CPU (``device`` may be ``None``, ``'cpu'`` or ``ft.devices()[0]``; JAX's
+    ``backend='cpu'`` means the default backend).
+    ``jit(f).lower(*args).compile()`` gives an object called like ``f``;
+    ``.cost_analysis()`` on either counts the program's operations.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
@@ -395,12 +453,31 @@ def jit(
     """
     if fun is None:
         return lambda f: jit(
-            f, static_argnums=static_argnums, static_argnames=static_argnames, backend=backend
+            f,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            backend=backend,
+            donate_argnums=donate_argnums,
+            donate_argnames=donate_argnames,
+            inline=inline,
+            keep_unused=keep_unused,
+            device=device,
         )
+    if not (device is None or getattr(device, "platform", device) == "cpu"):
+        raise ValueError(
+            f"jit: device={device!r}: ftrans runs on the CPU, so the only device is "
+            "ft.devices()[0] ('cpu')."
+        )
+    if backend == "cpu":  # JAX's platform name: the default ftrans backend
+        backend = None
     if backend is not None:
         from ftrans.compiler.backend import check_backend
 
         check_backend(backend)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    return JitFunction(fun, nums, names, backend)
+    donate = (
+        (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums),
+        (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames),
+    )
+    return JitFunction(fun, nums, names, backend, donate)

@@ -17,6 +17,7 @@ from registry_control import SPECS as CONTROL_SPECS
 from registry_fft import SPECS as FFT_SPECS
 from registry_lax import SPECS as LAX_SPECS
 from registry_linalg import SPECS as LINALG_SPECS
+from registry_nn import SPECS as NN_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
 from registry_numpy_extra import SPECS as NUMPY_EXTRA_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
@@ -60,6 +61,7 @@ SPECS: list[Spec] = _with_known_bugs(
     + LAX_SPECS
     + SCIPY_LINALG_SPECS
     + NUMPY_EXTRA_SPECS
+    + NN_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.core import Jaxpr, Literal, Var, get_aval
-from ftrans.interpreters.tracing import dead_code_elimination
+from ftrans.interpreters.tracing import dead_code_elimination, has_effect
 
 
 def optimize(jaxpr: Jaxpr, consts: list) -> tuple[Jaxpr, list]:
@@ -214,6 +214,8 @@ def _simplified(eqn, producers):
 
 
 def _key(eqn):
+    if has_effect(eqn):
+        return None  # two prints of one value are two prints
     parts = []
     for a in eqn.inputs:
         if type(a) is Literal:

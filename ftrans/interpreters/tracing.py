@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.core import (
+    ClosedJaxpr,
     Eqn,
     Jaxpr,
     Literal,
@@ -113,11 +114,36 @@ class JaxprBuilder:
         return jaxpr, consts
 
 
-def dead_code_elimination(eqns, outvars):
+# Primitives run for what they do, not what they return (ftrans.debug.print, debug.callback):
+# dead-code elimination keeps them, and so every equation holding one in a sub-program, and
+# common-subexpression elimination never merges two of them. Empty unless such a primitive was
+# made, so ordinary programs never pay for the check.
+EFFECTFUL: set = set()
+
+
+def has_effect(eqn) -> bool:
+    """True when ``eqn`` (or a sub-program among its params) runs an effectful primitive."""
+    if not EFFECTFUL:
+        return False
+    if eqn.primitive in EFFECTFUL:
+        return True
+    for value in eqn.params.values():
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            inner = v.jaxpr if isinstance(v, ClosedJaxpr) else v
+            if isinstance(inner, Jaxpr) and any(map(has_effect, inner.eqns)):
+                return True
+    return False
+
+
+def dead_code_elimination(eqns, outvars, keep_effects=True):
+    """The equations ``outvars`` need, in order; effectful ones are kept too unless
+    ``keep_effects=False`` (for a copy of work that also runs elsewhere: a hoisted loop
+    invariant, a rematerialised forward pass), so that a print runs exactly once."""
     live = {v.id for v in outvars if type(v) is Var}
     kept = []
+    keep_effects = keep_effects and bool(EFFECTFUL)
     for eqn in reversed(eqns):
-        if any(v.id in live for v in eqn.outputs):
+        if any(v.id in live for v in eqn.outputs) or (keep_effects and has_effect(eqn)):
             kept.append(eqn)
             live.update(a.id for a in eqn.inputs if type(a) is Var)
     kept.reverse()

@@ -158,6 +158,7 @@ def logsumexp(
     b: ArrayLike | None = None,
     keepdims: bool = False,
     return_sign: bool = False,
+    where: ArrayLike | None = None,
 ):
     """``log(sum(b * exp(a), axis))``, without overflow or underflow.
 
@@ -172,6 +173,8 @@ def logsumexp(
         keepdims: keep the reduced axes with size 1.
         return_sign: also return the sign of the sum, and take the log of its magnitude.
             Without it, a negative weighted sum gives NaN.
+        where: optional boolean mask (broadcast against ``a``); only entries where it is True
+            are summed.
 
     Returns:
         The reduced log-sum-exp, or ``(log|sum|, sign(sum))`` with ``return_sign``.
@@ -184,6 +187,8 @@ def logsumexp(
         [1.0, 0.0]
     """
     a = _floating(a)
+    if where is not None:
+        a = fnp.where(where, a, np.array(-np.inf, a.dtype))
     if b is not None:
         b = fnp.asarray(b)
         dtype = fnp.result_type(a, b)
@@ -208,10 +213,13 @@ def logsumexp(
     return out, (sign if keepdims else _drop_axes(sign, axes))
 
 
-def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1) -> Array:
+def softmax(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None
+) -> Array:
     """``exp(x) / sum(exp(x), axis)``, computed after subtracting the maximum.
 
-    A slice of only ``-inf`` (e.g. a fully masked row) gives zeros, not NaN.
+    A slice of only ``-inf`` (e.g. a fully masked row) gives zeros, not NaN. With ``where``
+    (a boolean mask broadcast against ``x``), masked-out entries take no part and get 0.
 
     Examples:
         >>> import ftrans.nn as nn
@@ -221,16 +229,22 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1) -> Array:
         [0.5, 0.5]
     """
     x = _floating(x)
+    if where is not None:
+        x = fnp.where(where, x, np.array(-np.inf, x.dtype))
     axes = normalize_axes(axis, fnp.ndim(x))
     unnormalized = fnp.exp(x - _stable_shift(x, axes))
     total = fnp.sum(unnormalized, axis=axes, keepdims=True)
-    return unnormalized / fnp.where(total > 0, total, 1.0)
+    out = unnormalized / fnp.where(total > 0, total, 1.0)
+    return out if where is None else fnp.where(where, out, 0.0)
 
 
-def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1) -> Array:
+def log_softmax(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None
+) -> Array:
     """``x - logsumexp(x, axis)``: log-probabilities, accurate even where they are tiny.
 
-    A slice of only ``-inf`` gives ``-inf`` everywhere, not NaN.
+    A slice of only ``-inf`` gives ``-inf`` everywhere, not NaN. With ``where``, masked-out
+    entries take no part and get ``-inf``.
 
     Examples:
         >>> import ftrans.nn as nn
@@ -238,14 +252,19 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1) -> Array:
         [0.0, -1000.0]
     """
     x = _floating(x)
+    if where is not None:
+        x = fnp.where(where, x, np.array(-np.inf, x.dtype))
     axes = normalize_axes(axis, fnp.ndim(x))
     shifted = x - _stable_shift(x, axes)
     total = fnp.sum(fnp.exp(shifted), axis=axes, keepdims=True)
     out = shifted - fnp.log(fnp.where(total > 0, total, 1.0))
-    return fnp.where(total == 0, -np.inf, out)  # all -inf: -inf with zero gradient
+    out = fnp.where(total == 0, -np.inf, out)  # all -inf: -inf with zero gradient
+    return out if where is None else fnp.where(where, out, -np.inf)
 
 
-def one_hot(x: ArrayLike, num_classes: int, dtype: DTypeLike = np.float64, axis: int = -1) -> Array:
+def one_hot(
+    x: ArrayLike, num_classes: int, dtype: DTypeLike | None = None, axis: int = -1
+) -> Array:
     """One-hot encoding of integer labels: ``out[..., c] = (x[...] == c)``.
 
     Labels outside ``0..num_classes-1`` give an all-zero row.
@@ -253,7 +272,7 @@ def one_hot(x: ArrayLike, num_classes: int, dtype: DTypeLike = np.float64, axis:
     Args:
         x: integer labels, any shape.
         num_classes: the number of classes (a Python int).
-        dtype: dtype of the result.
+        dtype: dtype of the result (``None``: float64; JAX's default is float32).
         axis: where the new class axis goes in the result.
 
     Returns:
@@ -271,5 +290,5 @@ def one_hot(x: ArrayLike, num_classes: int, dtype: DTypeLike = np.float64, axis:
             "x.astype(int) (rounding first if they are floats that hold integers)."
         )
     hits = fnp.expand_dims(x, -1) == fnp.arange(int(num_classes))
-    out = fnp.astype(hits, dtype)
+    out = fnp.astype(hits, np.float64 if dtype is None else dtype)
     return fnp.moveaxis(out, -1, axis) if axis != -1 else out

@@ -404,12 +404,86 @@ def lecun_normal(
     )
 
 
+def orthogonal(
+    scale: float = 1.0, column_axis: int = -1, dtype: DTypeLike = np.float64
+) -> Initializer:
+    """An initialiser of (semi-)orthogonal matrices: the Q factor of a normal draw, its
+    columns' signs fixed by R's diagonal (JAX's algorithm), times ``scale``.
+
+    The axis ``column_axis`` holds the columns; every other axis is flattened into rows. With
+    at least as many rows as columns the columns are orthonormal, otherwise the rows are.
+
+    Examples:
+        >>> import numpy as np, ftrans.random as fr
+        >>> from ftrans.nn import initializers
+        >>> w = initializers.orthogonal()(fr.key(0), (4, 3))
+        >>> np.allclose(w.T @ w, np.eye(3))
+        True
+    """
+
+    def init(key: Array, shape: Sequence[int], dtype: DTypeLike = dtype) -> Array:
+        key, shape, dtype = _prepare(key, shape, dtype, "orthogonal")
+        if len(shape) < 2:
+            raise ValueError(
+                f"ftrans.nn.initializers.orthogonal: shape {shape} has fewer than 2 axes."
+            )
+        n_cols = shape[column_axis]
+        n_rows = math.prod(shape) // n_cols
+        wide = n_rows < n_cols
+        draw = fr.normal(key, (n_cols, n_rows) if wide else (n_rows, n_cols), dtype)
+        q, r = fnp.linalg.qr(draw)
+        q = q * fnp.sign(fnp.diagonal(r))
+        if wide:
+            q = q.T
+        rest = [d for i, d in enumerate(shape) if i != column_axis % len(shape)]
+        q = fnp.moveaxis(fnp.reshape(q, (*rest, n_cols)), -1, column_axis)
+        return fnp.astype(scale * q, dtype)
+
+    return init
+
+
+def delta_orthogonal(
+    scale: float = 1.0, column_axis: int = -1, dtype: DTypeLike = np.float64
+) -> Initializer:
+    """An initialiser for convolution kernels of shape ``(*spatial, in, out)`` (1 to 3 spatial
+    axes): zeros except an orthogonal ``(in, out)`` matrix at the spatial centre, so the
+    convolution starts as an orthogonal map (the "delta orthogonal" scheme). Needs
+    ``in <= out``.
+
+    Examples:
+        >>> import ftrans.random as fr
+        >>> from ftrans.nn import initializers
+        >>> w = initializers.delta_orthogonal()(fr.key(0), (3, 3, 2, 4))
+        >>> float(abs(w[0, 0]).sum()), w[1, 1].shape
+        (0.0, (2, 4))
+    """
+
+    def init(key: Array, shape: Sequence[int], dtype: DTypeLike = dtype) -> Array:
+        key, shape, dtype = _prepare(key, shape, dtype, "delta_orthogonal")
+        if len(shape) not in (3, 4, 5):
+            raise ValueError(
+                "ftrans.nn.initializers.delta_orthogonal: the kernel must have 3, 4 or 5 axes "
+                f"(spatial..., in, out), got shape {shape}."
+            )
+        if shape[-2] > shape[-1]:
+            raise ValueError(
+                "ftrans.nn.initializers.delta_orthogonal: needs in <= out channels, got "
+                f"in={shape[-2]}, out={shape[-1]}."
+            )
+        ortho = orthogonal(scale, column_axis, dtype)(key, shape[-2:], dtype)
+        centre = tuple(d // 2 for d in shape[:-2])
+        return fnp.at(fnp.zeros(shape, dtype))[centre].set(ortho)
+
+    return init
+
+
 xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
 __all__ = [
     "Initializer",
     "constant",
+    "delta_orthogonal",
     "glorot_normal",
     "glorot_uniform",
     "he_normal",
@@ -420,6 +494,7 @@ __all__ = [
     "lecun_uniform",
     "normal",
     "ones",
+    "orthogonal",
     "truncated_normal",
     "uniform",
     "variance_scaling",
