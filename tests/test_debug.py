@@ -80,12 +80,6 @@ def test_scan_prints_every_step(capsys):
     assert lines(capsys) == expected
 
 
-@pytest.mark.xfail(
-    reason="scan's partial evaluation (control_flow/_loops.py) hoists loop-invariant residuals "
-    "with dead_code_elimination(...), which now keeps the body's print; that call needs "
-    "keep_effects=False (requested from the lead)",
-    raises=KeyError,
-)
 def test_grad_of_scan_prints_every_step(capsys):
     def step(c, x):
         ft.debug.print("c={} x={}", c, x)

@@ -348,7 +348,12 @@ def _scan_split(jaxpr, unknowns, num_consts, num_carry):
     var_vars = [v for v, i in zip(res_vars, invariant, strict=True) if not i]
     # constants-only residuals are computed once, before the loop
     hoist = ClosedJaxpr(
-        Jaxpr(kj.constvars, kj.invars[:n_kc], dead_code_elimination(kj.eqns, inv_vars), inv_vars),
+        Jaxpr(
+            kj.constvars,
+            kj.invars[:n_kc],
+            dead_code_elimination(kj.eqns, inv_vars, keep_effects=False),
+            inv_vars,
+        ),
         known.consts,
     )
     body_outs = kj.outvars[:n_known_out] + var_vars
