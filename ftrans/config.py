@@ -210,6 +210,23 @@ config.define(
 )
 
 
+
+def _jit_backend(value: Any) -> Any:
+    from ftrans.compiler.backend import BACKENDS, set_default_backend
+
+    if value not in BACKENDS:
+        raise ConfigError(f"jit_backend must be one of {BACKENDS}, got {value!r}")
+    set_default_backend(value)
+    return value
+
+
+config.define(
+    "jit_backend",
+    "numpy",
+    _jit_backend,
+    "the default backend of jit: 'numpy', 'native' (numba) or 'auto'",
+)
+
 # ----------------------------------------------------------------------------- context managers
 
 

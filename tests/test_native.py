@@ -167,3 +167,18 @@ def test_without_numba_native_falls_back(monkeypatch):
     assert not isinstance(compiled(f.lower(0.0).closed), backends.Tiered)
     with pytest.raises(ValueError, match="jit backend must be one of"):
         ft.jit(lambda x: x, backend="gpu")
+
+
+def test_config_sets_the_default_backend():
+    try:
+        ft.config.update("jit_backend", "native")
+        assert backends.default_backend() == "native"
+        f = ft.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: c * 2.0, x))
+        assert float(f(1.0)) == 8.0
+        assert compiled(f.lower(1.0).closed).reason == "native code"
+    finally:
+        ft.config.update("jit_backend", "numpy")
+    from ftrans.config import ConfigError
+
+    with pytest.raises(ConfigError, match="jit_backend must be one of"):
+        ft.config.update("jit_backend", "gpu")
