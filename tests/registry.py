@@ -17,6 +17,7 @@ from registry_control import SPECS as CONTROL_SPECS
 from registry_fft import SPECS as FFT_SPECS
 from registry_linalg import SPECS as LINALG_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
+from registry_optim import SPECS as OPTIM_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
 from spec import Spec
 
@@ -46,7 +47,13 @@ def _with_known_bugs(specs: list[Spec]) -> list[Spec]:
 
 
 SPECS: list[Spec] = _with_known_bugs(
-    PRIMITIVE_SPECS + NUMPY_SPECS + COMPLEX_SPECS + CONTROL_SPECS + FFT_SPECS + LINALG_SPECS
+    PRIMITIVE_SPECS
+    + NUMPY_SPECS
+    + COMPLEX_SPECS
+    + CONTROL_SPECS
+    + FFT_SPECS
+    + LINALG_SPECS
+    + OPTIM_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})
