@@ -12,7 +12,7 @@ Examples:
 from __future__ import annotations
 
 from ftrans import core as _core
-from ftrans import explain, lax, nn, numerical, optim, random, tree
+from ftrans import custom_batching, explain, lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
 from ftrans.api import (
@@ -70,6 +70,7 @@ __all__ = [
     "checkpoint",
     "checkpoint_name",
     "checkpoint_policies",
+    "custom_batching",
     "custom_jvp",
     "custom_vjp",
     "explain",

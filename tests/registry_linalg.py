@@ -357,6 +357,22 @@ la("solve", [A((3, 3), WELL), A((3, 2), U)], lambda xp, L: L.solve, label="matri
 la("solve", [A((2, 3, 3), WELL), A((3,), U)], lambda xp, L: L.solve, label="batched_a")
 la("solve", [A((3, 3), WELL), A((2, 3, 1), U)], lambda xp, L: L.solve, label="batched_b")
 la("inv", [A((3, 3), WELL)], lambda xp, L: L.inv, dtypes=BOTH)
+# eig/eigvals (general matrices): gauge-invariant outputs, V diag(w) V^-1 and sum(w**2)
+la(
+    "eig",
+    [A((3, 3), WELL)],
+    lambda xp, L: (
+        lambda a: xp.real(xp.matmul(L.eig(a)[1] * L.eig(a)[0][..., None, :], L.inv(L.eig(a)[1])))
+    ),
+    order=0,
+    diff_argnums=(),
+)
+la(
+    "eigvals",
+    [A((3, 3), WELL)],
+    lambda xp, L: lambda a: xp.real(xp.sum(L.eigvals(a) ** 2)),
+    order=1,
+)
 la("inv", [A((2, 3, 3), WELL)], lambda xp, L: L.inv, label="batched")
 la("det", [A((3, 3), WELL)], lambda xp, L: L.det, dtypes=BOTH)
 la("det", [A((2, 3, 3), WELL)], lambda xp, L: L.det, label="batched")

@@ -119,3 +119,42 @@ def test_checkpoint_static_argnums_and_prevent_cse():
     assert float(ft.grad(deco)(1.0, 4)) == 4.0
     with pytest.raises(TypeError, match="hashable"):
         f(1.0, [2])
+
+
+def test_custom_vmap_calls_the_rule_under_vmap_only():
+    calls = []
+
+    @ft.custom_batching.custom_vmap
+    def f(x, y):
+        return fnp.sin(x) * y
+
+    @f.def_vmap
+    def _(axis_size, in_batched, x, y):
+        calls.append((axis_size, in_batched))
+        return fnp.sin(x) * y, any(in_batched)
+
+    xs = np.arange(3.0)
+    np.testing.assert_allclose(ft.vmap(f, (0, None))(xs, 2.0), 2 * np.sin(xs))
+    assert calls == [(3, [True, False])]
+    np.testing.assert_allclose(ft.jit(ft.vmap(f))(xs, xs), xs * np.sin(xs))
+    assert float(f(1.0, 2.0)) == pytest.approx(2 * np.sin(1.0))
+    assert float(ft.grad(f)(1.0, 2.0)) == pytest.approx(2 * np.cos(1.0))
+    np.testing.assert_allclose(ft.vmap(ft.grad(f), (0, None))(xs, 2.0), 2 * np.cos(xs))
+
+
+def test_custom_vmap_rule_errors():
+    @ft.custom_batching.custom_vmap
+    def f(x):
+        return fnp.sum(x)
+
+    with pytest.raises(TypeError, match="no batching rule"):
+        f(np.ones(2))
+
+    @f.def_vmap
+    def _(axis_size, in_batched, x):
+        return fnp.sum(x), True  # forgot the batch: a scalar, not (axis_size,)
+
+    with pytest.raises(TypeError, match=r"returned shape \(\) where \(3,\) was expected"):
+        ft.vmap(f)(np.ones((3, 2)))
+    g = ft.custom_batching.sequential_vmap(lambda x: fnp.sum(x**2))
+    np.testing.assert_array_equal(ft.vmap(g)(np.ones((3, 2))), [2.0, 2.0, 2.0])

@@ -179,8 +179,6 @@ from ftrans.numpy._reductions import (
 )
 from ftrans.numpy._shape import (
     array_split,
-    atleast_1d,
-    atleast_2d,
     broadcast_arrays,
     broadcast_to,
     concatenate,
@@ -238,16 +236,263 @@ def result_type(*arrays_and_dtypes):
     )
 
 
-def isscalar(x):
-    return _np.isscalar(x)
+def isscalar(element):
+    return _np.isscalar(element)
 
 
 import sys as _sys  # noqa: E402
 
 _core._fnp = _sys.modules[__name__]  # tracer operators and methods delegate here
 
+# the rest of jax.numpy (these modules call the functions above through this package)
+from ftrans.numpy._dtypes import SCALAR_TYPES as _SCALAR_TYPES  # noqa: E402
+from ftrans.numpy._dtypes import (  # noqa: E402
+    array_repr,
+    array_str,
+    broadcast_shapes,
+    can_cast,
+    einsum_path,
+    finfo,
+    from_dlpack,
+    frombuffer,
+    fromfile,
+    fromiter,
+    frompyfunc,
+    fromstring,
+    get_printoptions,
+    iinfo,
+    isdtype,
+    issubdtype,
+    iterable,
+    load,
+    printoptions,
+    promote_types,
+    save,
+    savez,
+    set_printoptions,
+    ufunc,
+)
+from ftrans.numpy._dtypes import install_ufunc_methods as _install_ufunc_methods  # noqa: E402
+from ftrans.numpy._index_tricks import (  # noqa: E402
+    apply_along_axis,
+    apply_over_axes,
+    c_,
+    choose,
+    fromfunction,
+    geomspace,
+    index_exp,
+    indices,
+    ix_,
+    logspace,
+    mgrid,
+    ogrid,
+    packbits,
+    piecewise,
+    place,
+    put,
+    put_along_axis,
+    r_,
+    ravel_multi_index,
+    s_,
+    select,
+    unpackbits,
+    unravel_index,
+    vectorize,
+)
+from ftrans.numpy._manipulation import (  # noqa: E402
+    append,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block,
+    column_stack,
+    concat,
+    cross,
+    delete,
+    diag,
+    diag_indices,
+    diag_indices_from,
+    diagflat,
+    diff,
+    dsplit,
+    dstack,
+    ediff1d,
+    fill_diagonal,
+    gradient,
+    hsplit,
+    insert,
+    kron,
+    mask_indices,
+    matrix_transpose,
+    matvec,
+    pad,
+    resize,
+    rollaxis,
+    rot90,
+    trapezoid,
+    tril,
+    tril_indices,
+    tril_indices_from,
+    trim_zeros,
+    triu,
+    triu_indices,
+    triu_indices_from,
+    unstack,
+    unwrap,
+    vecdot,
+    vecmat,
+    vsplit,
+)
+from ftrans.numpy._math_extra import (  # noqa: E402
+    allclose,
+    array_equal,
+    array_equiv,
+    bitwise_count,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    copysign,
+    divmod,
+    fabs,
+    float_power,
+    fmax,
+    fmin,
+    fmod,
+    frexp,
+    gcd,
+    heaviside,
+    hypot,
+    i0,
+    isclose,
+    iscomplex,
+    isneginf,
+    isposinf,
+    isreal,
+    isrealobj,
+    lcm,
+    ldexp,
+    modf,
+    nan_to_num,
+    nextafter,
+    signbit,
+    sinc,
+    sort_complex,
+    spacing,
+)
+from ftrans.numpy._polynomial import (  # noqa: E402
+    bartlett,
+    blackman,
+    convolve,
+    correlate,
+    hamming,
+    hanning,
+    kaiser,
+    poly,
+    polyadd,
+    polyder,
+    polydiv,
+    polyfit,
+    polyint,
+    polymul,
+    polysub,
+    polyval,
+    roots,
+    vander,
+)
+from ftrans.numpy._set_ops import (  # noqa: E402
+    argwhere,
+    compress,
+    extract,
+    flatnonzero,
+    intersect1d,
+    isin,
+    nonzero,
+    setdiff1d,
+    setxor1d,
+    union1d,
+    unique,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
+from ftrans.numpy._sorting import (  # noqa: E402
+    argpartition,
+    digitize,
+    lexsort,
+    partition,
+    searchsorted,
+)
+from ftrans.numpy._statistics import (  # noqa: E402
+    average,
+    bincount,
+    corrcoef,
+    count_nonzero,
+    cov,
+    cumulative_prod,
+    cumulative_sum,
+    histogram,
+    histogram2d,
+    histogram_bin_edges,
+    histogramdd,
+    interp,
+    median,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    percentile,
+    ptp,
+    quantile,
+)
+
+globals().update(_SCALAR_TYPES)  # fnp.float32 & co: dtypes that also cast (fnp.float32(t))
+bool = bool_
+# NumPy's other names for them, and the abstract scalar types (for issubdtype)
+cdouble = complex_ = complex128  # (the casting types set just above)
+csingle = complex64
+double = float_ = float64
+single = float32
+int_ = int64
+uint = uint64
+from numpy import (  # noqa: E402
+    character,
+    complexfloating,
+    euler_gamma,
+    flexible,
+    floating,
+    generic,
+    inexact,
+    integer,
+    number,
+    object_,
+    signedinteger,
+    unsignedinteger,
+)
+from numpy.exceptions import ComplexWarning  # noqa: E402
+
+_install_ufunc_methods()
+
+
+def __getattr__(name):
+    from ftrans.numpy._absent import missing
+
+    raise missing(__name__, name)
+
+
 # the submodules, like numpy.fft and numpy.linalg
 from ftrans.numpy import (  # noqa: E402
+    _dispatch,
     fft,
     linalg,
 )

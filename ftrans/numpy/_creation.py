@@ -17,7 +17,7 @@ def _has_tracer(obj):
     return False
 
 
-def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
+def array(object, dtype=None, copy=True, order="K", ndmin=0):  # noqa: A002
     """Create an array; nested lists may hold traced values (they are stacked).
 
     Examples:
@@ -26,7 +26,7 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
         (2, 2)
     """
     if not _has_tracer(object):
-        return np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
+        return np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
     from ftrans.numpy._shape import reshape, stack
 
     if isinstance(object, Tracer):
@@ -49,9 +49,9 @@ def asarray(a, dtype=None, order=None, *, copy=None):
     return np.asarray(a, dtype=dtype, order=order)
 
 
-def copy(a):
+def copy(a, order="K"):
     """A copy of ``a`` (tracers are immutable values, so they are returned as they are)."""
-    return a if isinstance(a, Tracer) else np.array(a, copy=True)
+    return a if isinstance(a, Tracer) else np.array(a, copy=True, order=order)
 
 
 def zeros(shape, dtype=float):
@@ -92,8 +92,9 @@ def ones_like(a, dtype=None, shape=None):
     return np.ones(shape, dtype)
 
 
-def empty_like(a, dtype=None, shape=None):
-    return zeros_like(a, dtype, shape)
+def empty_like(prototype, dtype=None, shape=None):
+    """Like :func:`zeros_like`: ftrans never hands out uninitialised memory."""
+    return zeros_like(prototype, dtype, shape)
 
 
 def full_like(a, fill_value, dtype=None, shape=None):
@@ -135,6 +136,10 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         expand_dims(start, -1),
         multiply(subtract(expand_dims(stop, -1), expand_dims(start, -1)), steps),
     )
+    if endpoint and num > 1:  # NumPy's last point is exactly `stop`
+        from ftrans.numpy._shape import concatenate
+
+        out = concatenate([out[..., :-1], expand_dims(stop, -1)], axis=-1)
     out = moveaxis(out, -1, axis)
     if dtype is not None:
         out = cast(out, np.dtype(dtype))
@@ -155,10 +160,11 @@ def tri(N, M=None, k=0, dtype=float):
     return np.tri(N, M, k, dtype=dtype)
 
 
-def meshgrid(*xi, indexing="xy"):
-    """Coordinate matrices from coordinate vectors (traced vectors allowed)."""
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Coordinate matrices from coordinate vectors (traced vectors allowed); ``sparse=True``
+    returns the open grid (each array keeps one non-unit axis)."""
     if not any(isinstance(x, Tracer) for x in xi):
-        return np.meshgrid(*xi, indexing=indexing)
+        return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
     from ftrans.numpy._shape import broadcast_to, reshape
 
     xi = [to_operand(x) for x in xi]
@@ -173,5 +179,6 @@ def meshgrid(*xi, indexing="xy"):
             pos = 1 - i
         view = [1] * n
         view[pos] = shape_of(x)[0]
-        out.append(broadcast_to(reshape(x, tuple(view)), tuple(shapes)))
+        grid = reshape(x, tuple(view))
+        out.append(grid if sparse else broadcast_to(grid, tuple(shapes)))
     return tuple(out)

@@ -237,8 +237,26 @@ def logical_not(x, /):
     return invert(_as_bool(x))
 
 
-def clip(a, a_min=None, a_max=None):
-    """``minimum(maximum(a, a_min), a_max)``; either bound may be None (NumPy's definition)."""
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    """``minimum(maximum(a, a_min), a_max)``; either bound may be None (NumPy's definition).
+
+    ``min=``/``max=`` are the array API's (and JAX 0.10's) names for ``a_min``/``a_max``.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.clip([-1.0, 0.5, 2.0], min=0.0, max=1.0).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    if out is not None:
+        raise ValueError("clip: out is not supported (ftrans arrays are immutable)")
+    if min is not None:
+        if a_min is not None:
+            raise ValueError("clip: pass a_min or min, not both")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise ValueError("clip: pass a_max or max, not both")
+        a_max = max
     if not core._stack:
         return np.clip(a, a_min, a_max)
     out = to_operand(a)
@@ -249,11 +267,12 @@ def clip(a, a_min=None, a_max=None):
     return out
 
 
-def where(condition, x=None, y=None, /):
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """Choose ``x`` where ``condition`` holds, else ``y`` (broadcasting all three).
 
     Gradients flow only into the chosen branch. For a NaN-safe gradient, make the unused branch
-    safe too (``fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0)``).
+    safe too (``fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0)``). With one argument
+    it is :func:`nonzero` (``size=``/``fill_value=`` as there).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -261,8 +280,14 @@ def where(condition, x=None, y=None, /):
         [1.0, 2.0]
     """
     if x is None and y is None:
+        if size is not None:
+            from ftrans.numpy._set_ops import nonzero
+
+            return nonzero(condition, size=size, fill_value=fill_value)
         if core._stack and isinstance(condition, Tracer):
-            condition.to_concrete("where(condition) with one argument (its size depends on values)")
+            condition.to_concrete(
+                "where(condition) with one argument (its size depends on values; pass size=)"
+            )
         return np.where(condition)
     if x is None or y is None:
         raise ValueError("where takes either 1 or 3 arguments: where(condition, x, y)")

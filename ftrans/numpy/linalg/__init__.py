@@ -35,6 +35,7 @@ from ftrans.numpy.linalg._decompositions import (
     svd,
     svdvals,
 )
+from ftrans.numpy.linalg._eig import eig, eigvals
 from ftrans.numpy.linalg._norm import matrix_norm, norm, vector_norm
 from ftrans.numpy.linalg._solve import (
     SlogdetResult,
@@ -61,7 +62,9 @@ __all__ = [
     "cross",
     "det",
     "diagonal",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "lstsq",
@@ -86,3 +89,9 @@ __all__ = [
     "vecdot",
     "vector_norm",
 ]
+
+
+def __getattr__(name):
+    from ftrans.numpy._absent import missing
+
+    raise missing(__name__, name)
