@@ -20,6 +20,7 @@ from registry_linalg import SPECS as LINALG_SPECS
 from registry_nn import SPECS as NN_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
 from registry_numpy_extra import SPECS as NUMPY_EXTRA_SPECS
+from registry_optim import SPECS as OPTIM_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
 from registry_scipy_linalg import SPECS as SCIPY_LINALG_SPECS
 from registry_special import SPECS as SPECIAL_SPECS
@@ -62,6 +63,7 @@ SPECS: list[Spec] = _with_known_bugs(
     + SCIPY_LINALG_SPECS
     + NUMPY_EXTRA_SPECS
     + NN_SPECS
+    + OPTIM_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

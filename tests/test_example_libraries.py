@@ -102,6 +102,23 @@ def network(s):
     )
 
 
+def conv_network(s):
+    """Convolutions, transposed convolution and every pooling layer (NHWC images)."""
+    return s.serial(
+        s.Conv(3, (3, 3), padding="SAME"),
+        s.Relu,
+        s.MaxPool((2, 2), strides=(2, 2)),
+        s.ConvTranspose(2, (2, 2), strides=(2, 2)),
+        s.Conv(4, (2, 2), strides=(1, 2)),
+        s.AvgPool((2, 2), padding="SAME"),
+        s.SumPool((2, 1)),
+        s.Flatten,
+        s.Dense(3),
+    )
+
+
+CONV_INPUTS = _rng.normal(size=(2, 8, 8, 2))
+CONV_INPUT_SHAPE = (2, 8, 8, 2)
 INPUTS = _rng.normal(size=(7, 4))
 INPUT_SHAPE = (-1, 4)
 
@@ -148,6 +165,33 @@ def test_stax_network_matches_jax(reference):
         )
     jitted = ft.jit(lambda p, x: apply_fun(p, x, rng=fr.key(1)))(params, INPUTS)
     np.testing.assert_allclose(jitted, reference["stax/out"], rtol=1e-12)
+
+
+def test_stax_conv_network_matches_jax(reference):
+    init_fun, apply_fun = conv_network(stax)
+    out_shape, params = init_fun(fr.PRNGKey(0), CONV_INPUT_SHAPE)
+    assert out_shape == tuple(reference["conv/out_shape"])
+    n = int(reference["conv/n_leaves"])
+    jax_leaves = [reference[f"conv/param{i}"] for i in range(n)]
+    assert [np.shape(x) for x in tree.leaves(params)] == [x.shape for x in jax_leaves]
+    params = tree.structure(params).unflatten(jax_leaves)
+    out = apply_fun(params, CONV_INPUTS)
+    np.testing.assert_allclose(out, reference["conv/out"], rtol=1e-10, atol=1e-12)
+    weights = np.arange(6.0).reshape(2, 3)
+    grads = ft.grad(lambda p: fnp.sum(apply_fun(p, CONV_INPUTS) * weights))(params)
+    for i, g in enumerate(tree.leaves(grads)):
+        np.testing.assert_allclose(
+            g, reference[f"conv/grad{i}"], rtol=1e-9, atol=1e-12, err_msg=f"leaf {i}"
+        )
+
+
+def test_stax_init_with_a_key_gives_jax_parameters(reference):
+    # ftrans.random reproduces JAX's threefry streams, so the same key gives JAX's weights
+    _, params = network(stax)[0](fr.PRNGKey(0), INPUT_SHAPE)
+    n = int(reference["stax/n_leaves"])
+    for i, leaf in enumerate(tree.leaves(params)):
+        np.testing.assert_allclose(leaf, reference[f"stax/param{i}"], rtol=1e-12, atol=1e-15)
+    assert i == n - 1
 
 
 def test_train_an_mlp_with_adam():

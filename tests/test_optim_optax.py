@@ -71,6 +71,8 @@ CASES = {
     "lamb": lambda m: m.lamb(0.05, weight_decay=0.01),
     "lars": lambda m: m.lars(0.5, weight_decay=0.01),
     "lion": lambda m: m.lion(0.01),
+    "lion_smooth": lambda m: m.chain(m.scale_by_lion(mode="smooth", smooth_beta=3.0), m.sgd(0.01)),
+    "lion_refined": lambda m: m.chain(m.scale_by_lion(mode="refined"), m.sgd(0.01)),
     "nadam": lambda m: m.nadam(0.05),
     "nadamw": lambda m: m.nadamw(0.05, weight_decay=0.01),
     "novograd": lambda m: m.novograd(0.05, weight_decay=0.01),

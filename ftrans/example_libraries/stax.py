@@ -9,10 +9,6 @@ A layer is a pair ``(init_fun, apply_fun)``:
 Combinators (`serial`, `parallel`, `FanOut`, `FanInSum`, `FanInConcat`, `shape_dependent`)
 build networks from layers; the parameters are plain nested tuples and lists.
 
-Not here yet: ``Conv``/``GeneralConv``/``ConvTranspose`` and the pooling layers
-(``MaxPool``, ``AvgPool``, ``SumPool``), which need ``lax.conv_general_dilated`` and
-``lax.reduce_window``; ftrans does not have those primitives yet.
-
 Examples:
     >>> import numpy as np
     >>> import ftrans.random as fr
@@ -32,14 +28,22 @@ from typing import Any
 
 import numpy as np
 
+import ftrans.lax as lax
 import ftrans.numpy as fnp
 import ftrans.random as random
 from ftrans.nn import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus
 from ftrans.nn.initializers import glorot_normal, normal, ones, zeros
 
 __all__ = [
+    "AvgPool",
     "BatchNorm",
+    "Conv",
+    "ConvTranspose",
     "Dense",
+    "GeneralConv",
+    "GeneralConvTranspose",
+    "MaxPool",
+    "SumPool",
     "Dropout",
     "Elu",
     "Exp",
@@ -162,6 +166,157 @@ def BatchNorm(
         return z
 
     return init_fun, apply_fun
+
+
+def GeneralConv(
+    dimension_numbers: tuple[str, str, str],
+    out_chan: int,
+    filter_shape: tuple[int, ...],
+    strides: tuple[int, ...] | None = None,
+    padding: Any = "VALID",
+    W_init: Callable | None = None,
+    b_init: Callable = normal(1e-6),  # noqa: B008
+) -> Layer:
+    """A convolution with layouts given as ``(lhs_spec, rhs_spec, out_spec)``, e.g.
+    ``("NHWC", "HWIO", "NHWC")`` (see ``lax.conv_general_dilated``).
+
+    Examples:
+        >>> import numpy as np, ftrans.random as fr
+        >>> from ftrans.example_libraries import stax
+        >>> init_fun, apply_fun = stax.Conv(4, (3, 3), padding="SAME")
+        >>> shape, (W, b) = init_fun(fr.PRNGKey(0), (2, 8, 8, 3))
+        >>> shape, W.shape, apply_fun((W, b), np.ones((2, 8, 8, 3))).shape
+        ((2, 8, 8, 4), (3, 3, 3, 4), (2, 8, 8, 4))
+    """
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    one = (1,) * len(filter_shape)
+    strides = strides or one
+    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
+
+    def kernel_and_bias_shapes(input_shape: tuple[int, ...]) -> tuple[list[int], list[int]]:
+        sizes = iter(filter_shape)
+        kernel = [
+            out_chan if c == "O" else input_shape[lhs_spec.index("C")] if c == "I" else next(sizes)
+            for c in rhs_spec
+        ]
+        return kernel, [out_chan if c == "C" else 1 for c in out_spec]
+
+    def init_fun(rng: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any]:
+        kernel_shape, bias_shape = kernel_and_bias_shapes(input_shape)
+        output_shape = lax.conv_general_shape_tuple(
+            input_shape, kernel_shape, strides, padding, dimension_numbers
+        )
+        k1, k2 = random.split(rng)
+        return output_shape, (W_init(k1, kernel_shape), b_init(k2, bias_shape))
+
+    def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
+        W, b = params
+        out = lax.conv_general_dilated(
+            inputs, W, strides, padding, one, one, dimension_numbers=dimension_numbers
+        )
+        return out + b
+
+    return init_fun, apply_fun
+
+
+Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
+"""2-D convolution on NHWC images with HWIO kernels (`GeneralConv` with those layouts)."""
+
+
+def GeneralConvTranspose(
+    dimension_numbers: tuple[str, str, str],
+    out_chan: int,
+    filter_shape: tuple[int, ...],
+    strides: tuple[int, ...] | None = None,
+    padding: Any = "VALID",
+    W_init: Callable | None = None,
+    b_init: Callable = normal(1e-6),  # noqa: B008
+) -> Layer:
+    """A transposed convolution (``lax.conv_transpose``) with the given layouts."""
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    one = (1,) * len(filter_shape)
+    strides = strides or one
+    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
+
+    def init_fun(rng: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any]:
+        sizes = iter(filter_shape)
+        kernel_shape = [
+            out_chan if c == "O" else input_shape[lhs_spec.index("C")] if c == "I" else next(sizes)
+            for c in rhs_spec
+        ]
+        output_shape = lax.conv_transpose_shape_tuple(
+            input_shape, kernel_shape, strides, padding, dimension_numbers
+        )
+        bias_shape = [out_chan if c == "C" else 1 for c in out_spec]
+        k1, k2 = random.split(rng)
+        return output_shape, (W_init(k1, kernel_shape), b_init(k2, bias_shape))
+
+    def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
+        W, b = params
+        out = lax.conv_transpose(inputs, W, strides, padding, dimension_numbers=dimension_numbers)
+        return out + b
+
+    return init_fun, apply_fun
+
+
+ConvTranspose = functools.partial(GeneralConvTranspose, ("NHWC", "HWIO", "NHWC"))
+"""2-D transposed convolution on NHWC images."""
+
+
+def _pooling_layer(
+    reducer: Callable, init_val: float, rescale: bool = False
+) -> Callable[..., Layer]:
+    def PoolingLayer(
+        window_shape: tuple[int, ...],
+        strides: tuple[int, ...] | None = None,
+        padding: str = "VALID",
+        spec: str | None = None,
+    ) -> Layer:
+        spatial_window, spatial_strides = (
+            tuple(window_shape),
+            tuple(strides or (1,) * len(window_shape)),
+        )
+        non_spatial = (
+            (0, len(window_shape) + 1) if spec is None else (spec.index("N"), spec.index("C"))
+        )
+        dims, steps = spatial_window, spatial_strides
+        for i in sorted(non_spatial):
+            dims = dims[:i] + (1,) + dims[i:]
+            steps = steps[:i] + (1,) + steps[i:]
+
+        def init_fun(rng: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any]:
+            pads = lax.padtype_to_pads(input_shape, dims, steps, padding)
+            ones = (1,) * len(dims)
+            return lax.reduce_window_shape_tuple(input_shape, dims, steps, pads, ones, ones), ()
+
+        def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
+            out = lax.reduce_window(inputs, init_val, reducer, dims, steps, padding)
+            if not rescale:
+                return out
+            # divide by the number of (unpadded) inputs in each window
+            axes = non_spatial if spec is None else (spec.index("N"), spec.index("C"))
+            if spec is None:
+                axes = (0, fnp.ndim(inputs) - 1)
+            spatial = tuple(fnp.shape(inputs)[i] for i in range(fnp.ndim(inputs)) if i not in axes)
+            counts = lax.reduce_window(
+                fnp.ones(spatial, fnp.asarray(inputs).dtype), 0.0, lax.add, spatial_window,
+                spatial_strides, padding,
+            )  # fmt: skip
+            for i in sorted(axes):
+                counts = fnp.expand_dims(counts, i)
+            return out / counts
+
+        return init_fun, apply_fun
+
+    return PoolingLayer
+
+
+MaxPool = _pooling_layer(lax.max, -np.inf)
+"""Max pooling: ``MaxPool(window_shape, strides=None, padding="VALID", spec=None)``."""
+SumPool = _pooling_layer(lax.add, 0.0)
+"""Sum pooling over windows."""
+AvgPool = _pooling_layer(lax.add, 0.0, rescale=True)
+"""Average pooling (windows at a padded edge average over their real inputs only)."""
 
 
 def elementwise(fun: Callable[..., Any], **fun_kwargs: Any) -> Layer:

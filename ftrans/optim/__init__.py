@@ -26,6 +26,9 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ftrans.optim import losses, schedules, tree, tree_utils
 from ftrans.optim._accumulation import (
     AddNoiseState,
@@ -43,8 +46,10 @@ from ftrans.optim._accumulation import (
     incremental_update,
     keep_params_nonnegative,
     lookahead,
+    measure_with_ema,
     normalize_by_update_norm,
     periodic_update,
+    scale_gradient,
     skip_large_updates,
     skip_not_finite,
     zero_nans,
@@ -240,6 +245,15 @@ from ftrans.optim.losses import (
 )
 
 safe_int32_increment = safe_increment
+bias_correction = tree_utils.tree_bias_correction
+update_moment = tree_utils.tree_update_moment
+update_infinity_moment = tree_utils.tree_update_infinity_moment
+update_moment_per_elem_norm = tree_utils.tree_update_moment_per_elem_norm
+tree_map_params = tree_utils.tree_map_params
+# optax's names of its callable protocols and of the mask argument type
+TransformInitFn = TransformUpdateFn = TransformUpdateExtraArgsFn = Callable[..., Any]
+ShouldSkipUpdateFunction = Callable[..., Any]
+MaskOrFn = Any
 AdaptiveGradClipState = ClipState = ClipByGlobalNormState = EmptyState
 NonNegativeParamsState = ScaleByTrustRatioState = ScaleState = EmptyState
 
@@ -459,4 +473,16 @@ __all__ = [
     "scale_by_backtracking_linesearch",
     "scale_by_zoom_linesearch",
     "value_and_grad_from_state",
+    "measure_with_ema",
+    "scale_gradient",
+    "bias_correction",
+    "update_moment",
+    "update_infinity_moment",
+    "update_moment_per_elem_norm",
+    "tree_map_params",
+    "TransformInitFn",
+    "TransformUpdateFn",
+    "TransformUpdateExtraArgsFn",
+    "ShouldSkipUpdateFunction",
+    "MaskOrFn",
 ]

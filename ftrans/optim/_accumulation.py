@@ -573,3 +573,51 @@ def periodic_update(
         new_tensors,
         old_tensors,
     )
+
+
+def scale_gradient(inputs: Any, scale: float) -> Any:
+    """The identity on values whose gradient is multiplied by ``scale`` (leaf by leaf).
+
+    ``x * scale + stop_gradient(x) * (1 - scale)``: equal to ``x``, derivative ``scale``.
+
+    Examples:
+        >>> import ftrans as ft
+        >>> from ftrans import optim
+        >>> round(float(ft.grad(lambda x: 3.0 * optim.scale_gradient(x, 0.1))(2.0)), 6)
+        0.3
+    """
+    from ftrans.api import stop_gradient
+
+    return tree.map(lambda x: x * scale + stop_gradient(x) * (1 - scale), inputs)
+
+
+def measure_with_ema(
+    measure: Callable[[Updates], Any],
+    decay: float,
+    debias: bool = True,
+    accumulator_dtype: Any = None,
+) -> GradientTransformationExtraArgs:
+    """A moving average of ``measure(updates)`` (e.g. a norm).
+
+    Its output is the (debiased) average, not the updates: use it inside `monitor`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import optim
+        >>> t = optim.measure_with_ema(optim.global_norm, decay=0.5)
+        >>> average, state = t.update(np.array([3.0, 4.0]), t.init(np.zeros(2)))
+        >>> float(average), float(state[1].ema)  # debiased, and as stored
+        (5.0, 2.5)
+    """
+    from ftrans.optim._base import chain
+    from ftrans.optim._wrappers import stateless
+
+    average = ema(decay, debias, accumulator_dtype)
+
+    def init_for_measurement(params: Params) -> EmaState:
+        return average.init(measure(params))
+
+    return chain(
+        stateless(lambda updates, _: measure(updates)),
+        average._replace(init=init_for_measurement),
+    )

@@ -318,7 +318,12 @@ class ScaleByLionState(NamedTuple):
 
 
 def scale_by_lion(
-    b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None
+    b1: float = 0.9,
+    b2: float = 0.99,
+    mu_dtype: Any = None,
+    *,
+    mode: str = "hard",
+    smooth_beta: float = 1.0,
 ) -> GradientTransformation:
     """The sign of an interpolated momentum (Lion, Chen et al. 2023).
 
@@ -326,6 +331,9 @@ def scale_by_lion(
     u_t = sign(b1 * m_{t-1} + (1 - b1) * g_t)
     m_t = b2 * m_{t-1} + (1 - b2) * g_t
     ```
+
+    ``mode="smooth"`` replaces ``sign(x)`` by ``tanh(smooth_beta * x)``, ``mode="refined"`` by
+    ``x`` where ``|x| < 1`` (else ``sign(x)``).
 
     Examples:
         >>> import numpy as np
@@ -338,6 +346,17 @@ def scale_by_lion(
     check_decay_rate(where, "b1", b1)
     check_decay_rate(where, "b2", b2)
     mu_dtype = canonical_dtype(mu_dtype)
+    if mode not in ("hard", "smooth", "refined"):
+        raise ValueError(
+            f"ftrans.optim.scale_by_lion: mode must be 'hard', 'smooth' or 'refined', got {mode!r}."
+        )
+
+    def direction(x: Any) -> Any:
+        if mode == "smooth":
+            return fnp.tanh(smooth_beta * x)
+        if mode == "refined":
+            return fnp.where(fnp.abs(x) < 1.0, x, fnp.sign(x))
+        return fnp.sign(x)
 
     def init(params: Params) -> ScaleByLionState:
         return ScaleByLionState(zero_count(), zeros_like_tree(params, mu_dtype))
@@ -346,7 +365,7 @@ def scale_by_lion(
         del params
         check_state(where, state, ScaleByLionState)
         check_same_structure(where, updates, state.mu)
-        directions = tree.map(lambda g, m: fnp.sign((1 - b1) * g + b1 * m), updates, state.mu)
+        directions = tree.map(lambda g, m: direction((1 - b1) * g + b1 * m), updates, state.mu)
         mu = tree.map(lambda g, m: cast(ema(g, m, b2), mu_dtype), updates, state.mu)
         return directions, ScaleByLionState(safe_increment(state.count), mu)
 

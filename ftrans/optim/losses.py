@@ -329,7 +329,12 @@ def softmax_cross_entropy(
     where = _expand_where(where, logits, axis)
     log_probs = _log_softmax(logits, axis, where)
     labels = fnp.asarray(labels)
-    terms = labels * fnp.where(labels != 0, log_probs, 0.0)
+    # classes with label 0 or outside `where` have log p = -inf possibly; they contribute 0,
+    # and the guard keeps 0 * -inf (NaN) out of the value and the gradients
+    keep = labels != 0
+    if where is not None:
+        keep = fnp.logical_and(keep, fnp.broadcast_to(where, fnp.shape(keep)))
+    terms = labels * fnp.where(keep, log_probs, 0.0)
     return -_masked_sum(terms, axis, where)
 
 

@@ -49,6 +49,19 @@ def main() -> None:
     grads = jax.grad(lambda p: jnp.sum(apply_fun(p, x, rng=key) * weights))(params)
     for i, g in enumerate(jax.tree.leaves(grads)):
         out[f"stax/grad{i}"] = np.asarray(g)
+    init_fun, apply_fun = t.conv_network(stax)
+    out_shape, params = init_fun(jax.random.PRNGKey(0), t.CONV_INPUT_SHAPE)
+    leaves = jax.tree.leaves(params)
+    out["conv/out_shape"] = np.array(out_shape)
+    out["conv/n_leaves"] = np.array(len(leaves))
+    for i, leaf in enumerate(leaves):
+        out[f"conv/param{i}"] = np.asarray(leaf)
+    x = jnp.asarray(t.CONV_INPUTS)
+    out["conv/out"] = np.asarray(apply_fun(params, x))
+    weights = jnp.arange(6.0).reshape(2, 3)
+    grads = jax.grad(lambda p: jnp.sum(apply_fun(p, x) * weights))(params)
+    for i, g in enumerate(jax.tree.leaves(grads)):
+        out[f"conv/grad{i}"] = np.asarray(g)
     np.savez_compressed(HERE / "example_libraries_reference.npz", **out)
     print(f"wrote {len(out)} arrays (jax {jax.__version__})")
 

@@ -1,4 +1,7 @@
-"""Write tests/data/optax_trajectories.npz: optax 0.2.8's trajectories for test_optim_optax.py.
+"""Write tests/data/optax_trajectories.npz and optax_losses.npz: optax 0.2.8's numbers.
+
+The trajectories are those of tests/test_optim_optax.py; the loss and schedule values those
+of tests/test_optim_losses.py.
 
 Run from the repository root with optax and JAX installed:
 ``python tests/data/make_optax_reference.py``. Each case of ``tests/test_optim_optax.CASES``
@@ -22,6 +25,7 @@ import jax  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 import optax  # noqa: E402
+import test_optim_losses as tl  # noqa: E402
 import test_optim_optax as t  # noqa: E402
 
 
@@ -40,6 +44,15 @@ def main() -> None:
         print(f"{key:28s} max rel diff {np.max(np.abs(mine - out[key]) / scale):.2e}")
     np.savez_compressed(HERE / "optax_trajectories.npz", **out)
     print(f"wrote {len(out)} trajectories (optax {optax.__version__}, jax {jax.__version__})")
+    values = {f"loss/{k}": v for k, v in tl.optax_losses(optax).items()}
+    values.update({f"schedule/{k}": v for k, v in tl.optax_schedules(optax).items()})
+    mine = {f"loss/{k}": v for k, v in tl.ftrans_losses().items()}
+    mine.update({f"schedule/{k}": v for k, v in tl.ftrans_schedules().items()})
+    for key in sorted(values):
+        diff = np.max(np.abs(mine[key] - values[key]) / np.maximum(np.abs(values[key]), 1e-12))
+        print(f"{key:52s} max rel diff {diff:.2e}")
+    np.savez_compressed(HERE / "optax_losses.npz", **values)
+    print(f"wrote {len(values)} loss and schedule values")
 
 
 if __name__ == "__main__":
