@@ -45,7 +45,6 @@ from ftrans.random._prng import (
     check_key,
     check_shape,
     split,
-    threefry2x32,
 )
 from ftrans.random._threefry import threefry2x32_p
 from ftrans.typing import Array, ArrayLike
