@@ -27,6 +27,7 @@ Examples:
 
 from __future__ import annotations
 
+from ftrans.random._binomial import binomial, multinomial
 from ftrans.random._distributions import (
     bernoulli,
     categorical,
@@ -93,6 +94,7 @@ __all__ = [
     "PRNGKeyError",
     "ball",
     "bernoulli",
+    "binomial",
     "beta",
     "bits",
     "categorical",
@@ -117,6 +119,7 @@ __all__ = [
     "logistic",
     "lognormal",
     "maxwell",
+    "multinomial",
     "multivariate_normal",
     "normal",
     "orthogonal",

@@ -123,4 +123,17 @@ CASES = {
         lambda r, k: r.poisson(k, np.array([0.0, 0.5, 5.0, 15.0, 300.0]), (40, 5)),
         EXACT,
     ),
+    "binomial": (lambda r, k: r.binomial(k, 20, 0.3, (300,)), EXACT),
+    "binomial_btrs": (lambda r, k: r.binomial(k, 1000, 0.3, (300,)), EXACT),
+    "binomial_reflected": (lambda r, k: r.binomial(k, 50, 0.8, (300,)), EXACT),
+    "binomial_mixed": (
+        lambda r, k: r.binomial(
+            k, np.array([0, 5, 30, 200, 5000]), np.array([0.1, 0.5, 0.9, 0.02, 0.4]), (40, 5)
+        ),
+        EXACT,
+    ),
+    "multinomial": (
+        lambda r, k: r.multinomial(k, 100, np.array([0.2, 0.3, 0.5]), shape=(20, 3)),
+        EXACT,
+    ),
 }
