@@ -882,7 +882,7 @@ def multivariate_normal(
     else:
         factor = fnp.linalg.cholesky(cov)
     z = normal_real(key, (*shape, n), dtype)
-    return mean + fnp.einsum("...ij,...j->...i", factor, z)
+    return mean + fnp.matmul(factor, z[..., None])[..., 0]
 
 
 def orthogonal(
