@@ -28,26 +28,28 @@ Examples:
 from __future__ import annotations
 
 from ftrans.random._binomial import binomial, multinomial
-from ftrans.random._distributions import (
+from ftrans.random._discrete import (
     bernoulli,
     categorical,
-    cauchy,
     choice,
+    geometric,
+    multivariate_normal,
+    orthogonal,
+    permutation,
+    rademacher,
+    randint,
+)
+from ftrans.random._distributions import (
+    cauchy,
     double_sided_maxwell,
     exponential,
-    geometric,
     gumbel,
     laplace,
     logistic,
     lognormal,
     maxwell,
-    multivariate_normal,
     normal,
-    orthogonal,
     pareto,
-    permutation,
-    rademacher,
-    randint,
     rayleigh,
     triangular,
     truncated_normal,

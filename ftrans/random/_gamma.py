@@ -29,13 +29,13 @@ from ftrans.core import Primitive, ShapedArray, Tracer, Zero
 from ftrans.errors import FtransError
 from ftrans.primitives._batch import moveaxis
 from ftrans.random import _special
+from ftrans.random._discrete import rademacher
 from ftrans.random._distributions import (
     _exponential,
     as_dtype,
     float_dtype,
     int_dtype,
     normal_real,
-    rademacher,
     unit,
 )
 from ftrans.random._ops import _fma_impl, unit_float
