@@ -20,7 +20,7 @@ import ftrans.random as fr
 
 DATA = pathlib.Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
-from random_cases import CASES, EXACT, SEEDS  # noqa: E402
+from random_cases import CASES, CASES_X32, EXACT, SEEDS  # noqa: E402
 
 REFERENCE = np.load(DATA / "random_jax_reference.npz")
 
@@ -53,6 +53,14 @@ def test_matches_checked_in_jax_outputs(name, seed):
     fn, tolerance = CASES[name]
     ours = fn(fr, fr.PRNGKey(seed))
     assert_matches(ours, REFERENCE[f"{name}/{seed}"], tolerance, f"{name}, seed {seed}")
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("name", sorted(CASES_X32))
+def test_matches_jax_32_bit_mode_with_explicit_dtypes(name, seed):
+    _, ours, tolerance = CASES_X32[name]
+    theirs = REFERENCE[f"x32/{name}/{seed}"]
+    assert_matches(ours(fr, fr.PRNGKey(seed)), theirs, tolerance, f"x32 {name}, seed {seed}")
 
 
 def test_normal_is_mostly_bit_identical():
