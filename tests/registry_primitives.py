@@ -108,6 +108,14 @@ for _name, _ref, _sampler, _order in UNARY:
     prim(_name, [A((2, 3), _sampler)], _ref, order=_order, dtypes=BOTH, linear_argnums=_lin)
     prim(_name, [A((), _sampler)], _ref, order=_order, label="scalar", linear_argnums=_lin)
 
+prim(
+    "name",
+    [A((2, 3), uniform())],
+    lambda x: x,
+    params={"name": "hidden"},
+    dtypes=BOTH,
+    linear_argnums=((0,),),
+)
 prim("not", [A((2, 3), bools())], np.invert)
 prim("not", [A((2, 3), ints())], np.invert, label="int")
 

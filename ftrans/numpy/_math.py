@@ -170,6 +170,9 @@ def logaddexp2(x1, x2, /):
     """``log2(2**x1 + 2**x2)``, computed stably."""
     if not core._stack:
         return np.logaddexp2(x1, x2)
+    x1, x2 = to_operand(x1), to_operand(x2)
+    dtypes = resolve(np.logaddexp2, x1, x2)  # NumPy's promotion: x32 with a Python float is f32
+    x1, x2 = cast(x1, dtypes[0]), cast(x2, dtypes[1])
     ln2 = float(np.log(2.0))  # a Python float is weak: float32 stays float32
     return divide(logaddexp(multiply(x1, ln2), multiply(x2, ln2)), ln2)
 
@@ -234,8 +237,26 @@ def logical_not(x, /):
     return invert(_as_bool(x))
 
 
-def clip(a, a_min=None, a_max=None):
-    """``minimum(maximum(a, a_min), a_max)``; either bound may be None (NumPy's definition)."""
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    """``minimum(maximum(a, a_min), a_max)``; either bound may be None (NumPy's definition).
+
+    ``min=``/``max=`` are the array API's (and JAX 0.10's) names for ``a_min``/``a_max``.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.clip([-1.0, 0.5, 2.0], min=0.0, max=1.0).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    if out is not None:
+        raise ValueError("clip: out is not supported (ftrans arrays are immutable)")
+    if min is not None:
+        if a_min is not None:
+            raise ValueError("clip: pass a_min or min, not both")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise ValueError("clip: pass a_max or max, not both")
+        a_max = max
     if not core._stack:
         return np.clip(a, a_min, a_max)
     out = to_operand(a)
