@@ -12,7 +12,7 @@ Run: ``python benchmarks/bench_random.py``.
 
 from __future__ import annotations
 
-import _harness  # noqa: F401  (pins threads before numpy is imported)
+import _harness  # pins threads before numpy is imported
 import numpy as np
 
 import ftrans as ft
