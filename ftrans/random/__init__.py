@@ -58,7 +58,6 @@ from ftrans.random._distributions import (
     weibull_min,
 )
 from ftrans.random._gamma import (
-    GammaGradientError,
     ball,
     beta,
     chisquare,
@@ -88,7 +87,6 @@ from ftrans.random._prng import (
 )
 
 __all__ = [
-    "GammaGradientError",
     "KEY_DTYPE",
     "KEY_SHAPE",
     "KeyArray",

@@ -25,6 +25,12 @@ def main() -> None:
         key = jax.random.PRNGKey(seed)
         for name, (fn, _) in CASES.items():
             out[f"{name}/{seed}"] = np.asarray(fn(jax.random, key))
+    alphas = np.array([0.3, 1.0, 2.5, 7.0])
+    for seed in SEEDS:
+        key = jax.random.PRNGKey(seed)
+        for name, sampler in (("gamma", jax.random.gamma), ("loggamma", jax.random.loggamma)):
+            grad = jax.grad(lambda a, s=sampler, k=key: s(k, a).sum())(alphas)
+            out[f"grad/{name}/{seed}"] = np.asarray(grad)
     jax.config.update("jax_enable_x64", False)  # JAX's default 32-bit mode
     for seed in SEEDS[:2]:
         key = jax.random.PRNGKey(seed)
