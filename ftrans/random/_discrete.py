@@ -330,7 +330,8 @@ def choice(
             r = p_cuml[-1] * (1 - unit(key, shape, np.dtype(p.dtype)))
             ind = fnp.sum(fnp.expand_dims(r, -1) > p_cuml, axis=-1)  # searchsorted, side=left
         else:
-            g = gumbel(key, (n_inputs,), p.dtype, mode=mode) + fnp.log(p)
+            with np.errstate(divide="ignore"):  # p == 0: log p = -inf, never drawn
+                g = gumbel(key, (n_inputs,), p.dtype, mode=mode) + fnp.log(p)
             ind = fnp.argsort(-g, stable=True)[:n_draws]
         ind = fnp.astype(ind, np.int64)
         result = ind if arr.ndim == 0 else fnp.take(arr, ind, axis=axis)

@@ -115,7 +115,7 @@ def uniform(
 def normal(key: Array, shape: Shape = (), dtype: DTypeLike | None = None) -> Array:
     """Standard normal floats: ``sqrt(2) * erf_inv(u)`` with ``u`` uniform on (-1, 1), as JAX.
 
-    The numbers are ``jax.random.normal``'s to within 3 ulp (about 93% identical: XLA fuses
+    The numbers are ``jax.random.normal``'s to within 4 ulp (about 93% identical: XLA fuses
     multiply-adds, which NumPy cannot). float64 draws come from one in-place NumPy kernel, the
     primitive ``threefry_normal`` (``ftrans/random/_normal.py``), eagerly and under ``jit``;
     under ``vmap`` from its ``ftrans.numpy`` definition: the same numbers. Complex dtypes take

@@ -20,7 +20,7 @@ same), and ``w = -log1p(-x**2)`` is assembled without its two negations.
 The primitive ``threefry_normal`` (key in, ``n`` draws out) runs :func:`normal_eager` eagerly and
 inside ``jit``'s compiled code alike; its batching rule maps :func:`normal_traced` over the keys,
 and its derivative is zero. XLA contracts multiply-adds into FMAs, which these NumPy kernels
-cannot, so the draws agree with JAX's to within 3 ulp (about 93% exactly).
+cannot, so the draws agree with JAX's to within 4 ulp (about 93% exactly).
 """
 
 from __future__ import annotations
