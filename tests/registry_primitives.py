@@ -254,6 +254,26 @@ for _n in (1, 6, 9):
     )
 
 
+# Marsaglia-Tsang vectorised over entries against one entry at a time
+def _gamma_one_by_one(keys, a, log_space):
+    from ftrans.random._gamma import _gamma_entries
+
+    rows = [_gamma_entries(k[None], np.atleast_1d(x), log_space) for k, x in zip(keys, a)]
+    return np.concatenate(rows).astype(a.dtype)
+
+
+for _log_space in (False, True):
+    prim(
+        "random_gamma",
+        [A((4, 2), _WORDS), A((4,), positive(0.2, 3.0))],
+        lambda keys, a, s=_log_space: _gamma_one_by_one(keys, a, s),
+        params={"log_space": _log_space},
+        label=f"log_space={_log_space}",
+        order=0,
+        diff_argnums=(),  # a sample is not a smooth function of `a` at a fixed key
+    )
+
+
 # the samplers' exact-rounding helpers (ftrans/random/_ops.py)
 def _fma_reference(a, b, c):
     from fractions import Fraction

@@ -27,26 +27,29 @@ Examples:
 
 from __future__ import annotations
 
-from ftrans.random._distributions import (
+from ftrans.random._binomial import binomial, multinomial
+from ftrans.random._discrete import (
     bernoulli,
     categorical,
-    cauchy,
     choice,
+    geometric,
+    multivariate_normal,
+    orthogonal,
+    permutation,
+    rademacher,
+    randint,
+)
+from ftrans.random._distributions import (
+    cauchy,
     double_sided_maxwell,
     exponential,
-    geometric,
     gumbel,
     laplace,
     logistic,
     lognormal,
     maxwell,
-    multivariate_normal,
     normal,
-    orthogonal,
     pareto,
-    permutation,
-    rademacher,
-    randint,
     rayleigh,
     triangular,
     truncated_normal,
@@ -55,7 +58,6 @@ from ftrans.random._distributions import (
     weibull_min,
 )
 from ftrans.random._gamma import (
-    GammaGradientError,
     ball,
     beta,
     chisquare,
@@ -85,7 +87,6 @@ from ftrans.random._prng import (
 )
 
 __all__ = [
-    "GammaGradientError",
     "KEY_DTYPE",
     "KEY_SHAPE",
     "KeyArray",
@@ -93,6 +94,7 @@ __all__ = [
     "PRNGKeyError",
     "ball",
     "bernoulli",
+    "binomial",
     "beta",
     "bits",
     "categorical",
@@ -117,6 +119,7 @@ __all__ = [
     "logistic",
     "lognormal",
     "maxwell",
+    "multinomial",
     "multivariate_normal",
     "normal",
     "orthogonal",

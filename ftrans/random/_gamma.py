@@ -9,8 +9,8 @@ primitive ``random_gamma`` runs those loops vectorised over the entries (each en
 it accepts), so the draws are JAX's: exactly when every comparison falls the same way, which is
 all but a vanishing fraction of entries (XLA fuses ``1 + x * c`` into an FMA, which
 ``_ops.fma`` reproduces; the remaining differences are in the last ulp of ``log``/``pow``).
-Its derivative wrt ``a`` (JAX's implicit reparameterisation gradient) is not implemented: the
-JVP rule says so.
+Its derivative wrt ``a`` is JAX's implicit reparameterisation gradient
+(``lax.random_gamma_grad``), so ``grad`` flows through ``gamma`` and everything built on it.
 
 ``poisson`` is JAX's split at ``lam = 10``: Knuth's multiplication method below, Hormann's
 transformed rejection above, both in float32 as in JAX. ``beta``, ``dirichlet``,
@@ -26,16 +26,16 @@ from numpy.typing import DTypeLike
 
 import ftrans.numpy as fnp
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero
-from ftrans.errors import FtransError
 from ftrans.primitives._batch import moveaxis
+from ftrans.primitives.special import random_gamma_grad
 from ftrans.random import _special
+from ftrans.random._discrete import rademacher
 from ftrans.random._distributions import (
     _exponential,
     as_dtype,
     float_dtype,
     int_dtype,
     normal_real,
-    rademacher,
     unit,
 )
 from ftrans.random._ops import _fma_impl, unit_float
@@ -127,10 +127,6 @@ def _gamma_entries(keys: np.ndarray, alpha: np.ndarray, log_space: bool) -> np.n
         return (d * big_v) * factor
 
 
-class GammaGradientError(FtransError, NotImplementedError):
-    """ftrans does not implement the implicit reparameterisation gradient of ``random_gamma``."""
-
-
 def _gamma_impl(keys, a, *, log_space):
     keys, a = np.asarray(keys), np.asarray(a)
     flat = _gamma_entries(keys.reshape(-1, 2), a.reshape(-1), log_space)
@@ -142,16 +138,20 @@ def _gamma_aval(keys, a, *, log_space):
 
 
 def _gamma_jvp(primals, tangents, *, log_space):
-    out = random_gamma_p.bind(*primals, log_space=log_space)
-    if not isinstance(tangents[1], Zero):
-        raise GammaGradientError(
-            "ftrans.random.gamma/loggamma (and beta, dirichlet, chisquare, f, t, "
-            "generalized_normal, ball built on them): the derivative wrt the shape parameter "
-            "(JAX's implicit reparameterisation gradient) is not implemented in ftrans. Wrap "
-            "the parameter in ftrans.lax.stop_gradient, or differentiate a reparameterisable "
-            "sampler (normal, uniform, ...)."
-        )
-    return out, Zero.like(out)
+    keys, a = primals
+    out = random_gamma_p.bind(keys, a, log_space=log_space)
+    if isinstance(tangents[1], Zero):
+        return out, Zero.like(out)
+    # JAX's implicit reparameterisation: d sample / d a at fixed uniform noise is
+    # -(dP/da) / (dP/dx) for the regularised incomplete gamma P (lax.random_gamma_grad); in
+    # log space divide by the sample (clamped to the smallest normal float, as JAX)
+    if log_space:
+        sample = fnp.exp(out)
+        sample = fnp.where(sample == 0, np.finfo(out.dtype).tiny, sample)
+        grad = random_gamma_grad(a, sample) / sample
+    else:
+        grad = random_gamma_grad(a, out)
+    return out, tangents[1] * grad
 
 
 def _gamma_batch(vals, dims, *, log_space):

@@ -123,4 +123,63 @@ CASES = {
         lambda r, k: r.poisson(k, np.array([0.0, 0.5, 5.0, 15.0, 300.0]), (40, 5)),
         EXACT,
     ),
+    "binomial": (lambda r, k: r.binomial(k, 20, 0.3, (300,)), EXACT),
+    "binomial_btrs": (lambda r, k: r.binomial(k, 1000, 0.3, (300,)), EXACT),
+    "binomial_reflected": (lambda r, k: r.binomial(k, 50, 0.8, (300,)), EXACT),
+    "binomial_mixed": (
+        lambda r, k: r.binomial(
+            k, np.array([0, 5, 30, 200, 5000]), np.array([0.1, 0.5, 0.9, 0.02, 0.4]), (40, 5)
+        ),
+        EXACT,
+    ),
+    "multinomial": (
+        lambda r, k: r.multinomial(k, 100, np.array([0.2, 0.3, 0.5]), shape=(20, 3)),
+        EXACT,
+    ),
+}
+
+# JAX's default 32-bit mode (jax_enable_x64 off): name -> (jax call, the ftrans call with the
+# explicit 32-bit dtypes that mode defaults to, tolerance)
+_P3 = np.array([0.2, 0.3, 0.5])
+CASES_X32 = {
+    "uniform": (
+        lambda r, k: r.uniform(k, (300,)),
+        lambda r, k: r.uniform(k, (300,), np.float32),
+        EXACT,
+    ),
+    "uniform_bounds": (
+        lambda r, k: r.uniform(k, (300,), minval=-2.0, maxval=3.0),
+        lambda r, k: r.uniform(k, (300,), np.float32, np.float32(-2), np.float32(3)),
+        EXACT,
+    ),
+    "normal": (
+        lambda r, k: r.normal(k, (300,)),
+        lambda r, k: r.normal(k, (300,), np.float32),
+        4,
+    ),
+    "randint": (
+        lambda r, k: r.randint(k, (300,), 0, 10),
+        lambda r, k: r.randint(k, (300,), 0, 10, np.int32),
+        EXACT,
+    ),
+    "bernoulli": (
+        lambda r, k: r.bernoulli(k, 0.3, (300,)),
+        lambda r, k: r.bernoulli(k, np.float32(0.3), (300,)),
+        EXACT,
+    ),
+    "bits": (
+        lambda r, k: r.bits(k, (10,)),
+        lambda r, k: r.bits(k, (10,), np.uint32),
+        EXACT,
+    ),
+    "permutation": (
+        lambda r, k: r.permutation(k, 50),
+        lambda r, k: r.permutation(k, 50),
+        EXACT,
+    ),
+    "categorical": (
+        lambda r, k: r.categorical(k, np.log(_P3).astype(np.float32), shape=(50,)),
+        lambda r, k: r.categorical(k, np.log(_P3).astype(np.float32), shape=(50,)),
+        EXACT,
+    ),
 }
