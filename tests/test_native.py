@@ -30,9 +30,9 @@ numba = pytest.importorskip("numba")
 
 @pytest.fixture(autouse=True)
 def _synchronous():
-    backends.set_native_sync(True)
+    backends.set_native_sync(True)  # (the root conftest sets it for the whole session too)
     yield
-    backends.set_native_sync(False)
+    backends.set_native_sync(True)
 
 
 # Compiling costs numba ~0.2-1 s a program on a fresh machine (then the disk cache has it),
