@@ -204,6 +204,14 @@ class _CustomFunction:
         return dynamic, static, leaves, in_tree, program, captured, out_trees[0]
 
 
+def _only_python_scalars(dynamic, captured) -> bool:
+    """Python-scalar arguments and nothing traced closed over: there is nothing to
+    differentiate, so the function runs as itself and its Python-scalar results stay weakly
+    typed, as in JAX (``x32 * f(0.95)`` stays float32 under every transformation)."""
+    leaves = tree.leaves(dynamic)
+    return not captured and bool(leaves) and all(type(x) in (float, int, complex) for x in leaves)
+
+
 def _as_array(x):
     """Python scalars become 0-d arrays (the interpreters' implementations expect dtypes)."""
     return np.asarray(x) if type(x) in (float, int, bool, complex) else x
@@ -378,7 +386,9 @@ class custom_jvp(_CustomFunction):
             )
         if not core._stack:  # no transformation: the rule is not needed (as in JAX)
             return self.fun(*args, **kwargs)
-        _, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
+        dynamic, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
+        if _only_python_scalars(dynamic, captured):
+            return self.fun(*args, **kwargs)
         rule, name = self.jvp_rule, self.name
 
         def flat_jvp(primals, tangents):
@@ -613,6 +623,8 @@ class custom_vjp(_CustomFunction):
         if not core._stack:  # no transformation: the rules are not needed (as in JAX)
             return self.fun(*args, **kwargs)
         dynamic, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
+        if _only_python_scalars(dynamic, captured):
+            return self.fun(*args, **kwargs)
         sig = self.signature
         fwd_rule, bwd_rule, name = self.fwd, self.bwd, self.name
         res_trees = []

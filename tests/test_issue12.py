@@ -342,3 +342,32 @@ def test_item6_linearize_of_an_unbounded_while_loop():
         ft.grad(_unbounded)(0.7)
     with pytest.raises(ft.lax.WhileLoopReverseError, match="max_steps"):
         ft.jit(ft.grad(_unbounded))(0.7)
+
+
+# ------------------------------------------------- found by the fuzzer (tests/fuzz/FINDINGS.md)
+
+
+def test_fuzz_weak_float_loop_carry_in_a_float32_body_stays_float32():
+    x32 = np.ones(3, F32)
+    cases = [
+        lambda x: lax.fori_loop(0, 3, lambda i, c: c + fnp.sum(x), 0.0),
+        lambda x: lax.while_loop(lambda c: c < 2, lambda c: c + x[0], 0.0),
+        lambda x: lax.scan(lambda c, v: (c * v, c), 1.0, x)[0],
+    ]
+    for f in cases:
+        assert f(x32).dtype == F32
+        assert ft.jit(f)(x32).dtype == F32
+        assert ft.jvp(f, (x32,), (x32,))[1].dtype == F32
+    # a pure-Python or float64 body keeps the weak float as float64, as JAX does
+    assert lax.fori_loop(0, 3, lambda i, c: c * 2.0, 1.0).dtype == np.float64
+    assert cases[0](np.ones(3)).dtype == np.float64
+
+
+def test_fuzz_custom_jvp_of_a_python_float_stays_weak():
+    sq = _square_with_rule()
+    x32 = np.ones(3, F32)
+    f = lambda x: fnp.sum(x * sq(0.95))
+    assert f(x32).dtype == F32
+    assert ft.value_and_grad(f)(x32)[1].dtype == F32
+    assert ft.jvp(f, (x32,), (x32,))[1].dtype == F32
+    assert ft.jit(f)(x32).dtype == F32

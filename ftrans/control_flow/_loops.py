@@ -595,6 +595,25 @@ def _promote_weak(leaves, weak, dtypes):
     return leaves, [w and i not in dtypes for i, w in enumerate(weak)]
 
 
+def _promotions() -> int:
+    from ftrans.numpy._util import PROMOTIONS
+
+    return PROMOTIONS[0]
+
+
+def _float32_narrowing(leaves, weak, promoted: bool) -> dict:
+    """Weak Python-float carries to retry as float32: those of a body that promoted float32
+    values to float64 while traced (the carry, traced as float64, met float32 data). JAX's weak
+    carry would have stayed float32 there."""
+    if not promoted or not any(w and type(x) is float for w, x in zip(weak, leaves, strict=True)):
+        return {}
+    return {
+        i: np.dtype(np.float32)
+        for i, (w, x) in enumerate(zip(weak, leaves, strict=True))
+        if w and type(x) is float
+    }
+
+
 def _check_carry(what, in_tree, in_avals, out_tree, out_avals, weak=None):
     if weak and any(weak) and in_tree == out_tree:
         dtypes = {
@@ -717,14 +736,29 @@ def scan(
     weak = _weak_mask(init_leaves)
     while True:
         try:
+            before = _promotions()
             program, captured, _ = trace_fun(
                 lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
             )
+            promoted = _promotions() > before
             break
         except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
             init_leaves, weak = _promote_weak(init_leaves, weak, promote.dtypes)
             carry_avals = avals_of(init_leaves)
             out_trees.clear()
+    narrow = _float32_narrowing(init_leaves, weak, promoted)
+    if narrow:  # a weak float carry in a float32 body: try it as float32, keep it if it holds
+        saved = (init_leaves, weak, carry_avals, program, captured, list(out_trees))
+        init_leaves = _promote_weak(init_leaves, weak, narrow)[0]
+        weak, carry_avals = [False] * len(weak), avals_of(init_leaves)
+        out_trees.clear()
+        try:
+            program, captured, _ = trace_fun(
+                lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
+            )
+        except CarryMismatchError:
+            init_leaves, weak, carry_avals, program, captured, trees = saved
+            out_trees[:] = trees
     outs = scan_p.bind(
         *captured,
         *init_leaves,
@@ -1142,13 +1176,26 @@ def while_loop(
     weak = _weak_mask(leaves)
     while True:
         try:
+            before = _promotions()
             body_prog, body_cap, _ = trace_fun(
                 body_flat, tree.structure((init_val,)), avals, "while body", what
             )
+            promoted = _promotions() > before
             break
         except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
             leaves, weak = _promote_weak(leaves, weak, promote.dtypes)
             avals = avals_of(leaves)
+    narrow = _float32_narrowing(leaves, weak, promoted)
+    if narrow:  # a weak float carry in a float32 body: try it as float32, keep it if it holds
+        saved = (leaves, weak, avals, body_prog, body_cap)
+        leaves = _promote_weak(leaves, weak, narrow)[0]
+        weak, avals = [False] * len(weak), avals_of(leaves)
+        try:
+            body_prog, body_cap, _ = trace_fun(
+                body_flat, tree.structure((init_val,)), avals, "while body", what
+            )
+        except CarryMismatchError:
+            leaves, weak, avals, body_prog, body_cap = saved
     cond_prog, cond_cap, _ = trace_fun(
         cond_flat, tree.structure((init_val,)), avals, "while cond", what
     )

@@ -80,11 +80,18 @@ def _iter_nested(x):
             yield e
 
 
+#: how many float32 values ``cast`` has promoted to float64 (loops read it to treat a Python
+#: float initial carry as JAX's weak type: see ftrans.control_flow._loops)
+PROMOTIONS = [0]
+
+
 def cast(x, dtype):
     """``x`` as ``dtype``: Python scalars become typed scalars, arrays get converted if needed."""
     if type(x) in _PY_SCALARS:
         return dtype.type(x)
     if x.dtype != dtype:
+        if x.dtype == np.float32 and dtype == np.float64:
+            PROMOTIONS[0] += 1
         return ew.convert_element_type(x, new_dtype=dtype)
     return x
 
