@@ -31,6 +31,8 @@ def test_typed_keys_wrap_the_same_data_and_give_the_same_numbers():
     assert isinstance(folded, fr.KeyArray)
     np.testing.assert_array_equal(fr.key_data(folded), fr.fold_in(KEY, 5))
     assert fr.key_impl(typed) == fr.key_impl(KEY) == "threefry2x32"
+    assert fr.key_dtype() == typed.dtype == "key<fry>"
+    assert fr.categorical(KEY, np.zeros(4), shape=(2,), replace=False).dtype == np.int32
     np.testing.assert_array_equal(fr.clone(KEY), KEY)
     np.testing.assert_array_equal(fr.key(3), fr.PRNGKey(3))
 

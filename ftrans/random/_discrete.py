@@ -393,7 +393,7 @@ def categorical(
         )
     scores = logits + gumbel(key, tuple(fnp.shape(logits)), logits.dtype, mode=mode)
     top = fnp.argsort(-fnp.moveaxis(scores, axis, -1), axis=-1, stable=True)[..., :k]
-    return fnp.reshape(fnp.moveaxis(top, -1, 0), shape)
+    return fnp.astype(fnp.reshape(fnp.moveaxis(top, -1, 0), shape), np.int32)  # top_k's dtype
 
 
 # ----------------------------------------------------------------------------- linear algebra

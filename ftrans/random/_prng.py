@@ -408,6 +408,12 @@ def wrap_key_data(key_bits_array: Array, *, impl=None, dtype=None) -> KeyArray:
     return KeyArray(data)
 
 
+def key_dtype(impl=None) -> str:
+    """The dtype name of typed keys (:class:`KeyArray`): ``"key<fry>"`` (threefry2x32 only)."""
+    _check_impl(impl, "ftrans.random.key_dtype")
+    return KeyArray.dtype
+
+
 def key_impl(keys) -> str:
     """The name of the PRNG implementation behind ``keys``: always ``"threefry2x32"``."""
     unwrap_key(keys, "ftrans.random.key_impl", allow_batched=True)
