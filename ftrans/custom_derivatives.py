@@ -17,10 +17,12 @@ import functools
 import inspect
 from collections.abc import Callable
 
-from ftrans import tree
+import numpy as np
+
+from ftrans import core, tree
 from ftrans.control_flow._common import fun_name, run
-from ftrans.core import Primitive, Zero, get_aval, is_undefined
-from ftrans.errors import FtransError, UnsupportedError
+from ftrans.core import Primitive, Tracer, Zero, get_aval, is_undefined
+from ftrans.errors import ConcretizationError, FtransError, UnsupportedError
 from ftrans.interpreters.programs import (
     avals_of,
     batch_program,
@@ -147,13 +149,25 @@ class _CustomFunction:
 
     kind = "custom"
 
-    def __init__(self, fun: Callable, *, static_argnums=(), static_argnames=()):
+    def __init__(self, fun: Callable, nondiff_argnums=(), *, static_argnums=(), static_argnames=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.name = fun_name(fun)
+        nondiff = tuple(sorted(int(i) for i in nondiff_argnums))
         self.signature = _Signature(
-            fun, tuple(static_argnums), tuple(static_argnames), f"{self.kind} {self.name}"
+            fun,
+            tuple(static_argnums) + nondiff,
+            tuple(static_argnames),
+            f"{self.kind} {self.name}",
         )
+        # JAX's nondiff_argnums: static too, but handed to the rules positionally, first
+        params = list(self.signature.sig.parameters) if self.signature.sig is not None else []
+        self.nondiff = tuple(params[i] for i in nondiff)
+
+    def _rule_args(self, static):
+        """``(leading positional args, keyword args)`` for a rule: nondiff values, the rest."""
+        lead = [static[n] for n in self.nondiff]
+        return lead, {k: v for k, v in static.items() if k not in self.nondiff}
 
     def __get__(self, obj, objtype=None):
         return self if obj is None else functools.partial(self, obj)
@@ -173,8 +187,58 @@ class _CustomFunction:
             out_trees.append(out_tree)
             return out_leaves
 
-        program, captured = closure_convert(flat_fun, avals_of(leaves), f"{self.kind} {self.name}")
+        leaves = [_as_array(x) for x in leaves]
+        try:
+            program, captured = closure_convert(
+                flat_fun, avals_of(leaves), f"{self.kind} {self.name}"
+            )
+        except ConcretizationError as err:
+            # Python control flow on an argument: fine when every argument is concrete below
+            # the transformations in play (eager grad/jvp), as in JAX; under jit/vmap re-raise
+            concrete = _concrete_values(leaves)
+            if concrete is None:
+                raise
+            out_trees.clear()
+            out_avals = avals_of(flat_fun(*concrete))
+            program, captured = _ConcreteProgram(flat_fun, out_avals, err), []
         return dynamic, static, leaves, in_tree, program, captured, out_trees[0]
+
+
+def _as_array(x):
+    """Python scalars become 0-d arrays (the interpreters' implementations expect dtypes)."""
+    return np.asarray(x) if type(x) in (float, int, bool, complex) else x
+
+
+def _concrete_values(leaves):
+    """The concrete values behind ``leaves`` (JVP tracers of eager grad/jvp), or None."""
+    values = []
+    for x in leaves:
+        if isinstance(x, Tracer):
+            try:
+                x = x.to_concrete("a custom rule's Python control flow")
+            except ConcretizationError:
+                return None
+        values.append(x)
+    return values
+
+
+class _ConcreteProgram:
+    """Stands in for the traced program of a custom function whose Python code branches on an
+    argument's value. Only possible when the arguments are concrete (eager ``grad``/``jvp``):
+    the rules run on concrete primals and the implementation calls the Python function. A
+    transformation that needs the program itself (``jit``, ``vmap``) gets the original
+    ConcretizationError, which names the user's line."""
+
+    def __init__(self, flat_fun, out_avals, error):
+        self.flat_fun, self.out_avals, self.error = flat_fun, out_avals, error
+
+    def __call__(self, *args):
+        return self.flat_fun(*args)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise self.error
 
 
 # ============================================================================= custom_jvp
@@ -247,16 +311,64 @@ class custom_jvp(_CustomFunction):
 
     kind = "custom_jvp"
 
-    def __init__(self, fun: Callable, *, static_argnums=(), static_argnames=()):
-        super().__init__(fun, static_argnums=static_argnums, static_argnames=static_argnames)
+    def __init__(self, fun: Callable, nondiff_argnums=(), *, static_argnums=(), static_argnames=()):
+        super().__init__(
+            fun, nondiff_argnums, static_argnums=static_argnums, static_argnames=static_argnames
+        )
         self.jvp_rule: Callable | None = None
 
-    def defjvp(self, jvp: Callable) -> Callable:
-        """Set the JVP rule ``jvp(primals, tangents, **static) -> (out, tangent_out)``."""
+    def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
+        """Set the JVP rule ``jvp(*nondiff, primals, tangents, **static) -> (out, t_out)``.
+
+        ``symbolic_zeros`` is accepted for JAX compatibility; zero tangents always reach the
+        rule as zero arrays."""
         if not callable(jvp):
             raise TypeError(f"custom_jvp {self.name}: defjvp needs a function, got {jvp!r}")
         self.jvp_rule = jvp
         return jvp
+
+    def defjvps(self, *jvps: Callable | None) -> None:
+        """Set the JVP rule one argument at a time, as JAX's ``defjvps``.
+
+        ``jvps[i](g, primal_out, *primals)`` is the output tangent due to argument ``i``'s
+        tangent ``g`` (``None``: that argument has no derivative); the contributions are
+        summed. Nondiff arguments come first in ``primals``, as in JAX.
+
+        Examples:
+            >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
+            >>> @ft.custom_jvp
+            ... def f(x, y):
+            ...     return fnp.sin(x) * y
+            >>> f.defjvps(lambda g, ans, x, y: fnp.cos(x) * g * y,
+            ...           lambda g, ans, x, y: fnp.sin(x) * g)
+            >>> [round(float(d), 6) for d in ft.grad(f, argnums=(0, 1))(0.5, 2.0)]
+            [1.755165, 0.479426]
+        """
+        n_diff = len(self.signature.sig.parameters) - len(self.signature.static)
+        if self.signature.sig is not None and len(jvps) != n_diff:
+            raise TypeError(
+                f"custom_jvp {self.name}: defjvps needs one rule (or None) per differentiable "
+                f"argument ({n_diff}), got {len(jvps)}"
+            )
+        sig = self.signature
+
+        def rule(*args, **static):
+            lead = list(args[: len(self.nondiff)])
+            primals, tangents = args[len(self.nondiff) :]
+            full = {**static, **dict(zip(self.nondiff, lead, strict=True))}
+            out = sig.call(self.fun, list(primals), full)
+            total = None
+            for jvp, p, t in zip(jvps, primals, tangents, strict=True):
+                if jvp is None:
+                    continue
+                del p
+                term = jvp(t, out, *lead, *primals)
+                total = term if total is None else tree.map(lambda a, b: a + b, total, term)
+            if total is None:
+                total = tree.map(lambda o: zeros_like_aval(get_aval(o)), out)
+            return out, total
+
+        self.jvp_rule = rule
 
     def __call__(self, *args, **kwargs):
         if self.jvp_rule is None:
@@ -264,13 +376,16 @@ class custom_jvp(_CustomFunction):
                 f"custom_jvp function {self.name} has no JVP rule: define one with "
                 f"@{self.name}.defjvp before calling it."
             )
+        if not core._stack:  # no transformation: the rule is not needed (as in JAX)
+            return self.fun(*args, **kwargs)
         _, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
         rule, name = self.jvp_rule, self.name
 
         def flat_jvp(primals, tangents):
             p_args = tree.unflatten(in_tree, primals)
             t_args = tree.unflatten(in_tree, tangents)
-            result = rule(tuple(p_args), tuple(t_args), **static)
+            lead, kw = self._rule_args(static)
+            result = rule(*lead, tuple(p_args), tuple(t_args), **kw)
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise CustomRuleError(
                     f"the JVP rule of {name} must return a pair (primal_out, tangent_out), got "
@@ -474,12 +589,14 @@ class custom_vjp(_CustomFunction):
 
     kind = "custom_vjp"
 
-    def __init__(self, fun: Callable, *, static_argnums=(), static_argnames=()):
-        super().__init__(fun, static_argnums=static_argnums, static_argnames=static_argnames)
+    def __init__(self, fun: Callable, nondiff_argnums=(), *, static_argnums=(), static_argnames=()):
+        super().__init__(
+            fun, nondiff_argnums, static_argnums=static_argnums, static_argnames=static_argnames
+        )
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
 
-    def defvjp(self, fwd: Callable, bwd: Callable) -> None:
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
         """Set the forward pass ``fwd(*args) -> (out, residuals)`` and the backward pass
         ``bwd(residuals, g, **static) -> tuple of cotangents``."""
         for rule, label in ((fwd, "fwd"), (bwd, "bwd")):
@@ -493,6 +610,8 @@ class custom_vjp(_CustomFunction):
                 f"custom_vjp function {self.name} has no rules: call "
                 f"{self.name}.defvjp(fwd, bwd) before calling it."
             )
+        if not core._stack:  # no transformation: the rules are not needed (as in JAX)
+            return self.fun(*args, **kwargs)
         dynamic, static, leaves, in_tree, program, captured, out_tree = self._trace(args, kwargs)
         sig = self.signature
         fwd_rule, bwd_rule, name = self.fwd, self.bwd, self.name
@@ -521,7 +640,8 @@ class custom_vjp(_CustomFunction):
 
         def flat_bwd(res, cts):
             g = tree.unflatten(out_tree, cts)
-            result = bwd_rule(tree.unflatten(res_trees[0], res), g, **static)
+            lead, kw = self._rule_args(static)
+            result = bwd_rule(*lead, tree.unflatten(res_trees[0], res), g, **kw)
             n_args = len(dynamic)
             if not isinstance(result, (tuple, list)) or len(result) != n_args:
                 got = (

@@ -12,7 +12,7 @@ import numpy as np
 
 from ftrans import tree
 from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
-from ftrans.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
+from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, get_aval
 from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
 from ftrans.interpreters.tracing import trace_to_jaxpr
@@ -34,6 +34,9 @@ class CacheInfo(NamedTuple):
 class _Entry:
     closed: ClosedJaxpr
     out_tree: Any
+    # values of enclosing transformations the function closes over (e.g. a grad tracer):
+    # leading inputs of ``closed``, good for this one call only, so never cached
+    captured: list = ()
 
 
 class Lowered:
@@ -188,7 +191,16 @@ class JitFunction:
         in_avals = [ShapedArray(s, d) for s, d in avals]
         arg_names = self._argument_names(in_tree, args, static_pos)
         jaxpr, consts = trace_to_jaxpr(flat, in_avals, f"jit({self.name})", arg_names=arg_names)
-        return _Entry(ClosedJaxpr(jaxpr, consts), store["out_tree"])
+        lifted = [isinstance(c, Tracer) for c in consts]
+        if not any(lifted):
+            return _Entry(ClosedJaxpr(jaxpr, consts), store["out_tree"])
+        keep = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if not lift]
+        moved = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if lift]
+        program = Jaxpr(
+            [v for v, _ in keep], [v for v, _ in moved] + jaxpr.invars, jaxpr.eqns, jaxpr.outvars
+        )
+        closed = ClosedJaxpr(program, [c for _, c in keep])
+        return _Entry(closed, store["out_tree"], [c for _, c in moved])
 
     def _argument_names(self, in_tree, args, static_pos):
         names = []
@@ -267,6 +279,8 @@ class JitFunction:
     def _call_and_remember(self, fast_key, args):
         out = self._call_slow(args, {})
         entry = self._last_entry
+        if entry.captured:  # closes over another transformation's values: this call only
+            return out
         out_tree = entry.out_tree
         if out_tree == _LEAF:
 
@@ -297,11 +311,14 @@ class JitFunction:
                 key, self._argument_names(in_tree, args, static_pos)
             )
             entry = self._trace(key, args, kwargs, static_pos)
-            self._cache[key] = entry
+            if not entry.captured:
+                self._cache[key] = entry
         else:
             self._hits += 1
         self._last_entry = entry
-        if any(isinstance(x, Tracer) for x in leaves):
+        if entry.captured:
+            outs = jit_call(*entry.captured, *leaves, jaxpr=entry.closed, name=self.name)
+        elif any(isinstance(x, Tracer) for x in leaves):
             outs = jit_call(*leaves, jaxpr=entry.closed, name=self.name)
         else:
             outs = compiled(entry.closed)(*leaves)

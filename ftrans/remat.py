@@ -18,6 +18,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ftrans import tree
 from ftrans.control_flow._common import fun_name, run, runner, trace_fun
 from ftrans.core import (
@@ -220,6 +222,11 @@ remat_p.partial_eval = _remat_partial_eval
 # ----------------------------------------------------------------------------- user API
 
 
+def _arrays(outs):
+    """Concrete outputs as ``numpy.ndarray`` (0-d for scalars), as ``jit`` returns them."""
+    return [o if type(o) is np.ndarray or isinstance(o, Tracer) else np.asarray(o) for o in outs]
+
+
 def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
     """Wrap ``fun`` so reverse mode recomputes its intermediates instead of storing them.
 
@@ -266,12 +273,12 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
         if hit is not None:
             program, out_tree = hit
             outs = remat_p.bind(*leaves, jaxpr=program, policy=policy, name=name)
-            return tree.unflatten(out_tree, outs)
+            return tree.unflatten(out_tree, _arrays(outs))
         program, captured, out_tree = trace_fun(fun, in_tree, avals, f"checkpoint {name}", name)
         if not captured:  # a program closing over traced values is only good for this call
             cache[key] = (program, out_tree)
         outs = remat_p.bind(*captured, *leaves, jaxpr=program, policy=policy, name=name)
-        return tree.unflatten(out_tree, outs)
+        return tree.unflatten(out_tree, _arrays(outs))
 
     wrapped.cache_clear = cache.clear
 

@@ -737,3 +737,423 @@ la(
     lambda xp, L: lambda a, b: L.tensorsolve(a, b, axes=(2,)),
     label="axes=(2,)",
 )
+
+
+# ----------------------------------------------------------------------------- complex matrices
+# Complex inputs are differentiable when listed in diff_argnums (the default covers real floats
+# only); the checks draw complex tangents and cotangents and pair them by Re(sum(a * b)), so a
+# passing VJP check means ftrans's gradient convention (df/dx - i df/dy). Eigenvectors and
+# singular vectors carry a phase per column: the specs fix it (each column's sum made real and
+# positive) or use gauge-invariant functions of them (v diag(f(w)) vᴴ, |v|²).
+
+
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _unitary(rng, lead, n):
+    z = rng.standard_normal((*lead, n, n)) + 1j * rng.standard_normal((*lead, n, n))
+    q, r = np.linalg.qr(z)
+    d = np.diagonal(r, axis1=-2, axis2=-1)
+    return q * (d / np.abs(d))[..., None, :]
+
+
+def _herm(xp, x):
+    return (x + xp.conj(xp.swapaxes(x, -1, -2))) / 2
+
+
+def hermitian(lo: float, spacing: float = 1.0):
+    """Hermitian matrices ``Q diag(λ) Qᴴ`` (Q unitary), eigenvalues ``lo + spacing·i``."""
+
+    def sample(rng, shape, dtype):
+        n = shape[-1]
+        q = _unitary(rng, shape[:-2], n)
+        lam = lo + spacing * np.arange(n) + rng.uniform(-spacing / 5, spacing / 5, shape[:-1])
+        x = (q * lam[..., None, :]) @ np.conj(np.swapaxes(q, -1, -2))
+        return np.asarray(_herm(np, x), _complex_dtype(dtype))
+
+    return sample
+
+
+def complex_separated_singular():
+    """``U diag(s) Vᴴ`` (U, V unitary) with singular values ``1, 2, ..., k`` (± 0.2)."""
+
+    def sample(rng, shape, dtype):
+        *lead, m, n = shape
+        k = min(m, n)
+        u = _unitary(rng, lead, m)[..., :k]
+        v = _unitary(rng, lead, n)[..., :k]
+        s = 1.0 + np.arange(k)[::-1] + rng.uniform(-0.2, 0.2, (*lead, k))
+        x = (u * s[..., None, :]) @ np.conj(np.swapaxes(v, -1, -2))
+        return np.asarray(x, _complex_dtype(dtype))
+
+    return sample
+
+
+def complex_well_conditioned():
+    """Diagonally dominant complex matrices (the diagonal of modulus ~3n, any phase)."""
+
+    def sample(rng, shape, dtype):
+        n = shape[-1]
+        off = rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)
+        phase = np.exp(1j * rng.uniform(-np.pi, np.pi, shape[:-1]))
+        diag = phase * rng.uniform(3, 4, shape[:-1]) * max(1, n / 3)
+        return np.asarray(off + diag[..., None] * _eye(shape), _complex_dtype(dtype))
+
+    return sample
+
+
+def complex_triangular_ish():
+    """Like :func:`triangular_ish`, complex: any triangle is well conditioned."""
+
+    def sample(rng, shape, dtype):
+        n = shape[-1]
+        off = (rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)) / np.sqrt(2 * n)
+        d = np.exp(1j * rng.uniform(-np.pi, np.pi, shape[:-1])) * rng.uniform(1.5, 2.5, shape[:-1])
+        return np.asarray(
+            off * (1 - _eye(shape)) + d[..., None] * _eye(shape), _complex_dtype(dtype)
+        )
+
+    return sample
+
+
+def complex_uniform():
+    def sample(rng, shape, dtype):
+        parts = rng.uniform(-2, 2, (2, *shape))
+        return np.asarray(parts[0] + 1j * parts[1], _complex_dtype(dtype))
+
+    return sample
+
+
+def complex_distinct_moduli():
+    """Moduli ``0.5 + 0.3·i`` in random order, any phase: no ties for the max/min norms."""
+
+    def sample(rng, shape, dtype):
+        size = int(np.prod(shape, dtype=np.int64))
+        r = (0.5 + 0.3 * rng.permutation(size)).reshape(shape)
+        theta = rng.uniform(-np.pi, np.pi, shape)
+        return np.asarray(r * np.exp(1j * theta), _complex_dtype(dtype))
+
+    return sample
+
+
+HERM = hermitian(-1.5)
+HPD = hermitian(1.0)
+CSING = complex_separated_singular()
+CWELL = complex_well_conditioned()
+CTRI = complex_triangular_ish()
+CU = complex_uniform()
+CDIST = complex_distinct_moduli()
+
+
+def fix_phases(xp, v):
+    """Each column times the conjugate phase of its sum: every column sum real and positive
+    (complex eigenvectors are defined up to a phase)."""
+    total = xp.sum(v, axis=-2, keepdims=True)
+    return v * (xp.conj(total) / xp.abs(total))
+
+
+def fix_svd_phases(xp, u, s, vt):
+    """The phase shared by ``u[:, j]`` and ``vt[j]`` fixed as in :func:`fix_phases` on u."""
+    total = xp.sum(u, axis=-2, keepdims=True)
+    c = xp.conj(total) / xp.abs(total)  # (..., 1, k)
+    return u * c, s, vt * xp.conj(xp.swapaxes(c, -1, -2))
+
+
+def _diff(count=1):
+    return {"diff_argnums": tuple(range(count))}
+
+
+# primitives
+for _lower, _trans in ((True, False), (False, True)):
+    _params = dict(lower=_lower, transpose_a=_trans, unit_diagonal=False)
+    prim(
+        "triangular_solve",
+        [A((3, 3), CTRI), A((3, 2), CU)],
+        _bind("triangular_solve", **_params),
+        _tri_reference(_lower, _trans, False),
+        label=f"complex,lower={_lower},transpose_a={_trans}",
+        linear_argnums=((1,),),
+        **_diff(2),
+    )
+prim(
+    "solve",
+    [A((3, 3), CWELL), A((3, 2), CU)],
+    _bind("solve"),
+    np.linalg.solve,
+    label="complex",
+    linear_argnums=((1,),),
+    **_diff(2),
+)
+prim(
+    "cholesky",
+    [A((3, 3), HPD)],
+    lambda x: PRIMITIVES["cholesky"].bind(_herm(fnp, x)),
+    lambda x: np.linalg.cholesky(_herm(np, x)),
+    label="complex",
+    **_diff(),
+)
+prim(
+    "cholesky",
+    [A((2, 3, 3), HPD)],
+    lambda x: PRIMITIVES["cholesky"].bind(_herm(fnp, x)),
+    lambda x: np.linalg.cholesky(_herm(np, x)),
+    label="complex,batched",
+    **_diff(),
+)
+prim(
+    "slogdet",
+    [A((3, 3), CWELL)],
+    _bind("slogdet"),
+    lambda x: list(np.linalg.slogdet(x)),
+    label="complex",
+    **_diff(),
+)
+
+
+def _complex_eigh_prim(x):
+    w, v = PRIMITIVES["eigh"].bind(_herm(fnp, x))
+    return [w, fix_phases(fnp, v)]
+
+
+def _complex_eigh_ref(x):
+    w, v = np.linalg.eigh(_herm(np, x))
+    return [w, fix_phases(np, v)]
+
+
+prim("eigh", [A((3, 3), HERM)], _complex_eigh_prim, _complex_eigh_ref, label="complex", **_diff())
+prim(
+    "eigh",
+    [A((2, 3, 3), HERM)],
+    _complex_eigh_prim,
+    _complex_eigh_ref,
+    label="complex,batched",
+    **_diff(),
+)
+prim(
+    "eigvalsh",
+    [A((3, 3), HERM)],
+    lambda x: PRIMITIVES["eigvalsh"].bind(_herm(fnp, x)),
+    lambda x: np.linalg.eigvalsh(_herm(np, x)),
+    label="complex",
+    **_diff(),
+)
+for _shape in ((3, 3), (4, 3), (3, 4), (2, 3, 2)):
+    prim(
+        "svd",
+        [A(_shape, CSING)],
+        lambda x: list(
+            fix_svd_phases(fnp, *PRIMITIVES["svd"].bind(x, full_matrices=False, compute_uv=True))
+        ),
+        lambda x: list(fix_svd_phases(np, *np.linalg.svd(x, full_matrices=False))),
+        label=f"complex,thin,{_shape}",
+        **_diff(),
+    )
+prim(
+    "svd",
+    [A((3, 4), CSING)],
+    _bind("svd", full_matrices=False, compute_uv=False),
+    lambda x: [np.linalg.svd(x, compute_uv=False)],
+    label="complex,values",
+    **_diff(),
+)
+for _shape in ((3, 3), (4, 3), (3, 4)):
+    prim(
+        "qr",
+        [A(_shape, CSING)],
+        _bind("qr", complete=False),
+        lambda x: list(np.linalg.qr(x)),
+        label=f"complex,reduced,{_shape}",
+        **_diff(),
+    )
+for _shape in ((4, 3), (3, 4)):
+    prim(
+        "pinv",
+        [A(_shape, CSING)],
+        _bind("pinv", rcond=1e-15),
+        lambda x: np.linalg.pinv(x),
+        label=f"complex,{_shape}",
+        **_diff(),
+    )
+
+# ftrans.numpy.linalg
+la("solve", [A((3, 3), CWELL), A((3,), CU)], lambda xp, L: L.solve, label="complex", **_diff(2))
+la(
+    "solve",
+    [A((3, 3), CWELL), A((3, 2), U)],
+    lambda xp, L: L.solve,
+    label="complex,real_b",
+    **_diff(2),
+)
+la("inv", [A((3, 3), CWELL)], lambda xp, L: L.inv, label="complex", **_diff())
+la("det", [A((3, 3), CWELL)], lambda xp, L: L.det, label="complex", **_diff())
+la(
+    "slogdet",
+    [A((2, 3, 3), CWELL)],
+    lambda xp, L: lambda x: tuple(L.slogdet(x)),
+    label="complex,batched",
+    **_diff(),
+)
+la(
+    "cholesky",
+    [A((3, 3), CU)],
+    lambda xp, L: lambda x: L.cholesky(x @ xp.conj(xp.swapaxes(x, -1, -2)) + 3 * xp.eye(3)),
+    label="complex,x@x.H+3I",
+    **_diff(),
+)
+la(
+    "cholesky",
+    [A((3, 3), HPD)],
+    lambda xp, L: lambda x: L.cholesky(x, upper=True),
+    label="complex,upper",
+    **_diff(),
+)
+la(
+    "eigh",
+    [A((3, 3), HERM)],
+    lambda xp, L: lambda x: (lambda r: (r[0], fix_phases(xp, r[1])))(L.eigh(x)),
+    label="complex,gauge_fixed",
+    **_diff(),
+)
+la(
+    "eigh",
+    [A((3, 3), HERM)],
+    lambda xp, L: lambda x: (lambda w, v: (v * xp.exp(w)[..., None, :]) @ xp.conj(v.T))(*L.eigh(x)),
+    label="complex,expm",
+    **_diff(),
+)
+la(
+    "eigh",
+    [A((2, 3, 3), HERM)],
+    lambda xp, L: lambda x: xp.abs(L.eigh(x, UPLO="U")[1]) ** 2,
+    label="complex,batched,abs2",
+    **_diff(),
+)
+la("eigvalsh", [A((3, 3), HERM)], lambda xp, L: L.eigvalsh, label="complex", **_diff())
+la(
+    "svd",
+    [A((4, 3), CSING)],
+    lambda xp, L: lambda x: fix_svd_phases(xp, *L.svd(x, full_matrices=False)),
+    label="complex,thin,tall",
+    **_diff(),
+)
+la(
+    "svd",
+    [A((2, 3, 3), CSING)],
+    lambda xp, L: lambda x: (lambda r: (xp.abs(r[0]) ** 2, r[1], xp.abs(r[2]) ** 2))(L.svd(x)),
+    label="complex,full,square,batched,abs2",
+    **_diff(),
+)
+la(
+    "svd",
+    [A((3, 4), CSING)],
+    lambda xp, L: (
+        lambda x: (lambda u, s, vt: (u * s[..., None, :] ** 2) @ vt)(*L.svd(x, full_matrices=False))
+    ),
+    label="complex,wide,u_s2_vh",
+    **_diff(),
+)
+la("svdvals", [A((3, 4), CSING)], lambda xp, L: L.svdvals, label="complex", **_diff())
+la("qr", [A((4, 3), CSING)], lambda xp, L: lambda x: tuple(L.qr(x)), label="complex", **_diff())
+la("qr", [A((3, 4), CSING)], lambda xp, L: lambda x: L.qr(x, "r"), label="complex,r", **_diff())
+la("pinv", [A((4, 3), CSING)], lambda xp, L: L.pinv, label="complex", **_diff())
+la(
+    "lstsq",
+    [A((5, 3), CSING), A((5, 2), CU)],
+    lambda xp, L: lambda a, b: L.lstsq(a, b),
+    label="complex,tall,matrix",
+    **_diff(2),
+)
+la("cond", [A((3, 4), CSING)], lambda xp, L: L.cond, label="complex", **_diff())
+la(
+    "cond",
+    [A((3, 3), CWELL)],
+    lambda xp, L: lambda x: L.cond(x, "fro"),
+    label="complex,fro",
+    **_diff(),
+)
+la(
+    "matrix_rank",
+    [A((4, 2), CSING), A((2, 3), CSING)],
+    lambda xp, L: lambda x, y: L.matrix_rank(x @ y),
+    label="complex,rank_deficient",
+    order=0,
+    **_diff(2),
+)
+
+# complex norms: every vector and matrix order (real results)
+for _ord, _sampler, _order in (
+    (None, CU, 2),
+    (2, CU, 2),
+    (1, CU, 1),
+    (np.inf, CDIST, 1),
+    (-np.inf, CDIST, 1),
+    (0, CU, 0),
+    (3, CU, 2),
+    (4, CU, 2),
+    (0.5, CU, 2),
+    (-1, CU, 2),
+    (-2, CU, 2),
+):
+    la(
+        "norm",
+        [A((4,), _sampler)],
+        lambda xp, L, o=_ord: lambda x: L.norm(x, o),
+        label=f"complex,vector,ord={_ord}",
+        order=_order,
+        **_diff(),
+    )
+for _ord, _sampler, _order in (
+    (None, CU, 2),
+    ("fro", CU, 2),
+    ("nuc", CSING, 2),
+    (2, CSING, 2),
+    (-2, CSING, 2),
+    (1, CDIST, 1),
+    (-1, CDIST, 1),
+    (np.inf, CDIST, 1),
+    (-np.inf, CDIST, 1),
+):
+    la(
+        "norm",
+        [A((3, 4), _sampler)],
+        lambda xp, L, o=_ord: lambda x: L.norm(x, o),
+        label=f"complex,matrix,ord={_ord}",
+        order=_order,
+        **_diff(),
+    )
+la(
+    "norm",
+    [A((2, 3, 4), CU)],
+    lambda xp, L: lambda x: L.norm(x, axis=(0, 2), keepdims=True),
+    label="complex,fro,axis=(0,2),keepdims",
+    **_diff(),
+)
+la(
+    "norm",
+    [A((3, 4), CU)],
+    lambda xp, L: lambda x: L.norm(x, 3, axis=0, keepdims=True),
+    label="complex,ord=3,axis=0,keepdims",
+    **_diff(),
+)
+la(
+    "norm",
+    [A((3, 2, 4), CSING)],
+    lambda xp, L: lambda x: L.norm(x, "nuc", axis=(0, 2)),
+    label="complex,nuc,axis=(0,2)",
+    **_diff(),
+)
+la(
+    "vector_norm",
+    [A((2, 3, 4), CU)],
+    lambda xp, L: lambda x: L.vector_norm(x, axis=(0, 2), ord=3),
+    label="complex,axes,ord=3",
+    **_diff(),
+)
+la(
+    "matrix_norm",
+    [A((2, 3, 4), CSING)],
+    lambda xp, L: lambda x: L.matrix_norm(x, ord="nuc"),
+    label="complex,nuc",
+    **_diff(),
+)

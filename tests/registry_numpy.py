@@ -575,6 +575,11 @@ for _subscripts, _shapes in (
     ("i,j->ij", [(3,), (4,)]),
     ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
     ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("...i,...i->...", [(2, 3), (3,)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (1, 4, 5)]),
+    ("...ij,jk", [(2, 3, 4), (4, 5)]),
+    ("i...->...", [(3, 2, 2)]),
+    ("...ii->...i", [(2, 3, 3)]),
 ):
     shaped(
         "einsum",
@@ -583,6 +588,18 @@ for _subscripts, _shapes in (
         _subscripts,
         dtypes=BOTH if _subscripts == "ij,jk->ik" else (F64,),
     )
+shaped(
+    "einsum",
+    [(3, 4), (4, 5)],
+    lambda f: lambda a, b: f(a, [0, 1], b, [1, 2], [0, 2]),
+    "sublist[0,1],[1,2]->[0,2]",
+)
+shaped(
+    "einsum",
+    [(2, 3, 4), (4,)],
+    lambda f: lambda a, b: f(a, [Ellipsis, 1], b, [1]),
+    "sublist[...,1],[1]",
+)
 for _label, _shape, _args in (
     ("", (3, 3), ()),
     ("offset=1", (3, 4), (1,)),

@@ -195,7 +195,9 @@ def test_jit_scan_runs_compiled_body_in_generated_loop():
 def test_carry_mismatch_shows_both_with_paths():
     with pytest.raises(ft.lax.CarryMismatchError) as info:
         ft.lax.scan(
-            lambda c, x: ({"h": c["h"], "n": c["n"] + x}, None), {"h": 0.0, "n": 0}, np.ones(3)
+            lambda c, x: ({"h": c["h"], "n": c["n"] + x}, None),
+            {"h": 0.0, "n": np.int64(0)},  # an array: its dtype is never changed (a weak 0 is)
+            np.ones(3),
         )
     msg = str(info.value)
     assert "['n']: i64[] vs f64[]" in msg and "0.0 rather than 0" in msg
@@ -265,7 +267,7 @@ def test_while_errors():
     with pytest.raises(TypeError, match="scalar bool"):
         ft.lax.while_loop(lambda v: v, lambda v: v, np.ones(2))
     with pytest.raises(ft.lax.CarryMismatchError, match="f64"):
-        ft.lax.while_loop(lambda v: v < 3, lambda v: v + 1.5, 0)
+        ft.lax.while_loop(lambda v: v < 3, lambda v: v + 1.5, np.int64(0))
     with pytest.raises(TypeError, match="max_steps"):
         ft.lax.while_loop(lambda v: v < 3, lambda v: v + 1, 0, max_steps=2.5)
 

@@ -133,8 +133,8 @@ def test_mode_and_option_errors():
         ft.jit(lambda x: LA.svd(x, hermitian=True))(np.eye(2))
     with pytest.raises(ft.UnsupportedError, match="mode='reduced'"):
         ft.jit(lambda x: LA.qr(x, "raw"))(np.eye(2))
-    with pytest.raises(TypeError, match="complex matrices are not supported"):
-        ft.jit(LA.inv)(np.eye(2, dtype=complex))
+    with pytest.raises(TypeError, match="float16 is not supported by LAPACK"):
+        ft.jit(LA.inv)(np.eye(2, dtype=np.float16))
     with pytest.raises(ValueError, match="trans must be"):
         lax.linalg.solve_triangular(np.eye(2), np.ones(2), trans=3)
     with pytest.raises(ft.ShapeError, match=r"solve_triangular: b \(3,\) does not fit a \(2, 2\)"):

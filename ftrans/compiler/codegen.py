@@ -300,8 +300,13 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
             lines.append(f"    del {', '.join(dead)}")
     const_ids = {v.id for v in jaxpr.constvars}
     # an output that is a constant is copied, so callers can never modify the cached program
+    # and a literal output (a zero tangent, a zero-filled residual) is made an array of its type
     outs = [
-        f"np.array({em.atom(v)})" if type(v) is not Literal and v.id in const_ids else em.atom(v)
+        f"np.array({em.atom(v)}, {em.const(v.aval.dtype)})"
+        if type(v) is Literal
+        else f"np.array({em.atom(v)})"
+        if v.id in const_ids
+        else em.atom(v)
         for v in jaxpr.outvars
     ]
     lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")

@@ -191,21 +191,55 @@ def _cond_batch(vals, dims, *, branches):
         return outs, [0 if u else None for u in union]
     # each example picks its own branch: run them all, choose lane by lane
     index = moveaxis(index, idim, 0)
-    results = [
-        eval_jaxpr(p.jaxpr, p.consts, *ops)
-        for p in (batch_program(b, op_dims, avals, size, force=True)[0] for b in branches)
-    ]
+    picks = [eq(index, np.asarray(k, index.dtype)) for k in range(len(branches))]
+    results = []
+    for k, b in enumerate(branches):
+        masked, masked_dims = _mask_derivatives(ops, op_dims, picks[k], size)
+        program = batch_program(b, tuple(masked_dims), avals_of(masked), size, force=True)[0]
+        results.append(eval_jaxpr(program.jaxpr, program.consts, *masked))
     outs = []
     for parts in zip(*results, strict=True):
         shape = get_aval(parts[0]).shape
         value = parts[-1]
         for k in range(len(parts) - 2, -1, -1):
-            pick = broadcast_in_dim(
-                eq(index, np.asarray(k, index.dtype)), shape=shape, broadcast_dimensions=(0,)
-            )
+            pick = broadcast_in_dim(picks[k], shape=shape, broadcast_dimensions=(0,))
             value = select(pick, parts[k], value)
         outs.append(value)
     return outs, [0] * len(outs)
+
+
+def _mask_derivatives(ops, op_dims, pick, size):
+    """Float operands of one branch as ``select(pick, x, stop_gradient(x))``, batched on axis 0.
+
+    The values are unchanged; derivatives reach ``x`` only in the lanes that take the branch.
+    Every branch runs on every lane, and a lane that does not take it may compute inf or NaN
+    there (its inputs can be anything, e.g. the zero-filled residuals of another branch); the
+    output ``select`` drops those values, but a derivative taken through it would still multiply
+    a zero cotangent by that inf. The ``select`` on the inputs drops them in the derivative too
+    (its transpose picks by lane, never multiplies), so no NaN of an untaken lane reaches a
+    gradient: the ``where`` trap, closed inside ftrans."""
+    from ftrans.core import is_float_dtype
+    from ftrans.primitives._batch import moveaxis
+    from ftrans.primitives.elementwise import select, stop_gradient
+    from ftrans.primitives.shape import broadcast_in_dim
+
+    masked, dims = [], []
+    for x, d in zip(ops, op_dims, strict=True):
+        aval = get_aval(x)
+        if not is_float_dtype(aval.dtype):
+            masked.append(x)
+            dims.append(d)
+            continue
+        if d is None:
+            x = broadcast_in_dim(
+                x, shape=(size, *aval.shape), broadcast_dimensions=tuple(range(1, aval.ndim + 1))
+            )
+        elif d != 0:
+            x = moveaxis(x, d, 0)
+        p = broadcast_in_dim(pick, shape=get_aval(x).shape, broadcast_dimensions=(0,))
+        masked.append(select(p, x, stop_gradient(x)))
+        dims.append(0)
+    return masked, dims
 
 
 cond_p.batch = _cond_batch

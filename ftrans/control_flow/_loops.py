@@ -568,7 +568,42 @@ scan_p.batch = _scan_batch
 # ----------------------------------------------------------------------------- scan API
 
 
-def _check_carry(what, in_tree, in_avals, out_tree, out_avals):
+# Python scalars are weakly typed (as in JAX): an initial carry of 0 whose step returns a
+# float becomes 0.0, instead of a CarryMismatchError. Arrays' dtypes are never changed.
+_WEAK_SCALARS = (int, float, complex)
+
+
+class _PromoteWeakCarry(Exception):
+    """Raised while tracing a loop body: these weak initial carries take the body's dtypes."""
+
+    def __init__(self, dtypes: dict):
+        self.dtypes = dtypes
+
+
+def _weak_mask(leaves) -> list[bool]:
+    return [type(x) in _WEAK_SCALARS for x in leaves]
+
+
+def _promote_weak(leaves, weak, dtypes):
+    """``(leaves, weak)`` with the weak carries in ``dtypes`` converted (and no longer weak)."""
+    leaves = [np.asarray(x, dtypes[i]) if i in dtypes else x for i, x in enumerate(leaves)]
+    return leaves, [w and i not in dtypes for i, w in enumerate(weak)]
+
+
+def _check_carry(what, in_tree, in_avals, out_tree, out_avals, weak=None):
+    if weak and any(weak) and in_tree == out_tree:
+        dtypes = {
+            i: b.dtype
+            for i, (w, a, b) in enumerate(zip(weak, in_avals, out_avals, strict=True))
+            if w and a.shape == b.shape and a.dtype != b.dtype
+        }
+        rest_equal = all(
+            (a.shape, a.dtype) == (b.shape, b.dtype)
+            for i, (a, b) in enumerate(zip(in_avals, out_avals, strict=True))
+            if i not in dtypes
+        )
+        if dtypes and rest_equal:
+            raise _PromoteWeakCarry(dtypes)
     if in_tree != out_tree or [(a.shape, a.dtype) for a in in_avals] != [
         (a.shape, a.dtype) for a in out_avals
     ]:
@@ -668,15 +703,23 @@ def scan(
                 + (f" of length {len(out)}" if isinstance(out, tuple) else "")
             )
         new_leaves, new_tree = tree.check_leaves(out[0], what=f"the new carry of {what}")
-        _check_carry(what, init_tree, carry_avals, new_tree, avals_of(new_leaves))
+        _check_carry(what, init_tree, carry_avals, new_tree, avals_of(new_leaves), weak)
         y_leaves, y_tree = tree.check_leaves(out[1], what=f"the y output of {what}")
         out_trees.append(y_tree)
         return tree.unflatten(new_tree, new_leaves), tree.unflatten(y_tree, y_leaves)
 
     in_tree = tree.structure((init, xs))
-    program, captured, _ = trace_fun(
-        lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
-    )
+    weak = _weak_mask(init_leaves)
+    while True:
+        try:
+            program, captured, _ = trace_fun(
+                lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
+            )
+            break
+        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
+            init_leaves, weak = _promote_weak(init_leaves, weak, promote.dtypes)
+            carry_avals = avals_of(init_leaves)
+            out_trees.clear()
     outs = scan_p.bind(
         *captured,
         *init_leaves,
@@ -957,15 +1000,9 @@ def _while_partial_eval(trace, args, params):
         if any(unknown):
             return trace.stage(while_p, args, params)
         return while_p.bind(*args, **params)
-    max_steps, name = params["max_steps"], params["name"]
+    max_steps = params["max_steps"]
     if max_steps is None:
-        raise WhileLoopReverseError(
-            f"Reverse-mode differentiation (grad, vjp, jacrev) of the while_loop {name} needs a "
-            "bound on its number of steps: an unbounded loop does not know how much to record "
-            "for the backward pass. Pass max_steps=N to ftrans.lax.while_loop (the loop then "
-            "stops after at most N steps, also in the forward pass), or use fori_loop / scan "
-            "with a fixed trip count. Forward mode (jvp, jacfwd) works without a bound."
-        )
+        return _while_partial_eval_unbounded(trace, args, params, unknown)
     program = _bounded_scan_program(params["cond_jaxpr"], params["body_jaxpr"], n_cc, n_bc)
     outs = scan_p.bind(
         *args[: n_cc + n_bc],
@@ -982,6 +1019,69 @@ def _while_partial_eval(trace, args, params):
 
 
 while_p.partial_eval = _while_partial_eval
+
+
+def _while_partial_eval_unbounded(trace, args, params, unknown):
+    """An unbounded loop keeps no record of its steps, so the whole loop (primal and tangent
+    carries) is staged into the linear program: linearize works (the loop reruns forwards when
+    the linear map is applied), and so does grad when no cotangent reaches the loop (a result
+    that is dead, under stop_gradient, compared or floored); only transposing it fails. The
+    carries that do not depend on the unknowns (the primals) also run now, in a loop of their
+    own, so they are known values (linearize's primal outputs are concrete)."""
+    n_cc, n_bc = params["cond_nconsts"], params["body_nconsts"]
+    cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+    cc_u, bc_u, k_u = _split3(unknown, n_cc, n_bc)
+    staged = trace.stage(while_p, args, params)
+    while True:  # a carry is unknown if its step output is
+        out_u = partial_eval_program(body, tuple(bc_u + k_u))[2]
+        new = [a or b for a, b in zip(k_u, out_u, strict=True)]
+        if new == k_u:
+            break
+        k_u = new
+    if all(k_u) or partial_eval_program(cond, tuple(cc_u + k_u))[2][0]:
+        return staged
+    known_cond = partial_eval_program(cond, tuple(cc_u + k_u))[0]
+    known_body = partial_eval_program(body, tuple(bc_u + k_u))[0]
+    n_known = k_u.count(False)
+
+    def first(program, n):
+        def fun(*a):
+            return eval_jaxpr(program.jaxpr, program.consts, *a)[:n]
+
+        return trace_program(fun, program.in_avals, "while (known carries)")
+
+    cc, bc, k = _split3(args, n_cc, n_bc)
+    known_cc = [a for a, u in zip(cc, cc_u, strict=True) if not u]
+    known_bc = [a for a, u in zip(bc, bc_u, strict=True) if not u]
+    known_k = [a for a, u in zip(k, k_u, strict=True) if not u]
+    known_outs = iter(
+        while_p.bind(
+            *known_cc,
+            *known_bc,
+            *known_k,
+            cond_jaxpr=first(known_cond, 1),
+            body_jaxpr=first(known_body, n_known),
+            cond_nconsts=len(known_cc),
+            body_nconsts=len(known_bc),
+            max_steps=None,
+            name=params["name"],
+        )
+    )
+    return [s if u else next(known_outs) for s, u in zip(staged, k_u, strict=True)]
+
+
+def _while_transpose(cts, *args, name, **_):
+    """Reached only when a cotangent flows into an unbounded loop: it kept no record."""
+    raise WhileLoopReverseError(
+        f"Reverse-mode differentiation (grad, vjp, jacrev) of the while_loop {name} needs a "
+        "bound on its number of steps: an unbounded loop does not know how much to record "
+        "for the backward pass. Pass max_steps=N to ftrans.lax.while_loop (the loop then "
+        "stops after at most N steps, also in the forward pass), or use fori_loop / scan "
+        "with a fixed trip count. Forward mode (jvp, jacfwd, linearize) works without a bound."
+    )
+
+
+while_p.transpose = _while_transpose
 
 
 def while_loop(
@@ -1031,14 +1131,21 @@ def while_loop(
     def body_flat(val):
         new = body_fun(val)
         new_leaves, new_tree = tree.check_leaves(new, what=f"the output of body_fun of {what}")
-        _check_carry(what, in_tree, avals, new_tree, avals_of(new_leaves))
+        _check_carry(what, in_tree, avals, new_tree, avals_of(new_leaves), weak)
         return new
 
+    weak = _weak_mask(leaves)
+    while True:
+        try:
+            body_prog, body_cap, _ = trace_fun(
+                body_flat, tree.structure((init_val,)), avals, "while body", what
+            )
+            break
+        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
+            leaves, weak = _promote_weak(leaves, weak, promote.dtypes)
+            avals = avals_of(leaves)
     cond_prog, cond_cap, _ = trace_fun(
         cond_flat, tree.structure((init_val,)), avals, "while cond", what
-    )
-    body_prog, body_cap, _ = trace_fun(
-        body_flat, tree.structure((init_val,)), avals, "while body", what
     )
     outs = while_p.bind(
         *cond_cap,

@@ -198,7 +198,9 @@ def logsumexp(
     positive = magnitude > 0
     log_total = fnp.log(fnp.where(positive, magnitude, 1.0))
     # 0 -> -inf; a negative sum without return_sign -> NaN (as does a NaN input)
-    out = fnp.where(positive, log_total, fnp.where(magnitude == 0, -np.inf, np.nan)) + shift
+    # (constants of log_total's dtype: two Python floats would make float32 input float64)
+    inf, nan = np.array(-np.inf, log_total.dtype), np.array(np.nan, log_total.dtype)
+    out = fnp.where(positive, log_total, fnp.where(magnitude == 0, inf, nan)) + shift
     out = out if keepdims else _drop_axes(out, axes)
     if not return_sign:
         return out

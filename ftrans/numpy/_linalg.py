@@ -191,31 +191,116 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
 # ----------------------------------------------------------------------------- einsum
 
 
+def _sublist_subscripts(args):
+    """NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as ``(string, operands)``.
+
+    Integers become letters and ``Ellipsis`` becomes ``...``."""
+    import string
+
+    out = args[-1] if len(args) % 2 == 1 else None
+    pairs = args[:-1] if out is not None else args
+    operands, lists = list(pairs[0::2]), list(pairs[1::2])
+    if not operands or len(lists) != len(operands):
+        raise ValueError(
+            "einsum: the sublist form takes operand, sublist pairs and an optional output "
+            "sublist: einsum(a, [0, 1], b, [1, 2], [0, 2])"
+        )
+
+    def letters(sub):
+        chars = []
+        for k in sub:
+            if k is Ellipsis:
+                chars.append("...")
+            elif isinstance(k, (int, np.integer)) and 0 <= int(k) < 52:
+                chars.append(string.ascii_letters[int(k)])
+            else:
+                raise ValueError(
+                    f"einsum: sublist entries must be integers in [0, 52) or Ellipsis, got {k!r}"
+                )
+        return "".join(chars)
+
+    spec = ",".join(letters(sub) for sub in lists)
+    if out is not None:
+        spec += "->" + letters(out)
+    return spec, operands
+
+
 def _parse_subscripts(subscripts, operands):
+    """``(input specs, output spec)`` with every ``...`` replaced by letters of its own.
+
+    The dimensions an ellipsis covers are right-aligned across operands and broadcast like
+    NumPy's: a size-1 dimension against a larger one is squeezed out of its operand (which
+    ``_broadcast_ellipsis`` does), so every letter has one size."""
+    import string
+
     subscripts = subscripts.replace(" ", "")
-    if "." in subscripts:
-        raise ValueError("ftrans.numpy.einsum does not support '...' yet; write the axes out")
     if "->" in subscripts:
         inputs, output = subscripts.split("->")
     else:
-        inputs = subscripts
-        counts = {}
-        for c in inputs.replace(",", ""):
-            counts[c] = counts.get(c, 0) + 1
-        output = "".join(sorted(c for c, n in counts.items() if n == 1))
+        inputs, output = subscripts, None
     inputs = inputs.split(",")
     if len(inputs) != len(operands):
         raise ValueError(
             f"einsum: {len(inputs)} operand subscripts in {subscripts!r} but "
             f"{len(operands)} operands"
         )
+    used = set(subscripts) - set(",->.")
+    free = [c for c in string.ascii_letters if c not in used]
+    n_ellipsis = 0
     for spec, op in zip(inputs, operands, strict=True):
-        if len(spec) != len(shape_of(op)):
+        if "..." in spec:
+            n_ellipsis = max(n_ellipsis, len(shape_of(op)) - (len(spec) - 3))
+    ell = "".join(free[:n_ellipsis])
+    expanded = []
+    for spec, op in zip(inputs, operands, strict=True):
+        rank = len(shape_of(op))
+        if "..." in spec:
+            k = rank - (len(spec) - 3)
+            if k < 0:
+                raise ShapeError(
+                    f"einsum: subscripts {spec!r} have more letters than the operand of shape "
+                    f"{shape_of(op)} has dimensions"
+                )
+            spec = spec.replace("...", ell[n_ellipsis - k :] if k else "")
+        if "." in spec:
+            raise ValueError(f"einsum: {spec!r}: an ellipsis is written as three dots '...'")
+        if len(spec) != rank:
             raise ShapeError(
                 f"einsum: subscripts {spec!r} have {len(spec)} letters but the operand has shape "
                 f"{shape_of(op)}"
             )
-    return inputs, output
+        expanded.append(spec)
+    if output is None:
+        counts = {}
+        for c in "".join(expanded):
+            counts[c] = counts.get(c, 0) + 1
+        output = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        if output.count("...") > 1 or ("." in output.replace("...", "")):
+            raise ValueError(f"einsum: output subscripts {output!r} have a malformed ellipsis")
+        output = output.replace("...", ell)
+    return expanded, output
+
+
+def _broadcast_ellipsis(ops, specs):
+    """Squeeze size-1 dimensions whose letter has a larger size in another operand."""
+    sizes = {}
+    for op, spec in zip(ops, specs, strict=True):
+        for c, n in zip(spec, shape_of(op), strict=True):
+            if n != 1:
+                sizes.setdefault(c, n)
+    out_ops, out_specs = [], []
+    for op, spec in zip(ops, specs, strict=True):
+        shape = shape_of(op)
+        drop = [
+            i for i, (c, n) in enumerate(zip(spec, shape, strict=True)) if n == 1 and c in sizes
+        ]
+        if drop:
+            op = sh.reshape(op, new_sizes=tuple(n for i, n in enumerate(shape) if i not in drop))
+            spec = "".join(c for i, c in enumerate(spec) if i not in drop)
+        out_ops.append(op)
+        out_specs.append(spec)
+    return out_ops, out_specs
 
 
 def _take_diagonals(op, spec):
@@ -254,25 +339,51 @@ def _contract_pair(a, sa, b, sb, keep):
     return out, spec
 
 
-def einsum(subscripts, *operands, optimize=True):
+def einsum(
+    subscripts, *operands, out=None, optimize=True, precision=None, preferred_element_type=None
+):
     """Einstein summation, lowered to ``dot_general``, reductions and transposes.
 
+    Takes NumPy's two forms: a subscripts string (with ``...`` for leading dimensions, which
+    broadcast) or operand, sublist pairs (``einsum(a, [0, 1], b, [1, 2], [0, 2])``).
     Contraction order comes from ``numpy.einsum_path`` (greedy), so three or more operands are
-    contracted in a cheap order.
+    contracted in a cheap order. ``precision`` is accepted for JAX compatibility and has no
+    effect (CPU float64/float32 products are computed at full precision);
+    ``preferred_element_type`` sets the result dtype.
 
     Examples:
-        >>> import ftrans.numpy as fnp
+        >>> import numpy as np, ftrans.numpy as fnp
         >>> fnp.einsum("ij,jk->ik", fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)
+        >>> fnp.einsum("...i,...i->...", np.ones((5, 2, 3)), np.ones(3)).shape
+        (5, 2)
+        >>> fnp.einsum(np.ones((2, 3)), [0, 1], np.ones((3, 4)), [1, 2], [0, 2]).shape
+        (2, 4)
     """
+    if out is not None:
+        raise TypeError(
+            "einsum: out= is not supported (ftrans arrays are values, never written in place); "
+            "use the returned array"
+        )
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts, *operands))
     if not core._stack and not any(isinstance(o, Tracer) for o in operands):
-        return np.einsum(subscripts, *operands, optimize=optimize)
+        result = np.einsum(subscripts, *operands, optimize=optimize)
+        return result if preferred_element_type is None else result.astype(preferred_element_type)
     ops = [_arr(o) for o in operands]
     dtype = np.result_type(*[o.dtype for o in ops])
     from ftrans.numpy._util import cast
 
     ops = [cast(o, dtype) for o in ops]
     inputs, output = _parse_subscripts(subscripts, ops)
+    ops, inputs = _broadcast_ellipsis(ops, inputs)
+    result = _einsum_specs(ops, inputs, output, dtype, optimize)
+    if preferred_element_type is not None:
+        result = cast(result, np.dtype(preferred_element_type))
+    return result
+
+
+def _einsum_specs(ops, inputs, output, dtype, optimize):
     specs = []
     for i, (op, spec) in enumerate(zip(ops, inputs, strict=True)):
         op, spec = _take_diagonals(op, spec)

@@ -170,6 +170,9 @@ def logaddexp2(x1, x2, /):
     """``log2(2**x1 + 2**x2)``, computed stably."""
     if not core._stack:
         return np.logaddexp2(x1, x2)
+    x1, x2 = to_operand(x1), to_operand(x2)
+    dtypes = resolve(np.logaddexp2, x1, x2)  # NumPy's promotion: x32 with a Python float is f32
+    x1, x2 = cast(x1, dtypes[0]), cast(x2, dtypes[1])
     ln2 = float(np.log(2.0))  # a Python float is weak: float32 stays float32
     return divide(logaddexp(multiply(x1, ln2), multiply(x2, ln2)), ln2)
 

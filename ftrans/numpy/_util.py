@@ -31,7 +31,9 @@ def dtype_key(x):
     """What NumPy's type resolution sees: a dtype, or the Python type of a weak scalar."""
     t = type(x)
     if t in _PY_SCALARS:
-        return t
+        # ufunc.resolve_dtypes takes Python int/float/complex as weak scalars but not bool;
+        # a Python bool promotes like a bool array anyway (``m & True`` stays bool)
+        return np.dtype(np.bool_) if t is bool else t
     if isinstance(x, (np.ndarray, np.generic, Tracer)):
         return x.dtype
     return np.asarray(x).dtype

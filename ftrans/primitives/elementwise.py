@@ -312,7 +312,8 @@ def _abs_tangent(t, x, y):
     if is_complex_dtype(x.dtype):
         # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0 (a finite subgradient, like JAX)
         return real(mul(conj(_safe_sign(x, y)), t))
-    return mul(t, sign(x))
+    # JAX's convention: slope +1 at 0 (the tangent passes through where x >= 0)
+    return select(ge(x, const(0, x)), t, neg(t))
 
 
 def _safe_sign(z, magnitude):
@@ -386,7 +387,7 @@ def _integer_pow_jvp(primals, tangents, *, y):
 
 
 integer_pow_p = Primitive("integer_pow")
-integer_pow_p.impl = lambda x, *, y: np.power(x, x.dtype.type(y) if y >= 0 else y)
+integer_pow_p.impl = lambda x, *, y: np.power(x, np.result_type(x).type(y) if y >= 0 else y)
 integer_pow_p.abstract_eval = _unary_aval
 integer_pow_p.batch = elementwise_rule(integer_pow_p)
 # x**2 as x*x: the same correctly rounded square, and 4x faster than np.power on small arrays
@@ -404,10 +405,10 @@ def integer_pow(x, *, y: int):
 
 
 def _pow_tangent_x(t, x, y, out):
-    # d/dx x**y = y * x**(y-1), defined as 0 where y == 0 (also at x == 0, like JAX)
-    jac = mul(y, pow_(x, sub(y, const(1, y))))
-    where_zero = _broadcast_like(eq(y, const(0, y)), jac)
-    return mul(t, select(where_zero, zeros_like_aval(get_aval(jac)), jac))
+    # d/dx x**y = y * x**(y-1) with no special case, as JAX does for a float exponent: at
+    # x == 0 this is 0 * inf = NaN for y == 0 (and for the second derivative when y == 1), in
+    # every order alike. An integer exponent (``x ** 0``) goes through integer_pow instead.
+    return mul(t, mul(y, pow_(x, sub(y, const(1, y)))))
 
 
 def _pow_tangent_y(t, x, y, out):
@@ -531,6 +532,8 @@ def _select_transpose(ct, pred, a, b):
 select_p = Primitive("select", linear=True)
 select_p.impl = np.where
 select_p.abstract_eval = _select_aval
+
+
 def _select_batch(vals, dims):
     # select needs equal branch shapes and a scalar or full-shape predicate, so unlike the
     # broadcasting ops every operand gets the batch axis explicitly (unless all already agree).

@@ -12,7 +12,7 @@ from ftrans.numpy._math import multiply, subtract
 from ftrans.numpy._reductions import sum as _sum
 from ftrans.numpy._shape import moveaxis, stack, swapaxes
 from ftrans.numpy._util import normalize_axis
-from ftrans.numpy.linalg._common import matrix, operand, real_float, tracing, where
+from ftrans.numpy.linalg._common import float_operands, matrix, operand, tracing, where
 from ftrans.numpy.linalg._norm import norm
 from ftrans.primitives import elementwise as ew
 from ftrans.primitives import linalg as P
@@ -109,7 +109,7 @@ def cond(x, p=None):
     x = matrix("cond", "x", x, square=p not in (None, 2, -2))
     if not tracing():
         return np.linalg.cond(x, p)
-    (x,) = real_float("cond", x)
+    (x,) = float_operands("cond", x)
     if p in (None, 2, -2):
         s = P.svd(x, compute_uv=False)[0]
         k = shape_of(s)[-1]
@@ -136,7 +136,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
             f"matrix_rank: under transformations A must be a (stack of) matrix, got shape "
             f"{shape_of(A)} (at {where()})."
         )
-    (A,) = real_float("matrix_rank", A)
+    (A,) = float_operands("matrix_rank", A)
     s = P.svd(A, compute_uv=False)[0]
     shape = shape_of(s)
     if tol is None:

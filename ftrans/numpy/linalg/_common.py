@@ -51,24 +51,17 @@ def matrix(fname: str, argname: str, x, *, square: bool = False, fix: str = ""):
     return x
 
 
-def real_float(fname: str, *xs):
-    """Under a transformation: the operands cast to one real floating dtype (ints -> float64),
-    as numpy.linalg computes. Complex and float16 are refused with a message."""
+def float_operands(fname: str, *xs):
+    """Under a transformation: the operands cast to one floating dtype, real or complex (ints ->
+    float64), as numpy.linalg computes. float16 is refused with a message."""
     dtypes = [x.dtype for x in xs]
     for d in dtypes:
-        if np.issubdtype(d, np.complexfloating):
-            raise TypeError(
-                f"{fname}: complex matrices are not supported by ftrans.numpy.linalg under "
-                f"transformations yet (got {d}, at {where()}); split into real and imaginary parts."
-            )
         if d == np.float16:
             raise TypeError(
                 f"{fname}: float16 is not supported by LAPACK (at {where()}); cast to float32."
             )
     dtype = np.result_type(*dtypes, np.float32) if dtypes else np.dtype(np.float64)
-    if not np.issubdtype(dtype, np.floating) or any(
-        not np.issubdtype(d, np.floating) for d in dtypes
-    ):
+    if any(not np.issubdtype(d, np.inexact) for d in dtypes):
         dtype = np.result_type(dtype, np.float64)
     return [cast(x, dtype) for x in xs]
 

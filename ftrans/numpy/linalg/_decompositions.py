@@ -9,8 +9,8 @@ import numpy as np
 from ftrans.errors import UnsupportedError
 from ftrans.numpy.linalg._common import (
     call_numpy,
+    float_operands,
     matrix,
-    real_float,
     tracing,
     where,
 )
@@ -34,11 +34,11 @@ class QRResult(NamedTuple):
 
 
 def _sym(a):
-    """``(a + aᵀ) / 2`` on NumPy (equal to ``a`` when ``a`` is symmetric)."""
+    """``(a + aᴴ) / 2`` on NumPy (equal to ``a`` when ``a`` is symmetric, or Hermitian)."""
     a = np.asarray(a)
     if not np.issubdtype(a.dtype, np.inexact):
         a = a.astype(np.float64)
-    return (a + np.swapaxes(a, -1, -2)) * a.dtype.type(0.5)
+    return (a + np.conj(np.swapaxes(a, -1, -2))) * a.dtype.type(0.5)
 
 
 def _check_uplo(fname, uplo):
@@ -47,12 +47,13 @@ def _check_uplo(fname, uplo):
 
 
 def cholesky(a, /, *, upper=False):
-    """The Cholesky factor of a symmetric positive-definite ``a``: lower ``L`` with ``a = L Lᵀ``
-    (``upper=True``: ``Lᵀ``), like ``numpy.linalg.cholesky``.
+    """The Cholesky factor of a symmetric (Hermitian) positive-definite ``a``: lower ``L`` with
+    ``a = L Lᴴ`` (``upper=True``: ``Lᴴ``), like ``numpy.linalg.cholesky``.
 
-    ftrans factors the symmetric part ``(a + aᵀ) / 2`` (NumPy reads the lower triangle; the two
-    agree for symmetric ``a``), so gradients are symmetric. A matrix that is not positive
-    definite raises ``numpy.linalg.LinAlgError`` with its shape.
+    ftrans factors the Hermitian part ``(a + aᴴ) / 2`` (NumPy reads the lower triangle; the two
+    agree for Hermitian ``a``), so gradients are Hermitian. Real and complex matrices are
+    differentiable. A matrix that is not positive definite raises ``numpy.linalg.LinAlgError``
+    with its shape.
 
     Examples:
         >>> import numpy as np
@@ -63,19 +64,21 @@ def cholesky(a, /, *, upper=False):
     a = matrix("cholesky", "a", a, square=True)
     if not tracing():
         return call_numpy("cholesky", np.linalg.cholesky, a.shape, _sym(a), upper=upper)
-    (a,) = real_float("cholesky", a)
+    (a,) = float_operands("cholesky", a)
     low = P.cholesky(P.symmetrize(a))
-    return P.mT(low) if upper else low
+    return P.mH(low) if upper else low
 
 
 def eigh(a, UPLO="L"):
-    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric ``a``, like
-    ``numpy.linalg.eigh``.
+    """Eigenvalues (ascending, real) and eigenvectors (columns) of a symmetric or complex
+    Hermitian ``a``, like ``numpy.linalg.eigh``.
 
-    Like :func:`cholesky`, ftrans uses the symmetric part ``(a + aᵀ) / 2`` (``UPLO`` is accepted
-    for NumPy compatibility and changes nothing for symmetric ``a``). Eigenvector derivatives
+    Like :func:`cholesky`, ftrans uses the Hermitian part ``(a + aᴴ) / 2`` (``UPLO`` is accepted
+    for NumPy compatibility and changes nothing for Hermitian ``a``). Eigenvector derivatives
     divide by eigenvalue gaps: they are undefined (infinite or NaN) for repeated eigenvalues,
     while eigenvalue derivatives are fine; use :func:`eigvalsh` when only eigenvalues matter.
+    Each eigenvector is defined up to a sign (a phase, when complex): differentiate functions
+    that do not depend on it, such as ``v diag(f(w)) vᴴ`` or ``abs(v) ** 2``.
 
     Examples:
         >>> import numpy as np
@@ -88,28 +91,31 @@ def eigh(a, UPLO="L"):
     a = matrix("eigh", "a", a, square=True)
     if not tracing():
         return call_numpy("eigh", np.linalg.eigh, a.shape, _sym(a))
-    (a,) = real_float("eigh", a)
+    (a,) = float_operands("eigh", a)
     w, v = P.eigh(P.symmetrize(a))
     return EighResult(w, v)
 
 
 def eigvalsh(a, UPLO="L"):
-    """Eigenvalues (ascending) of a symmetric ``a``, like ``numpy.linalg.eigvalsh``; their
-    derivatives stay finite for repeated eigenvalues."""
+    """Eigenvalues (ascending, real) of a symmetric or Hermitian ``a``, like
+    ``numpy.linalg.eigvalsh``; their derivatives stay finite for repeated eigenvalues."""
     _check_uplo("eigvalsh", UPLO)
     a = matrix("eigvalsh", "a", a, square=True)
     if not tracing():
         return call_numpy("eigvalsh", np.linalg.eigvalsh, a.shape, _sym(a))
-    (a,) = real_float("eigvalsh", a)
+    (a,) = float_operands("eigvalsh", a)
     return P.eigvalsh(P.symmetrize(a))
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """Singular value decomposition ``a = U diag(S) Vh``, like ``numpy.linalg.svd``.
 
-    Derivatives: singular values always; ``U`` and ``Vh`` need distinct (and, for non-square
-    ``a``, nonzero) singular values and ``full_matrices=False`` unless ``a`` is square (the extra
-    columns of a full ``U`` or rows of ``Vh`` are not unique). ``hermitian=True`` is NumPy-only.
+    Derivatives, real or complex ``a``: singular values always; ``U`` and ``Vh`` need distinct
+    (and, for non-square or complex ``a``, nonzero) singular values and ``full_matrices=False``
+    unless ``a`` is square (the extra columns of a full ``U`` or rows of ``Vh`` are not unique).
+    Singular vectors are defined up to a sign (a phase, when complex) shared by ``U[:, j]`` and
+    ``Vh[j]``: differentiate functions that do not depend on it. ``hermitian=True`` is
+    NumPy-only.
 
     Examples:
         >>> import numpy as np
@@ -127,7 +133,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             f"svd(hermitian=True) is not traceable (at {where()}); use hermitian=False (the same "
             "singular values) or eigh for a symmetric matrix."
         )
-    (a,) = real_float("svd", a)
+    (a,) = float_operands("svd", a)
     out = P.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
     return SVDResult(*out) if compute_uv else out[0]
 
@@ -137,7 +143,7 @@ def svdvals(x, /):
     x = matrix("svdvals", "x", x)
     if not tracing():
         return call_numpy("svdvals", np.linalg.svdvals, x.shape, x)
-    (x,) = real_float("svdvals", x)
+    (x,) = float_operands("svdvals", x)
     return P.svd(x, compute_uv=False)[0]
 
 
@@ -165,6 +171,6 @@ def qr(a, mode="reduced"):
             f"qr(mode='raw') returns LAPACK's Householder data and is not traceable (at "
             f"{where()}); use mode='reduced'."
         )
-    (a,) = real_float("qr", a)
+    (a,) = float_operands("qr", a)
     q, r = P.qr(a, complete=mode == "complete")
     return r if mode == "r" else QRResult(q, r)

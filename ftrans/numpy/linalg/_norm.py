@@ -30,8 +30,16 @@ def _safe_sqrt(s):
     return ew.select(positive, ew.sqrt(safe), np.zeros(shape_of(s), s.dtype))
 
 
+def _squared_modulus(x):
+    """``|x|²`` elementwise, real: ``re² + im²`` for complex ``x`` (smooth at 0, unlike abs)."""
+    if not ew.is_complex_dtype(x.dtype):
+        return ew.mul(x, x)
+    re, im = ew.real(x), ew.imag(x)
+    return ew.add(ew.mul(re, re), ew.mul(im, im))
+
+
 def _two_norm(x, axis, keepdims):
-    return _safe_sqrt(_sum(ew.mul(x, x), axis=axis, keepdims=keepdims))
+    return _safe_sqrt(_sum(_squared_modulus(x), axis=axis, keepdims=keepdims))
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -46,13 +54,14 @@ def _vector_norm(x, ord, axis, keepdims):
     if ord == -np.inf:
         return _min(ew.abs_(x), axis=axis, keepdims=keepdims)
     if ord == 0:
-        nonzero = ew.convert_element_type(ew.ne(x, ew.const(0, x)), new_dtype=x.dtype)
+        real = ew.real_dtype(x.dtype)
+        nonzero = ew.convert_element_type(ew.ne(x, ew.const(0, x)), new_dtype=real)
         return _sum(nonzero, axis=axis, keepdims=keepdims)
     if ord == 1:
         return _sum(ew.abs_(x), axis=axis, keepdims=keepdims)
     # (sum |x|^p)^(1/p); at the origin the value is 0 with derivative 0, like the 2-norm
-    p = ew.const(ord, x)
-    total = _sum(ew.pow_(ew.abs_(x), p), axis=axis, keepdims=keepdims)
+    modulus = ew.abs_(x)  # real, also for complex x
+    total = _sum(ew.pow_(modulus, ew.const(ord, modulus)), axis=axis, keepdims=keepdims)
     positive = ew.gt(total, ew.const(0, total))
     safe = ew.select(positive, total, np.ones(shape_of(total), total.dtype))
     root = ew.pow_(safe, ew.const(1.0 / float(ord), safe))
@@ -90,7 +99,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
     matrix norms (None/'fro', 'nuc', 1, -1, 2, -2, inf, -inf); ``axis=None``: the whole array's
     2-norm when ``ord`` is None, else a vector norm of a 1-D or matrix norm of a 2-D ``x``.
     The 2-norm, Frobenius and p-norms have derivative 0 at the origin (a subgradient) instead
-    of NaN; ``inf``/``max`` orders split ties like ``max``.
+    of NaN; ``inf``/``max`` orders split ties like ``max``. Complex ``x`` gives a real norm
+    (of the moduli ``|x|``, as in NumPy), and its gradient follows ftrans's convention
+    ``df/dx - i df/dy`` (``conj(x) / norm(x)`` for the 2-norm).
 
     Examples:
         >>> import numpy as np
@@ -100,6 +111,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
         5.0
         >>> ft.grad(fnp.linalg.norm)(np.zeros(2)).tolist()
         [0.0, 0.0]
+        >>> z = np.array([3.0 + 4.0j, 0.0])
+        >>> ft.jit(fnp.linalg.norm)(z), ft.grad(fnp.linalg.norm)(z).tolist()
+        (array(5.), [(0.6-0.8j), 0j])
     """
     x = operand(x)
     nd = len(shape_of(x))

@@ -15,9 +15,9 @@ from ftrans.numpy._util import broadcast_to_shape
 from ftrans.numpy.linalg._common import (
     call_numpy,
     concrete_or_none,
+    float_operands,
     matrix,
     operand,
-    real_float,
     tracing,
     where,
 )
@@ -73,7 +73,7 @@ def solve(a, b):
         )
     if not tracing():
         return call_numpy("solve", np.linalg.solve, sa, a, b)
-    a, b = real_float("solve", a, b)
+    a, b = float_operands("solve", a, b)
     if vector:
         b = reshape(b, new_sizes=(sb[0], 1))
     a, b = _broadcast_lead("solve", a, b)
@@ -86,7 +86,7 @@ def inv(a):
     a = matrix("inv", "a", a, square=True, fix="For a non-square matrix use pinv.")
     if not tracing():
         return call_numpy("inv", np.linalg.inv, a.shape, a)
-    (a,) = real_float("inv", a)
+    (a,) = float_operands("inv", a)
     return P.inverse(a)
 
 
@@ -107,7 +107,7 @@ def slogdet(a):
     a = matrix("slogdet", "a", a, square=True)
     if not tracing():
         return call_numpy("slogdet", np.linalg.slogdet, a.shape, a)
-    (a,) = real_float("slogdet", a)
+    (a,) = float_operands("slogdet", a)
     sign, logabsdet = P.slogdet(a)
     return SlogdetResult(sign, logabsdet)
 
@@ -119,7 +119,10 @@ def det(a):
     if not tracing():
         return call_numpy("det", np.linalg.det, a.shape, a)
     sign, logabsdet = slogdet(a)
-    return ew.mul(sign, ew.exp(logabsdet))
+    scale = ew.exp(logabsdet)
+    if sign.dtype != scale.dtype:  # complex a: a complex sign, a real modulus
+        scale = ew.convert_element_type(scale, new_dtype=sign.dtype)
+    return ew.mul(sign, scale)
 
 
 def _pinv_rcond(rcond, rtol, shape, dtype):
@@ -153,7 +156,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NO_VALUE):
     if not tracing():
         kwargs = {} if rtol is _NO_VALUE else {"rtol": rtol}
         return call_numpy("pinv", np.linalg.pinv, a.shape, a, rcond, hermitian, **kwargs)
-    (a,) = real_float("pinv", a)
+    (a,) = float_operands("pinv", a)
     cutoff = _pinv_rcond(rcond, rtol, shape_of(a), a.dtype)
     if np.ndim(cutoff) != 0:
         raise ValueError(f"pinv: rcond must be a scalar under transformations (at {where()}).")
@@ -184,7 +187,7 @@ def lstsq(a, b, rcond=None):
         )
     if not tracing():
         return call_numpy("lstsq", np.linalg.lstsq, sa, a, b, rcond)
-    a, b = real_float("lstsq", a, b)
+    a, b = float_operands("lstsq", a, b)
     m, n = sa
     cutoff = float(np.finfo(a.dtype).eps) * max(m, n) if rcond is None else float(rcond)
     x = matmul(P.pinv(a, rcond=cutoff), b)
@@ -192,12 +195,16 @@ def lstsq(a, b, rcond=None):
     large = ew.gt(s, ew.mul(_first(s), ew.const(cutoff, s)))
     rank = reduce_sum(ew.convert_element_type(large, new_dtype=np.int32), axes=(0,))
     known_rank = concrete_or_none(rank)
-    empty = np.zeros((0,), a.dtype)
+    empty = np.zeros((0,), ew.real_dtype(a.dtype))
     if m <= n or (known_rank is not None and int(known_rank) < n):
         residuals = empty
     else:
         r = ew.sub(b, matmul(a, x))
-        residuals = reduce_sum(ew.mul(r, r), axes=(0,))
+        if ew.is_complex_dtype(r.dtype):
+            r2 = ew.add(ew.mul(ew.real(r), ew.real(r)), ew.mul(ew.imag(r), ew.imag(r)))
+        else:
+            r2 = ew.mul(r, r)
+        residuals = reduce_sum(r2, axes=(0,))
         if len(sb) == 1:
             residuals = reshape(residuals, new_sizes=(1,))
     return x, residuals, rank, s
