@@ -91,7 +91,7 @@ def case_source(case: Case, alt: bool = False, extra: str = "") -> str:
         if flag.startswith("prelude:"):
             parts.append(prog.PRELUDE[flag.split(":", 1)[1]])
     parts.append(p.source("f0"))
-    parts.append(stacks.stack_source(case.layers, alt, p.flags))
+    parts.append(stacks.stack_source(case.layers, alt, p.flags, base_shapes=case.base_shapes()))
     body = "\n\n".join(parts) + extra
     return stacks.helpers_for(body) + body
 
@@ -173,9 +173,12 @@ def rel_err(a, b) -> float:
     if a.size == 0:
         return 0.0
     fin = np.isfinite(a) & np.isfinite(b)
-    if not fin.all():
+    same = (a == b) | (np.isnan(a) & np.isnan(b))  # non-finite in both, alike: agreement
+    if not (fin | same).all():
         return math.inf
-    return float(np.max(np.abs(a - b)) / (1.0 + np.max(np.abs(b))))
+    if not fin.any():
+        return 0.0
+    return float(np.max(np.abs(a - b)[fin]) / (1.0 + np.max(np.abs(b[fin]))))
 
 
 def compare(kind: str, got, ref, case: Case, check_dtype: bool = True) -> list:
@@ -358,7 +361,7 @@ def judge(
             hm = h.reshape(m, m)
             if rel_err(hm, hm.T) > tolerance(case) * 10:
                 fails.append(Failure("symmetry", "hessian", "hessian is not symmetric"))
-    smooth = not ({"nonsmooth"} & p.flags) and not any(a.zeros for a in p.args)
+    smooth = not ({"nonsmooth", "no_fd"} & p.flags) and not any(a.zeros for a in p.args)
     if use_fd and smooth and all(a.dtype == np.float64 for a in args) and not fails:
         # the program's own derivative, then the derivative of the whole stack
         levels = [(dataclasses.replace(case, layers=()), base_args)] if n else []

@@ -1098,7 +1098,11 @@ def op_fori(g: Gen):
         inits += ["0", "0.0"]
     init = g.choice(inits)
     body = g.choice(
-        [f"lambda i, c: c * 0.5 + fnp.sin({w.name})", f"lambda i, c: c + 0.5 * {w.name} * i"]
+        [
+            f"lambda i, c: c * 0.5 + fnp.sin({w.name})",
+            # NumPy 2 promotes float32 * int64 to float64; convert the index first
+            f"lambda i, c: c + 0.5 * {w.name} * lax.convert_element_type(i, {w.name}.dtype)",
+        ]
     )
     lines = [f"{name} = lax.fori_loop(0, {n}, {body}, {init})"]
     m = 2.0 + 0.5 * w.mag * 6
@@ -1123,7 +1127,8 @@ def op_while(g: Gen):
     if use == "diff":
         src, iv, flags = loop, (-m, m), ("no_reverse",)
     elif use == "stop_gradient":
-        src, iv = f"ft.stop_gradient({loop})", (-m, m)
+        # stop_gradient: jvp gives 0 where finite differences see the value move
+        src, iv, flags = f"ft.stop_gradient({loop})", (-m, m), ("no_fd",)
     elif use == "compare":
         src, iv = (
             f"fnp.where({loop} > 0.1, {w.name}, 2.0 * {w.name})",
@@ -1199,7 +1204,7 @@ def op_custom(g: Gen):
         return g.emit(f"{out.name} = {src}", out, [x.name, y.name], "custom", kind)
     else:
         out = g.like(x)
-        src = f"ft.stop_gradient({x.name})"
+        src, flags = f"ft.stop_gradient({x.name})", ("no_fd",)
     return g.emit(f"{out.name} = {src}", out, [x.name], "custom", kind, flags)
 
 

@@ -83,7 +83,7 @@ def run(
         report.add(verdict)
         if log is not None and verdict.failures:
             log(
-                f"seed {seed}: {stack_label(case.layers)}: "
+                f"seed {seed}: {stack_label(case.layers)}: {verdict.failures[0].key} | "
                 + "; ".join(str(f)[:160] for f in verdict.failures)
             )
     return report

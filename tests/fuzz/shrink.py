@@ -113,7 +113,11 @@ def script(case: oracles.Case, failure: oracles.Failure | None = None) -> str:
     n = len(case.layers)
     args = case.args()
     alt = (
-        stacks.stack_source(case.layers, True, case.program.flags, prefix="g") if n else "g0 = f0\n"
+        stacks.stack_source(
+            case.layers, True, case.program.flags, prefix="g", base_shapes=case.base_shapes()
+        )
+        if n
+        else "g0 = f0\n"
     )
     lines = [
         f'"""Fuzz case: seed {case.seed}, stack {case.label}.',

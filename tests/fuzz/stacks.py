@@ -151,11 +151,21 @@ class Layer:
             return f"{self.kind}(argnums={self.argnum})" if self.argnum else self.kind
         return self.kind
 
-    def source(self, i: int, alt: bool, flags=frozenset(), prefix: str = "f") -> str:
-        """Lines defining f{i+1} from f{i}; ``alt`` renders the other way of computing it."""
+    def source(
+        self, i: int, alt: bool, flags=frozenset(), prefix: str = "f", vectorized: bool = False
+    ) -> str:
+        """Lines defining f{i+1} from f{i}; ``alt`` renders the other way of computing it.
+
+        ``vectorized`` alternatives use ``jacfwd``/``jacrev`` instead of Python loops of
+        ``jvp``/``vjp`` (nested loops multiply; deep stacks over big arguments use these).
+        """
         f, g, k = (f"{prefix}{i}" if i else "f0"), f"{prefix}{i + 1}", self.argnum
         scal = f"lambda *a: _scal({f}(*a))"
         fwd_only = "no_reverse" in flags
+        if alt and vectorized and "concrete_only" not in flags:
+            alt_src = self._vectorized_alt(f, g, k, fwd_only)
+            if alt_src:
+                return alt_src
         if self.kind in ("jit", "checkpoint"):
             return f"{g} = {f}\n" if alt else f"{g} = ft.{self.kind}({f})\n"
         if self.kind == "grad":
@@ -226,6 +236,38 @@ class Layer:
                 return f"def {g}(*a):\n    return (_jac_by_jvp({inner}, a, {k})[0],)\n"
             return f"def {g}(*a):\n    return (ft.hessian({scal}, argnums={k})(*a),)\n"
         raise ValueError(self.kind)
+
+    def _vectorized_alt(self, f: str, g: str, k: int, fwd_only: bool) -> str | None:
+        scal = f"lambda *a: _scal({f}(*a))"
+        rev = "ft.jacfwd" if fwd_only else "ft.jacrev"
+        if self.kind == "grad":
+            return f"def {g}(*a):\n    return (ft.jacfwd({scal}, argnums={k})(*a),)\n"
+        if self.kind == "value_and_grad":
+            return (
+                f"def {g}(*a):\n    return (_scal({f}(*a)), ft.jacfwd({scal}, argnums={k})(*a))\n"
+            )
+        if self.kind == "jvp":
+            return (
+                f"def {g}(*a):\n    p = {f}(*a)\n"
+                f"    jacs = [tuple({rev}({f}, argnums=j)(*a)) for j in range(len(a))]\n"
+                f"    return tuple(p) + _apply_jac(jacs, _tangents(a))\n"
+            )
+        if self.kind == "vjp":
+            return (
+                f"def {g}(*a):\n    p = {f}(*a)\n"
+                f"    jacs = [tuple(ft.jacfwd({f}, argnums=j)(*a)) for j in range(len(a))]\n"
+                f"    return tuple(p) + _apply_jac_t(jacs, _cotangents(p))\n"
+            )
+        if self.kind == "jacfwd" and not fwd_only:
+            return f"def {g}(*a):\n    return tuple(ft.jacrev({f}, argnums={k})(*a))\n"
+        if self.kind == "jacrev":
+            return f"def {g}(*a):\n    return tuple(ft.jacfwd({f}, argnums={k})(*a))\n"
+        if self.kind == "hessian":
+            return (
+                f"def {g}(*a):\n    return (ft.jacfwd(ft.jacfwd({scal}, argnums={k}), "
+                f"argnums={k})(*a),)\n"
+            )
+        return None
 
     def inner_shapes(self, shapes: list) -> list:
         """Argument shapes seen by the inner function, given this layer's argument shapes."""
@@ -331,5 +373,27 @@ def stack_label(layers) -> str:
     return s
 
 
-def stack_source(layers, alt: bool, flags=frozenset(), prefix: str = "f") -> str:
-    return "".join(layer.source(i, alt, flags, prefix) for i, layer in enumerate(layers))
+LOOP_BUDGET = 24  # Python-loop alternatives only while their nested loop count stays below
+
+
+def loop_cost(layers, base_shapes) -> int:
+    """How many times the innermost function runs in the looped alternative (an estimate)."""
+    cost, shapes = 1, list(base_shapes)
+    for layer in layers:
+        if layer.kind in ("grad", "value_and_grad", "jacfwd", "jacrev"):
+            cost *= max(1, int(np.prod(shapes[layer.argnum])))
+        elif layer.kind == "hessian":
+            cost *= max(1, int(np.prod(shapes[layer.argnum]))) ** 2
+        elif layer.kind in ("jvp", "vjp"):
+            cost *= max(1, sum(int(np.prod(s)) for s in shapes))
+        elif layer.kind == "vmap":
+            cost *= layer.size
+            shapes = outer_shapes([layer], shapes)
+    return cost
+
+
+def stack_source(layers, alt: bool, flags=frozenset(), prefix: str = "f", base_shapes=None) -> str:
+    vectorized = base_shapes is not None and loop_cost(layers, base_shapes) > LOOP_BUDGET
+    return "".join(
+        layer.source(i, alt, flags, prefix, vectorized) for i, layer in enumerate(layers)
+    )
