@@ -1030,8 +1030,10 @@ def op_cond(g: Gen):
     p = g.pick(real)
     if x is None:
         return None
+    if g.coin(0.4):
+        p = x  # the predicate reads the operand (batched together under vmap)
     brs = [b for b in BRANCHES if b[1](x)]
-    i, j = g.rng.choice(len(brs), 2, replace=False)
+    i, j = g.rng.choice(len(brs), 2, replace=not g.coin(0.8))  # sometimes one branch twice
     (b1, _, m1), (b2, _, m2) = brs[int(i)], brs[int(j)]
     t = round(float(g.rng.uniform(p.lo, p.hi)), 3) if p.hi > p.lo else p.lo + 0.25
     if p.shape == ():
