@@ -12,7 +12,7 @@ Examples:
 from __future__ import annotations
 
 from ftrans import core as _core
-from ftrans import explain, lax, nn, numerical, optim, random, tree
+from ftrans import custom_batching, explain, lax, nn, numerical, optim, random, tree
 from ftrans import numpy as _numpy
 from ftrans import primitives as _primitives
 from ftrans.api import (
@@ -42,6 +42,7 @@ from ftrans.jitting import StaticArgumentError, jit
 from ftrans.mapping import BatchAxisError, vmap
 from ftrans.remat import (
     checkpoint,
+    checkpoint_name,
     checkpoint_policies,
     print_saved_residuals,
     remat,
@@ -67,7 +68,9 @@ __all__ = [
     "TracerLeakError",
     "UnsupportedError",
     "checkpoint",
+    "checkpoint_name",
     "checkpoint_policies",
+    "custom_batching",
     "custom_jvp",
     "custom_vjp",
     "explain",

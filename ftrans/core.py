@@ -509,35 +509,6 @@ class Trace:
 _fnp: Any = None  # ftrans.numpy, set when it is imported (tracer operators delegate to it)
 
 
-def _ufunc_map():
-    return {
-        np.add: _fnp.add,
-        np.subtract: _fnp.subtract,
-        np.multiply: _fnp.multiply,
-        np.true_divide: _fnp.divide,
-        np.floor_divide: _fnp.floor_divide,
-        np.remainder: _fnp.remainder,
-        np.power: _fnp.power,
-        np.matmul: _fnp.matmul,
-        np.equal: _fnp.equal,
-        np.not_equal: _fnp.not_equal,
-        np.less: _fnp.less,
-        np.less_equal: _fnp.less_equal,
-        np.greater: _fnp.greater,
-        np.greater_equal: _fnp.greater_equal,
-        np.logical_and: _fnp.logical_and,
-        np.logical_or: _fnp.logical_or,
-        np.bitwise_and: _fnp.bitwise_and,
-        np.bitwise_or: _fnp.bitwise_or,
-        np.bitwise_xor: _fnp.bitwise_xor,
-        np.left_shift: _fnp.left_shift,
-        np.right_shift: _fnp.right_shift,
-    }
-
-
-_OPERATOR_UFUNCS: dict | None = None
-
-
 class Tracer:
     """A value being traced by a transformation; behaves like an array inside ``ftrans.numpy``."""
 
@@ -629,26 +600,14 @@ class Tracer:
             raise leak_error(self._trace.main)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # NumPy's ufuncs on a tracer (np.sin(t), np.add.reduce(t), array * t) run ftrans.numpy's
         self._check_alive()
-        global _OPERATOR_UFUNCS
-        if _OPERATOR_UFUNCS is None:
-            _OPERATOR_UFUNCS = _ufunc_map()
-        fn = _OPERATOR_UFUNCS.get(ufunc)
-        if method == "__call__" and not kwargs and fn is not None:
-            return fn(*inputs)  # e.g. `numpy_array * tracer`: same meaning in ftrans.numpy
-        raise TracerArrayConversionError(
-            f"numpy.{ufunc.__name__} was called on a traced array {self.aval.str_short()} "
-            f"(inside {self._trace.main.name}) at {format_frame(user_frame())}. NumPy functions "
-            f"cannot be traced; use ftrans.numpy.{ufunc.__name__} (import ftrans.numpy as fnp)."
-        )
+        return _fnp._dispatch.array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        # NumPy's array functions on a tracer (np.sum(t), np.dot(t, w)) run ftrans.numpy's
         self._check_alive()
-        raise TracerArrayConversionError(
-            f"numpy.{func.__name__} was called on a traced array {self.aval.str_short()} "
-            f"(inside {self._trace.main.name}) at {format_frame(user_frame())}. NumPy functions "
-            f"cannot be traced; use ftrans.numpy.{func.__name__} (import ftrans.numpy as fnp)."
-        )
+        return _fnp._dispatch.array_function(self, func, args, kwargs)
 
     # --- operators (delegate to ftrans.numpy so promotion and broadcasting follow NumPy)
     def __neg__(self):

@@ -15,6 +15,7 @@ forward pass.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -79,6 +80,101 @@ class checkpoint_policies:
 
         policy.__name__ = f"save_only{tuple(sorted(names))}"
         return policy
+
+    @staticmethod
+    def dots_with_no_batch_dims_saveable(primitive: str, aval, **params) -> bool:
+        """Save matrix products without batch dimensions (``dot_general`` with none)."""
+        if primitive != "dot_general":
+            return False
+        (_, (batch_a, _)) = params.get("dimension_numbers", (None, ((), ())))
+        return not batch_a
+
+    @staticmethod
+    def save_only_these_names(*names: str) -> Callable[..., bool]:
+        """Save only the values tagged by :func:`checkpoint_name` with one of ``names``."""
+        wanted = frozenset(names)
+
+        def policy(primitive: str, aval, **params) -> bool:
+            return primitive == "name" and params.get("name") in wanted
+
+        policy.__name__ = f"save_only_these_names{tuple(sorted(wanted))}"
+        return policy
+
+    @staticmethod
+    def save_any_names_but_these(*names: str) -> Callable[..., bool]:
+        """Save every named value (:func:`checkpoint_name`) except those in ``names``."""
+        skipped = frozenset(names)
+
+        def policy(primitive: str, aval, **params) -> bool:
+            return primitive == "name" and params.get("name") not in skipped
+
+        policy.__name__ = f"save_any_names_but_these{tuple(sorted(skipped))}"
+        return policy
+
+    @staticmethod
+    def save_anything_except_these_names(*names: str) -> Callable[..., bool]:
+        """Save everything except the values named (:func:`checkpoint_name`) in ``names``."""
+        skipped = frozenset(names)
+
+        def policy(primitive: str, aval, **params) -> bool:
+            return not (primitive == "name" and params.get("name") in skipped)
+
+        policy.__name__ = f"save_anything_except_these_names{tuple(sorted(skipped))}"
+        return policy
+
+    @staticmethod
+    def save_from_both_policies(first: Callable, second: Callable) -> Callable[..., bool]:
+        """Save what either policy saves."""
+
+        def policy(primitive: str, aval, **params) -> bool:
+            return _saves(first, primitive, aval, params) or _saves(second, primitive, aval, params)
+
+        policy.__name__ = f"save_from_both_policies({first.__name__}, {second.__name__})"
+        return policy
+
+
+checkpoint_policies.checkpoint_dots = checkpoint_policies.dots_saveable
+
+
+def _takes_params(policy) -> bool:
+    try:
+        return any(
+            p.kind is inspect.Parameter.VAR_KEYWORD
+            for p in inspect.signature(policy).parameters.values()
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def _saves(policy, primitive: str, aval, params) -> bool:
+    """Ask ``policy`` about one intermediate; policies with ``**params`` also see the
+    equation's parameters (the name of a :func:`checkpoint_name`, dimension numbers...)."""
+    if policy is None:
+        return False
+    if _takes_params(policy):
+        return bool(policy(primitive, aval, **params))
+    return bool(policy(primitive, aval))
+
+
+def checkpoint_name(x: Any, name: str) -> Any:
+    """Tag ``x`` (a pytree of arrays) with ``name`` for checkpoint policies; the identity.
+
+    Examples:
+        >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
+        >>> def layer(w, x):
+        ...     h = ft.checkpoint_name(fnp.tanh(w @ x), "hidden")
+        ...     return fnp.tanh(w @ h)
+        >>> policy = ft.checkpoint_policies.save_only_these_names("hidden")
+        >>> block = ft.checkpoint(layer, policy=policy)
+        >>> w, x = np.full((3, 3), 0.1), np.ones(3)
+        >>> [r.source for r in ft.saved_residuals(block, w, x)]
+        ['argument 0 (w)', 'argument 1 (x)', 'output of name']
+    """
+    from ftrans.primitives.elementwise import name_p
+
+    if not isinstance(name, str):
+        raise TypeError(f"checkpoint_name: name must be a str, got {type(name).__name__}")
+    return tree.map(lambda leaf: name_p.bind(leaf, name=name), x)
 
 
 # ----------------------------------------------------------------------------- the primitive
@@ -152,15 +248,23 @@ def _remat_split(jaxpr: ClosedJaxpr, unknowns, policy):
     input_ids = {v.id for v in kj.invars} | {v.id for v in kj.constvars}
     saved: list[Var] = []
     saved_ids: set[int] = set()
+    candidates = []  # (equation, aval asked about): what produces a residual, and named values
     for r in residuals:
-        if type(r) is not Var or r.id in input_ids or r.id in saved_ids:
+        if type(r) is Var and r.id not in input_ids:
+            candidates.append((producers[r.id], r.aval))
+    used = {a.id for e in kj.eqns for a in e.inputs if type(a) is Var}
+    candidates += [
+        (e, e.outputs[0].aval)
+        for e in kj.eqns
+        if e.primitive.name == "name" and e.outputs[0].id in used
+    ]
+    for eqn, aval in candidates:
+        if any(v.id in saved_ids for v in eqn.outputs):
             continue
-        eqn = producers[r.id]
-        if policy is not None and policy(eqn.primitive.name, r.aval):
+        if _saves(policy, eqn.primitive.name, aval, eqn.params):
             for v in eqn.outputs:  # an equation is saved whole, or recomputed whole
-                if v.id not in saved_ids:
-                    saved_ids.add(v.id)
-                    saved.append(v)
+                saved_ids.add(v.id)
+                saved.append(v)
     forward_outs = kj.outvars[:n_known_out] + saved
     forward = ClosedJaxpr(
         Jaxpr(kj.constvars, kj.invars, dead_code_elimination(kj.eqns, forward_outs), forward_outs),
@@ -227,7 +331,13 @@ def _arrays(outs):
     return [o if type(o) is np.ndarray or isinstance(o, Tracer) else np.asarray(o) for o in outs]
 
 
-def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
+def checkpoint(
+    fun: Callable | None = None,
+    *,
+    policy: Callable | None = None,
+    prevent_cse: bool = True,
+    static_argnums: int | tuple[int, ...] = (),
+):
     """Wrap ``fun`` so reverse mode recomputes its intermediates instead of storing them.
 
     Under ``grad``/``vjp`` the wrapped function keeps only its inputs (and the intermediates
@@ -239,7 +349,13 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
     Args:
         fun: the function (pytrees of arrays in and out). Usable as ``@checkpoint`` or
             ``@checkpoint(policy=...)``.
-        policy: ``policy(primitive_name, aval) -> bool``, True to save an intermediate.
+        policy: ``policy(primitive_name, aval) -> bool``, True to save an intermediate (a
+            policy with ``**params`` also receives the equation's parameters).
+        prevent_cse: accepted for JAX compatibility. Under ``jit`` the recomputation is its
+            own compiled program, so common-subexpression elimination can never merge it
+            back into the forward pass whatever the value.
+        static_argnums: positions of arguments that are Python values (not arrays): they are
+            baked into the traced program, which is traced once per value.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
@@ -251,7 +367,12 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
         True
     """
     if fun is None:
-        return functools.partial(checkpoint, policy=policy)
+        return functools.partial(
+            checkpoint, policy=policy, prevent_cse=prevent_cse, static_argnums=static_argnums
+        )
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    if static:
+        return _with_static(fun, static, policy)
     if not callable(fun):
         raise TypeError(f"checkpoint needs a function, got {type(fun).__name__}")
     if policy is not None and not callable(policy):
@@ -281,6 +402,41 @@ def checkpoint(fun: Callable | None = None, *, policy: Callable | None = None):
         return tree.unflatten(out_tree, _arrays(outs))
 
     wrapped.cache_clear = cache.clear
+
+    return wrapped
+
+
+def _with_static(fun, static: tuple[int, ...], policy):
+    """``checkpoint`` with static arguments: one checkpointed function per static value."""
+    per_value: dict = {}
+
+    @functools.wraps(fun)
+    def wrapped(*args):
+        n = len(args)
+        positions = {i % n if n else i for i in static}
+        if any(not -n <= i < n for i in static):
+            raise ValueError(
+                f"checkpoint({fun_name(fun)}): static_argnums {static} out of range for "
+                f"{n} arguments"
+            )
+        values = tuple((i, args[i]) for i in sorted(positions))
+        try:
+            hit = per_value.get(values)
+        except TypeError:
+            raise TypeError(
+                f"checkpoint({fun_name(fun)}): static arguments must be hashable, got "
+                f"{[type(v).__name__ for _, v in values]}; pass arrays as ordinary arguments"
+            ) from None
+        if hit is None:
+            fixed = dict(values)
+
+            def call(*dynamic):
+                it = iter(dynamic)
+                return fun(*[fixed[i] if i in fixed else next(it) for i in range(n)])
+
+            call.__name__ = getattr(fun, "__name__", "fun")
+            hit = per_value[values] = checkpoint(call, policy=policy)
+        return hit(*[a for i, a in enumerate(args) if i not in positions])
 
     return wrapped
 

@@ -15,9 +15,13 @@ import numpy as np
 from registry_complex import SPECS as COMPLEX_SPECS
 from registry_control import SPECS as CONTROL_SPECS
 from registry_fft import SPECS as FFT_SPECS
+from registry_lax import SPECS as LAX_SPECS
 from registry_linalg import SPECS as LINALG_SPECS
 from registry_numpy import SPECS as NUMPY_SPECS
+from registry_numpy_extra import SPECS as NUMPY_EXTRA_SPECS
 from registry_primitives import SPECS as PRIMITIVE_SPECS
+from registry_scipy_linalg import SPECS as SCIPY_LINALG_SPECS
+from registry_special import SPECS as SPECIAL_SPECS
 from spec import Spec
 
 import ftrans  # noqa: F401  (registers every primitive)
@@ -46,7 +50,16 @@ def _with_known_bugs(specs: list[Spec]) -> list[Spec]:
 
 
 SPECS: list[Spec] = _with_known_bugs(
-    PRIMITIVE_SPECS + NUMPY_SPECS + COMPLEX_SPECS + CONTROL_SPECS + FFT_SPECS + LINALG_SPECS
+    PRIMITIVE_SPECS
+    + NUMPY_SPECS
+    + COMPLEX_SPECS
+    + CONTROL_SPECS
+    + FFT_SPECS
+    + LINALG_SPECS
+    + SPECIAL_SPECS
+    + LAX_SPECS
+    + SCIPY_LINALG_SPECS
+    + NUMPY_EXTRA_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

@@ -35,7 +35,7 @@ from spec import (
 import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans.core import PRIMITIVES
-from ftrans.random._normal import box_muller
+from ftrans.random._normal import normal_traced
 
 BOTH = (F64, F32)
 SPECS: list[Spec] = []
@@ -108,6 +108,14 @@ for _name, _ref, _sampler, _order in UNARY:
     prim(_name, [A((2, 3), _sampler)], _ref, order=_order, dtypes=BOTH, linear_argnums=_lin)
     prim(_name, [A((), _sampler)], _ref, order=_order, label="scalar", linear_argnums=_lin)
 
+prim(
+    "name",
+    [A((2, 3), uniform())],
+    lambda x: x,
+    params={"name": "hidden"},
+    dtypes=BOTH,
+    linear_argnums=((0,),),
+)
 prim("not", [A((2, 3), bools())], np.invert)
 prim("not", [A((2, 3), ints())], np.invert, label="int")
 
@@ -235,14 +243,41 @@ prim(
     _threefry2x32,
     label="key_per_column",
 )
-# the in-place Box-Muller kernel against its definition in ftrans.numpy operations
+# the in-place normal kernel against its definition in ftrans.numpy operations
 for _n in (1, 6, 9):
     prim(
         "threefry_normal",
         [A((2,), _WORDS)],
-        lambda key, n=_n: np.asarray(box_muller(key, n)),
+        lambda key, n=_n: np.asarray(normal_traced(key, n)),
         params={"n": _n},
         label=f"n={_n}",
+    )
+
+
+# the samplers' exact-rounding helpers (ftrans/random/_ops.py)
+def _fma_reference(a, b, c):
+    from fractions import Fraction
+
+    a, b, c = np.broadcast_arrays(a, b, c)
+    exact = zip(a.flat, b.flat, c.flat)
+    out = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in exact]
+    return np.array(out, np.result_type(a, b, c)).reshape(a.shape)
+
+
+prim("random_fma", [A((2, 3), uniform()), A((2, 3), uniform()), A((3,), uniform())],
+     _fma_reference, order=2)  # fmt: skip
+prim("random_nextafter", [A((2, 3), uniform()), A((), uniform())], np.nextafter,
+     dtypes=BOTH, order=0)  # fmt: skip
+for _bits, _float in ((np.uint64, np.float64), (np.uint32, np.float32)):
+    prim(
+        "random_unit",
+        [A((2, 3), ints(0, 2**31, _bits))],
+        lambda b, f=_float: (
+            (b >> (np.finfo(f).bits - np.finfo(f).nmant)) * np.finfo(f).eps
+        ).astype(f),
+        params={"dtype": np.dtype(_float)},
+        label=np.dtype(_float).name,
+        order=0,
     )
 
 prim(

@@ -69,12 +69,12 @@ def test_leak_through_make_jaxpr():
 
 
 def test_raw_numpy_on_tracer_is_a_clear_error():
+    # NumPy functions ftrans has run ftrans's (tests/test_numpy_api.py); the rest raise clearly
     with pytest.raises(ft.TracerArrayConversionError) as info:
-        ft.grad(lambda x: np.sin(x))(1.0)
+        ft.grad(lambda x: np.lib.stride_tricks.sliding_window_view(x, 2).sum())(np.ones(3))
     msg = str(info.value)
-    assert "numpy.sin" in msg and "ftrans.numpy.sin" in msg and "test_errors.py" in msg
-    with pytest.raises(ft.TracerArrayConversionError, match="numpy.sum.*ftrans.numpy.sum"):
-        ft.grad(lambda x: np.sum(x))(np.ones(2))
+    assert "sliding_window_view" in msg and "test_errors.py" in msg
+    assert "use ftrans.numpy" not in msg  # no hint naming a function that does not exist
     with pytest.raises(ft.TracerArrayConversionError, match="converted to a NumPy array"):
         ft.grad(lambda x: np.asarray(x).sum())(np.ones(2))
 
@@ -159,7 +159,7 @@ def test_failed_transform_leaves_no_trace_state_behind():
     from ftrans import core
 
     with pytest.raises(TypeError):
-        ft.grad(lambda x: np.sin(x))(1.0)
+        ft.grad(lambda x: np.asarray(x))(1.0)
     assert core._stack == []
     np.testing.assert_allclose(ft.grad(fnp.sin)(0.0), 1.0)
 

@@ -206,7 +206,11 @@ def test_register_pytree_node_roundtrip_and_index_paths():
     assert out["box"].label == "L"
     assert treedef != tree.structure({"box": Box([1.0, (2.0, 3.0)], "other")})
     paths = [tree.keystr(p) for p, _ in tree.leaves_with_path(t)]
-    assert paths == ["['box'][0]", "['box'][1][0]", "['box'][1][1]"]
+    assert paths == [
+        "['box'][<flat index 0>]",
+        "['box'][<flat index 1>][0]",
+        "['box'][<flat index 1>][1]",
+    ]
     assert tree.leaves_with_path(t)[0][0] == (DictKey("box"), FlattenedIndexKey(0))
     assert "Box" in repr(treedef)
 
@@ -390,7 +394,7 @@ def test_key_entries_render_and_hash():
     assert str(DictKey(3)) == "[3]"
     assert str(SequenceKey(0)) == "[0]"
     assert str(GetAttrKey("w")) == ".w"
-    assert str(FlattenedIndexKey(2)) == "[2]"
+    assert str(FlattenedIndexKey(2)) == "[<flat index 2>]"
     assert len({DictKey("a"), DictKey("a"), SequenceKey(0)}) == 2
     assert tree.keystr(()) == ""
     assert tree.keystr((DictKey("layers"), SequenceKey(0), GetAttrKey("w"))) == "['layers'][0].w"

@@ -179,7 +179,7 @@ def _transposed_product(eqn, producers, uses):
 def _simplified(eqn, producers):
     name = eqn.primitive.name
     ins = eqn.inputs
-    if name == "stop_gradient":  # differentiation is over once a program is compiled
+    if name in ("stop_gradient", "name"):  # differentiation is over once compiled
         return ins[0]
     if name == "mul":
         if _is_literal(ins[1], 1):

@@ -135,6 +135,10 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         expand_dims(start, -1),
         multiply(subtract(expand_dims(stop, -1), expand_dims(start, -1)), steps),
     )
+    if endpoint and num > 1:  # NumPy's last point is exactly `stop`
+        from ftrans.numpy._shape import concatenate
+
+        out = concatenate([out[..., :-1], expand_dims(stop, -1)], axis=-1)
     out = moveaxis(out, -1, axis)
     if dtype is not None:
         out = cast(out, np.dtype(dtype))

@@ -499,6 +499,37 @@ def _update(x, index, values, op: str):
     return sh.reshape(out, new_sizes=shape_of(x)) if plan.unit_axes else out
 
 
+def _bounded_get(x, index, mode, fill_value):
+    """``x[index]`` with each integer (array) index made safe by ``mode`` first."""
+    from ftrans.numpy._reductions import _fill_padded, bounded_index
+
+    x = _operand(x)
+    items = list(index) if isinstance(index, tuple) else [index]
+    ndim = len(shape_of(x))
+    named = [i for i in items if i is not None and i is not Ellipsis]
+    ellipses = [k for k, i in enumerate(items) if i is Ellipsis]
+    if ellipses:
+        at = ellipses[0]
+        items[at : at + 1] = [slice(None)] * (ndim - len(named))
+    axis = 0
+    out = []
+    for item in items:
+        if item is None:
+            out.append(None)
+            continue
+        kind, value = _classify(item)
+        if kind in ("int", "array") and not (kind == "array" and value.dtype == np.bool_):
+            idx = np.asarray(value) if kind == "int" else value
+            idx, fill = bounded_index(idx, shape_of(x)[axis], mode, "at[...].get")
+            if fill:
+                x = _fill_padded(x, axis, fill_value)
+            out.append(idx)
+        else:
+            out.append(item)
+        axis += value.ndim if kind == "mask" else 1
+    return getitem(x, tuple(out))
+
+
 class IndexUpdateRef:
     """``x.at[index]``: the functional updates of the elements ``x[index]`` selects.
 
@@ -514,9 +545,13 @@ class IndexUpdateRef:
         self.array = array
         self.index = index
 
-    def get(self):
-        """``x[index]``."""
-        return getitem(self.array, self.index)
+    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
+        """``x[index]``; ``mode`` (JAX's keyword) handles out-of-bounds integer indices:
+        ``"fill"`` reads ``fill_value`` (NaN for floats) there, ``"clip"`` clamps them into
+        range, ``"promise_in_bounds"``/None index as NumPy does."""
+        if mode in (None, "promise_in_bounds"):
+            return getitem(self.array, self.index)
+        return _bounded_get(self.array, self.index, mode, fill_value)
 
     def set(self, values):
         """``x`` with ``x[index] = values`` (with repeated positions, the last write wins)."""

@@ -33,14 +33,29 @@ def _shape_error(name, a, b, detail):
     )
 
 
-def matmul(x1, x2, /):
+def matmul(a, b, *, precision=None, preferred_element_type=None):
     """Matrix product with NumPy's rules (1-D operands promoted, leading dims broadcast).
 
     Examples:
         >>> import ftrans.numpy as fnp
         >>> (fnp.ones((2, 3)) @ fnp.ones(3)).tolist()
         [3.0, 3.0]
+
+    ``precision`` (JAX's keyword) is accepted and ignored: NumPy computes at the operands'
+    precision. ``preferred_element_type`` sets the result's dtype.
     """
+    out = _matmul(a, b)
+    if preferred_element_type is None:
+        return out
+    from ftrans.numpy._util import cast
+
+    if not core._stack:
+        return np.asarray(out).astype(preferred_element_type)
+    return cast(out, np.dtype(preferred_element_type))
+
+
+def _matmul(x1, x2, /):
+    """The matmul without the JAX keywords."""
     if not core._stack:
         return np.matmul(x1, x2)
     a, b = _promote(x1, x2)
@@ -87,8 +102,24 @@ def matmul(x1, x2, /):
     return out
 
 
-def dot(a, b):
-    """``numpy.dot``: sum product over the last axis of ``a`` and the second-to-last of ``b``."""
+def dot(a, b, *, precision=None, preferred_element_type=None):
+    """``numpy.dot``: sum product over the last axis of ``a`` and the second-to-last of ``b``.
+
+    ``precision`` (JAX's keyword) is accepted and ignored: NumPy computes at the operands'
+    precision. ``preferred_element_type`` sets the result's dtype.
+    """
+    out = _dot(a, b)
+    if preferred_element_type is None:
+        return out
+    from ftrans.numpy._util import cast
+
+    if not core._stack:
+        return np.asarray(out).astype(preferred_element_type)
+    return cast(out, np.dtype(preferred_element_type))
+
+
+def _dot(a, b):
+    """The dot without the JAX keywords."""
     if not core._stack:
         return np.dot(a, b)
     a, b = _promote(a, b)
@@ -104,8 +135,24 @@ def dot(a, b):
     return dot_general(a, b, dimension_numbers=(((ca,), (cb,)), ((), ())))
 
 
-def vdot(a, b):
-    """Dot product of the flattened arrays, conjugating ``a`` when it is complex (NumPy's rule)."""
+def vdot(a, b, *, precision=None, preferred_element_type=None):
+    """Dot product of the flattened arrays, conjugating ``a`` when it is complex (NumPy's rule).
+
+    ``precision`` (JAX's keyword) is accepted and ignored: NumPy computes at the operands'
+    precision. ``preferred_element_type`` sets the result's dtype.
+    """
+    out = _vdot(a, b)
+    if preferred_element_type is None:
+        return out
+    from ftrans.numpy._util import cast
+
+    if not core._stack:
+        return np.asarray(out).astype(preferred_element_type)
+    return cast(out, np.dtype(preferred_element_type))
+
+
+def _vdot(a, b):
+    """The vdot without the JAX keywords."""
     if not core._stack:
         return np.vdot(a, b)
     from ftrans.numpy._math import conj
@@ -114,8 +161,24 @@ def vdot(a, b):
     return dot(ravel(conj(a)), ravel(b))
 
 
-def inner(a, b):
-    """Sum product over the last axes."""
+def inner(a, b, *, precision=None, preferred_element_type=None):
+    """Sum product over the last axes.
+
+    ``precision`` (JAX's keyword) is accepted and ignored: NumPy computes at the operands'
+    precision. ``preferred_element_type`` sets the result's dtype.
+    """
+    out = _inner(a, b)
+    if preferred_element_type is None:
+        return out
+    from ftrans.numpy._util import cast
+
+    if not core._stack:
+        return np.asarray(out).astype(preferred_element_type)
+    return cast(out, np.dtype(preferred_element_type))
+
+
+def _inner(a, b):
+    """The inner without the JAX keywords."""
     if not core._stack:
         return np.inner(a, b)
     a, b = _promote(a, b)
@@ -139,8 +202,24 @@ def outer(a, b):
     return dot_general(ravel(a), ravel(b), dimension_numbers=(((), ()), ((), ())))
 
 
-def tensordot(a, b, axes=2):
-    """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n means the last/first n)."""
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
+    """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n means the last/first n).
+
+    ``precision`` (JAX's keyword) is accepted and ignored: NumPy computes at the operands'
+    precision. ``preferred_element_type`` sets the result's dtype.
+    """
+    out = _tensordot(a, b, axes)
+    if preferred_element_type is None:
+        return out
+    from ftrans.numpy._util import cast
+
+    if not core._stack:
+        return np.asarray(out).astype(preferred_element_type)
+    return cast(out, np.dtype(preferred_element_type))
+
+
+def _tensordot(a, b, axes=2):
+    """The tensordot without the JAX keywords."""
     if not core._stack:
         return np.tensordot(a, b, axes)
     a, b = _promote(a, b)

@@ -237,8 +237,26 @@ def logical_not(x, /):
     return invert(_as_bool(x))
 
 
-def clip(a, a_min=None, a_max=None):
-    """``minimum(maximum(a, a_min), a_max)``; either bound may be None (NumPy's definition)."""
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    """``minimum(maximum(a, a_min), a_max)``; either bound may be None (NumPy's definition).
+
+    ``min=``/``max=`` are the array API's (and JAX 0.10's) names for ``a_min``/``a_max``.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.clip([-1.0, 0.5, 2.0], min=0.0, max=1.0).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    if out is not None:
+        raise ValueError("clip: out is not supported (ftrans arrays are immutable)")
+    if min is not None:
+        if a_min is not None:
+            raise ValueError("clip: pass a_min or min, not both")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise ValueError("clip: pass a_max or max, not both")
+        a_max = max
     if not core._stack:
         return np.clip(a, a_min, a_max)
     out = to_operand(a)

@@ -40,102 +40,248 @@ def _prepare(a, dtype=None):
     return a
 
 
-def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001
-    """Sum over ``axis`` (None: all axes), like ``numpy.sum``.
+def _np_kwargs(initial=None, where=None, **kw):
+    """NumPy's optional reduction keywords, passed only when given (NumPy has no None default)."""
+    if initial is not None:
+        kw["initial"] = initial
+    if where is not None:
+        kw["where"] = where
+    return kw
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise ValueError(
+            f"{name}: the out argument is not supported (ftrans arrays are immutable); use the "
+            "returned array"
+        )
+
+
+def _masked(a, where, fill):
+    """``a`` with the positions ``where`` is False replaced by ``fill`` (a reduction's
+    identity), broadcasting ``where`` against ``a``."""
+    if where is None:
+        return a
+    from ftrans.numpy._math import where as _where
+
+    out = _where(where, a, a.dtype.type(fill))
+    return cast(_prepare(out), a.dtype)
+
+
+def _count(shape, axes, where, keepdims, dtype):
+    if where is None:
+        return dtype.type(int(np.prod([shape[i] for i in axes], dtype=np.int64)))
+    from ftrans.numpy._math import where as _where
+
+    ones = broadcast_to_shape(_where(where, dtype.type(1), dtype.type(0)), shape)
+    return sum(ones, axis=axes, keepdims=keepdims)
+
+
+def sum(  # noqa: A001
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    keepdims=False,
+    initial=None,
+    where=None,
+    promote_integers=True,
+):
+    """Sum over ``axis`` (None: all axes), like ``numpy.sum``; ``where`` masks elements out,
+    ``initial`` is added.
 
     Examples:
         >>> import ftrans.numpy as fnp
         >>> fnp.sum(fnp.ones((2, 3)), axis=1).tolist()
         [3.0, 3.0]
+        >>> float(fnp.sum(fnp.arange(4.0), where=fnp.arange(4) % 2 == 1, initial=10.0))
+        14.0
     """
+    _no_out("sum", out)
     if not core._stack:
-        return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(initial, where))
     a = _prepare(a)
     a = cast(a, np.dtype(dtype) if dtype is not None else _sum_dtype(a.dtype))
     shape = shape_of(a)
     axes = normalize_axes(axis, len(shape))
+    a = _masked(a, where, 0)
     out = red.reduce_sum(a, axes=axes)
-    return _keepdims(out, shape, axes) if keepdims else out
+    if keepdims:
+        out = _keepdims(out, shape, axes)
+    return out if initial is None else ew.add(out, cast(_prepare(initial), out.aval.dtype))
 
 
 def _float_dtype(dtype):
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
 
 
-def mean(a, axis=None, dtype=None, keepdims=False):
-    """Arithmetic mean over ``axis``; integer inputs give float64, like NumPy."""
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """Arithmetic mean over ``axis`` (of the elements ``where`` selects); integer inputs give
+    float64, like NumPy."""
+    _no_out("mean", out)
     if not core._stack:
-        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(where=where))
     a = _prepare(a)
     dtype = np.dtype(dtype) if dtype is not None else _float_dtype(a.dtype)
     a = cast(a, dtype)
     shape = shape_of(a)
     axes = normalize_axes(axis, len(shape))
-    count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
-    total = sum(a, axis=axes, keepdims=keepdims)
-    return ew.div(total, dtype.type(count))
+    count = _count(shape, axes, where, keepdims, dtype)
+    total = sum(a, axis=axes, keepdims=keepdims, where=where)
+    return ew.div(total, count)
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """Variance ``mean(|a - mean(a)|**2) * n / (n - ddof)``."""
+def var(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
+    """Variance ``mean(|a - mean(a)|**2) * n / (n - ddof)``; ``correction`` is the array API's
+    name for ``ddof``, ``mean`` a precomputed mean (kept dims), ``where`` a mask."""
+    _no_out("var", out)
+    if correction is not None:
+        if ddof not in (0, None):
+            raise ValueError("var: pass ddof or correction, not both")
+        ddof = correction
     if not core._stack:
-        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        kw = _np_kwargs(where=where)
+        if mean is not None:
+            kw["mean"] = mean
+        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **kw)
     a = _prepare(a)
     dtype = np.dtype(dtype) if dtype is not None else _float_dtype(a.dtype)
     a = cast(a, dtype)
     shape = shape_of(a)
     axes = normalize_axes(axis, len(shape))
-    count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
-    centered = ew.sub(a, _broadcast_back(mean(a, axis=axes, keepdims=True), shape))
+    if mean is None:
+        center = globals()["mean"](a, axis=axes, keepdims=True, where=where)
+    else:
+        center = cast(_prepare(mean), dtype)
+    centered = ew.sub(a, _broadcast_back(center, shape))
     if ew.is_complex_dtype(dtype):  # NumPy: mean(|a - mean|**2), a real result
         centered_re, centered_im = ew.real(centered), ew.imag(centered)
         squares = ew.add(ew.mul(centered_re, centered_re), ew.mul(centered_im, centered_im))
         dtype = ew.real_dtype(dtype)
     else:
         squares = ew.mul(centered, centered)
-    return ew.div(
-        sum(squares, axis=axes, keepdims=keepdims), dtype.type(builtins.max(count - ddof, 0))
-    )
+    total = sum(squares, axis=axes, keepdims=keepdims, where=where)
+    if where is None:
+        count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+        return ew.div(total, dtype.type(builtins.max(count - ddof, 0)))
+    count = _count(shape, axes, where, keepdims, dtype)
+    from ftrans.numpy._math import maximum
+
+    return ew.div(total, maximum(ew.sub(count, dtype.type(ddof)), dtype.type(0)))
 
 
 def _broadcast_back(x, shape):
     return broadcast_to_shape(x, shape)
 
 
-def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """Standard deviation, ``sqrt(var(...))``."""
+def std(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
+    """Standard deviation, ``sqrt(var(...))`` (same keywords as :func:`var`)."""
+    _no_out("std", out)
     if not core._stack:
-        return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    return ew.sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+        if correction is not None:
+            ddof = correction
+        kw = _np_kwargs(where=where)
+        if mean is not None:
+            kw["mean"] = mean
+        return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **kw)
+    return ew.sqrt(
+        var(
+            a,
+            axis=axis,
+            dtype=dtype,
+            ddof=ddof,
+            keepdims=keepdims,
+            where=where,
+            mean=mean,
+            correction=correction,
+        )
+    )
 
 
-def prod(a, axis=None, dtype=None, keepdims=False):
+def prod(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    keepdims=False,
+    initial=None,
+    where=None,
+    promote_integers=True,
+):
     """Product over ``axis``; its gradient is exact at zeros (no division)."""
+    _no_out("prod", out)
     if not core._stack:
-        return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **_np_kwargs(initial, where))
     a = _prepare(a)
     a = cast(a, np.dtype(dtype) if dtype is not None else _sum_dtype(a.dtype))
     shape = shape_of(a)
     axes = normalize_axes(axis, len(shape))
+    a = _masked(a, where, 1)
     out = red.reduce_prod(a, axes=axes)
-    return _keepdims(out, shape, axes) if keepdims else out
+    if keepdims:
+        out = _keepdims(out, shape, axes)
+    return out if initial is None else ew.mul(out, cast(_prepare(initial), out.aval.dtype))
 
 
 def _extremum(np_fn, prim_fn, name):
-    def fn(a, axis=None, keepdims=False):
+    combine = ew.max_ if name == "max" else ew.min_
+
+    def fn(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        _no_out(name, out)
         if not core._stack:
-            return np_fn(a, axis=axis, keepdims=keepdims)
+            return np_fn(a, axis=axis, keepdims=keepdims, **_np_kwargs(initial, where))
         a = _prepare(a)
         shape = shape_of(a)
         axes = normalize_axes(axis, len(shape))
-        if builtins.any(shape[i] == 0 for i in axes):
+        if where is not None:
+            if initial is None:
+                raise ValueError(
+                    f"reduction operation {name} does not have an identity, so to use a where "
+                    "mask one has to specify 'initial'"
+                )
+            a = _masked(a, where, initial)
+        if initial is None and builtins.any(shape[i] == 0 for i in axes):
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+        if builtins.any(shape[i] == 0 for i in axes):
+            kept = (
+                tuple(1 if i in axes else n for i, n in enumerate(shape))
+                if keepdims
+                else (tuple(n for i, n in enumerate(shape) if i not in axes))
+            )
+            return np.full(kept, initial, a.dtype)
         out = prim_fn(a, axes=axes)
-        return _keepdims(out, shape, axes) if keepdims else out
+        if keepdims:
+            out = _keepdims(out, shape, axes)
+        if initial is not None:
+            out = combine(out, np.asarray(initial, a.dtype))
+        return out
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (
-        f"``numpy.{name}`` over ``axis``; at ties the gradient is shared equally (JAX's rule)."
+        f"``numpy.{name}`` over ``axis`` (``where`` needs ``initial``); at ties the gradient is "
+        "shared equally (JAX's rule)."
     )
     return fn
 
@@ -146,12 +292,14 @@ amax, amin = max, min
 
 
 def _bool_reduction(np_fn, prim_fn, name):
-    def fn(a, axis=None, keepdims=False):
+    def fn(a, axis=None, out=None, keepdims=False, *, where=None):
+        _no_out(name, out)
         if not core._stack:
-            return np_fn(a, axis=axis, keepdims=keepdims)
+            return np_fn(a, axis=axis, keepdims=keepdims, **_np_kwargs(where=where))
         a = _prepare(a)
         if a.dtype != np.bool_:
             a = ew.ne(a, a.dtype.type(0))
+        a = _masked(a, where, name == "all")
         shape = shape_of(a)
         axes = normalize_axes(axis, len(shape))
         out = prim_fn(a, axes=axes)
@@ -167,7 +315,8 @@ all = _bool_reduction(np.all, red.reduce_and, "all")  # noqa: A001
 
 
 def _arg_reduction(np_fn, prim_fn, name):
-    def fn(a, axis=None, keepdims=False):
+    def fn(a, axis=None, out=None, keepdims=False):
+        _no_out(name, out)
         if not core._stack:
             return np_fn(a, axis=axis, keepdims=keepdims)
         a = _prepare(a)
@@ -190,7 +339,8 @@ argmin = _arg_reduction(np.argmin, red.argmin, "argmin")
 
 
 def _cumulative(np_fn, prim_fn, name, dtype_rule):
-    def fn(a, axis=None, dtype=None):
+    def fn(a, axis=None, dtype=None, out=None):
+        _no_out(name, out)
         if not core._stack:
             return np_fn(a, axis=axis, dtype=dtype)
         a = _prepare(a)
@@ -242,14 +392,67 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False):
     return _take_along_axis(a, order_idx, axis=ax)
 
 
-def take_along_axis(arr, indices, axis):
-    """``numpy.take_along_axis``: pick values along ``axis`` with an index array."""
-    if not core._stack:
+def default_fill(dtype):
+    """JAX's fill value for out-of-bounds reads: NaN for inexact dtypes, the most negative
+    value for signed integers, the largest for unsigned ones, True for booleans."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.inexact):
+        return dtype.type(np.nan)
+    if dtype == np.bool_:
+        return np.True_
+    info = np.iinfo(dtype)
+    return dtype.type(info.min if np.issubdtype(dtype, np.signedinteger) else info.max)
+
+
+_MODES = (None, "fill", "clip", "wrap", "raise", "promise_in_bounds", "drop")
+
+
+def bounded_index(idx, n, mode, name):
+    """``(index, needs_fill)``: ``idx`` into an axis of length ``n`` under ``mode``.
+
+    With ``needs_fill`` the index points one past the end where it was out of bounds, so the
+    caller reads from the array padded with the fill value there.
+    """
+    from ftrans.numpy._math import clip, remainder
+    from ftrans.numpy._math import where as _where
+
+    if mode not in _MODES:
+        raise ValueError(f"{name}: mode must be one of 'fill', 'clip', 'wrap', got {mode!r}")
+    if mode == "clip":
+        return clip(idx, 0, builtins.max(n - 1, 0)), False
+    if mode == "wrap":
+        return remainder(idx, n), False
+    if mode in ("raise", "promise_in_bounds"):
+        return idx, False
+    idx = _prepare(idx)
+    wrapped = _where(ew.lt(idx, idx.dtype.type(0)), ew.add(idx, idx.dtype.type(n)), idx)
+    valid = ew.bitwise_and(ew.ge(wrapped, idx.dtype.type(0)), ew.lt(wrapped, idx.dtype.type(n)))
+    return _where(valid, wrapped, idx.dtype.type(n)), True
+
+
+def _fill_padded(a, axis, fill_value):
+    from ftrans.primitives.shape import pad
+
+    value = default_fill(a.dtype) if fill_value is None else fill_value
+    config = [(0, 0, 0)] * len(shape_of(a))
+    config[axis] = (0, 1, 0)
+    return pad(a, cast(_prepare(value), a.dtype), padding_config=config)
+
+
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+    """``numpy.take_along_axis``: pick values along ``axis`` with an index array.
+
+    ``mode`` (JAX's keyword): ``"fill"`` (the default under a transformation: out-of-bounds
+    reads give ``fill_value``, NaN for floats), ``"clip"`` or ``"wrap"``; eagerly the default
+    is NumPy's (an IndexError for out-of-bounds indices).
+    """
+    if not core._stack and mode is None:
         return np.take_along_axis(arr, indices, axis)
     arr = _prepare(arr)
     indices = _prepare(indices)
     if axis is None:
         arr = _reshape(arr, new_sizes=(int(np.prod(shape_of(arr), dtype=np.int64)),))
+        indices = _reshape(indices, new_sizes=(int(np.prod(shape_of(indices), dtype=np.int64)),))
         axis = 0
     ax = normalize_axis(axis, len(shape_of(arr)))
     a_shape, i_shape = list(shape_of(arr)), list(shape_of(indices))
@@ -258,6 +461,13 @@ def take_along_axis(arr, indices, axis):
             f"take_along_axis: indices of shape {tuple(i_shape)} must have the same number of "
             f"dimensions as arr of shape {tuple(a_shape)}"
         )
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise TypeError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
+    if mode is not None or core._stack:
+        indices, fill = bounded_index(indices, a_shape[ax], mode or "fill", "take_along_axis")
+        if fill:
+            arr = _fill_padded(arr, ax, fill_value)
+            a_shape = list(shape_of(arr))
     # Every axis but `ax` broadcasts between arr and indices.
     others = np.broadcast_shapes(
         tuple(a_shape[:ax] + [1] + a_shape[ax + 1 :]), tuple(i_shape[:ax] + [1] + i_shape[ax + 1 :])
@@ -266,22 +476,39 @@ def take_along_axis(arr, indices, axis):
     a_target = others[:ax] + (a_shape[ax],) + others[ax + 1 :]
     indices = broadcast_to_shape(indices, i_target)
     arr = broadcast_to_shape(arr, a_target)
+    if not core._stack:
+        return np.take_along_axis(np.asarray(arr), np.asarray(indices), ax)
     return _take_along_axis(arr, indices, axis=ax)
 
 
-def take(a, indices, axis=None):
+def take(
+    a,
+    indices,
+    axis=None,
+    out=None,
+    mode=None,
+    unique_indices=False,
+    indices_are_sorted=False,
+    fill_value=None,
+):
     """``numpy.take``: elements of ``a`` at ``indices`` along ``axis`` (flattened when None).
 
-    It also lets a plain NumPy array be indexed by a traced index (``table[i]`` cannot be).
+    ``mode``: NumPy's ``"raise"`` (the eager default), ``"wrap"``, ``"clip"``, or JAX's
+    ``"fill"`` (the default under a transformation, where an IndexError cannot be raised:
+    out-of-bounds reads give ``fill_value``, NaN for floats). It also lets a plain NumPy array
+    be indexed by a traced index (``table[i]`` cannot be).
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
         >>> table = np.array([10.0, 20.0, 30.0])
         >>> float(ft.jit(lambda i: fnp.take(table, i))(2))
         30.0
+        >>> fnp.take(table, [0, 5], mode="fill", fill_value=-1.0).tolist()
+        [10.0, -1.0]
     """
-    if not core._stack:
-        return np.take(a, indices, axis=axis)
+    _no_out("take", out)
+    if not core._stack and mode in (None, "raise", "wrap", "clip"):
+        return np.take(a, indices, axis=axis, mode=mode or "raise")
     from ftrans.numpy._indexing import getitem
 
     a = _prepare(a)
@@ -290,4 +517,12 @@ def take(a, indices, axis=None):
         a = _reshape(a, new_sizes=(int(np.prod(shape_of(a), dtype=np.int64)),))
         axis = 0
     ax = normalize_axis(axis, len(shape_of(a)))
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise IndexError(f"take: indices must be integers, got dtype {indices.dtype}")
+    if mode is not None or core._stack:
+        indices, fill = bounded_index(indices, shape_of(a)[ax], mode or "fill", "take")
+        if fill:
+            a = _fill_padded(a, ax, fill_value)
+    if not core._stack:
+        return np.take(np.asarray(a), np.asarray(indices), axis=ax)
     return getitem(a, (slice(None),) * ax + (indices,))

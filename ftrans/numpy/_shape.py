@@ -3,6 +3,7 @@ concatenate, stack, split, tile, repeat, flip, roll."""
 
 from __future__ import annotations
 
+import builtins
 import itertools
 
 import numpy as np
@@ -46,21 +47,29 @@ def _resolve_shape(newshape, size, old_shape):
     return tuple(newshape)
 
 
-def reshape(a, shape=None, order="C", *, newshape=None):
-    """Array with the same data in a new shape (one dimension may be -1)."""
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """Array with the same data in a new shape (one dimension may be -1); ``order="F"`` reads
+    and writes the elements in column-major order."""
     shape = newshape if shape is None else shape
     if not core._stack:
         return np.reshape(a, shape, order=order)
-    if order != "C":
-        raise ValueError("ftrans.numpy.reshape supports only order='C'")
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
     a = _arr(a)
     old = shape_of(a)
     new = _resolve_shape(shape, int(np.prod(old, dtype=np.int64)), old)
+    if (order == "F" and len(old) > 1) or (order == "F" and len(new) > 1):
+        # column-major: reverse the axes, reshape to the reversed shape, reverse back
+        flipped = transpose(a) if len(old) > 1 else a
+        out = (
+            sh.reshape(flipped, new_sizes=new[::-1]) if new[::-1] != shape_of(flipped) else flipped
+        )
+        return transpose(out) if len(new) > 1 else out
     return a if new == old else sh.reshape(a, new_sizes=new)
 
 
 def ravel(a, order="C"):
-    """The array flattened to one dimension."""
+    """The array flattened to one dimension (column-major with ``order="F"``)."""
     if not core._stack:
         return np.ravel(a, order=order)
     return reshape(a, (-1,), order=order)
@@ -213,11 +222,15 @@ def concatenate(arrays, axis=0, dtype=None):
     return sh.concatenate(arrays, dimension=ax)
 
 
-def stack(arrays, axis=0):
-    """Join arrays of one shape along a new axis."""
+def stack(arrays, axis=0, out=None, dtype=None):
+    """Join arrays of one shape along a new axis (converted to ``dtype`` if given)."""
+    if out is not None:
+        raise ValueError("stack: out is not supported (ftrans arrays are immutable)")
     if not core._stack and not any(isinstance(a, Tracer) for a in arrays):
-        return np.stack(arrays, axis=axis)
+        return np.stack(arrays, axis=axis, dtype=dtype)
     arrays = _common(arrays)
+    if dtype is not None:
+        arrays = [cast(a, np.dtype(dtype)) for a in arrays]
     shapes = {shape_of(a) for a in arrays}
     if len(shapes) != 1:
         raise ShapeError(f"stack: all input arrays must have the same shape, got {sorted(shapes)}")
@@ -226,13 +239,15 @@ def stack(arrays, axis=0):
     return concatenate([expand_dims(a, ax) for a in arrays], axis=ax)
 
 
-def hstack(tup):
+def hstack(tup, dtype=None):
+    """Join arrays along their second axis (the first for 1-d arrays)."""
     arrays = [atleast_1d(a) for a in tup]
-    return concatenate(arrays, axis=0 if len(shape_of(arrays[0])) == 1 else 1)
+    return concatenate(arrays, axis=0 if len(shape_of(arrays[0])) == 1 else 1, dtype=dtype)
 
 
-def vstack(tup):
-    return concatenate([atleast_2d(a) for a in tup], axis=0)
+def vstack(tup, dtype=None):
+    """Join arrays along the first axis, after making them at least 2-d."""
+    return concatenate([atleast_2d(a) for a in tup], axis=0, dtype=dtype)
 
 
 def split(ary, indices_or_sections, axis=0):
@@ -335,21 +350,47 @@ def tile(A, reps):
     return reshape(b, tuple(r * s for r, s in zip(reps, shape, strict=True)))
 
 
-def repeat(a, repeats, axis=None):
-    """Repeat each element ``repeats`` times along ``axis`` (flattened when None)."""
-    if not core._stack:
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    """Repeat each element ``repeats`` times along ``axis`` (flattened when None).
+
+    With ``total_repeat_length`` (JAX's keyword) the output length is fixed, so ``repeats``
+    may be traced: extra elements are dropped, missing ones repeat the last element.
+
+    Examples:
+        >>> import ftrans.numpy as fnp
+        >>> fnp.repeat([1, 2], [2, 1]).tolist()
+        [1, 1, 2]
+        >>> fnp.repeat([1, 2], [2, 1], total_repeat_length=5).tolist()
+        [1, 1, 2, 2, 2]
+    """
+    if not core._stack and total_repeat_length is None:
         return np.repeat(a, repeats, axis=axis)
     a = _arr(a)
     if axis is None:
         a = ravel(a)
         axis = 0
     ax = normalize_axis(axis, len(shape_of(a)))
+    shape = shape_of(a)
+    if total_repeat_length is not None:
+        from ftrans.numpy._math import less_equal, minimum
+        from ftrans.numpy._reductions import cumsum, take
+        from ftrans.numpy._reductions import sum as _sum
+
+        length = int(total_repeat_length)
+        reps = _arr(repeats)
+        if not shape_of(reps):
+            reps = broadcast_to(reps, (shape[ax],))
+        ends = cumsum(reps)
+        slots = np.arange(length)
+        index = _sum(less_equal(reshape(ends, (1, -1)), slots[:, None]), axis=1, dtype=np.intp)
+        index = minimum(index, builtins.max(shape[ax] - 1, 0))
+        return take(a, index, axis=ax)
     if isinstance(repeats, Tracer):
         repeats = repeats.to_concrete(
-            "repeat() with traced repeats (the output shape depends on it)"
+            "repeat() with traced repeats (the output shape depends on it); pass "
+            "total_repeat_length= to fix the output length"
         )
     repeats = np.asarray(repeats)
-    shape = shape_of(a)
     if repeats.ndim == 0:
         r = int(repeats)
         expanded = shape[: ax + 1] + (r,) + shape[ax + 1 :]

@@ -446,3 +446,9 @@ def ifftshift(x, axes=None):
     if not core._stack:
         return np.fft.ifftshift(x, axes)
     return _shift("ifftshift", x, axes, True)
+
+
+def __getattr__(name):
+    from ftrans.numpy._absent import missing
+
+    raise missing(__name__, name)

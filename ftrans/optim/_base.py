@@ -63,8 +63,68 @@ class GradientTransformation(NamedTuple):
     update: Callable[..., tuple[Updates, OptState]]
 
 
+class GradientTransformationExtraArgs(GradientTransformation):
+    """A `GradientTransformation` whose ``update`` also takes keyword arguments.
+
+    ``update(updates, state, params=None, **extra_args)``: the extra arguments (e.g.
+    ``value=loss`` for `scale_by_polyak`, or ``value``/``grad``/``value_fn`` for the line
+    searches of `lbfgs`) are handed on by `chain` and the wrappers to every inner transform
+    that is itself a `GradientTransformationExtraArgs`; plain transforms never see them.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import optim
+        >>> opt = optim.polyak_sgd(max_learning_rate=1.0)
+        >>> isinstance(opt, optim.GradientTransformationExtraArgs)
+        True
+        >>> params = np.array([2.0])  # f(x) = x**2 with f_min = 0: one step lands at 0
+        >>> updates, _ = opt.update(2 * params, opt.init(params), params, value=4.0)
+        >>> params + updates
+        array([1.])
+    """
+
+
+def with_extra_args_support(tx: GradientTransformation) -> GradientTransformationExtraArgs:
+    """Wrap ``tx`` so that its ``update`` accepts (and ignores) keyword arguments.
+
+    A `GradientTransformationExtraArgs` is returned unchanged.
+
+    Examples:
+        >>> import numpy as np
+        >>> from ftrans import optim
+        >>> t = optim.with_extra_args_support(optim.scale(2.0))
+        >>> t.update(np.ones(1), t.init(np.ones(1)), None, value=3.0)[0]
+        array([2.])
+    """
+    if isinstance(tx, GradientTransformationExtraArgs):
+        return tx
+    if not isinstance(tx, GradientTransformation):
+        raise TypeError(
+            "ftrans.optim.with_extra_args_support: expected a GradientTransformation, got a "
+            f"{type(tx).__name__}."
+        )
+
+    def update(updates: Updates, state: OptState, params: Params = None, **extra_args: Any):
+        del extra_args
+        return tx.update(updates, state, params)
+
+    return GradientTransformationExtraArgs(tx.init, update)
+
+
 class EmptyState(NamedTuple):
     """The state of a transform that keeps none (`scale`, `clip`, ...)."""
+
+
+def init_empty_state(params: Params) -> EmptyState:
+    """The ``init`` of a stateless transform: returns `EmptyState` whatever the params.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> optim.init_empty_state({"w": 1.0})
+        EmptyState()
+    """
+    del params
+    return EmptyState()
 
 
 def identity() -> GradientTransformation:
@@ -87,10 +147,12 @@ def identity() -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
-def chain(*transforms: GradientTransformation) -> GradientTransformation:
+def chain(*transforms: GradientTransformation) -> GradientTransformationExtraArgs:
     """Compose transforms left to right: each one's output updates feed the next.
 
-    The state is a tuple holding each transform's state, in order.
+    The state is a tuple holding each transform's state, in order. Keyword arguments given
+    to ``update`` (``value=``, ``grad=``, ``value_fn=``, ...) reach every transform of the chain
+    that takes them (`GradientTransformationExtraArgs`).
 
     Args:
         *transforms: the `GradientTransformation`s to apply, first to last.
@@ -125,12 +187,14 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
                 f"ftrans.optim.chain: argument {i} is a {type(t).__name__}, not a "
                 f"GradientTransformation.{hint}"
             )
-    transforms = tuple(transforms)
+    transforms = tuple(with_extra_args_support(t) for t in transforms)
 
     def init(params: Params) -> tuple[OptState, ...]:
         return tuple(t.init(params) for t in transforms)
 
-    def update(updates: Updates, state: tuple[OptState, ...], params: Params = None):
+    def update(
+        updates: Updates, state: tuple[OptState, ...], params: Params = None, **extra_args: Any
+    ):
         if not isinstance(state, tuple) or len(state) != len(transforms):
             got = f"a tuple of {len(state)}" if isinstance(state, tuple) else type(state).__name__
             raise TypeError(
@@ -140,11 +204,11 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             )
         new_state = []
         for t, s in zip(transforms, state, strict=True):
-            updates, s = t.update(updates, s, params)
+            updates, s = t.update(updates, s, params, **extra_args)
             new_state.append(s)
         return updates, tuple(new_state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformationExtraArgs(init, update)
 
 
 def apply_updates(params: Params, updates: Updates) -> Params:

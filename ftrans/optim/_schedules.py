@@ -271,3 +271,176 @@ def piecewise_constant_schedule(
         return value
 
     return schedule
+
+
+def piecewise_interpolate_schedule(
+    interpolate_type: str, init_value: float, boundaries_and_scales: dict[int, float] | None = None
+) -> Schedule:
+    """Interpolate between values that change by ``scale`` at each ``boundary``.
+
+    The value at boundary ``b_i`` is ``init_value`` times the product of the scales up to
+    ``i``; between boundaries it moves linearly (``"linear"``) or along half a cosine
+    (``"cosine"``); after the last boundary it stays at the last value.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.piecewise_interpolate_schedule("linear", 1.0, {2: 0.5, 4: 0.0})
+        >>> [float(s(c)) for c in range(6)]
+        [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+    if interpolate_type not in ("linear", "cosine"):
+        raise ValueError(
+            "ftrans.optim.piecewise_interpolate_schedule: interpolate_type must be 'linear' or "
+            f"'cosine', got {interpolate_type!r}."
+        )
+    items = sorted((boundaries_and_scales or {}).items())
+    for boundary, factor in items:
+        check_range(
+            "piecewise_interpolate_schedule", f"the scale at boundary {boundary}", factor, low=0.0
+        )
+    bounds = [0] + [b for b, _ in items]
+    values = [float(init_value)]
+    for _, factor in items:
+        values.append(values[-1] * factor)
+
+    def interpolate(start: float, end: float, pct: Any) -> Any:
+        if interpolate_type == "linear":
+            return (end - start) * pct + start
+        return end + (start - end) / 2.0 * (fnp.cos(fnp.pi * pct) + 1)
+
+    def schedule(count: Any) -> Any:
+        total = fnp.astype(bounds[-1] <= count, "float64") * values[-1]
+        for i in range(len(bounds) - 1):
+            size = max(bounds[i + 1] - bounds[i], 1)
+            inside = fnp.logical_and(bounds[i] <= count, count < bounds[i + 1])
+            pct = (count - bounds[i]) / size
+            total = total + fnp.astype(inside, "float64") * interpolate(
+                values[i], values[i + 1], pct
+            )
+        return total
+
+    return schedule
+
+
+def linear_onecycle_schedule(
+    transition_steps: int,
+    peak_value: float,
+    pct_start: float = 0.3,
+    pct_final: float = 0.85,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> Schedule:
+    """The one-cycle policy (Smith & Topin, 2017) with linear pieces.
+
+    Up from ``peak_value / div_factor`` to ``peak_value`` over the first ``pct_start`` of the
+    steps, back down by ``pct_final``, then to ``peak_value / div_factor / final_div_factor``.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.linear_onecycle_schedule(100, peak_value=1.0)
+        >>> [round(float(s(c)), 4) for c in (0, 30, 85, 100)]
+        [0.04, 1.0, 0.04, 0.0]
+    """
+    check_range(
+        "linear_onecycle_schedule", "transition_steps", transition_steps, low=0, low_open=True
+    )
+    return piecewise_interpolate_schedule(
+        "linear",
+        peak_value / div_factor,
+        {
+            int(pct_start * transition_steps): div_factor,
+            int(pct_final * transition_steps): 1.0 / div_factor,
+            transition_steps: 1.0 / final_div_factor,
+        },
+    )
+
+
+def cosine_onecycle_schedule(
+    transition_steps: int,
+    peak_value: float,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> Schedule:
+    """The one-cycle policy with cosine pieces: up to ``peak_value``, then down to
+    ``peak_value / (div_factor * final_div_factor)``.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.cosine_onecycle_schedule(100, peak_value=1.0)
+        >>> [round(float(s(c)), 4) for c in (0, 30, 100)]
+        [0.04, 1.0, 0.0]
+    """
+    check_range(
+        "cosine_onecycle_schedule", "transition_steps", transition_steps, low=0, low_open=True
+    )
+    return piecewise_interpolate_schedule(
+        "cosine",
+        peak_value / div_factor,
+        {
+            int(pct_start * transition_steps): div_factor,
+            int(transition_steps): 1.0 / (div_factor * final_div_factor),
+        },
+    )
+
+
+def warmup_constant_schedule(init_value: float, peak_value: float, warmup_steps: int) -> Schedule:
+    """Linear warm-up from ``init_value`` to ``peak_value``, then constant.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.warmup_constant_schedule(0.0, 1.0, warmup_steps=4)
+        >>> [float(s(c)) for c in (0, 2, 10)]
+        [0.0, 0.5, 1.0]
+    """
+    return linear_schedule(init_value, peak_value, warmup_steps)
+
+
+def warmup_exponential_decay_schedule(
+    init_value: float,
+    peak_value: float,
+    warmup_steps: int,
+    transition_steps: int,
+    decay_rate: float,
+    transition_begin: int = 0,
+    staircase: bool = False,
+    end_value: float | None = None,
+) -> Schedule:
+    """Linear warm-up to ``peak_value``, then `exponential_decay` from it.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> s = optim.warmup_exponential_decay_schedule(0.0, 1.0, 2, 1, decay_rate=0.5)
+        >>> [float(s(c)) for c in range(5)]
+        [0.0, 0.5, 1.0, 0.5, 0.25]
+    """
+    return join_schedules(
+        [
+            linear_schedule(init_value, peak_value, warmup_steps),
+            exponential_decay(
+                peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value
+            ),
+        ],
+        [warmup_steps],
+    )
+
+
+def sgdr_schedule(cosine_kwargs: Sequence[dict[str, Any]]) -> Schedule:
+    """SGDR (Loshchilov & Hutter, 2017): warm-restarted `warmup_cosine_decay_schedule` runs.
+
+    Each dict holds one run's keyword arguments; run ``i + 1`` starts when run ``i``'s
+    ``decay_steps`` are over.
+
+    Examples:
+        >>> from ftrans import optim
+        >>> run = dict(init_value=0.0, peak_value=1.0, warmup_steps=1, decay_steps=3)
+        >>> s = optim.sgdr_schedule([run, run])
+        >>> [round(float(s(c)), 2) for c in range(6)]
+        [0.0, 1.0, 0.5, 0.0, 1.0, 0.5]
+    """
+    schedules, boundaries, step = [], [], 0
+    for kwargs in cosine_kwargs:
+        schedules.append(warmup_cosine_decay_schedule(**kwargs))
+        step += kwargs["decay_steps"]
+        boundaries.append(step)
+    return join_schedules(schedules, boundaries[:-1])

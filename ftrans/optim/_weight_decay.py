@@ -68,6 +68,11 @@ def add_decayed_weights(
         {'w': array([0.1, 0.2]), 'b': array([0.])}
     """
     check_learning_rate(_WHERE, weight_decay, name="weight_decay")
+    return decayed_weights(weight_decay, mask)
+
+
+def decayed_weights(weight_decay: ScalarOrSchedule, mask: Any = None) -> GradientTransformation:
+    """`add_decayed_weights` without the sign check (`fromage` shrinks with a negative decay)."""
     scheduled = callable(weight_decay)
     skip = isinstance(weight_decay, (int, float)) and weight_decay == 0
 

@@ -5,13 +5,20 @@ Importing this package registers every primitive in :data:`ftrans.core.PRIMITIVE
 
 from ftrans.core import PRIMITIVES as _PRIMITIVES
 from ftrans.primitives import (  # noqa: F401  (imported for registration)
+    bits,
+    conv,
     dot,
+    dynamic,
     elementwise,
     fft,
     indexing,
     linalg,
+    linalg_lu,
+    numpy_ufuncs,
     reductions,
     shape,
+    sorting,
+    special,
 )
 
 #: Names of the primitives ftrans itself defines (user-made primitives register in

@@ -709,3 +709,16 @@ stop_gradient_p.abstract_eval = _unary_aval
 stop_gradient_p.batch = elementwise_rule(stop_gradient_p)
 stop_gradient_p.jvp = _zero_jvp(stop_gradient_p)
 stop_gradient = stop_gradient_p.bind
+
+
+# ----------------------------------------------------------------------------- name
+
+# ``checkpoint_name``: the identity, tagging a value with a name that checkpoint policies
+# (``save_only_these_names``...) can ask for. Linear; gone from compiled code.
+name_p = Primitive("name", linear=True)
+name_p.impl = lambda x, *, name: x
+name_p.abstract_eval = _unary_aval
+name_p.batch = elementwise_rule(name_p)
+name_p.jvp = lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0])
+name_p.transpose = lambda ct, x, *, name: [ct]
+name_p.lower = lambda args, *, name: args[0]

@@ -1,116 +1,92 @@
-"""Standard normal draws by the Box-Muller transform, traced and as an eager in-place kernel.
+"""Standard normal float64 draws as ``jax.random.normal`` makes them, traced and as a fast kernel.
 
-Layout of the random bits for ``pairs = ceil(n / 2)`` pairs of normals and
-``half = ceil(pairs / 2)``:
+JAX's recipe, for entry ``i`` of the output:
 
-* pair ``j`` takes its radius from Threefry block ``j``: 52 bits, ``u1 = (high * 2**20 +
-  (low >> 12) + 1/2) * 2**-52`` in the open interval (0, 1);
-* its angle from one 32-bit word of block ``pairs + (j mod half)``: the high word for
-  ``j < half``, the low word after; ``u2 = word * 2**-32`` in [0, 1);
-* ``t = tan(pi u2 - pi/2)`` gives cos and sin of ``2 pi u2`` without cancellation, and the pair
-  is ``sqrt(-2 log u1) / (1 + t**2) * (1 - t**2, 2 t)``; the output is all first members, then
-  all second members.
+* hash the counter ``i`` (Threefry-2x32 under the key) into two words ``b1, b2`` and take the
+  top 52 bits of ``b1 * 2**32 + b2`` as the mantissa of a float ``f`` in [1, 2);
+* ``u = (f - 1) * 2 + lo`` with ``lo = nextafter(-1, 0)``: uniform on the open interval (-1, 1)
+  (``jax.random.uniform(key, shape, minval=lo, maxval=1)``: ``maxval - minval`` rounds to 2);
+* ``z = sqrt(2) * erf_inv(u)``, with XLA's ``erf_inv`` (see ``_special.erfinv``).
 
-That is 1.5 hash blocks per pair (the hash is most of the cost); the angle's 32 bits put it on a
-grid of ``2 pi * 2**-32``, far below anything a float64 sample can show.
+:func:`normal_traced` is that definition in ``ftrans.numpy`` operations (it batches and
+differentiates like any code). :func:`normal_eager` computes the same numbers with the same IEEE
+operations on cache-sized slices with ``out=`` buffers, the hash kernel called directly and the
+rare branches (``|u| > 0.6436`` for the logarithm, ``|u| > 0.998`` for Giles' outer pieces) only
+on the entries that take them, so the two agree bit for bit (the tests check it). Two rewrites
+keep the kernel short and exact: the logarithm's rational function is evaluated in ``x**2``
+with alternating signs instead of in ``-x**2`` (negation is exact, so every rounding is the
+same), and ``w = -log1p(-x**2)`` is assembled without its two negations.
 
-:func:`box_muller` is the definition, in ``ftrans.numpy`` operations. :func:`normal_eager`
-computes the same numbers with the same IEEE operations in the same order, on cache-sized slices
-with ``out=`` buffers and the hash kernel called directly, so the two agree bit for bit (the
-tests check it). The primitive ``threefry_normal`` (key in, ``n`` draws out) runs
-:func:`normal_eager` eagerly and inside ``jit``'s compiled code alike: staged as whole-array
-operations, the sampler's full-size intermediates made the compiled call page-fault its way
-through fresh memory on every call. Its batching rule maps :func:`box_muller` over the keys, and
-its derivative is zero.
+The primitive ``threefry_normal`` (key in, ``n`` draws out) runs :func:`normal_eager` eagerly and
+inside ``jit``'s compiled code alike; its batching rule maps :func:`normal_traced` over the keys,
+and its derivative is zero. XLA contracts multiply-adds into FMAs, which these NumPy kernels
+cannot, so the draws agree with JAX's to within 3 ulp (about 93% exactly).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import threading
 
 import numpy as np
 
-import ftrans.numpy as fnp
 from ftrans.compiler.fusion import get_num_threads
 from ftrans.core import Primitive, ShapedArray, Zero
 from ftrans.primitives._batch import moveaxis
-from ftrans.random._prng import hash_counters
+from ftrans.random import _special
+from ftrans.random._ops import random_unit_p
+from ftrans.random._prng import combine_words, hash_counters
 from ftrans.random._threefry import _thread_pool, hash_into
 
 _F64 = np.dtype(np.float64)
 _U32 = np.dtype(np.uint32)
-_RADIUS_SCALE = float(2**20)  # high word -> top 32 of the 52 bits
-_UNIT_52 = 2.0**-52
-_UNIT_12 = 2.0**-12
-_UNIT_32 = 2.0**-32
-_SLICE = 1 << 14  # angle blocks per slice (2x that many pairs)
+LOW = float(np.nextafter(-1.0, 0.0))
+SQRT2 = math.sqrt(2.0)
+_SLICE = 1 << 14
+_LITTLE_ENDIAN = sys.byteorder == "little"
+_ONE_HIGH_WORD = np.array(0x3FF00000, _U32)
+# the log1p rational function in x**2 = -y: coefficient k of a degree-6 polynomial times (-1)**k
+_NUMERATOR_X2 = tuple(c * (-1) ** k for k, c in enumerate(_special.LOG1P_NUMERATOR))
+_DENOMINATOR_X2 = tuple(c * (-1) ** k for k, c in enumerate(_special.LOG1P_DENOMINATOR))
 
 
-def blocks_needed(n: int) -> int:
-    """How many hash blocks ``n`` normals take (the counters run from 0 to this minus one)."""
-    pairs = (n + 1) // 2
-    return pairs + (pairs + 1) // 2
-
-
-def box_muller(key, n: int):
+def normal_traced(key, n: int):
     """``n`` standard normal float64 draws as traced ``ftrans.numpy`` operations."""
-    pairs = (n + 1) // 2
-    half = (pairs + 1) // 2
-    high, low = hash_counters(key, np.arange(pairs, dtype=_U32))
-    angle_high, angle_low = hash_counters(key, np.arange(pairs, pairs + half, dtype=_U32))
-    # pairs below half take the high angle words, the others the low ones
-    first = _box_muller_pairs(high[:half], low[:half], angle_high)
-    if pairs == half:
-        return fnp.concatenate(first)[:n]
-    second = _box_muller_pairs(high[half:], low[half:], angle_low[: pairs - half])
-    z = fnp.concatenate([first[0], second[0], first[1], second[1]])
-    return z if 2 * pairs == n else z[:n]
-
-
-def _box_muller_pairs(high, low, words):
-    """Both normals of each pair from its radius block ``(high, low)`` and angle ``words``."""
-    # floor(low * 2**-12) is low >> 12 exactly, as float operations that jit fuses
-    top = fnp.floor(fnp.astype(low, _F64) * _UNIT_12)
-    u1 = (fnp.astype(high, _F64) * _RADIUS_SCALE + top + 0.5) * _UNIT_52
-    radius = fnp.sqrt(-2.0 * fnp.log(u1))
-    u2 = fnp.astype(words, _F64) * _UNIT_32
-    # cos and sin of the angle 2 psi from t = tan(psi), psi uniform on [-pi/2, pi/2): one
-    # transcendental call instead of two, and no cancellation (absolute error ~1e-16).
-    t = fnp.tan(math.pi * u2 - math.pi / 2)
-    t_squared = t * t
-    scaled = radius / (1.0 + t_squared)
-    return scaled * (1.0 - t_squared), scaled * (t + t)
+    high, low = hash_counters(key, np.arange(n, dtype=_U32))
+    f = random_unit_p.bind(combine_words(high, low, 64), dtype=_F64)
+    u = f * 2.0 + LOW
+    return SQRT2 * _special.erfinv(u)
 
 
 def normal_eager(key: np.ndarray, n: int) -> np.ndarray:
-    """:func:`box_muller` for a concrete key, outside every transformation (same numbers)."""
-    pairs = (n + 1) // 2
-    half = (pairs + 1) // 2
+    """:func:`normal_traced` for a concrete key, outside every transformation (same numbers)."""
     k0, k1 = int(key[0]), int(key[1])
-    out = np.empty(2 * pairs, _F64)
-    starts = range(0, half, _SLICE)
+    out = np.empty(n, _F64)
+    starts = range(0, n, _SLICE)
     pool = _thread_pool() if len(starts) > 1 else None
     workers = 1 if pool is None else min(get_num_threads(), len(starts))
 
     def run(group):  # every worker takes every workers-th slice, with its own buffers
-        scratch = _scratch(min(_SLICE, half))
+        scratch = _scratch(min(_SLICE, n))
         for s in starts[group::workers]:
-            _box_muller_slice(k0, k1, pairs, half, s, min(s + _SLICE, half), out, scratch)
+            _normal_slice(k0, k1, s, min(s + _SLICE, n), out, scratch)
 
+    if n == 0:
+        return out
     if workers == 1:
         run(0)
     else:
         list(pool.map(run, range(workers)))
-    return out if 2 * pairs == n else out[:n]
+    return out
 
 
 _local = threading.local()
 
 
 def _scratch(size: int) -> _Scratch:
-    """Buffers for slices of ``size`` angle blocks. Each thread keeps one full-size set (about
-    2 MB) between calls: fresh buffers every call would mostly cost page faults."""
+    """Buffers for slices of ``size`` draws; each thread keeps one full-size set between calls
+    (fresh buffers every call would mostly cost page faults)."""
     if size < _SLICE:
         return _Scratch(size)
     scratch = getattr(_local, "scratch", None)
@@ -120,61 +96,81 @@ def _scratch(size: int) -> _Scratch:
 
 
 class _Scratch:
-    """Buffers for one slice of up to ``size`` angle blocks (``2 * size`` pairs), reused across
-    slices."""
-
     def __init__(self, size: int):
-        self.counters, self.high, self.low, self.tmp = (np.empty(2 * size, _U32) for _ in range(4))
-        self.angle_words = np.empty(2 * size, _U32)
-        self.radius, self.t, self.t_squared, self.scale, self.top = (
-            np.empty(2 * size, _F64) for _ in range(5)
-        )
+        self.counters, self.high, self.low, self.tmp = (np.empty(size, _U32) for _ in range(4))
+        self.u, self.x2, self.w, self.p, self.q = (np.empty(size, _F64) for _ in range(5))
         self.positions = np.arange(size, dtype=_U32)
 
 
-def _box_muller_slice(k0, k1, pairs, half, start, stop, out, scratch):
-    """Pairs ``start:stop`` and ``half+start:half+stop`` (those below ``pairs``) into ``out``."""
-    m_a = stop - start
-    m_b = max(0, min(stop, pairs - half) - start)  # pairs of the second group in this slice
-    m = m_a + m_b
-    # radius blocks: the pairs' own counters; angle blocks: pairs + start ... pairs + stop
+def _horner(coefficients, x, out):
+    """``out = sum c_i x**(n-i)``, highest degree first, in place (``out`` is not ``x``)."""
+    np.multiply(x, coefficients[0], out)
+    for c in coefficients[1:-1]:
+        np.add(out, c, out)
+        np.multiply(out, x, out)
+    np.add(out, coefficients[-1], out)
+
+
+def _normal_slice(k0, k1, start, stop, out, scratch):
+    m = stop - start
     counters, high, low, tmp = (
         b[:m] for b in (scratch.counters, scratch.high, scratch.low, scratch.tmp)
     )
-    np.add(scratch.positions[:m_a], start, counters[:m_a])
-    np.add(scratch.positions[:m_b], half + start, counters[m_a:])
-    hash_into(k0, k1, counters, 0, high, low, tmp)
-    words = scratch.angle_words  # high words, then low words; m_b <= m_a
-    np.add(counters[:m_a], pairs, counters[:m_a])
-    hash_into(k0, k1, counters[:m_a], 0, words[:m_a], words[m_a : 2 * m_a], tmp[:m_a])
-    # the radius, as box_muller computes it
-    radius, t, t_squared = scratch.radius[:m], scratch.t[:m], scratch.t_squared[:m]
-    top = scratch.top[:m]
-    np.multiply(low, _UNIT_12, top)
-    np.floor(top, top)
-    np.multiply(high, _RADIUS_SCALE, radius)
-    np.add(radius, top, radius)
-    np.add(radius, 0.5, radius)
-    np.multiply(radius, _UNIT_52, radius)
-    np.log(radius, radius)
-    np.multiply(radius, -2.0, radius)
-    np.sqrt(radius, radius)
-    # the angle: group A's words are the high words, group B's the first m_b low words
-    np.multiply(words[:m], _UNIT_32, t)
-    np.multiply(t, math.pi, t)
-    np.subtract(t, math.pi / 2, t)
-    np.tan(t, t)
-    np.multiply(t, t, t_squared)
-    scale = scratch.scale[:m]
-    np.add(t_squared, 1.0, scale)
-    np.divide(radius, scale, radius)
-    np.subtract(1.0, t_squared, t_squared)
-    np.add(t, t, t)
-    for first, count, offset in ((start, m_a, 0), (half + start, m_b, m_a)):
-        if count:
-            part = slice(offset, offset + count)
-            np.multiply(radius[part], t_squared[part], out[first : first + count])
-            np.multiply(radius[part], t[part], out[pairs + first : pairs + first + count])
+    u, x2, w, p, q = (b[:m] for b in (scratch.u, scratch.x2, scratch.w, scratch.p, scratch.q))
+    np.add(scratch.positions[:m], start, counters)
+    hash_into(k0, k1, 0, counters, high, low, tmp)
+    # f = 1.mantissa with the top 52 bits of high * 2**32 + low
+    if _LITTLE_ENDIAN:
+        words = u.view(_U32).reshape(m, 2)
+        np.left_shift(high, 20, tmp)
+        np.right_shift(low, 12, low)
+        np.bitwise_or(tmp, low, words[:, 0])
+        np.right_shift(high, 12, high)
+        np.bitwise_or(high, _ONE_HIGH_WORD, words[:, 1])
+    else:  # pragma: no cover - big-endian machines
+        u[...] = random_unit_p.impl(combine_words(high, low, 64), dtype=_F64) + 1.0
+    np.subtract(u, 1.0, u)
+    np.multiply(u, 2.0, u)
+    np.add(u, LOW, u)
+    # w = -log1p(-x**2) as XLA computes it: the rational function for x**2 < sqrt(2) - 1
+    np.multiply(u, u, x2)
+    _horner(_NUMERATOR_X2, x2, p)
+    _horner(_DENOMINATOR_X2, x2, q)
+    np.divide(p, q, p)
+    np.multiply(x2, x2, q)  # y**2
+    np.multiply(x2, q, w)
+    np.multiply(w, p, w)
+    np.multiply(q, 0.5, q)
+    np.add(q, w, w)
+    np.add(x2, w, w)
+    large = np.flatnonzero(x2 >= _special.LOG1P_SMALL)
+    if len(large):
+        w[large] = -np.log(1.0 - x2[large])
+    # Giles' central piece for w < 6.25, then the outer pieces where they apply
+    np.subtract(w, 3.125, q)
+    _horner(_special.ERFINV64_CENTRAL, q, p)
+    outer = np.flatnonzero(w >= 6.25)
+    if len(outer):
+        p[outer] = _erfinv_outer(w[outer])
+    np.multiply(p, u, p)
+    np.multiply(p, SQRT2, out[start:stop])
+
+
+def _erfinv_outer(w):
+    """Giles' polynomial for ``w >= 6.25`` (NumPy; the rare entries of the eager kernel)."""
+    root = np.sqrt(w)
+    middle = w < 16.0
+    result = np.empty_like(w)
+    for mask, coefficients, shift in (
+        (middle, _special.ERFINV64_MIDDLE, 3.25),
+        (~middle, _special.ERFINV64_TAIL, 5.0),
+    ):
+        t = root[mask] - shift
+        p = np.full_like(t, coefficients[0])
+        for c in coefficients[1:]:
+            p = c + p * t
+        result[mask] = p
+    return result
 
 
 # ----------------------------------------------------------------------------- the primitive
@@ -195,7 +191,7 @@ def _threefry_normal_batch(vals, dims, *, n):
     from ftrans.mapping import vmap
 
     keys = moveaxis(vals[0], dims[0], 0)
-    return vmap(lambda key: box_muller(key, n))(keys), 0
+    return vmap(lambda key: normal_traced(key, n))(keys), 0
 
 
 threefry_normal_p = Primitive("threefry_normal")

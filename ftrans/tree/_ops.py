@@ -394,3 +394,70 @@ def check_leaves(
         "ftrans.tree.register_dataclass; if it is a constant, close over it instead of passing "
         "it as an argument."
     )
+
+
+# ----------------------------------------------------------------------------- JAX extras
+
+
+def broadcast(prefix_tree: PyTree, full_tree: PyTree, is_leaf: LeafPredicate = None) -> PyTree:
+    """Repeat each leaf of ``prefix_tree`` over the subtree of ``full_tree`` it covers.
+
+    Unlike `broadcast_prefix` (and like ``jax.tree.broadcast``), ``None`` is an empty node here,
+    not a leaf, and the result is a tree of ``full_tree``'s structure.
+
+    Raises:
+        ValueError: ``prefix_tree`` is not a prefix of ``full_tree``; the message gives the path.
+
+    Examples:
+        >>> broadcast((1, 2), ((3, 4), {'a': 5, 'b': 6}))
+        ((1, 1), {'a': 2, 'b': 2})
+    """
+    prefix_flat, prefix_def = flatten(prefix_tree, is_leaf)
+    subtrees: list[Any] = []
+    try:
+        _flatten_up_to(prefix_def, full_tree, subtrees)
+    except _Mismatch as e:
+        where, expected, got = _mismatch_parts(e)
+        raise ValueError(
+            f"ftrans.tree.broadcast: prefix_tree is not a prefix of full_tree at {where}: "
+            f"prefix_tree has {expected}, full_tree has {got}."
+        ) from None
+    out = []
+    for value, sub in zip(prefix_flat, subtrees, strict=True):
+        out.append(map(lambda _: value, sub, is_leaf=is_leaf))
+    return prefix_def._build(iter(out))
+
+
+def reduce_associative(
+    operation: Callable[[Any, Any], Any],
+    tree: PyTree,
+    *,
+    identity: Any = _NO_INITIAL,
+    is_leaf: LeafPredicate = None,
+) -> Any:
+    """Combine the leaves pairwise in a balanced tree (depth ``log2(n)``) with an associative
+    ``operation``; ``identity`` is returned for a tree with no leaves.
+
+    Raises:
+        TypeError: the tree has no leaves and no ``identity`` was given.
+
+    Examples:
+        >>> reduce_associative(lambda a, b: a + b, [1, 2, 3, 4, 5])
+        15
+        >>> reduce_associative(lambda a, b: a + b, [], identity=0)
+        0
+    """
+    items = leaves(tree, is_leaf)
+    if not items:
+        if identity is _NO_INITIAL:
+            raise TypeError(
+                "ftrans.tree.reduce_associative: the tree has no leaves; pass identity= for "
+                "the value to return then."
+            )
+        return identity
+    while len(items) > 1:
+        paired = [operation(a, b) for a, b in zip(items[::2], items[1::2], strict=False)]
+        if len(items) % 2:
+            paired.append(items[-1])
+        items = paired
+    return items[0]

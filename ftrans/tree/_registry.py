@@ -352,6 +352,7 @@ def register_dataclass(
     *,
     data_fields: Sequence[str] | None = None,
     meta_fields: Sequence[str] | None = None,
+    drop_fields: Sequence[str] = (),
 ) -> Any:
     """Register a dataclass as a pytree node: data fields are children, meta fields are static.
 
@@ -366,7 +367,8 @@ def register_dataclass(
         cls: the dataclass (omit it to use ``@register_dataclass(data_fields=..., ...)``).
         data_fields: names of the child fields.
         meta_fields: names of the static fields. If either list is given, every dataclass
-            field must appear in exactly one of them.
+            field must appear in exactly one of them (or in ``drop_fields``).
+        drop_fields: fields left out of the pytree altogether (unflatten does not set them).
 
     Returns:
         ``cls`` itself (or a decorator when ``cls`` is omitted).
@@ -390,7 +392,10 @@ def register_dataclass(
     """
     if cls is None:
         return functools.partial(
-            register_dataclass, data_fields=data_fields, meta_fields=meta_fields
+            register_dataclass,
+            data_fields=data_fields,
+            meta_fields=meta_fields,
+            drop_fields=drop_fields,
         )
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise TypeError(
@@ -398,9 +403,10 @@ def register_dataclass(
             "first (write @register_dataclass above @dataclasses.dataclass)."
         )
     fields = dataclasses.fields(cls)
-    names = [f.name for f in fields]
+    drop = tuple(drop_fields)
+    names = [f.name for f in fields if f.name not in drop]
     if data_fields is None and meta_fields is None:
-        meta = tuple(f.name for f in fields if f.metadata.get("static", False))
+        meta = tuple(n.name for n in fields if n.metadata.get("static", False) and n.name in names)
         data = tuple(n for n in names if n not in meta)
     else:
         data, meta = tuple(data_fields or ()), tuple(meta_fields or ())
@@ -456,3 +462,148 @@ def _dataclass_kind(cls: type, data: tuple[str, ...], meta: tuple[str, ...]) -> 
         return f"{name}(" + ", ".join(parts) + ")"
 
     return _NodeKind(flatten, unflatten, flatten_with_keys, describe, show)
+
+
+def register_pytree_with_keys(
+    nodetype: type,
+    flatten_with_keys: Callable[[Any], tuple[Iterable[tuple[Any, Any]], Hashable]],
+    unflatten_func: Callable[[Any, Iterable[Any]], Any],
+    flatten_func: Callable[[Any], tuple[Iterable[Any], Hashable]] | None = None,
+) -> None:
+    """Register a container type by its keyed flatten function (JAX's argument order).
+
+    Args:
+        nodetype: the container class.
+        flatten_with_keys: ``x -> ([(key_entry, child), ...], aux_data)``.
+        unflatten_func: ``(aux_data, children) -> x``.
+        flatten_func: optional faster ``x -> (children, aux_data)``; derived from
+            ``flatten_with_keys`` when omitted.
+
+    Examples:
+        >>> class Params:
+        ...     def __init__(self, w, b):
+        ...         self.w, self.b = w, b
+        >>> register_pytree_with_keys(
+        ...     Params,
+        ...     lambda p: (((GetAttrKey('w'), p.w), (GetAttrKey('b'), p.b)), None),
+        ...     lambda aux, ch: Params(*ch),
+        ... )
+        >>> from ftrans.tree import keystr, leaves_with_path
+        >>> [keystr(p) for p, _ in leaves_with_path(Params(1.0, 2.0))]
+        ['.w', '.b']
+    """
+    if flatten_func is None:
+
+        def flatten_func(x: Any) -> tuple[list[Any], Hashable]:
+            keyed, aux = flatten_with_keys(x)
+            return [c for _, c in keyed], aux
+
+    register_pytree_node(nodetype, flatten_func, unflatten_func, flatten_with_keys)
+
+
+def register_pytree_with_keys_class(cls: type) -> type:
+    """Class decorator: `register_pytree_node_class` with a required ``tree_flatten_with_keys``.
+
+    The class defines ``tree_flatten_with_keys(self) -> ([(key, child), ...], aux)`` and a
+    classmethod ``tree_unflatten(cls, aux, children)``; ``tree_flatten`` is optional.
+
+    Examples:
+        >>> @register_pytree_with_keys_class
+        ... class Box:
+        ...     def __init__(self, v):
+        ...         self.v = v
+        ...     def tree_flatten_with_keys(self):
+        ...         return ((GetAttrKey('v'), self.v),), None
+        ...     @classmethod
+        ...     def tree_unflatten(cls, aux, children):
+        ...         return cls(*children)
+        >>> from ftrans.tree import keystr, leaves_with_path
+        >>> [keystr(p) for p, _ in leaves_with_path(Box(3.0))]
+        ['.v']
+    """
+    if not hasattr(cls, "tree_flatten_with_keys"):
+        raise TypeError(
+            f"register_pytree_with_keys_class: {cls.__name__} has no tree_flatten_with_keys "
+            "method; define it, or use register_pytree_node_class."
+        )
+    flat = None
+    if hasattr(cls, "tree_flatten"):
+
+        def flat(x: Any) -> tuple[Iterable[Any], Hashable]:
+            return x.tree_flatten()
+
+    register_pytree_with_keys(
+        cls, lambda x: x.tree_flatten_with_keys(), cls.tree_unflatten, flatten_func=flat
+    )
+    return cls
+
+
+def register_static(cls: type) -> type:
+    """Register a type whose instances are pytree nodes with no children (static, in the treedef).
+
+    The instance itself becomes the node's aux data, so it must be hashable; a value of this
+    type passed to ``jit`` acts like a static argument.
+
+    Examples:
+        >>> @register_static
+        ... class Tag:
+        ...     def __init__(self, name):
+        ...         self.name = name
+        ...     def __hash__(self):
+        ...         return hash(self.name)
+        ...     def __eq__(self, other):
+        ...         return isinstance(other, Tag) and other.name == self.name
+        >>> from ftrans.tree import leaves
+        >>> leaves([1.0, Tag('relu')])
+        [1.0]
+    """
+    register_pytree_node(cls, lambda x: ((), x), lambda aux, children: aux)
+    return cls
+
+
+def static(**kwargs: Any) -> Any:
+    """A `dataclasses.field` marked static for `register_dataclass` (``jax.tree.static``).
+
+    Takes `dataclasses.field`'s arguments and adds ``metadata={'static': True}``.
+
+    Examples:
+        >>> @register_dataclass
+        ... @dataclasses.dataclass
+        ... class Op:
+        ...     x: Any
+        ...     op: str = static(default='add')
+        >>> from ftrans.tree import flatten
+        >>> flatten(Op(1.0))
+        ([1.0], PyTreeDef(Op(x=*, op='add')))
+    """
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    metadata["static"] = True
+    return dataclasses.field(metadata=metadata, **kwargs)
+
+
+class Partial(functools.partial):
+    """A `functools.partial` that is a pytree: its bound arguments are leaves, the function is
+    static. So a partially applied function can be passed to (and returned from) ``jit``,
+    ``vmap`` or ``scan`` as an argument, like ``jax.tree_util.Partial``.
+
+    Examples:
+        >>> import ftrans as ft
+        >>> add = Partial(lambda a, b, c=0.0: a + b + c, 1.0, c=3.0)
+        >>> ft.tree.leaves(add)
+        [1.0, 3.0]
+        >>> float(ft.jit(lambda f, x: f(x))(add, 2.0))
+        6.0
+    """
+
+
+def _partial_unflatten(func: Callable[..., Any], children: list[Any]) -> Partial:
+    args, keywords = children
+    return Partial(func, *args, **keywords)
+
+
+register_pytree_node(
+    Partial,
+    lambda p: ((p.args, p.keywords), p.func),
+    _partial_unflatten,
+    lambda p: (((GetAttrKey("args"), p.args), (GetAttrKey("keywords"), p.keywords)), p.func),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -103,6 +104,74 @@ class PyTreeDef:
     def children(self) -> list[PyTreeDef]:
         """The treedefs of the root's children (empty for a leaf or ``None``)."""
         return list(self._children)
+
+    def node_data(self) -> tuple[type, Any] | None:
+        """``(node_type, aux_data)`` of the root, or ``None`` for a leaf.
+
+        Examples:
+            >>> structure([1, 2]).node_data()
+            (<class 'list'>, None)
+        """
+        return None if self._kind is None else (self._node_type, self._aux)
+
+    def flatten_up_to(self, tree: PyTree) -> list[Any]:
+        """The subtrees of ``tree`` sitting at this structure's leaves (this must be a prefix).
+
+        Raises:
+            ValueError: ``tree`` does not have this structure down to its leaves.
+
+        Examples:
+            >>> structure([0, (0, 0)]).flatten_up_to([{'x': 1}, (2, [3])])
+            [{'x': 1}, 2, [3]]
+        """
+        from ftrans.tree._ops import _flatten_up_to, _Mismatch, _mismatch_parts
+
+        out: list[Any] = []
+        try:
+            _flatten_up_to(self, tree, out)
+        except _Mismatch as e:
+            where, expected, got = _mismatch_parts(e)
+            raise ValueError(
+                f"flatten_up_to: the tree does not match {self!r} at {where}: expected "
+                f"{expected}, got {got}."
+            ) from None
+        return out
+
+    def compose(self, inner: PyTreeDef) -> PyTreeDef:
+        """The structure obtained by putting a copy of ``inner`` at each of this one's leaves.
+
+        Examples:
+            >>> structure([0, 0]).compose(structure((0, 0)))
+            PyTreeDef([(*, *), (*, *)])
+        """
+        if self._kind is None:
+            return inner
+        children = tuple([c.compose(inner) for c in self._children])
+        return PyTreeDef._make(
+            self._kind,
+            self._node_type,
+            self._aux,
+            children,
+            sum([c._num_leaves for c in children]),
+        )
+
+    def walk(self, f_node: Any, f_leaf: Any, leaves: Iterable[Any]) -> Any:
+        """Fold over the structure: ``f_leaf(leaf)`` at leaves (identity if ``None``), and
+        ``f_node(tuple_of_child_results, node_data)`` at every node, bottom up.
+
+        Examples:
+            >>> structure([1, (2, 3)]).walk(lambda xs, _: sum(xs), None, [1, 2, 3])
+            6
+        """
+        it = iter(leaves)
+
+        def go(td: PyTreeDef) -> Any:
+            if td._kind is None:
+                x = next(it)
+                return x if f_leaf is None else f_leaf(x)
+            return f_node(tuple([go(c) for c in td._children]), td._aux)
+
+        return go(self)
 
     def _structure_key(self) -> Any:
         # A nested plain tuple, so == and hash run in C; leaves have key None.
@@ -327,6 +396,10 @@ def leaves_with_path(tree: PyTree, is_leaf: LeafPredicate = None) -> list[tuple[
     return flatten_with_path(tree, is_leaf)[0]
 
 
+def _is_leaf_value(x: Any) -> bool:
+    return is_leaf(x)
+
+
 def is_leaf(x: Any) -> bool:
     """True when ``x`` is not a container ftrans knows (``None`` is an empty node, not a leaf).
 
@@ -339,3 +412,104 @@ def is_leaf(x: Any) -> bool:
     if kind is _UNKNOWN:
         kind = _kind_of(tp)
     return kind is None
+
+
+# ----------------------------------------------------------------------------- JAX helpers
+
+
+def treedef_is_leaf(treedef: PyTreeDef) -> bool:
+    """True when the treedef has one node: a leaf, or an empty container such as ``None``.
+
+    Examples:
+        >>> treedef_is_leaf(structure(1.0)), treedef_is_leaf(structure(None))
+        (True, True)
+    """
+    return treedef.num_nodes == 1
+
+
+def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
+    """The treedefs of the root's children (``jax.tree_util.treedef_children``).
+
+    Examples:
+        >>> treedef_children(structure((1, [2, 3])))
+        [PyTreeDef(*), PyTreeDef([*, *])]
+    """
+    return treedef.children()
+
+
+def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
+    """The structure of a tuple whose elements have the given structures.
+
+    Examples:
+        >>> treedef_tuple([structure(1), structure([1, 2])])
+        PyTreeDef((*, [*, *]))
+    """
+    children = tuple(treedefs)
+    return PyTreeDef._make(
+        _kind_of(tuple), tuple, None, children, sum([c.num_leaves for c in children])
+    )
+
+
+def all_leaves(iterable: Iterable[Any], is_leaf: LeafPredicate = None) -> bool:
+    """True when every element of ``iterable`` is a leaf (``None`` is a node, so not one).
+
+    Examples:
+        >>> all_leaves([1.0, 2.0]), all_leaves([1.0, (2.0,)]), all_leaves([None])
+        (True, False, False)
+    """
+    items = list(iterable)
+    if is_leaf is None:
+        return builtins.all(_is_leaf_value(x) for x in items)
+    return items == leaves(items, is_leaf)
+
+
+def flatten_one_level(tree: PyTree) -> tuple[list[Any], Any]:
+    """The root's children and aux data, one level deep.
+
+    Raises:
+        ValueError: ``tree`` is a leaf.
+
+    Examples:
+        >>> flatten_one_level({'b': 1, 'a': 2})
+        ([2, 1], ['a', 'b'])
+    """
+    kind = _kind_node(tree)
+    children, aux = kind.flatten(tree)
+    return list(children), aux
+
+
+def flatten_one_level_with_keys(tree: PyTree) -> tuple[list[tuple[Any, Any]], Any]:
+    """Like `flatten_one_level`, with a key entry paired with each child.
+
+    Examples:
+        >>> flatten_one_level_with_keys([1, 2])[0]
+        [(SequenceKey(idx=0), 1), (SequenceKey(idx=1), 2)]
+    """
+    return _keyed_children(_kind_node(tree), tree)
+
+
+def _kind_node(tree: Any) -> _NodeKind:
+    tp = type(tree)
+    kind = _kind_cache.get(tp, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _kind_of(tp)
+    if kind is None:
+        raise ValueError(
+            f"flatten_one_level: a value of type {tp.__name__} is a leaf, not a pytree node."
+        )
+    return kind
+
+
+def is_tree_node(typ: Any) -> bool:
+    """True when values of type ``typ`` are pytree nodes (built in or registered).
+
+    Examples:
+        >>> is_tree_node(list), is_tree_node(int)
+        (True, False)
+    """
+    if not isinstance(typ, type):
+        return False  # JAX's contract: a type is asked about, never an instance
+    kind = _kind_cache.get(typ, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _kind_of(typ)
+    return kind is not None

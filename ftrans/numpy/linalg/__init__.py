@@ -86,3 +86,9 @@ __all__ = [
     "vecdot",
     "vector_norm",
 ]
+
+
+def __getattr__(name):
+    from ftrans.numpy._absent import missing
+
+    raise missing(__name__, name)
