@@ -72,6 +72,7 @@ def run(
     use_fd: bool = True,
     max_depth: int = 3,
     log=None,
+    report_every: int = 0,
 ) -> Report:
     """Judge the case of every seed; JAX (when installed and ``use_jax``) on every k-th."""
     report = Report()
@@ -86,6 +87,8 @@ def run(
                 f"seed {seed}: {stack_label(case.layers)}: {verdict.failures[0].key} | "
                 + "; ".join(str(f)[:160] for f in verdict.failures)
             )
+        if log is not None and report_every and (i + 1) % report_every == 0:
+            log(f"--- after {i + 1} cases (last seed {seed}) ---\n" + report.summary())
     return report
 
 
@@ -116,16 +119,18 @@ def main(argv=None) -> int:
         help="shrink the first failing case of each kind and print its script",
     )
     ap.add_argument("--quiet", action="store_true", help="no line per failing case")
+    ap.add_argument("--report-every", type=int, default=0, help="print the counts every n cases")
     ns = ap.parse_args(argv)
-    n = ns.cases if ns.cases is not None else (10_000 if ns.long else 300)
+    n = ns.cases if ns.cases is not None else (10_000 if ns.long else 200)
     use_jax = {"auto": None, "on": True, "off": False}[ns.jax]
     t0 = time.time()
-    log = None if ns.quiet else (lambda s: print(s, flush=True))
+    log = (lambda s: print(s, flush=True)) if not ns.quiet or ns.report_every else None
     report = run(
         range(ns.seed, ns.seed + n),
         use_jax=use_jax,
         jax_every=ns.jax_every,
         use_fd=not ns.no_fd,
+        report_every=ns.report_every,
         max_depth=ns.max_depth,
         log=log,
     )

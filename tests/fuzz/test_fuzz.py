@@ -20,7 +20,7 @@ from .runner import run
 # slower; the long mode runs it). Seeds are fixed, so a failure here reproduces with
 # `python -m tests.fuzz --seed <seed> --cases 1 --shrink`.
 CHUNK = 25
-CHUNKS = 12
+CHUNKS = 8
 
 
 @pytest.mark.parametrize("start", range(0, CHUNK * CHUNKS, CHUNK))
