@@ -378,9 +378,15 @@ def judge(
     return Verdict(case, fails, checks=tuple(checks))
 
 
-def make_case(seed: int, max_depth: int = 3, n_ops: int | None = None) -> Case:
-    """The case of one seed: program, stack and argument values all drawn from it."""
+def make_case(
+    seed: int, max_depth: int = 3, n_ops: int | None = None, families: tuple | None = None
+) -> Case:
+    """The case of one seed: program, stack and argument values all drawn from it.
+
+    ``families`` (keys of ``program.OPS``) restricts the operations drawn, e.g. to look for
+    one bug past others that would stop every case first.
+    """
     rng = np.random.default_rng([seed, 12])
-    p = prog.generate(rng, n_ops)
+    p = prog.generate(rng, n_ops, families)
     layers, _ = stacks.random_stack(rng, [a.shape for a in p.args], p.flags, max_depth)
     return Case(p, layers, value_seed=int(rng.integers(2**31)), seed=seed)

@@ -1237,7 +1237,9 @@ def random_shape(rng: np.random.Generator, max_size: int = 8) -> tuple:
             return shape
 
 
-def generate(rng: np.random.Generator, n_ops: int | None = None) -> Program:
+def generate(
+    rng: np.random.Generator, n_ops: int | None = None, families: tuple | None = None
+) -> Program:
     """One random program: 1-3 arguments, ``n_ops`` (3-25) statements, a real output."""
     n_args = int(rng.integers(1, 4))
     mode = rng.choice(["float64", "float32", "mixed"], p=[0.55, 0.3, 0.15])
@@ -1251,7 +1253,7 @@ def generate(rng: np.random.Generator, n_ops: int | None = None) -> Program:
     for a in args:
         lo, hi = (0.5, 1.5) if a.dist == "pos" else (-1.0, 1.0)
         g.env.append(Var(a.name, a.shape, a.dtype, lo, hi, a.zeros))
-    names = list(OPS)
+    names = [k for k in OPS if families is None or k in families]  # families: keys of OPS
     weights = np.array([OPS[k][1] for k in names])
     tries = 0
     while len(g.stmts) < g.n_ops and tries < 40 * g.n_ops:

@@ -10,6 +10,7 @@ import time
 
 from . import oracles
 from . import shrink as shrinking
+from .program import OPS
 from .stacks import stack_label
 
 
@@ -73,13 +74,14 @@ def run(
     max_depth: int = 3,
     log=None,
     report_every: int = 0,
+    families: tuple | None = None,
 ) -> Report:
     """Judge the case of every seed; JAX (when installed and ``use_jax``) on every k-th."""
     report = Report()
     if use_jax is None:
         use_jax = oracles.jax_namespace() is not None
     for i, seed in enumerate(seeds):
-        case = oracles.make_case(seed, max_depth=max_depth)
+        case = oracles.make_case(seed, max_depth=max_depth, families=families)
         verdict = oracles.judge(case, use_jax=use_jax and i % jax_every == 0, use_fd=use_fd)
         report.add(verdict)
         if log is not None and verdict.failures:
@@ -119,6 +121,11 @@ def main(argv=None) -> int:
         help="shrink the first failing case of each kind and print its script",
     )
     ap.add_argument("--quiet", action="store_true", help="no line per failing case")
+    ap.add_argument(
+        "--families",
+        default=None,
+        help="comma-separated op families to draw from (default all): " + ",".join(OPS),
+    )
     ap.add_argument("--report-every", type=int, default=0, help="print the counts every n cases")
     ns = ap.parse_args(argv)
     n = ns.cases if ns.cases is not None else (10_000 if ns.long else 200)
@@ -131,6 +138,7 @@ def main(argv=None) -> int:
         jax_every=ns.jax_every,
         use_fd=not ns.no_fd,
         report_every=ns.report_every,
+        families=tuple(ns.families.split(",")) if ns.families else None,
         max_depth=ns.max_depth,
         log=log,
     )
