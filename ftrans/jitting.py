@@ -62,9 +62,10 @@ def _describe(key):
 class JitFunction:
     """A jitted function: call it like the original; see ``cache_info`` and ``explain``."""
 
-    def __init__(self, fun, static_argnums, static_argnames):
+    def __init__(self, fun, static_argnums, static_argnames, backend=None):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self.backend = backend
         self.name = fun_name(fun)
         self.static_argnums = tuple(sorted(static_argnums))
         self.static_argnames = tuple(static_argnames)
@@ -193,7 +194,10 @@ class JitFunction:
         jaxpr, consts = trace_to_jaxpr(flat, in_avals, f"jit({self.name})", arg_names=arg_names)
         lifted = [isinstance(c, Tracer) for c in consts]
         if not any(lifted):
-            return _Entry(ClosedJaxpr(jaxpr, consts), store["out_tree"])
+            closed = ClosedJaxpr(jaxpr, consts)
+            if self.backend is not None:
+                closed.cache["backend"] = self.backend
+            return _Entry(closed, store["out_tree"])
         keep = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if not lift]
         moved = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if lift]
         program = Jaxpr(
@@ -365,8 +369,13 @@ def jit(
     *,
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
+    backend: str | None = None,
 ):
     """Compile ``fun``: trace once per signature, optimise the IR, run generated NumPy code.
+
+    ``backend``: ``"numpy"`` (generated NumPy code), ``"native"`` (numba machine code, with the
+    ``native`` extra; programs it cannot compile run NumPy code) or ``"auto"`` (native code for
+    loops over small arrays); None uses ``ftrans.compiler.backend.default_backend()``.
 
     The cache key is the arguments' pytree structure, shapes and dtypes (Python scalars count
     as 0-d float64/int64, so ``f(1.0)`` and ``f(2.0)`` share an entry) and the values of the
@@ -385,7 +394,13 @@ def jit(
         <BLANKLINE>
     """
     if fun is None:
-        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames)
+        return lambda f: jit(
+            f, static_argnums=static_argnums, static_argnames=static_argnames, backend=backend
+        )
+    if backend is not None:
+        from ftrans.compiler.backend import check_backend
+
+        check_backend(backend)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    return JitFunction(fun, nums, names)
+    return JitFunction(fun, nums, names, backend)

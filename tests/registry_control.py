@@ -360,12 +360,12 @@ _assert_unique()
 
 
 @ft.custom_batching.custom_vmap
-def _scaled_norm(x, s):
+def _vmapped_norm(x, s):
     return fnp.sqrt(fnp.sum(x * x)) * s
 
 
-@_scaled_norm.def_vmap
-def _scaled_norm_rule(axis_size, in_batched, x, s):
+@_vmapped_norm.def_vmap
+def _vmapped_norm_rule(axis_size, in_batched, x, s):
     x_batched, s_batched = in_batched
     norm = fnp.sqrt(fnp.sum(x * x, axis=-1)) if x_batched else fnp.sqrt(fnp.sum(x * x))
     return norm * s, x_batched or s_batched
@@ -375,6 +375,6 @@ add(
     "custom_vmap",
     "custom_vmap_call",
     [A((4,), uniform(0.5, 2.0)), A((), uniform(0.5, 2.0))],
-    _scaled_norm,
+    _vmapped_norm,
     lambda x, s: np.sqrt(np.sum(x * x)) * s,
 )

@@ -21,10 +21,12 @@ def compiled(closed: ClosedJaxpr):
     """The compiled function of a closed jaxpr (compiled once, then cached on it)."""
     fn = closed.cache.get("compiled")
     if fn is None:
+        from ftrans.compiler.backend import choose
         from ftrans.compiler.codegen import compile_jaxpr
 
-        fn = closed.cache["compiled"] = compile_jaxpr(closed.jaxpr, closed.consts)
+        fn = compile_jaxpr(closed.jaxpr, closed.consts)
         fn.program = closed
+        fn = closed.cache["compiled"] = choose(closed, fn)
     return fn
 
 

@@ -1,0 +1,169 @@
+"""The native backend (numba): rules for every primitive or a deliberate NumPy-only mark,
+registry specs compiled natively against eager values, loops, tiering and the fallback."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from registry import SPECS
+
+import ftrans as ft
+import ftrans.numpy as fnp
+from ftrans import lax
+from ftrans.compiler import backend as backends
+from ftrans.compiler import native
+from ftrans.interpreters.jit import compiled
+from ftrans.primitives import BUILTIN
+
+
+def test_every_primitive_has_a_native_rule_or_a_numpy_only_mark():
+    missing = sorted(set(BUILTIN) - set(native.NATIVE_RULES) - set(native.NUMPY_ONLY))
+    assert not missing, f"primitives with neither a native rule nor a NUMPY_ONLY mark: {missing}"
+    both = sorted(set(native.NATIVE_RULES) & set(native.NUMPY_ONLY))
+    assert not both, f"marked NumPy-only but with a native rule: {both}"
+
+
+numba = pytest.importorskip("numba")
+
+
+@pytest.fixture(autouse=True)
+def _synchronous():
+    backends.set_native_sync(True)
+    yield
+    backends.set_native_sync(False)
+
+
+# Compiling costs numba ~0.2-1 s a program on a fresh machine (then the disk cache has it),
+# so CI compiles one spec of each family below; FTRANS_TEST_NATIVE=all compiles one spec of
+# every primitive with a native rule (83 programs: a few minutes on a cold cache).
+_CI_TARGETS = {
+    "sin",
+    "logistic",
+    "add",
+    "div",
+    "max",
+    "pow",
+    "lt",
+    "select",
+    "integer_pow",
+    "convert_element_type",
+    "reduce_sum",
+    "reduce_max",
+    "dot_general",
+    "broadcast_in_dim",
+    "reshape",
+    "transpose",
+    "slice",
+    "concatenate",
+    "pad",
+    "jit_call",
+}
+
+
+def _one_spec_per_native_primitive():
+    everything = os.environ.get("FTRANS_TEST_NATIVE") == "all"
+    seen, chosen = set(), []
+    for s in SPECS:
+        if not everything and s.target not in _CI_TARGETS:
+            continue
+        if s.kind == "primitive" and s.target in native.NATIVE_RULES and s.target not in seen:
+            if s.target in ("scan", "while", "cond", "custom_vjp_call", "remat"):
+                continue  # covered by the loop tests below (compiling each costs seconds)
+            seen.add(s.target)
+            chosen.append(pytest.param(s, id=s.name))
+    return chosen
+
+
+@pytest.mark.parametrize("spec", _one_spec_per_native_primitive())
+def test_registry_spec_compiled_natively_matches_eager(spec, rng):
+    args = spec.make_args(rng)
+    expected = spec.fun(*args)
+    f = ft.jit(spec.fun, backend="native")
+    got = f(*args)
+    for e, g in zip(
+        expected if isinstance(expected, (list, tuple)) else [expected],
+        got if isinstance(got, (list, tuple)) else [got],
+        strict=True,
+    ):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-12, atol=1e-12)
+        assert np.asarray(g).dtype == np.asarray(e).dtype
+    fn = compiled(f.lower(*args).closed)
+    # a rule may decline a case (NativeUnsupported names it); numba failing on what a rule
+    # wrote is a bug in the rule
+    assert "numba could not compile" not in fn.reason, fn.reason
+
+
+def _pendulum(params, y0):
+    damping, g = params[0], params[1]
+
+    def f(y):
+        return fnp.stack([y[1], -g * fnp.sin(y[0]) - damping * y[1]])
+
+    def step(y, _):
+        h = 0.01
+        k1 = f(y)
+        k2 = f(y + 0.5 * h * k1)
+        k3 = f(y + 0.5 * h * k2)
+        k4 = f(y + h * k3)
+        return y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
+
+    y, _ = lax.scan(step, y0, None, length=100)
+    return fnp.sum(y * y)
+
+
+def test_rk4_scan_value_and_gradient_natively():
+    p, y0 = np.array([0.1, 9.81]), np.array([1.0, 0.0])
+    for fun in (_pendulum, ft.grad(_pendulum)):
+        f = ft.jit(fun, backend="native")
+        np.testing.assert_allclose(f(p, y0), ft.jit(fun, backend="numpy")(p, y0), rtol=1e-13)
+        assert compiled(f.lower(p, y0).closed).reason == "native code"
+        assert "for _i in range(100)" in f.lower(p, y0).as_text()
+
+
+def test_while_and_cond_natively():
+    def newton(a):
+        step = lambda x: 0.5 * (x + a / x)
+        return lax.while_loop(lambda x: fnp.abs(step(x) - x) > 1e-12, step, a)
+
+    f = ft.jit(newton, backend="native")
+    assert float(f(2.0)) == pytest.approx(np.sqrt(2.0), rel=1e-14)
+    g = ft.jit(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x), backend="native")
+    assert float(g(1.0)) == pytest.approx(np.sin(1.0)) and float(g(-1.0)) == pytest.approx(
+        np.cos(1.0)
+    )
+    assert compiled(g.lower(1.0).closed).reason == "native code"
+
+
+def test_auto_chooses_native_for_small_loops_only():
+    loop = ft.jit(lambda x: lax.fori_loop(0, 10, lambda i, c: c * 1.01, x), backend="auto")
+    loop(np.ones(3))
+    assert isinstance(compiled(loop.lower(np.ones(3)).closed), backends.Tiered)
+    big = ft.jit(lambda x: fnp.sin(x) * 2.0, backend="auto")
+    big(np.ones(3))
+    assert not isinstance(compiled(big.lower(np.ones(3)).closed), backends.Tiered)
+
+
+def test_unsupported_primitive_runs_numpy_code_and_says_why():
+    f = ft.jit(lambda a: fnp.linalg.solve(a, np.ones(2)), backend="native")
+    np.testing.assert_allclose(f(np.eye(2) * 2), [0.5, 0.5])
+    assert "no native rule for solve" in compiled(f.lower(np.eye(2)).closed).reason
+
+
+def test_tiered_compilation_runs_numpy_code_first():
+    backends.set_native_sync(False)
+    f = ft.jit(lambda x: lax.fori_loop(0, 5, lambda i, c: c + x, 0.0), backend="native")
+    assert float(f(1.5)) == 7.5  # NumPy code while numba compiles
+    fn = compiled(f.lower(1.5).closed)
+    fn.wait()
+    assert fn.reason == "native code" and float(f(1.5)) == 7.5
+
+
+def test_without_numba_native_falls_back(monkeypatch):
+    monkeypatch.setattr(native, "available", lambda: False)
+    f = ft.jit(lambda x: fnp.sin(x), backend="native")
+    assert float(f(0.0)) == 0.0
+    assert not isinstance(compiled(f.lower(0.0).closed), backends.Tiered)
+    with pytest.raises(ValueError, match="jit backend must be one of"):
+        ft.jit(lambda x: x, backend="gpu")
