@@ -593,7 +593,15 @@ convert_element_type_p.transpose = lambda ct, x, *, new_dtype: [
 ]
 
 
-def convert_element_type(x, *, new_dtype):
+def convert_element_type(x, new_dtype):
+    """Cast ``x`` to ``new_dtype`` (JAX's ``lax.convert_element_type(operand, new_dtype)``).
+
+    Example:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.convert_element_type(np.arange(3), np.float32).dtype
+        dtype('float32')
+    """
     return convert_element_type_p.bind(x, new_dtype=np.dtype(new_dtype))
 
 
