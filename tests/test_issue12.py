@@ -371,3 +371,12 @@ def test_fuzz_custom_jvp_of_a_python_float_stays_weak():
     assert ft.value_and_grad(f)(x32)[1].dtype == F32
     assert ft.jvp(f, (x32,), (x32,))[1].dtype == F32
     assert ft.jit(f)(x32).dtype == F32
+
+
+def test_fuzz_weak_int_carry_promoted_by_a_float32_body_becomes_float32():
+    # seed 5762 of the long run: 0 (weak int) * 0.5 + sin(float32) is float32 in JAX
+    x0 = np.float32(-0.1)
+    f = lambda x: fnp.stack([x, lax.fori_loop(0, 1, lambda i, c: c * 0.5 + fnp.sin(x), 0)])
+    assert f(x0).dtype == F32
+    assert ft.jacrev(f)(x0).dtype == F32
+    assert ft.jit(ft.jacrev(f))(x0).dtype == F32

@@ -601,16 +601,16 @@ def _promotions() -> int:
     return PROMOTIONS[0]
 
 
-def _float32_narrowing(leaves, weak, promoted: bool) -> dict:
-    """Weak Python-float carries to retry as float32: those of a body that promoted float32
-    values to float64 while traced (the carry, traced as float64, met float32 data). JAX's weak
-    carry would have stayed float32 there."""
-    if not promoted or not any(w and type(x) is float for w, x in zip(weak, leaves, strict=True)):
+def _float32_narrowing(original, leaves, promoted: bool) -> dict:
+    """Carries that started as Python scalars (weak) and are float64 now, to retry as float32:
+    those of a body that promoted float32 values to float64 while traced (the carry, traced as
+    float64, met float32 data). JAX's weak carry would have become float32 there."""
+    if not promoted:
         return {}
     return {
         i: np.dtype(np.float32)
-        for i, (w, x) in enumerate(zip(weak, leaves, strict=True))
-        if w and type(x) is float
+        for i, (x0, x) in enumerate(zip(original, leaves, strict=True))
+        if type(x0) in _WEAK_SCALARS and np.result_type(x) == np.float64
     }
 
 
@@ -733,7 +733,7 @@ def scan(
         return tree.unflatten(new_tree, new_leaves), tree.unflatten(y_tree, y_leaves)
 
     in_tree = tree.structure((init, xs))
-    weak = _weak_mask(init_leaves)
+    weak, original = _weak_mask(init_leaves), list(init_leaves)
     while True:
         try:
             before = _promotions()
@@ -746,10 +746,12 @@ def scan(
             init_leaves, weak = _promote_weak(init_leaves, weak, promote.dtypes)
             carry_avals = avals_of(init_leaves)
             out_trees.clear()
-    narrow = _float32_narrowing(init_leaves, weak, promoted)
+    narrow = _float32_narrowing(original, init_leaves, promoted)
     if narrow:  # a weak float carry in a float32 body: try it as float32, keep it if it holds
         saved = (init_leaves, weak, carry_avals, program, captured, list(out_trees))
-        init_leaves = _promote_weak(init_leaves, weak, narrow)[0]
+        init_leaves = [
+            np.asarray(x, narrow[i]) if i in narrow else x for i, x in enumerate(init_leaves)
+        ]
         weak, carry_avals = [False] * len(weak), avals_of(init_leaves)
         out_trees.clear()
         try:
@@ -1173,7 +1175,7 @@ def while_loop(
         _check_carry(what, in_tree, avals, new_tree, avals_of(new_leaves), weak)
         return new
 
-    weak = _weak_mask(leaves)
+    weak, original = _weak_mask(leaves), list(leaves)
     while True:
         try:
             before = _promotions()
@@ -1185,10 +1187,10 @@ def while_loop(
         except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
             leaves, weak = _promote_weak(leaves, weak, promote.dtypes)
             avals = avals_of(leaves)
-    narrow = _float32_narrowing(leaves, weak, promoted)
+    narrow = _float32_narrowing(original, leaves, promoted)
     if narrow:  # a weak float carry in a float32 body: try it as float32, keep it if it holds
         saved = (leaves, weak, avals, body_prog, body_cap)
-        leaves = _promote_weak(leaves, weak, narrow)[0]
+        leaves = [np.asarray(x, narrow[i]) if i in narrow else x for i, x in enumerate(leaves)]
         weak, avals = [False] * len(weak), avals_of(leaves)
         try:
             body_prog, body_cap, _ = trace_fun(
