@@ -113,14 +113,19 @@ def _col(v, k):
     return broadcast_in_dim(v, shape=(*lead, n, k), broadcast_dimensions=dims)
 
 
-def _inverse_gaps(d):
-    """``1 / d`` off the diagonal of ``d`` (each (n, n)), 0 on it, and ``inf`` where an
-    off-diagonal ``d`` is exactly 0 (the derivative does not exist there); no NumPy warning."""
+def _inverse_gaps(d, *, at_zero="inf"):
+    """``1 / d`` off the diagonal of ``d`` (each (n, n)), 0 on it, and where an off-diagonal
+    ``d`` is exactly 0 (the derivative does not exist there) ``inf`` (eigh, as JAX) or 0
+    (``at_zero="zero"``: svd, as JAX, so that repeated singular values, e.g. of a zero
+    matrix, give finite derivatives of what depends on the singular values only); no NumPy
+    warning."""
     n = shape_of(d)[-1]
     off = np.asarray(1.0 - np.eye(n), d.dtype)
     zero = ew.eq(d, ew.const(0, d))
     safe = ew.select(zero, np.ones(shape_of(d), d.dtype), d)
     inv = ew.mul(ew.div(ew.const(1, d), safe), off)
+    if at_zero == "zero":
+        return ew.select(zero, np.zeros(shape_of(d), d.dtype), inv)
     inf_off = np.broadcast_to(np.where(off > 0, np.inf, 0).astype(d.dtype), shape_of(d))
     blown = ew.bitwise_and(zero, np.broadcast_to(off.astype(bool), shape_of(d)))
     return ew.select(blown, np.array(inf_off), inv)
@@ -521,7 +526,8 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
         return [s], [ds]
     k = min(m, n)
     s_j, s_i = _row(s, k), _col(s, k)
-    f = _cast(_inverse_gaps(ew.mul(ew.add(s_j, s_i), ew.sub(s_j, s_i))), a.dtype)  # 1/(s_j²-s_i²)
+    gaps = ew.mul(ew.add(s_j, s_i), ew.sub(s_j, s_i))
+    f = _cast(_inverse_gaps(gaps, at_zero="zero"), a.dtype)  # 1/(s_j²-s_i²)
     dss = ew.mul(dp, _cast(s_j, a.dtype))  # dP_ij s_j
     sds = ew.mul(_cast(s_i, a.dtype), dp)  # s_i dP_ij
     du = ew.mul(f, ew.add(dss, mH(dss)))
