@@ -614,6 +614,30 @@ def _float32_narrowing(original, leaves, promoted: bool) -> dict:
     }
 
 
+def _trace_loop_body(trace, leaves):
+    """``(trace(leaves, weak), leaves)`` for a loop body whose initial carry is ``leaves``,
+    with Python scalars as JAX's weak types: a weak carry the body returns in another dtype is
+    retraced in that dtype, and one that became float64 while the body promoted float32 data is
+    retried as float32 (kept if the body then returns float32 for it)."""
+    weak, original = _weak_mask(leaves), list(leaves)
+    while True:
+        try:
+            before = _promotions()
+            result = trace(leaves, weak)
+            promoted = _promotions() > before
+            break
+        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
+            leaves, weak = _promote_weak(leaves, weak, promote.dtypes)
+    narrow = _float32_narrowing(original, leaves, promoted)
+    if narrow:
+        narrowed = _promote_weak(leaves, weak, narrow)[0]
+        try:
+            return trace(narrowed, [False] * len(leaves)), narrowed
+        except CarryMismatchError:
+            pass  # the body does not keep float32: the float64 trace stands
+    return result, leaves
+
+
 def _check_carry(what, in_tree, in_avals, out_tree, out_avals, weak=None):
     if weak and any(weak) and in_tree == out_tree:
         dtypes = {
@@ -733,34 +757,18 @@ def scan(
         return tree.unflatten(new_tree, new_leaves), tree.unflatten(y_tree, y_leaves)
 
     in_tree = tree.structure((init, xs))
-    weak, original = _weak_mask(init_leaves), list(init_leaves)
-    while True:
-        try:
-            before = _promotions()
-            program, captured, _ = trace_fun(
-                lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
-            )
-            promoted = _promotions() > before
-            break
-        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
-            init_leaves, weak = _promote_weak(init_leaves, weak, promote.dtypes)
-            carry_avals = avals_of(init_leaves)
-            out_trees.clear()
-    narrow = _float32_narrowing(original, init_leaves, promoted)
-    if narrow:  # a weak float carry in a float32 body: try it as float32, keep it if it holds
-        saved = (init_leaves, weak, carry_avals, program, captured, list(out_trees))
-        init_leaves = [
-            np.asarray(x, narrow[i]) if i in narrow else x for i, x in enumerate(init_leaves)
-        ]
-        weak, carry_avals = [False] * len(weak), avals_of(init_leaves)
+    weak = _weak_mask(init_leaves)
+
+    def trace_body(leaves, weak_mask):
+        nonlocal carry_avals, weak
+        carry_avals, weak = avals_of(leaves), weak_mask
         out_trees.clear()
-        try:
-            program, captured, _ = trace_fun(
-                lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
-            )
-        except CarryMismatchError:
-            init_leaves, weak, carry_avals, program, captured, trees = saved
-            out_trees[:] = trees
+        program, captured, _ = trace_fun(
+            lambda carry, x: body(carry, x), in_tree, carry_avals + x_avals, "scan body", what
+        )
+        return program, captured, out_trees[0]
+
+    (program, captured, y_tree), init_leaves = _trace_loop_body(trace_body, init_leaves)
     outs = scan_p.bind(
         *captured,
         *init_leaves,
@@ -773,7 +781,7 @@ def scan(
         unroll=int(unroll),
     )
     k = len(init_leaves)
-    return tree.unflatten(init_tree, outs[:k]), tree.unflatten(out_trees[0], outs[k:])
+    return tree.unflatten(init_tree, outs[:k]), tree.unflatten(y_tree, outs[k:])
 
 
 # ============================================================================= while
@@ -1175,29 +1183,15 @@ def while_loop(
         _check_carry(what, in_tree, avals, new_tree, avals_of(new_leaves), weak)
         return new
 
-    weak, original = _weak_mask(leaves), list(leaves)
-    while True:
-        try:
-            before = _promotions()
-            body_prog, body_cap, _ = trace_fun(
-                body_flat, tree.structure((init_val,)), avals, "while body", what
-            )
-            promoted = _promotions() > before
-            break
-        except _PromoteWeakCarry as promote:  # trace again with the body's carry dtypes
-            leaves, weak = _promote_weak(leaves, weak, promote.dtypes)
-            avals = avals_of(leaves)
-    narrow = _float32_narrowing(original, leaves, promoted)
-    if narrow:  # a weak float carry in a float32 body: try it as float32, keep it if it holds
-        saved = (leaves, weak, avals, body_prog, body_cap)
-        leaves = [np.asarray(x, narrow[i]) if i in narrow else x for i, x in enumerate(leaves)]
-        weak, avals = [False] * len(weak), avals_of(leaves)
-        try:
-            body_prog, body_cap, _ = trace_fun(
-                body_flat, tree.structure((init_val,)), avals, "while body", what
-            )
-        except CarryMismatchError:
-            leaves, weak, avals, body_prog, body_cap = saved
+    weak = _weak_mask(leaves)
+
+    def trace_body(carry_leaves, weak_mask):
+        nonlocal avals, weak
+        avals, weak = avals_of(carry_leaves), weak_mask
+        return trace_fun(body_flat, tree.structure((init_val,)), avals, "while body", what)[:2]
+
+    (body_prog, body_cap), leaves = _trace_loop_body(trace_body, leaves)
+    avals = avals_of(leaves)
     cond_prog, cond_cap, _ = trace_fun(
         cond_flat, tree.structure((init_val,)), avals, "while cond", what
     )
