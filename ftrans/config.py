@@ -210,7 +210,6 @@ config.define(
 )
 
 
-
 def _jit_backend(value: Any) -> Any:
     from ftrans.compiler.backend import BACKENDS, set_default_backend
 

@@ -13,9 +13,10 @@ import numpy as np
 from ftrans import tree
 from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
 from ftrans.config import state as _config_state
-from ftrans.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, get_aval
+from ftrans.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
 from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
+from ftrans.interpreters.programs import lift_traced_consts
 from ftrans.interpreters.tracing import trace_to_jaxpr
 
 _LEAF = tree.structure(0.0)  # the treedef of a single array
@@ -234,19 +235,10 @@ class JitFunction:
         in_avals = [ShapedArray(s, d) for s, d in avals]
         arg_names = self._argument_names(in_tree, args, static_pos)
         jaxpr, consts = trace_to_jaxpr(flat, in_avals, f"jit({self.name})", arg_names=arg_names)
-        lifted = [isinstance(c, Tracer) for c in consts]
-        if not any(lifted):
-            closed = ClosedJaxpr(jaxpr, consts)
-            if self.backend is not None:
-                closed.cache["backend"] = self.backend
-            return _Entry(closed, store["out_tree"])
-        keep = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if not lift]
-        moved = [(v, c) for v, c, lift in zip(jaxpr.constvars, consts, lifted) if lift]
-        program = Jaxpr(
-            [v for v, _ in keep], [v for v, _ in moved] + jaxpr.invars, jaxpr.eqns, jaxpr.outvars
-        )
-        closed = ClosedJaxpr(program, [c for _, c in keep])
-        return _Entry(closed, store["out_tree"], [c for _, c in moved])
+        closed, captured = lift_traced_consts(jaxpr, consts)
+        if not captured and self.backend is not None:
+            closed.cache["backend"] = self.backend
+        return _Entry(closed, store["out_tree"], captured)
 
     def _argument_names(self, in_tree, args, static_pos):
         names = []

@@ -41,6 +41,11 @@ def closure_convert(fun, avals, name, *, record_source=True):
     lists them, to be passed in front of the real arguments.
     """
     jaxpr, consts = trace_to_jaxpr(fun, list(avals), name, record_source=record_source)
+    return lift_traced_consts(jaxpr, consts)
+
+
+def lift_traced_consts(jaxpr: Jaxpr, consts) -> tuple[ClosedJaxpr, list]:
+    """``(program, captured)``: the constants that are tracers become leading inputs."""
     lifted = [isinstance(c, Tracer) for c in consts]
     if not any(lifted):
         return ClosedJaxpr(jaxpr, consts), []
