@@ -421,6 +421,8 @@ def op_binary(g: Gen):
         iv, src = (a[0] + b[0], a[1] + b[1]), f"{x.name} + {y.name}"
     elif kind == "sub":
         iv, src = (a[0] - b[1], a[1] - b[0]), f"{x.name} - {y.name}"
+        # x - x is exactly zero: kinks and p < 1 norms must know (long run, seeds 2644, 9553)
+        zero = x.name == y.name or (x.zero and y.zero)
     elif kind == "mul":
         iv, src, zero = imul(a, b), f"{x.name} * {y.name}", x.zero or y.zero
     elif kind == "div":
@@ -902,6 +904,13 @@ def op_linalg(g: Gen):
         lines = [f"{name} = fnp.linalg.norm({x.name}, ord={o})"]
         shape, iv = (), (0.0, m * n * B)
         flags = ("nonsmooth",) if o not in ("'fro'",) else ()
+    if x.dtype in ("float32", "complex64") and (
+        kind in ("svdvals", "svd") or (kind == "norm_matrix" and o in ("'nuc'", "2", "-2"))
+    ):
+        # Singular values of a (possibly rank-deficient) single-precision matrix: beyond second
+        # order the derivatives amplify float32 rounding of the small singular values (long run,
+        # seed 7587: hessian of hessian through svd of a 3x3 Gram matrix of rank 2).
+        flags = tuple(flags) + ("low_order",)
     dtype = x.dtype if cplx_out else rdt
     if cplx_out:
         out = Var(name, shape, dtype, 0.0, max(abs(iv[0]), abs(iv[1])))

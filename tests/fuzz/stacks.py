@@ -308,6 +308,7 @@ WEIGHTS = {
     "hessian": 1.5,
 }
 CONCRETE_OK = {"grad", "value_and_grad", "jvp", "vjp"}
+DIFFERENTIATING = REVERSE | FORWARD
 
 
 def allowed(flags: frozenset) -> list:
@@ -328,10 +329,16 @@ def random_stack(
     depth = min(depth, max_depth)
     layers = []
     shapes = list(base_shapes)
+    order = 0  # derivative order of the stack so far
     for _ in range(depth):
         w = np.array([WEIGHTS[k] for k in kinds], dtype=float)
         kind = kinds[int(rng.choice(len(kinds), p=w / w.sum()))]
         n = len(shapes)
+        # "low_order" programs (float32 singular values) are differentiated at most twice
+        step = 2 if kind == "hessian" else int(kind in DIFFERENTIATING)
+        if "low_order" in flags and order + step > 2:
+            kind, step = "jit", 0
+        order += step
         # keep Jacobians small: no Jacobian layer over a big argument
         if kind in ("jacfwd", "jacrev", "hessian") and max(np.prod(s) for s in shapes) > 8:
             kind = "grad" if "grad" in kinds else "jit"
