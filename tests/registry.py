@@ -86,7 +86,13 @@ def public_numpy_functions() -> list[str]:
 
 
 def specs_for(kind: str, target: str) -> list[Spec]:
-    return [s for s in SPECS if s.kind == kind and s.target == target]
+    """The specs of a primitive or ``ftrans.numpy`` function, with the library specs that
+    cover it."""
+    return [
+        s
+        for s in SPECS
+        if (s.kind == kind and s.target == target) or f"{kind}:{target}" in s.covers
+    ]
 
 
 def primitive_names() -> list[str]:

@@ -1,7 +1,8 @@
 """Registry specs for ``ftrans.nn``'s differentiable functions, against NumPy formulas.
 
-The nn functions are written on ``ftrans.numpy``, so their specs carry ``kind="numpy"`` with
-the ``ftrans.numpy`` function they mostly rest on as target, and are named ``nn:<function>``.
+The specs are ``kind="library"`` with the public name (``ftrans.nn.<function>``) as target and
+the ``ftrans.numpy`` function each mostly rests on in ``covers``; they are named
+``nn:<function>``.
 Values at the kinks and JAX's derivative conventions there are checked in ``test_nn_jax.py``
 (against jax.nn when installed, against checked-in JAX outputs otherwise).
 """
@@ -56,7 +57,11 @@ def _attention(q, k, v, bias=None, mask=None, is_causal=False):
 
 def add(name, target, fun, reference, args, **options):
     options.setdefault("dtypes", BOTH)
-    SPECS.append(Spec(f"nn:{name}", "numpy", target, fun, reference, tuple(args), **options))
+    public = f"ftrans.nn.{name.split('[')[0]}"
+    covers = (f"numpy:{target}",)
+    SPECS.append(
+        Spec(f"nn:{name}", "library", public, fun, reference, tuple(args), covers=covers, **options)
+    )
 
 
 def X(shape=(3, 4), sampler=None) -> Arg:

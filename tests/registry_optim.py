@@ -1,10 +1,9 @@
 """Registry specs for the differentiable library functions of this branch: the losses of
 ``ftrans.optim.losses`` and ``ftrans.experimental.ode.odeint``.
 
-The registry's kinds are ``"primitive"`` and ``"numpy"`` only; these functions are neither, so
-each spec names (as its target) the primitive at its core, the way the control-flow specs name
-the loop they drive: ``reduce_sum`` for the summed losses, the elementwise primitive for the
-elementwise ones, ``while`` for odeint. References are written out with NumPy (SciPy's
+The specs are ``kind="library"`` with the public name as target; ``covers`` names the primitive
+at each one's core (``reduce_sum`` for the summed losses, the elementwise primitive for the
+elementwise ones, ``while`` for odeint). References are written out with NumPy (SciPy's
 ``solve_ivp`` for odeint).
 """
 
@@ -20,7 +19,21 @@ SPECS: list[Spec] = []
 
 
 def add(name, target, args, fun, reference, **options):
-    SPECS.append(Spec(f"optim:{name}", "primitive", target, fun, reference, tuple(args), **options))
+    base = name.split("[")[0]
+    public = "ftrans.experimental.ode.odeint" if base == "odeint" else f"ftrans.optim.losses.{base}"
+    covers = (f"primitive:{target}",)
+    SPECS.append(
+        Spec(
+            f"optim:{name}",
+            "library",
+            public,
+            fun,
+            reference,
+            tuple(args),
+            covers=covers,
+            **options,
+        )
+    )
 
 
 def A(shape, sampler):

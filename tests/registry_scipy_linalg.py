@@ -9,7 +9,7 @@ small perturbations (finite differences) do not change. Sign gauges of eigen/sin
 are fixed inside the spec on both sides.
 
 Spec names are ``"scipy.linalg:<function>[...]"`` and ``"lax.linalg:<function>[...]"``; they
-use ``kind="numpy"`` with ``target="linalg"`` like the ``ftrans.numpy.linalg`` specs.
+are ``kind="library"`` specs with the public name (``ftrans.scipy.linalg.expm``) as target.
 """
 
 from __future__ import annotations
@@ -80,7 +80,19 @@ LUX = lu_input()
 
 def add(name, args, fun, reference, *, label=None, **options):
     full = name + (f"[{label}]" if label else "")
-    SPECS.append(Spec(full, "numpy", "linalg", fun, reference, tuple(args), **options))
+    public = "ftrans." + name.replace(":", ".")
+    SPECS.append(
+        Spec(
+            full,
+            "library",
+            public,
+            fun,
+            reference,
+            tuple(args),
+            covers=("numpy:linalg",),
+            **options,
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- primitives

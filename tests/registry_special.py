@@ -5,9 +5,9 @@ Without SciPy the value check falls back to ``math`` where it has the function a
 the implementation itself (then only transforms are checked against eager values; the numbers
 are checked by ``test_scipy_special.py`` against the checked-in table in ``tests/data``).
 
-Specs of ``ftrans.scipy.special`` functions are named ``scipy:special.<name>[...]`` and carry
-``kind="primitive"`` with the primitive they are built on as target (the registry's
-completeness checks know only primitives and ``ftrans.numpy``).
+Specs of ``ftrans.scipy.special``/``stats`` functions are named ``scipy:special.<name>[...]``
+and carry ``kind="library"`` with the public name as target and the primitive they are built on
+in ``covers`` (so a primitive tested only through its wrapper counts as covered).
 """
 
 from __future__ import annotations
@@ -68,7 +68,11 @@ def prim(name, args, reference, *, label=None, **options) -> None:
 
 def scipy_fn(name, target, fun, args, reference, *, label=None, **options) -> None:
     full = f"scipy:special.{name}" + (f"[{label}]" if label else "")
-    SPECS.append(Spec(full, "primitive", target, fun, _typed(reference), tuple(args), **options))
+    public = f"ftrans.scipy.special.{name}"
+    covers = (f"primitive:{target}",)
+    SPECS.append(
+        Spec(full, "library", public, fun, _typed(reference), tuple(args), covers=covers, **options)
+    )
 
 
 _math = np.vectorize
@@ -339,7 +343,13 @@ def stats_fn(dist, fn, target, args, *, label=None, **options) -> None:
         reference = getattr(getattr(scipy_stats, dist), fn)
     name = f"{dist}.{fn}"
     full = f"scipy:stats.{name}" + (f"[{label}]" if label else "")
-    SPECS.append(Spec(full, "primitive", target, ours, _typed(reference), tuple(args), **options))
+    public = f"ftrans.scipy.stats.{name}"
+    covers = (f"primitive:{target}",)
+    SPECS.append(
+        Spec(
+            full, "library", public, ours, _typed(reference), tuple(args), covers=covers, **options
+        )
+    )
 
 
 S = (5,)

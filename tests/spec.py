@@ -62,8 +62,14 @@ class Spec:
 
     Attributes:
         name: unique test id, e.g. ``"prim:reduce_sum[axes=(0, 2)]"``.
-        kind: ``"primitive"`` or ``"numpy"``.
-        target: the primitive's or the ``ftrans.numpy`` function's name.
+        kind: ``"primitive"``, ``"numpy"`` or ``"library"`` (a public function of another
+            ftrans namespace: ``ftrans.scipy``, ``ftrans.nn``, ``ftrans.optim``, ...).
+        target: the primitive's or the ``ftrans.numpy`` function's name; for ``"library"``
+            the function's public dotted name (``"ftrans.scipy.special.gammaln"``).
+        covers: for ``"library"`` specs, the primitives and ``ftrans.numpy`` functions the
+            spec exercises, as ``"primitive:<name>"`` / ``"numpy:<name>"``; they count toward
+            the registry's completeness checks (a primitive tested only through its public
+            wrapper, such as ``igamma`` through ``gammainc``).
         fun: the function under test (arrays in, array or list of arrays out).
         reference: the NumPy reference with the same signature.
         args: the positional arguments, each drawn by its sampler.
@@ -107,6 +113,7 @@ class Spec:
     eps: float = 1e-6
     tangent_rule: Callable | None = None
     xfail: dict = field(default_factory=dict)
+    covers: tuple[str, ...] = ()
 
     def __post_init__(self):
         unknown = set(self.xfail) - set(CHECKS)

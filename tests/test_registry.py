@@ -16,6 +16,8 @@ Known library bugs are strict xfails listed in ``registry.KNOWN_BUGS``.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from checks import (
@@ -570,11 +572,33 @@ def test_numpy_function_has_spec(name):
     assert specs_for("numpy", name), f"ftrans.numpy.{name} has no spec in tests/registry_numpy.py"
 
 
+def _exists(kind: str, target: str) -> bool:
+    if kind == "primitive":
+        return target in PRIMITIVES
+    if kind == "numpy":
+        return hasattr(fnp, target)
+    # a public dotted name (ftrans.scipy.special.erf, ftrans.lax.linalg.qr): import the
+    # longest importable prefix, then follow attributes
+    parts = target.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr, None)
+        return callable(obj)
+    return False
+
+
 def test_specs_are_well_formed():
     for s in SPECS:
-        assert s.kind in ("primitive", "numpy"), s.name
-        exists = s.target in PRIMITIVES if s.kind == "primitive" else hasattr(fnp, s.target)
-        assert exists, f"{s.name}: no such {s.kind} {s.target!r}"
+        assert s.kind in ("primitive", "numpy", "library"), s.name
+        assert _exists(s.kind, s.target), f"{s.name}: no such {s.kind} {s.target!r}"
+        assert bool(s.covers) == (s.kind == "library"), f"{s.name}: covers is for library specs"
+        for c in s.covers:
+            kind, _, target = c.partition(":")
+            assert kind in ("primitive", "numpy") and _exists(kind, target), f"{s.name}: {c!r}"
         assert s.dtypes[0] == F64 and set(s.dtypes) <= {F64, F32}, s.name
         assert s.order in (0, 1, 2), s.name
         assert set(s.xfail) <= set(CHECKS), s.name
