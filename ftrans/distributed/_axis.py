@@ -127,7 +127,7 @@ class MPIAxis:
         if self._watchdog is not None:
             self._watchdog.since = time.monotonic()
             self._watchdog.op = op
-        if self.check:
+        if self.check and self._size > 1:
             agree(self.comm, op, entries, axis_name=self.name)
 
     def _end(self) -> None:

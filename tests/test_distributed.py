@@ -1,0 +1,123 @@
+"""ftrans.distributed with real processes: ``mpiexec -n 2`` and ``-n 3`` on this machine.
+
+One launch per process count runs every check of tests/distributed/checks.py (launching is the
+slow part); each check is reported as its own test. Further launches check that a failing rank
+ends the whole job with a clear message, and that examples/data_parallel.py gives the
+single-process parameters. Without mpiexec or mpi4py these tests are skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "tests" / "distributed"
+DEADLINE = 240  # seconds for one launch on a loaded 2-core machine; a hang fails, never waits
+
+
+def _load_checks():
+    spec = importlib.util.spec_from_file_location("distributed_checks", SCRIPTS / "checks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CHECK_NAMES = list(_load_checks().CHECKS)
+
+
+def _mpiexec() -> list[str]:
+    if importlib.util.find_spec("mpi4py") is None:
+        pytest.skip("mpi4py is not installed (pip install 'ftrans[distributed]')")
+    beside_python = pathlib.Path(sys.executable).parent / "mpiexec"
+    found = str(beside_python) if beside_python.exists() else shutil.which("mpiexec")
+    if found is None:
+        pytest.skip("no mpiexec launcher next to the Python executable or on PATH")
+    version = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=60)
+    if "HYDRA" in version.stdout.upper():  # MPICH: start ranks with fork on this machine
+        return [found, "-launcher", "fork"]
+    return [found, "--oversubscribe"]  # Open MPI: allow more ranks than cores
+
+
+def launch(n: int, *args: str, deadline: float = DEADLINE) -> subprocess.CompletedProcess:
+    """Run ``mpiexec -n n python args...`` with this checkout first on the path, or fail."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
+    env["MPIEXEC_TIMEOUT"] = str(int(deadline))  # Hydra's own deadline for the whole job
+    command = [*_mpiexec(), "-n", str(n), sys.executable, *args]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=deadline + 30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"{' '.join(command)} did not finish in {deadline} s:\n{out}\n{err}")
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=["n2", "n3"])
+def check_results(request):
+    result = launch(request.param, str(SCRIPTS / "checks.py"))
+    lines = [line for line in result.stdout.splitlines() if line.startswith("FTRANS_RESULTS ")]
+    assert result.returncode == 0 and lines, (
+        f"checks.py under mpiexec -n {request.param} exited {result.returncode}:\n"
+        f"{result.stdout}\n{result.stderr}"
+    )
+    return json.loads(lines[-1].split(" ", 1)[1])
+
+
+@pytest.mark.parametrize("name", CHECK_NAMES)
+def test_process_axis(check_results, name):
+    failures = {rank: r for rank, r in enumerate(check_results[name]) if r != "ok"}
+    assert not failures, "\n".join(f"rank {rank}:\n{tb}" for rank, tb in failures.items())
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("raise", ["uncaught exception on rank 1 of 2", "deliberate failure on rank 1"]),
+        ("exit", ["EXIT CODE: 7"]),
+        ("hang", ["rank 0 of 2 waited more than 3 s in psum over axis 'processes'"]),
+    ],
+)
+def test_a_failing_rank_ends_the_job(mode, expected):
+    result = launch(2, str(SCRIPTS / "failures.py"), mode, deadline=60)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "must not happen" not in output
+    for fragment in expected:
+        assert fragment in output, output
+
+
+def test_data_parallel_example_matches_one_process(tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("tqdm")
+    example = str(ROOT / "examples" / "data_parallel.py")
+    params = {}
+    for n in (1, 2, 3):
+        path = tmp_path / f"params_{n}.npz"
+        result = launch(n, example, "--epochs", "2", "--batch-size", "60", "--save", str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.count("examples/s on this process") == n, result.stdout
+        params[n] = dict(np.load(path))
+    for n in (2, 3):
+        for name, value in params[1].items():
+            np.testing.assert_allclose(params[n][name], value, rtol=0, atol=1e-12, err_msg=name)
