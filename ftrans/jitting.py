@@ -18,6 +18,7 @@ from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
 from ftrans.interpreters.programs import lift_traced_consts
 from ftrans.interpreters.tracing import trace_to_jaxpr
+from ftrans.primitives.collectives import vmap_axes_in_scope, vmap_names_used
 
 _LEAF = tree.structure(0.0)  # the treedef of a single array
 
@@ -39,6 +40,9 @@ class _Entry:
     # values of enclosing transformations the function closes over (e.g. a grad tracer):
     # leading inputs of ``closed``, good for this one call only, so never cached
     captured: list = ()
+    # the program has a collective over a name an enclosing vmap binds (its shapes depend on
+    # that axis): good for this one call only, never cached
+    local: bool = False
 
 
 class Lowered:
@@ -238,7 +242,8 @@ class JitFunction:
         closed, captured = lift_traced_consts(jaxpr, consts)
         if not captured and self.backend is not None:
             closed.cache["backend"] = self.backend
-        return _Entry(closed, store["out_tree"], captured)
+        local = vmap_axes_in_scope() and vmap_names_used(closed.jaxpr)
+        return _Entry(closed, store["out_tree"], captured, local)
 
     def _argument_names(self, in_tree, args, static_pos):
         names = []
@@ -319,7 +324,7 @@ class JitFunction:
     def _call_and_remember(self, fast_key, args):
         out = self._call_slow(args, {})
         entry = self._last_entry
-        if entry.captured:  # closes over another transformation's values: this call only
+        if entry.captured or entry.local:  # depends on enclosing transformations: this call only
             return out
         out_tree = entry.out_tree
         if out_tree == _LEAF:
@@ -351,7 +356,7 @@ class JitFunction:
                 key, self._argument_names(in_tree, args, static_pos)
             )
             entry = self._trace(key, args, kwargs, static_pos)
-            if not entry.captured:
+            if not entry.captured and not entry.local:
                 self._cache[key] = entry
         else:
             self._hits += 1

@@ -20,6 +20,22 @@ from ftrans.control_flow import (
     while_loop,
 )
 from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
+from ftrans.primitives.collectives import (
+    all_gather,
+    all_to_all,
+    axis_index,
+    axis_size,
+    pbroadcast,
+    pcast,
+    pmax,
+    pmean,
+    pmin,
+    ppermute,
+    pshuffle,
+    psum,
+    psum_scatter,
+    pswapaxes,
+)
 from ftrans.primitives.conv_api import (
     ConvDimensionNumbers,
     conv,
@@ -342,10 +358,14 @@ DotDimensionNumbers = tuple[
 ConvGeneralDilatedDimensionNumbers = tuple[str, str, str] | ConvDimensionNumbers | None
 
 
-_COLLECTIVE = (
-    "needs a named axis (vmap(axis_name=...)), which ftrans's vmap does not have yet; inside "
-    "vmap, reduce over the batch explicitly (e.g. ftrans.numpy.sum of the stacked values) or "
-    "write the function for the whole batch"
+_POINT_TO_POINT = (
+    "one-sided send/receive between named-axis members (shard_map's psend/precv) has no vmap "
+    "meaning; use ppermute (every member sends and receives in one collective), or "
+    "ftrans.distributed's process axis with ppermute"
+)
+_RAGGED = (
+    "ragged_all_to_all (variable-size chunks with offsets) is not implemented; pad the chunks "
+    "to one size and use all_to_all(..., tiled=True)"
 )
 _JAX_GATHER = (
     "takes JAX's Gather/ScatterDimensionNumbers; ftrans.lax.gather/scatter* use one index array "
@@ -355,28 +375,9 @@ _JAX_GATHER = (
 #: jax.lax names ftrans.lax deliberately lacks, and why (tests/test_lax_coverage.py checks
 #: every other public jax.lax callable exists).
 UNSUPPORTED: dict[str, str] = {
-    **{
-        name: _COLLECTIVE
-        for name in (
-            "all_gather",
-            "all_to_all",
-            "axis_index",
-            "axis_size",
-            "pbroadcast",
-            "pcast",
-            "pmax",
-            "pmean",
-            "pmin",
-            "ppermute",
-            "precv",
-            "psend",
-            "pshuffle",
-            "psum",
-            "psum_scatter",
-            "pswapaxes",
-            "ragged_all_to_all",
-        )
-    },
+    "psend": _POINT_TO_POINT,
+    "precv": _POINT_TO_POINT,
+    "ragged_all_to_all": _RAGGED,
     **{
         name: _JAX_GATHER
         for name in (

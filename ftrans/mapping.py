@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ from ftrans import tree
 from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
 from ftrans.core import new_main, shape_of
 from ftrans.errors import FtransError
-from ftrans.interpreters.batching import BatchTrace, BatchTracer
+from ftrans.interpreters.batching import BatchAxis, BatchTrace, BatchTracer
 from ftrans.primitives._batch import moveaxis
 
 
@@ -43,7 +43,9 @@ def vmap(
     fun: Callable,
     in_axes: Any = 0,
     out_axes: Any = 0,
+    axis_name: Hashable | None = None,
     axis_size: int | None = None,
+    spmd_axis_name: Hashable | tuple | None = None,
 ) -> Callable:
     """Vectorize ``fun`` over an axis of its arguments, as if it ran once per example.
 
@@ -54,7 +56,12 @@ def vmap(
             pytree prefix of the arguments works (``({"w": None, "b": 0}, 1)``).
         out_axes: where the batch axis goes in each output (pytree prefix of the outputs);
             None is allowed only for outputs that do not depend on the mapped axis.
+        axis_name: a name for the mapped axis (any hashable, usually a str), so collectives
+            inside ``fun`` (``ftrans.lax.psum(x, "i")``, ``pmean``, ``all_gather``,
+            ``axis_index``...) can act across the batch; nested vmaps take different names.
         axis_size: the batch size, needed only when no argument is mapped.
+        spmd_axis_name: accepted for JAX compatibility; it names mesh axes for sharding, which
+            does not exist on one NumPy process, so it changes nothing here.
 
     Returns:
         The batched function.
@@ -67,8 +74,30 @@ def vmap(
         >>> per_example = ft.vmap(ft.grad(lambda w, x: fnp.sum(x @ w)), in_axes=(None, 0))
         >>> per_example(w, np.arange(6.0).reshape(2, 3)).shape
         (2, 3, 2)
+        >>> center = ft.vmap(lambda x: x - ft.lax.pmean(x, "batch"), axis_name="batch")
+        >>> center(np.array([1.0, 2.0, 6.0])).tolist()
+        [-2.0, -1.0, 3.0]
     """
     name = f"vmap({fun_name(fun)})"
+    if axis_name is not None:
+        try:
+            hash(axis_name)
+        except TypeError:
+            raise BatchAxisError(
+                f"{name}: axis_name={axis_name!r} is not hashable; use a str such as 'batch'."
+            ) from None
+        if isinstance(axis_name, tuple):
+            raise BatchAxisError(
+                f"{name}: axis_name={axis_name!r} is a tuple; a vmap binds one name (nest vmaps "
+                "for several, and pass the tuple of names to the collective)."
+            )
+    if spmd_axis_name is not None:
+        try:
+            hash(spmd_axis_name)
+        except TypeError:
+            raise BatchAxisError(
+                f"{name}: spmd_axis_name={spmd_axis_name!r} is not hashable."
+            ) from None
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     # One int/None per argument (the usual spelling): each argument's leaves share its axis,
@@ -95,7 +124,7 @@ def vmap(
                 axes = _broadcast_axes(in_axes_tree, args, "in_axes", "the arguments")
         paths = _LazyPaths(args)
         size, axes = _mapped_size(name, leaves, paths, axes, axis_size)
-        with new_main(BatchTrace, name, size) as main:
+        with new_main(BatchTrace, name, BatchAxis(size, axis_name)) as main:
             trace = main.trace
             ins = [
                 x if a is None else BatchTracer(trace, x, a)

@@ -4,14 +4,43 @@ A batching rule receives the raw values and their batch dimensions (``None`` = n
 returns the output and its batch dimension. Rules move the batch dimension as little as
 possible: elementwise ops keep it where it is, reductions shift their axes around it, and
 ``dot_general`` folds it into its batch dimensions.
+
+A batching main's payload is a :class:`BatchAxis`: the batch size and, for ``vmap(axis_name=)``,
+the axis name. Collectives (:data:`COLLECTIVES`, see ``ftrans.primitives.collectives``) get the
+axis as ``frame=`` so their rule can tell a reduction over this batch from a collective over
+another name; under a named axis, a primitive whose sub-programs hold a collective over that
+name is batched even when none of its operands is.
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ftrans.core import ShapedArray, Trace, Tracer, get_aval
 from ftrans.errors import ConcretizationError, UnsupportedError, format_frame, user_frame
+
+
+class BatchAxis(NamedTuple):
+    """What a batching trace maps over: ``size`` members, named ``name`` (None: unnamed)."""
+
+    size: int
+    name: Any = None
+
+
+#: Collective primitives: their batching rules take the batching axis as ``frame=``.
+COLLECTIVES: set = set()
+
+# The axis of the batching rule running now (None outside named batching), read by the rules
+# of primitives holding sub-programs (``programs.batch_program``) to name their inner batch.
+_CURRENT: list = [None]
+
+
+def current_axis_name():
+    """The axis name of the batching rule running now (None when unnamed)."""
+    frame = _CURRENT[0]
+    return None if frame is None else frame.name
 
 
 class BatchTracer(Tracer):
@@ -69,7 +98,7 @@ class BatchTrace(Trace):
 
     @property
     def axis_size(self) -> int:
-        return self.main.payload
+        return self.main.payload.size
 
     def process_primitive(self, primitive, args, params):
         vals = []
@@ -85,18 +114,52 @@ class BatchTrace(Trace):
                     self.check_lift(a)
                 vals.append(a)
                 dims.append(None)
+        frame = self.main.payload
         if not batched:
-            return primitive.bind(*vals, **params)
+            if frame.name is None:
+                return primitive.bind(*vals, **params)
+            if not self._forced(primitive, vals, dims, params):
+                return primitive.bind(*vals, **params)
         rule = primitive.batch
         if rule is None:
             raise UnsupportedError(
                 f"Primitive {primitive.name} has no batching rule, so it cannot be used under "
                 f"{self.main.name}."
             )
-        out, out_dim = rule(vals, dims, **params)
+        if primitive in COLLECTIVES:
+            out, out_dim = _run(rule, frame, vals, dims, {**params, "frame": frame})
+        elif frame.name is None and _CURRENT[0] is None:
+            out, out_dim = rule(vals, dims, **params)
+        else:
+            out, out_dim = _run(rule, frame, vals, dims, params)
         if primitive.multiple_results:
             return [self.wrap(o, d) for o, d in zip(out, out_dim, strict=True)]
         return out if out_dim is None else BatchTracer(self, out, out_dim)
+
+    def _forced(self, primitive, vals, dims, params) -> bool:
+        """Under a named axis: whether an unbatched equation must still be batched (it holds a
+        collective over the name); then its first operand is made batched, in place."""
+        from ftrans.primitives.collectives import uses_axis
+
+        frame = self.main.payload
+        if not uses_axis(primitive, params, frame.name):
+            return False
+        if primitive in COLLECTIVES:
+            return True
+        if not vals:
+            raise UnsupportedError(
+                f"{primitive.name} without operands holds a collective over axis "
+                f"{frame.name!r} under {self.main.name}; give it an operand (e.g. pass an "
+                "array argument to the jitted function)."
+            )
+        from ftrans.primitives._batch import to_front
+
+        x = vals[0]
+        if not isinstance(x, (np.ndarray, Tracer)):
+            x = np.asarray(x)
+        vals[0] = to_front(x, None, frame.size)
+        dims[0] = 0
+        return True
 
     def wrap(self, val, bdim):
         return val if bdim is None else BatchTracer(self, val, bdim)
@@ -107,3 +170,13 @@ class BatchTrace(Trace):
             return out.val, out.bdim
         self.check_lift(out)
         return out, None
+
+
+def _run(rule, frame, vals, dims, params):
+    """Run a batching rule with ``frame`` as the current batching axis."""
+    previous = _CURRENT[0]
+    _CURRENT[0] = frame
+    try:
+        return rule(vals, dims, **params)
+    finally:
+        _CURRENT[0] = previous

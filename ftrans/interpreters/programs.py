@@ -227,10 +227,13 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
     first; ``force`` (a bool, or one per output) makes an unbatched output batched by
     broadcasting; other unbatched outputs stay as they are.
     """
+    from ftrans.interpreters.batching import BatchAxis, current_axis_name
+
     dims = tuple(dims)
     n_out = len(closed.out_avals)
     forced = per_output(force, n_out)
-    key = ("batch", dims, tuple((a.shape, a.dtype) for a in avals), forced)
+    axis = BatchAxis(size, current_axis_name())
+    key = ("batch", dims, tuple((a.shape, a.dtype) for a in avals), forced, axis.name)
 
     def build():
         from ftrans.interpreters.batching import BatchTrace, BatchTracer
@@ -239,7 +242,7 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
         out_batched: list[bool] = []
 
         def fun(*args):
-            with new_main(BatchTrace, "vmap of a sub-program", size) as main:
+            with new_main(BatchTrace, "vmap of a sub-program", axis) as main:
                 trace = main.trace
                 ins = [
                     a if d is None else BatchTracer(trace, a, d)
@@ -262,10 +265,10 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
 def batched_call(fun, vals, dims, size):
     """Run the Python callable ``fun`` (flat lists) on batched ``vals`` right now, under a
     batching trace; outputs come back batched along axis 0 (broadcast when unbatched)."""
-    from ftrans.interpreters.batching import BatchTrace, BatchTracer
+    from ftrans.interpreters.batching import BatchAxis, BatchTrace, BatchTracer, current_axis_name
     from ftrans.primitives._batch import moveaxis, to_front
 
-    with new_main(BatchTrace, "vmap", size) as main:
+    with new_main(BatchTrace, "vmap", BatchAxis(size, current_axis_name())) as main:
         trace = main.trace
         ins = [
             v if d is None else BatchTracer(trace, v, d) for v, d in zip(vals, dims, strict=True)

@@ -6,6 +6,7 @@ Importing this package registers every primitive in :data:`ftrans.core.PRIMITIVE
 from ftrans.core import PRIMITIVES as _PRIMITIVES
 from ftrans.primitives import (  # noqa: F401  (imported for registration)
     bits,
+    collectives,
     conv,
     dot,
     dynamic,
