@@ -27,7 +27,12 @@ class DistributedError(FtransError, RuntimeError):
 
 
 def _contiguous(x: Any) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(x))
+    return np.asarray(x, order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
+
+
+def _bytes(a: np.ndarray) -> np.ndarray:
+    """The bytes of a C-contiguous array as a 1-d ``uint8`` view (0-d arrays included)."""
+    return a.reshape(-1).view(np.uint8)
 
 
 def _check_perm(perm: Sequence[tuple[int, int]], size: int, axis_name: str) -> list:
@@ -211,7 +216,7 @@ class MPIAxis:
         self._begin("all_gather", [("operand", describe(a))])
         try:
             out = np.empty((self._size, *a.shape), dtype=a.dtype)
-            self.comm.Allgather(a.view(np.uint8).reshape(-1), out.view(np.uint8).reshape(-1))
+            self.comm.Allgather(_bytes(a), _bytes(out))
             return out
         finally:
             self._end()
@@ -237,7 +242,7 @@ class MPIAxis:
             send = np.ascontiguousarray(np.stack(np.split(a, n, axis=split_axis)))
             recv = np.empty_like(send)
             self.comm.Alltoall(
-                send.view(np.uint8).reshape(n, -1), recv.view(np.uint8).reshape(n, -1)
+                _bytes(send).reshape(n, send.nbytes // n), _bytes(recv).reshape(n, send.nbytes // n)
             )
             return np.concatenate(list(recv), axis=concat_axis)
         finally:
@@ -254,8 +259,8 @@ class MPIAxis:
             dest = next((d for s, d in pairs if s == rank), None)
             source = next((s for s, d in pairs if d == rank), None)
             out = np.zeros_like(a)
-            send_bytes = a.view(np.uint8).reshape(-1)
-            recv_bytes = out.view(np.uint8).reshape(-1)
+            send_bytes = _bytes(a)
+            recv_bytes = _bytes(out)
             if dest == rank:
                 out[...] = a
             elif dest is not None and source is not None:
@@ -271,7 +276,7 @@ class MPIAxis:
     def bcast(self, x: np.ndarray, root: int) -> np.ndarray:
         a = np.array(x, copy=True, order="C")
         if self._size > 1:
-            self.comm.Bcast(a.view(np.uint8).reshape(-1), root=root)
+            self.comm.Bcast(_bytes(a), root=root)
         return a
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from ftrans import tree
 from ftrans.core import Tracer
 from ftrans.distributed import _state
-from ftrans.distributed._axis import DistributedError, MPIAxis
+from ftrans.distributed._axis import DistributedError, MPIAxis, _bytes
 from ftrans.distributed._signature import agree, describe
 
 
@@ -68,8 +68,8 @@ def broadcast(x: Any, root: int = 0) -> Any:
         (w, describe(a)) for w, a in zip(paths, leaves, strict=True)
     ]
     agree(backend.comm, f"broadcast(root={root})", entries, axis_name=backend.name)
-    arrays = [np.ascontiguousarray(a) for a in leaves]
-    packed = np.concatenate([a.view(np.uint8).reshape(-1) for a in arrays] or [np.empty(0, "u1")])
+    arrays = [np.asarray(a, order="C") for a in leaves]
+    packed = np.concatenate([_bytes(a) for a in arrays] or [np.empty(0, np.uint8)])
     packed = backend.bcast(packed, root)
     out, start = [], 0
     for a in arrays:
@@ -162,8 +162,8 @@ def gather(x: Any, axis: int = 0) -> Any:
         displs = np.concatenate([[0], np.cumsum(counts)[:-1]])
         full = np.empty((int(lengths.sum()), *m.shape[1:]), dtype=m.dtype)
         comm.Allgatherv(
-            m.view(np.uint8).reshape(-1),
-            [full.view(np.uint8).reshape(-1), counts.tolist(), displs.tolist(), backend._mpi.BYTE],
+            _bytes(m),
+            [_bytes(full), counts.tolist(), displs.tolist(), backend._mpi.BYTE],
         )
         out.append(np.moveaxis(full, 0, axis % a.ndim))
     return tree.unflatten(treedef, out)

@@ -4,7 +4,10 @@
 over the process axis, while the last rank:
 
 * ``raise``: raises an exception (the excepthook of ``initialize`` aborts the whole job);
-* ``exit``: dies at once with ``os._exit(7)`` (the launcher sees it and ends the job);
+* ``exit``: dies at once with ``os._exit(7)`` (the launcher sees it and ends the job with
+  that exit code);
+* ``kill``: is killed by ``SIGKILL``, as by the out-of-memory killer (the launcher reports the
+  bad termination and ends the job);
 * ``hang``: stays alive but never reaches the collective (the watchdog of the waiting ranks
   aborts the job after ``timeout`` seconds, naming the collective).
 
@@ -14,6 +17,7 @@ In no mode may the job hang: the test gives it a deadline well above these few s
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
@@ -32,6 +36,8 @@ def main(mode: str) -> None:
             raise RuntimeError(f"deliberate failure on rank {rank}")
         if mode == "exit":
             os._exit(7)
+        if mode == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
         if mode == "hang":
             time.sleep(120)
             return
