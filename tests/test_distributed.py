@@ -9,6 +9,7 @@ single-process parameters. Without mpiexec or mpi4py these tests are skipped, wi
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import pathlib
@@ -122,3 +123,81 @@ def test_data_parallel_example_matches_one_process(tmp_path):
     for n in (2, 3):
         for name, value in params[1].items():
             np.testing.assert_allclose(params[n][name], value, rtol=0, atol=1e-12, err_msg=name)
+
+
+# -- one process, no launcher: these run everywhere ----------------------------------------
+
+
+def run_python(code: str, **env_extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **env_extra)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_ftrans_does_not_import_mpi4py():
+    result = run_python(
+        "import sys, ftrans, ftrans.distributed; ftrans.distributed.process_count(); "
+        "print('mpi4py' in sys.modules)"
+    )
+    assert result.stdout.strip() == "False", result.stdout + result.stderr
+
+
+def test_without_mpi4py_one_process_still_has_the_process_axis():
+    result = run_python(
+        "import sys; sys.modules['mpi4py'] = None\n"  # makes `import mpi4py` fail
+        "import numpy as np, ftrans as ft\n"
+        "ft.distributed.initialize()\n"
+        "print(type(ft.distributed.backend()).__name__, ft.distributed.process_count(),\n"
+        "      ft.jit(ft.grad(lambda x: ft.lax.psum(x * x, 'processes')))(3.0),\n"
+        "      int(ft.lax.axis_index('processes')))\n",
+        PMI_SIZE="1",
+    )
+    assert result.stdout.split() == ["LocalAxis", "1", "6.0", "0"], result.stdout + result.stderr
+
+
+def test_launched_by_mpiexec_without_mpi4py_is_an_error():
+    result = run_python(
+        "import sys; sys.modules['mpi4py'] = None\n"
+        "import ftrans.distributed as dist\n"
+        "dist.initialize()\n",
+        PMI_SIZE="4",
+    )
+    assert result.returncode != 0
+    assert "one of 4 processes, but mpi4py is not installed" in result.stderr, result.stderr
+    assert "pip install 'ftrans[distributed]'" in result.stderr
+
+
+def test_initialize_twice_and_shutdown():
+    result = run_python(
+        "import numpy as np, ftrans as ft, ftrans.distributed as dist\n"
+        "dist.initialize(axis_name='procs')\n"
+        "try:\n"
+        "    dist.initialize()\n"
+        "except dist.DistributedError as e:\n"
+        "    print('twice:', e)\n"
+        "dist.shutdown()\n"
+        "try:\n"
+        "    ft.lax.psum(np.ones(2), 'procs')\n"
+        "except Exception as e:\n"
+        "    print('after shutdown:', type(e).__name__, e)\n"
+        "print(dist.is_initialized(), dist.process_index(), dist.process_count())\n"
+    )
+    out = result.stdout
+    assert "twice: ftrans.distributed.initialize: already initialized (axis 'procs'" in out, (
+        out + result.stderr
+    )
+    assert "after shutdown: UnboundAxisError" in out and "'procs'" in out
+    assert out.strip().endswith("False 0 1")
+
+
+def test_shard_bounds_cover_every_row_once():
+    from ftrans.distributed import shard_bounds
+
+    for length in range(0, 12):
+        for count in range(1, 6):
+            bounds = [shard_bounds(length, i, count) for i in range(count)]
+            assert bounds[0][0] == 0 and bounds[-1][1] == length
+            assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+            sizes = [stop - start for start, stop in bounds]
+            assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)

@@ -149,6 +149,11 @@ class MPIAxis:
                     "(x.astype(int)); pmax/pmin of bools are logical or/and."
                 )
             return x.dtype
+        if x.dtype.kind == "c" and op != "psum":
+            raise DistributedError(
+                f"{op} over {self.name!r} of a {x.dtype} array: complex numbers have no order "
+                "(MPI has no MAX/MIN for them); reduce the real and imaginary parts, or abs(x)."
+            )
         if x.dtype.kind not in "biufc":
             raise DistributedError(
                 f"{op} over {self.name!r}: dtype {x.dtype} has no MPI reduction; use a numeric "
@@ -186,28 +191,6 @@ class MPIAxis:
 
     def pmin(self, x: np.ndarray) -> np.ndarray:
         return self._allreduce("pmin", self._mpi.MIN, [x])[0]
-
-    def psum_many(self, xs: Sequence[np.ndarray], wheres=None) -> list[np.ndarray]:
-        """``psum`` of several arrays, one agreement check and one ``Allreduce`` per leaf."""
-        return self._allreduce("psum", self._mpi.SUM, xs, wheres)
-
-    def psum_packed(self, xs: Sequence[np.ndarray], wheres=None) -> list[np.ndarray]:
-        """``psum`` of several same-dtype arrays packed into one buffer (one ``Allreduce``)."""
-        arrays = [_contiguous(x) for x in xs]
-        wheres = wheres or [f"operand {i}" for i in range(len(arrays))]
-        self._begin("psum", [(w, describe(a)) for w, a in zip(wheres, arrays)])
-        try:
-            dtype = np.result_type(*arrays)
-            packed = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
-            out = np.empty_like(packed)
-            self.comm.Allreduce(packed, out, op=self._mpi.SUM)
-            pieces, start = [], 0
-            for a in arrays:
-                pieces.append(out[start : start + a.size].reshape(a.shape).astype(a.dtype))
-                start += a.size
-            return pieces
-        finally:
-            self._end()
 
     # -- data movement -------------------------------------------------------------------
 
@@ -302,11 +285,6 @@ class LocalAxis:
         return np.array(x, copy=True)
 
     pmax = pmin = psum
-
-    def psum_many(self, xs: Sequence[np.ndarray], wheres=None) -> list[np.ndarray]:
-        return [np.array(x, copy=True) for x in xs]
-
-    psum_packed = psum_many
 
     def all_gather(self, x: np.ndarray) -> np.ndarray:
         return np.array(x, copy=True)[None]

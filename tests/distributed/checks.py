@@ -85,6 +85,20 @@ def psum_pmean_pmax_pmin():
 
 
 @check
+def dtypes():
+    n = dist.process_count()
+    x = inputs(n, 3)
+    for dtype in (np.float32, np.int64, np.complex128, np.float16):
+        xd = (x * 10).astype(dtype) if dtype != np.complex128 else x + 1j * x[::-1]
+        got = same_as_vmap(lambda v: lax.psum(v, P), xd, rtol=1e-3 if dtype == np.float16 else 1e-6)
+        assert got.dtype == dtype, (got.dtype, dtype)
+    flags = np.array([[True, False], [False, False]] + [[False, False]] * (n - 2))
+    got = same_as_vmap(lambda v: lax.pmax(v, P), flags)
+    np.testing.assert_array_equal(got, [True, False])
+    expect_error(dist.DistributedError, lambda: lax.pmax(x[0] + 1j, P), "complex", "abs(x)")
+
+
+@check
 def psum_under_transforms():
     x = inputs(dist.process_count(), 3)
     under_transforms(lambda v: fnp.sin(v) * lax.psum(v**2, P), x)
