@@ -12,6 +12,7 @@ import dataclasses
 import types
 
 import numpy as np
+from registry_collectives import SPECS as COLLECTIVE_SPECS
 from registry_complex import SPECS as COMPLEX_SPECS
 from registry_control import SPECS as CONTROL_SPECS
 from registry_fft import SPECS as FFT_SPECS
@@ -64,6 +65,7 @@ SPECS: list[Spec] = _with_known_bugs(
     + NUMPY_EXTRA_SPECS
     + NN_SPECS
     + OPTIM_SPECS
+    + COLLECTIVE_SPECS
 )
 
 _duplicates = sorted({s.name for s in SPECS if [t.name for t in SPECS].count(s.name) > 1})

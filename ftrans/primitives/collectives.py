@@ -227,30 +227,38 @@ def axis_size(axis_name) -> int:
     return math.prod(_size_of(n, "axis_size") for n in _names(axis_name))
 
 
-def _bind(primitive, args, params, names, what):
-    """Bind a collective: at the vmap binding one of ``names`` when that is the innermost
-    transformation involved (its operands may be unbatched there), else as usual."""
-    top = None
-    external = False
-    for name in names:
-        main = _vmap_main(name)
-        if main is None:
-            if name not in _EXTERNAL:
-                raise _unbound(name, what)
-            external = True
-        elif top is None or main.level > top.level:
-            top = main
-    if external:
-        # a collective over an external axis inside jit is staged even on constant operands,
-        # so that it runs on every call of the compiled program, not once while tracing
-        staging = _staging_main()
-        if staging is not None and (top is None or staging.level > top.level):
-            top = staging
-    if top is not None:
-        level = max((a._trace.level for a in args if isinstance(a, Tracer)), default=0)
-        if top.level > level:
-            return top.trace.process_primitive(primitive, args, params)
-    return primitive.bind(*args, **params)
+class _Collective(Primitive):
+    """A collective primitive: binding it routes to the vmap that binds its axis when that is
+    the innermost transformation involved, even when no operand is batched there (so
+    ``psum(constant, "i")`` and ``axis_index("i")`` see the batch), and stages it into the
+    innermost program being built when the axis is external (so it runs at every call)."""
+
+    __slots__ = ()
+
+    def bind(self, *args, **params):
+        top = None
+        external = False
+        for name in params["axis_name"]:
+            main = _vmap_main(name)
+            if main is None:
+                if name not in _EXTERNAL:
+                    raise _unbound(name, self.name)
+                external = True
+            elif top is None or main.level > top.level:
+                top = main
+        if external:
+            # inside jit, a collective over an external axis is staged even on constant
+            # operands, so it runs on every call of the compiled program, not once in tracing
+            staging = _staging_main()
+            if staging is not None and (top is None or staging.level > top.level):
+                top = staging
+        if top is not None:
+            level = max((a._trace.level for a in args if isinstance(a, Tracer)), default=0)
+            if top.level > level:
+                if not top.active:
+                    raise core.leak_error(top)
+                return top.trace.process_primitive(self, args, params)
+        return Primitive.bind(self, *args, **params)
 
 
 def _staging_main():
@@ -280,7 +288,7 @@ def _contiguous(x):
 
 
 def _collective(name, *, linear):
-    p = Primitive(name, linear=linear)
+    p = _Collective(name, linear=linear)
     COLLECTIVES.add(p)
     EFFECTFUL.add(p)  # an external axis communicates: never folded, merged or dropped
     return p
@@ -356,7 +364,7 @@ def _reducing_rule(primitive, reduce):
         out = reduce(x, d, frame.size)
         rest = tuple(n for n in axis_name if n != frame.name)
         if rest:
-            out = _bind(primitive, [out], {"axis_name": rest}, rest, primitive.name)
+            out = primitive.bind(out, axis_name=rest)
         return out, None
 
     return rule
@@ -382,7 +390,7 @@ psum_p.batch = _reducing_rule(psum_p, _sum_over)
 
 
 def _bind_psum(x, names):
-    return _bind(psum_p, [x], {"axis_name": names}, names, "psum")
+    return psum_p.bind(x, axis_name=names)
 
 
 def _extremum_jvp(primitive):
@@ -390,7 +398,7 @@ def _extremum_jvp(primitive):
     # the members attaining the extremum.
     def jvp(primals, tangents, *, axis_name):
         (x,), (t,) = primals, tangents
-        out = _bind(primitive, [x], {"axis_name": axis_name}, axis_name, primitive.name)
+        out = primitive.bind(x, axis_name=axis_name)
         if type(t) is Zero:
             return out, t
         at = convert_element_type(eq(x, out), new_dtype=get_aval(t).dtype)
@@ -460,13 +468,13 @@ def pmean(x, axis_name):
 def pmax(x, axis_name):
     """Maximum of ``x`` (a pytree) over the named axis or axes (JAX's ``lax.pmax``)."""
     names = _names(axis_name)
-    return _tree_map(lambda leaf: _bind(pmax_p, [leaf], {"axis_name": names}, names, "pmax"), x)
+    return _tree_map(lambda leaf: pmax_p.bind(leaf, axis_name=names), x)
 
 
 def pmin(x, axis_name):
     """Minimum of ``x`` (a pytree) over the named axis or axes (JAX's ``lax.pmin``)."""
     names = _names(axis_name)
-    return _tree_map(lambda leaf: _bind(pmin_p, [leaf], {"axis_name": names}, names, "pmin"), x)
+    return _tree_map(lambda leaf: pmin_p.bind(leaf, axis_name=names), x)
 
 
 # ----------------------------------------------------------------------------- all_gather
@@ -521,8 +529,7 @@ all_gather_p.batch = _all_gather_batch
 
 
 def _bind_one(primitive, x, params):
-    names = params["axis_name"]
-    return _bind(primitive, [x], params, names, primitive.name)
+    return primitive.bind(x, **params)
 
 
 def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
@@ -969,7 +976,7 @@ axis_index_p = _collective("axis_index", linear=False)
 axis_index_p.impl = _axis_index_impl
 axis_index_p.abstract_eval = lambda *, axis_name: ShapedArray((), np.int32)
 axis_index_p.jvp = lambda primals, tangents, **params: (
-    _bind(axis_index_p, [], params, params["axis_name"], "axis_index"),
+    axis_index_p.bind(**params),
     Zero(ShapedArray((), np.int32)),
 )
 axis_index_p.batch = _axis_index_batch
@@ -987,7 +994,7 @@ def axis_index(axis_name):
     names = _names(axis_name)
     out = None
     for name in names:
-        k = _bind(axis_index_p, [], {"axis_name": (name,)}, (name,), "axis_index")
+        k = axis_index_p.bind(axis_name=(name,))
         if out is None:
             out = k
         else:
