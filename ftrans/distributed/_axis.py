@@ -161,36 +161,29 @@ class MPIAxis:
             )
         return x.dtype
 
-    def _allreduce(self, op: str, mpi_op: Any, xs: Sequence[Any], wheres=None) -> list:
-        arrays = [_contiguous(x) for x in xs]
-        wheres = wheres or [f"operand {i}" for i in range(len(arrays))]
-        self._begin(op, [(w, describe(a)) for w, a in zip(wheres, arrays)])
+    def _allreduce(self, op: str, mpi_op: Any, x: Any) -> np.ndarray:
+        a = _contiguous(x)
+        self._begin(op, [("operand", describe(a))])
         try:
-            outs = []
-            for a in arrays:
-                self._reduce_dtype(a, op)
-                if a.dtype == np.bool_:
-                    mpi_bool = self._mpi.LOR if op == "pmax" else self._mpi.LAND
-                    out = np.empty_like(a)
-                    self.comm.Allreduce(a, out, op=mpi_bool)
-                elif self._size == 1:
-                    out = a.copy()
-                else:
-                    out = np.empty_like(a)
-                    self.comm.Allreduce(a, out, op=mpi_op)
-                outs.append(out)
-            return outs
+            self._reduce_dtype(a, op)
+            if self._size == 1:
+                return a.copy()
+            if a.dtype == np.bool_:
+                mpi_op = self._mpi.LOR if op == "pmax" else self._mpi.LAND
+            out = np.empty_like(a)
+            self.comm.Allreduce(a, out, op=mpi_op)
+            return out
         finally:
             self._end()
 
     def psum(self, x: np.ndarray) -> np.ndarray:
-        return self._allreduce("psum", self._mpi.SUM, [x])[0]
+        return self._allreduce("psum", self._mpi.SUM, x)
 
     def pmax(self, x: np.ndarray) -> np.ndarray:
-        return self._allreduce("pmax", self._mpi.MAX, [x])[0]
+        return self._allreduce("pmax", self._mpi.MAX, x)
 
     def pmin(self, x: np.ndarray) -> np.ndarray:
-        return self._allreduce("pmin", self._mpi.MIN, [x])[0]
+        return self._allreduce("pmin", self._mpi.MIN, x)
 
     # -- data movement -------------------------------------------------------------------
 

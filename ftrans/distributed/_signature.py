@@ -11,18 +11,30 @@ so the error names the operation, the leaf and which ranks have which shape.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ftrans.errors import FtransError
+from ftrans.errors import _PACKAGE_DIR, FtransError
 
 _MASK = (1 << 62) - 1
 
 
 class CollectiveMismatchError(FtransError, ValueError):
     """Processes called the same collective with different operands (shapes, dtypes, params)."""
+
+
+def caller() -> str:
+    """``file:line`` of the innermost frame outside ftrans and its generated code."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith(_PACKAGE_DIR) or name.startswith("<")):
+            return f"{name}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown location>"
 
 
 def _hash(text: str) -> int:
@@ -50,7 +62,7 @@ def agree(comm: Any, op: str, entries: Sequence[tuple[str, str]], *, axis_name: 
     comm.Allreduce(local, out, op=MPI.MAX)
     if out[0] == -out[1]:
         return
-    everyone = comm.allgather((op, list(entries)))
+    everyone = comm.allgather((op, list(entries), caller()))
     raise CollectiveMismatchError(mismatch_message(everyone, axis_name=axis_name))
 
 
@@ -65,24 +77,27 @@ def _grouped(values: list[Any]) -> str:
     return "; ".join(f"{_ranks(ranks)}: {value}" for value, ranks in groups.items())
 
 
-def mismatch_message(everyone: list[tuple[str, list[tuple[str, str]]]], *, axis_name: str) -> str:
-    """The error text for ranks whose ``(op, entries)`` differ (``everyone[rank]``)."""
-    ops = [op for op, _ in everyone]
+def mismatch_message(
+    everyone: list[tuple[str, list[tuple[str, str]], str]], *, axis_name: str
+) -> str:
+    """The error text for ranks whose ``(op, entries, location)`` differ (``everyone[rank]``)."""
+    ops = [op for op, _, _ in everyone]
     head = f"processes disagree on a collective over axis {axis_name!r}: "
     fix = (
-        " Every process must run the same program on operands of the same shapes and dtypes "
-        "(shard data evenly, e.g. with ftrans.distributed.shard, and broadcast parameters with "
+        f" Called from {_grouped([where for _, _, where in everyone])}. Every process must run "
+        "the same program on operands of the same shapes and dtypes (shard data evenly, e.g. "
+        "with ftrans.distributed.shard, and broadcast parameters with "
         "ftrans.distributed.broadcast)."
     )
     if len(set(ops)) > 1:
         return head + f"different operations ({_grouped(ops)})." + fix
-    counts = [len(entries) for _, entries in everyone]
+    counts = [len(entries) for _, entries, _ in everyone]
     if len(set(counts)) > 1:
         return head + f"{ops[0]} got a different number of leaves ({_grouped(counts)})." + fix
     lines = []
     for i in range(counts[0]):
-        wheres = [entries[i][0] for _, entries in everyone]
-        whats = [entries[i][1] for _, entries in everyone]
+        wheres = [entries[i][0] for _, entries, _ in everyone]
+        whats = [entries[i][1] for _, entries, _ in everyone]
         if len(set(whats)) > 1 or len(set(wheres)) > 1:
             label = wheres[0] if len(set(wheres)) == 1 else _grouped(wheres)
             lines.append(f"{label}: {_grouped(whats)}")

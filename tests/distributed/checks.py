@@ -261,13 +261,15 @@ def mismatched_shapes_name_ranks_and_leaf():
     others = ", ".join(str(r) for r in range(1, n))
     rank_word = "rank" if n == 2 else "ranks"
     operand = np.ones(2) if rank == 0 else np.ones(3)
-    expect_error(
+    message = expect_error(
         dist.CollectiveMismatchError,
         lambda: lax.psum(operand, P),
         "'processes'",
         "rank 0: float64[2]",
         f"{rank_word} {others}: float64[3]",
     )
+    # ... and the user's line that called it, on every rank (here the lambda's line above).
+    assert f"Called from ranks {', '.join(map(str, range(n)))}: {__file__}:" in message, message
     # A leaf inside a pytree and inside jit: the ranks and shapes of the leaf that differs.
     # (The AxisBackend interface passes no pytree path, so the lax collectives cannot name it.)
     tree = {"w": np.ones((2, 2)), "b": np.ones(2 if rank == 0 else 4)}
