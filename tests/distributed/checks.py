@@ -73,6 +73,7 @@ def axis_index_and_size():
     assert int(ft.jit(lambda: lax.axis_index(P))()) == rank
     assert int(lax.psum(1, P)) == n
     assert dist.is_initialized() and dist.axis_name() == P
+    assert (ft.process_index(), ft.process_count()) == (rank, n)  # JAX's top-level queries
 
 
 @check
