@@ -26,7 +26,7 @@ import ftrans.distributed as dist
 from ftrans import optim, random, tree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from digits_mlp import accuracy, init_mlp, loss_fn  # noqa: E402  (the same model and loss)
+from digits_mlp import accuracy, init_mlp, loss_fn  # the same model, loss and accuracy
 
 
 def make_step(opt):
