@@ -18,7 +18,7 @@ from ftrans.errors import FtransError
 from ftrans.interpreters.jit import compiled, jit_call
 from ftrans.interpreters.programs import lift_traced_consts
 from ftrans.interpreters.tracing import trace_to_jaxpr
-from ftrans.primitives.collectives import vmap_axes_in_scope, vmap_names_used
+from ftrans.primitives._axes import vmap_axes_in_scope, vmap_names_used
 
 _LEAF = tree.structure(0.0)  # the treedef of a single array
 

@@ -211,8 +211,18 @@ def test_a_program_traced_under_vmap_called_outside_it():
         return r
 
     ft.vmap(f, axis_name="i")(np.ones(2))
-    with pytest.raises(UnboundAxisError, match="unbound axis name 'i'.*Axis names in scope: none"):
-        programs[0](np.ones(()))
+    # Other test modules (the registry) may have bound external axes; set them aside here.
+    saved = dict(external_axes())
+    for name in saved:
+        unbind_external_axis(name)
+    try:
+        with pytest.raises(
+            UnboundAxisError, match="unbound axis name 'i'.*Axis names in scope: none"
+        ):
+            programs[0](np.ones(()))
+    finally:
+        for backend in saved.values():
+            bind_external_axis(backend)
 
 
 def test_bad_shapes_and_arguments():

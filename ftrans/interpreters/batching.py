@@ -139,7 +139,7 @@ class BatchTrace(Trace):
     def _forced(self, primitive, vals, dims, params) -> bool:
         """Under a named axis: whether an unbatched equation must still be batched (it holds a
         collective over the name); then its first operand is made batched, in place."""
-        from ftrans.primitives.collectives import uses_axis
+        from ftrans.primitives._axes import uses_axis
 
         frame = self.main.payload
         if not uses_axis(primitive, params, frame.name):
