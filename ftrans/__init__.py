@@ -148,6 +148,7 @@ _LAZY_SUBMODULES = (
     "experimental",
     "debug",
     "test_util",
+    "distributed",
 )
 # Names defined in lazily loaded modules (their primitives are made on first use).
 _LAZY_NAMES = {"pure_callback": "ftrans._callbacks"}

@@ -6,6 +6,7 @@ changes one module.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -79,14 +80,21 @@ def local_device_count(backend: str | None = None) -> int:
     return 1
 
 
+def _distributed_state():
+    # Read ftrans.distributed only if it was imported: a query must not import mpi4py.
+    return sys.modules.get("ftrans.distributed._state")
+
+
 def process_index(backend: str | None = None) -> int:
-    """Index of this process: 0 (ftrans runs in one process)."""
-    return 0
+    """Index of this process: its rank after ``ftrans.distributed.initialize()``, else 0."""
+    state = _distributed_state()
+    return 0 if state is None else state.process_index()
 
 
 def process_count(backend: str | None = None) -> int:
-    """Number of processes: 1."""
-    return 1
+    """Number of processes: the MPI job's after ``ftrans.distributed.initialize()``, else 1."""
+    state = _distributed_state()
+    return 1 if state is None else state.process_count()
 
 
 def default_backend() -> str:
