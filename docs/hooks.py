@@ -7,14 +7,26 @@
   ``f(x) = tanh(B x)`` as the number of inputs n and outputs k vary (matplotlib).
 * ``benchmarks.md``: the benchmark tables, copied from ``benchmarks/README.md`` (one source, so
   the site and the repository cannot disagree).
+
+Reference pages can list a package's public names by group instead of by hand: a line
+``<!-- api: ftrans.optim modules=_aliases,_aliases_more -->`` becomes one ``::: ftrans.optim.adam``
+block per public function of ``ftrans.optim`` defined in those submodules (in ``__all__`` order),
+``<!-- api: ftrans.optim types -->`` one per public class or type alias (capitalised name), and
+``<!-- api: ftrans.optim rest -->`` one per public function no other marker of the page took
+(under an "Other functions" heading, or nothing when there is none).
+So every entry sits under its public name, functions come before the state types, and a name
+added to ``__all__`` appears without editing the page.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import os
+import re
 import shutil
 import time
+import types
 
 import numpy as np
 
@@ -124,3 +136,74 @@ def on_pre_build(config, **kwargs):
     _benchmarks_page()
     _seed_graph()
     _jacobian_cost()
+
+
+API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest) -->$", re.M)
+
+
+def _api_groups(package, markers):
+    """``{marker line: [public names]}`` for the ``<!-- api: ... -->`` markers of one page.
+
+    ``markers`` holds ``(line, kind, modules)``; names defined in a public submodule of the
+    package (``ftrans.optim.losses``) are left to that submodule's own ``:::`` block.
+    """
+    mod = importlib.import_module(package)
+    names = [n for n in mod.__all__ if not isinstance(getattr(mod, n), types.ModuleType)]
+    public_submodules = {
+        getattr(mod, n).__name__
+        for n in mod.__all__
+        if isinstance(getattr(mod, n), types.ModuleType)
+    }
+    groups, taken = {}, set()
+    for line, kind, modules in markers:
+        if kind != "modules":
+            continue
+        wanted = {f"{package}.{m}" for m in modules.split(",")}
+        group = [
+            n
+            for n in names
+            if not n[0].isupper() and getattr(getattr(mod, n), "__module__", None) in wanted
+        ]
+        groups[line] = group
+        taken.update(group)
+    for line, kind, _ in markers:
+        if kind == "types":
+            groups[line] = [n for n in names if n[0].isupper()]
+        elif kind == "rest":
+            groups[line] = [
+                n
+                for n in names
+                if not n[0].isupper()
+                and n not in taken
+                and getattr(getattr(mod, n), "__module__", None) not in public_submodules
+            ]
+    return groups
+
+
+def _expand_api_markers(markdown, page_path):
+    by_package = {}
+    for m in API_MARKER.finditer(markdown):
+        kind = "modules" if m.group(3) else m.group(2)
+        by_package.setdefault(m.group(1), []).append((m.group(0), kind, m.group(3)))
+    for package, markers in by_package.items():
+        groups = _api_groups(package, markers)
+        for line, kind, _ in markers:
+            if kind == "rest":  # names no group took, under their own heading (often none)
+                blocks = "".join(f"::: {package}.{n}\n\n" for n in groups[line])
+                heading = "## Other functions\n\n" if blocks else ""
+                markdown = markdown.replace(line, heading + blocks)
+                continue
+            if not groups[line]:
+                raise ValueError(
+                    f"{page_path}: the marker {line!r} matches no public name of {package}; "
+                    f"check the submodule names after modules="
+                )
+            blocks = "\n\n".join(
+                f"::: {package}.{n}\n    options:\n      heading_level: 3" for n in groups[line]
+            )
+            markdown = markdown.replace(line, blocks)
+    return markdown
+
+
+def on_page_markdown(markdown, page, config, files, **kwargs):
+    return _expand_api_markers(markdown, page.file.src_path)
