@@ -1,25 +1,49 @@
 """mkdocs hooks: pictures the docs show are made by ftrans itself at build time.
 
 * ``generated/seed_graph.svg``: the computational graph of the seed's example, annotated with
-  primal values (``ftrans.explain.graph_svg``; needs Graphviz's ``dot``, otherwise an SVG
-  showing the DOT source is written instead, so the build never depends on it).
+  primal values (``ftrans.explain.graph_svg``). It needs Graphviz's ``dot``: without it the
+  build fails and says how to install it (a page showing DOT source instead would look done).
 * ``generated/jacobian_cost.png``: measured cost of ``jacfwd`` and ``jacrev`` for
   ``f(x) = tanh(B x)`` as the number of inputs n and outputs k vary (matplotlib).
 * ``benchmarks.md``: the benchmark tables, copied from ``benchmarks/README.md`` (one source, so
   the site and the repository cannot disagree).
+
+Reference pages can list a package's public names by group instead of by hand: a line
+``<!-- api: ftrans.optim modules=_aliases,_aliases_more -->`` becomes one ``::: ftrans.optim.adam``
+block per public function of ``ftrans.optim`` defined in those submodules (in ``__all__`` order),
+``<!-- api: ftrans.optim types -->`` one per public class or type alias (capitalised name), and
+``<!-- api: ftrans.optim rest -->`` one per public function no other marker of the page took
+(under an "Other functions" heading, or nothing when there is none).
+So every entry sits under its public name, functions come before the state types, and a name
+added to ``__all__`` appears without editing the page.
+
+Rendered code blocks lose their doctest markup (``# doctest: +ELLIPSIS`` directives and
+``<BLANKLINE>`` markers, in guides and in docstrings alike); the Markdown sources keep it, so
+pytest still runs every example unchanged.
 """
 
 from __future__ import annotations
 
-import html
+import importlib
 import os
+import re
 import shutil
 import time
+import types
 
 import numpy as np
+from mkdocs.exceptions import PluginError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "generated")
+
+
+GRAPHVIZ_MISSING = (
+    "The docs draw the computational graph of the autodiff tutorial with Graphviz's `dot` "
+    "program, which is not on PATH. Install Graphviz (Debian/Ubuntu: `apt-get install "
+    "graphviz`; macOS: `brew install graphviz`; conda: `conda install graphviz`) and build "
+    "again."
+)
 
 
 def _seed_graph():
@@ -29,19 +53,9 @@ def _seed_graph():
     def f(x1, x2):
         return fnp.log(x1) + x1 * x2 - fnp.sin(x2)
 
-    dot = ft.explain.graph(f, 2.0, 5.0, values="primal")
-    if shutil.which("dot"):
-        svg = ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
-    else:  # no Graphviz on this machine: show the DOT source itself, as an SVG of text
-        lines = "".join(
-            f'<text x="8" y="{18 * (i + 1)}">{html.escape(line)}</text>'
-            for i, line in enumerate(dot.splitlines())
-        )
-        svg = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="640" '
-            f'height="{18 * (len(dot.splitlines()) + 1)}" font-family="monospace" '
-            f'font-size="12">{lines}</svg>'
-        )
+    if not shutil.which("dot"):  # a picture of DOT source would pass for the graph: stop instead
+        raise PluginError(GRAPHVIZ_MISSING)
+    svg = ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
     with open(os.path.join(OUT, "seed_graph.svg"), "w") as fh:
         fh.write(svg)
 
@@ -124,3 +138,134 @@ def on_pre_build(config, **kwargs):
     _benchmarks_page()
     _seed_graph()
     _jacobian_cost()
+
+
+API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest) -->$", re.M)
+
+
+def _api_groups(package, markers):
+    """``{marker line: [public names]}`` for the ``<!-- api: ... -->`` markers of one page.
+
+    ``markers`` holds ``(line, kind, modules)``; names defined in a public submodule of the
+    package (``ftrans.optim.losses``) are left to that submodule's own ``:::`` block.
+    """
+    mod = importlib.import_module(package)
+    names = [n for n in mod.__all__ if not isinstance(getattr(mod, n), types.ModuleType)]
+    public_submodules = {
+        getattr(mod, n).__name__
+        for n in mod.__all__
+        if isinstance(getattr(mod, n), types.ModuleType)
+    }
+    groups, taken = {}, set()
+    for line, kind, modules in markers:
+        if kind != "modules":
+            continue
+        wanted = {f"{package}.{m}" for m in modules.split(",")}
+        group = [
+            n
+            for n in names
+            if not n[0].isupper() and getattr(getattr(mod, n), "__module__", None) in wanted
+        ]
+        groups[line] = group
+        taken.update(group)
+    for line, kind, _ in markers:
+        if kind == "types":
+            groups[line] = [n for n in names if n[0].isupper()]
+        elif kind == "rest":
+            groups[line] = [
+                n
+                for n in names
+                if not n[0].isupper()
+                and n not in taken
+                and getattr(getattr(mod, n), "__module__", None) not in public_submodules
+            ]
+    return groups
+
+
+def _expand_api_markers(markdown, page_path):
+    by_package = {}
+    for m in API_MARKER.finditer(markdown):
+        kind = "modules" if m.group(3) else m.group(2)
+        by_package.setdefault(m.group(1), []).append((m.group(0), kind, m.group(3)))
+    for package, markers in by_package.items():
+        groups = _api_groups(package, markers)
+        for line, kind, _ in markers:
+            if kind == "rest":  # names no group took, under their own heading (often none)
+                blocks = "".join(f"::: {package}.{n}\n\n" for n in groups[line])
+                heading = "## Other functions\n\n" if blocks else ""
+                markdown = markdown.replace(line, heading + blocks)
+                continue
+            if not groups[line]:
+                raise ValueError(
+                    f"{page_path}: the marker {line!r} matches no public name of {package}; "
+                    f"check the submodule names after modules="
+                )
+            blocks = "\n\n".join(
+                f"::: {package}.{n}\n    options:\n      heading_level: 3" for n in groups[line]
+            )
+            markdown = markdown.replace(line, blocks)
+    return markdown
+
+
+_PYTHON_FENCE = re.compile(r"^(\s*)```python\n(?=\s*>>> )", re.M)
+
+
+def on_page_markdown(markdown, page, config, files, **kwargs):
+    # Doctest blocks are Python console sessions: highlighted as such, the output is marked
+    # as output (pytest reads the Markdown itself, so the fence's language changes nothing).
+    markdown = _PYTHON_FENCE.sub(lambda m: f"{m.group(1)}```pycon\n", markdown)
+    return _expand_api_markers(markdown, page.file.src_path)
+
+
+# Pygments splits a comment into one span; a directive may follow a real comment in it.
+_COMMENT_SPAN = re.compile(r'(\s*)<span class="c1?">([^<]*)</span>')
+_DIRECTIVE = re.compile(r"\s*#\s*doctest:[^#]*$")
+# "<BLANKLINE>" as highlighted Python (three spans) or as console output (one span), or plain.
+_BLANKLINE = re.compile(
+    r'(?:<span class="[^"]*">)?&lt;(?:</span><span class="[^"]*">)?BLANKLINE'
+    r'(?:</span><span class="[^"]*">)?&gt;(?:</span>)?'
+)
+
+
+def _strip_doctest_markup(html_text):
+    def comment(m):
+        text = m.group(2)
+        if "doctest:" not in text:
+            return m.group(0)
+        kept = _DIRECTIVE.sub("", text)
+        if not kept.strip():
+            return ""
+        return f'{m.group(1)}<span class="c1">{kept}</span>'
+
+    html_text = _COMMENT_SPAN.sub(comment, html_text)
+    return _BLANKLINE.sub("", html_text)
+
+
+_CODE = re.compile(r"(<pre><span></span><code>)(.*?)(</code></pre>)", re.S)
+
+
+def _mark_console_output(html_text):
+    """In console blocks, put every line without a prompt into ``<span class="dt-out">``.
+
+    The stylesheet wraps those lines (outputs, error messages) at the block's width, while the
+    code lines keep their layout and scroll if they must.
+    """
+
+    def block(m):
+        code = m.group(2)
+        if '<span class="gp">' not in code:
+            return m.group(0)
+        lines = code.split("\n")
+        marked = [
+            line
+            if not line or line.startswith('<span class="gp">')
+            else f'<span class="dt-out">{line}</span>'
+            for line in lines
+        ]
+        return m.group(1) + "\n".join(marked) + m.group(3)
+
+    return _CODE.sub(block, html_text)
+
+
+def on_page_content(html_text, page, config, files, **kwargs):
+    return _mark_console_output(_strip_doctest_markup(html_text))

@@ -141,10 +141,11 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (), return_s
     Args:
         fun: a function of arrays (pytrees allowed) written with ``ftrans.numpy``.
         static_argnums: positions of arguments that are ordinary Python values, not traced.
-        return_shape: also return the output's pytree of :class:`ShapeDtypeStruct`.
+        return_shape: also return the output's pytree of
+            [`ShapeDtypeStruct`][ftrans.ShapeDtypeStruct].
 
     Returns:
-        A function with ``fun``'s signature returning a :class:`ftrans.core.ClosedJaxpr`.
+        A function with ``fun``'s signature returning a `ftrans.core.ClosedJaxpr`.
 
     Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
@@ -335,8 +336,8 @@ def instantiate_or(t):
 def vjp(fun: Callable, *primals, has_aux: bool = False):
     """Reverse mode: evaluate ``fun`` and return a function pulling cotangents back to inputs.
 
-    Implemented as :func:`linearize` (JVP + partial evaluation) followed by transposition of the
-    linear jaxpr, so only JVP rules exist for nonlinear primitives.
+    Implemented as [`linearize`][ftrans.linearize] (JVP + partial evaluation) followed by
+    transposition of the linear jaxpr, so only JVP rules exist for nonlinear primitives.
 
     Returns:
         ``(primals_out, vjp_fn)`` (plus ``aux`` with has_aux); ``vjp_fn(cotangent)`` returns a
@@ -413,7 +414,7 @@ def value_and_grad(
     has_aux: bool = False,
     holomorphic: bool = False,
 ) -> Callable:
-    """Like :func:`grad`, but the returned function gives ``(value, gradient)``.
+    """Like [`grad`][ftrans.grad], but the returned function gives ``(value, gradient)``.
 
     With ``has_aux=True`` it gives ``((value, aux), gradient)``.
 

@@ -1,7 +1,7 @@
 """Core of ftrans: abstract values, the IR, primitives, the trace stack, bind and eval_jaxpr.
 
-This module knows no primitive. Interpreters live in :mod:`ftrans.interpreters`, primitives with
-all their rules in :mod:`ftrans.primitives`.
+This module knows no primitive. Interpreters live in `ftrans.interpreters`, primitives with
+all their rules in `ftrans.primitives`.
 """
 
 from __future__ import annotations
@@ -339,9 +339,9 @@ class Primitive:
     * ``impl(*arrays, **params)``: the NumPy implementation.
     * ``abstract_eval(*avals, **params)``: output aval(s) from input avals.
     * ``jvp(primals, tangents, **params) -> (primal_out, tangent_out)``; tangents may be
-      :class:`Zero`.
+      `Zero`.
     * ``transpose(cotangent, *args, **params) -> list`` of cotangents, one per argument, for
-      linear primitives; linear inputs arrive as :class:`UndefinedPrimal`.
+      linear primitives; linear inputs arrive as `UndefinedPrimal`.
     * ``batch(args, dims, **params) -> (out, out_dim)``.
     * ``lower(names, **params) -> str``: NumPy source for ``jit``'s code generator (when
       absent, the generated code calls ``impl``).

@@ -44,7 +44,7 @@ def user_frame():
 
 
 def format_frame(info) -> str:
-    """Render a :func:`user_frame` triple as ``file:line (in function)``."""
+    """Render a `user_frame` triple as ``file:line (in function)``."""
     if info is None:
         return "<unknown location>"
     filename, lineno, function = info

@@ -246,7 +246,7 @@ from ftrans.primitives.special import (  # noqa: E402
 
 class DotAlgorithmPreset(enum.Enum):
     """Named dot-product algorithms (JAX's enum), accepted as ``precision=`` and ignored like
-    :class:`Precision`: NumPy computes in the operands' dtype."""
+    [`Precision`][ftrans.lax.Precision]: NumPy computes in the operands' dtype."""
 
     DEFAULT = enum.auto()
     ANY_F8_ANY_F8_F32 = enum.auto()

@@ -192,7 +192,7 @@ def _flatten_per_argument(name, args, in_axes, fun):
 
 
 def _unflatten_per_argument(structures, ins):
-    """The arguments again, from :func:`_flatten_per_argument`'s structures and new leaves."""
+    """The arguments again, from `_flatten_per_argument`'s structures and new leaves."""
     out, at = [], 0
     for structure in structures:
         if structure is None:

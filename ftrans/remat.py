@@ -1,9 +1,9 @@
 """``checkpoint`` (rematerialisation): trade compute for memory in reverse mode.
 
 Reverse mode normally stores every intermediate the backward pass needs (the *residuals*). A
-function wrapped in :func:`checkpoint` stores only its inputs (plus whatever its ``policy``
-chooses to save) and recomputes the rest during the backward pass, one block at a time.
-:func:`saved_residuals` lists what a function's backward pass will hold on to.
+function wrapped in [`checkpoint`][ftrans.checkpoint] stores only its inputs (plus whatever its
+``policy`` chooses to save) and recomputes the rest during the backward pass, one block at a time.
+[`saved_residuals`][ftrans.saved_residuals] lists what a function's backward pass will hold on to.
 
 The ``remat`` primitive holds the wrapped function's program; its partial-evaluation rule is
 where the trade happens: the known (primal) part runs now and keeps only the inputs and the
@@ -48,7 +48,7 @@ from ftrans.interpreters.tracing import JaxprTracer, dead_code_elimination
 
 
 class checkpoint_policies:
-    """Ready-made ``policy`` functions for :func:`checkpoint`.
+    """Ready-made ``policy`` functions for [`checkpoint`][ftrans.checkpoint].
 
     A policy is called as ``policy(primitive_name, aval)`` for each intermediate the backward
     pass needs, and returns True to save it (False: recompute it).
@@ -91,7 +91,7 @@ class checkpoint_policies:
 
     @staticmethod
     def save_only_these_names(*names: str) -> Callable[..., bool]:
-        """Save only the values tagged by :func:`checkpoint_name` with one of ``names``."""
+        """Save only the values tagged by `checkpoint_name` with one of ``names``."""
         wanted = frozenset(names)
 
         def policy(primitive: str, aval, **params) -> bool:
@@ -102,7 +102,7 @@ class checkpoint_policies:
 
     @staticmethod
     def save_any_names_but_these(*names: str) -> Callable[..., bool]:
-        """Save every named value (:func:`checkpoint_name`) except those in ``names``."""
+        """Save every named value (`checkpoint_name`) except those in ``names``."""
         skipped = frozenset(names)
 
         def policy(primitive: str, aval, **params) -> bool:
@@ -113,7 +113,7 @@ class checkpoint_policies:
 
     @staticmethod
     def save_anything_except_these_names(*names: str) -> Callable[..., bool]:
-        """Save everything except the values named (:func:`checkpoint_name`) in ``names``."""
+        """Save everything except the values named (`checkpoint_name`) in ``names``."""
         skipped = frozenset(names)
 
         def policy(primitive: str, aval, **params) -> bool:
@@ -148,7 +148,7 @@ def _takes_params(policy) -> bool:
 
 def _saves(policy, primitive: str, aval, params) -> bool:
     """Ask ``policy`` about one intermediate; policies with ``**params`` also see the
-    equation's parameters (the name of a :func:`checkpoint_name`, dimension numbers...)."""
+    equation's parameters (the name of a `checkpoint_name`, dimension numbers...)."""
     if policy is None:
         return False
     if _takes_params(policy):
@@ -341,10 +341,11 @@ def checkpoint(
     """Wrap ``fun`` so reverse mode recomputes its intermediates instead of storing them.
 
     Under ``grad``/``vjp`` the wrapped function keeps only its inputs (and the intermediates
-    ``policy`` saves, see :class:`checkpoint_policies`); the backward pass recomputes the rest,
-    block by block. Values, forward mode, ``vmap`` and ``jit`` are unaffected. Checkpointing
-    every ``k`` layers of a deep network cuts the memory of ``grad`` from about one set of
-    activations per layer to one per block plus one block's worth, for one extra forward pass.
+    ``policy`` saves, see [`checkpoint_policies`][ftrans.checkpoint_policies]); the backward pass
+    recomputes the rest, block by block. Values, forward mode, ``vmap`` and ``jit`` are unaffected.
+    Checkpointing every ``k`` layers of a deep network cuts the memory of ``grad`` from about one
+    set of activations per layer to one per block plus one block's worth, for one extra forward
+    pass.
 
     Args:
         fun: the function (pytrees of arrays in and out). Usable as ``@checkpoint`` or
@@ -460,7 +461,8 @@ class Residual(NamedTuple):
 
 def saved_residuals(fun: Callable, *args) -> list[Residual]:
     """The arrays reverse mode keeps from ``fun``'s forward pass at ``args`` (their shapes,
-    sizes and origins), so the effect of :func:`checkpoint` and its policies can be checked.
+    sizes and origins), so the effect of [`checkpoint`][ftrans.checkpoint] and its policies can be
+    checked.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
@@ -525,7 +527,7 @@ def _parameter_names(fun) -> list[str]:
 
 
 def print_saved_residuals(fun: Callable, *args) -> None:
-    """Print :func:`saved_residuals` with the total size."""
+    """Print [`saved_residuals`][ftrans.saved_residuals] with the total size."""
     residuals = saved_residuals(fun, *args)
     for r in residuals:
         print(r)

@@ -1,7 +1,7 @@
 """Which backend compiles a jitted program: NumPy code, native code (numba), or a choice.
 
 * ``"numpy"``: generated Python calling NumPy (always available; the default).
-* ``"native"``: the program compiled by numba (:mod:`ftrans.compiler.native`), when every
+* ``"native"``: the program compiled by numba (`ftrans.compiler.native`), when every
   primitive in it has a native rule; otherwise the NumPy code, with the reason recorded.
 * ``"auto"``: native code for programs that loop (``scan``/``while``) over small arrays, where
   the interpreter's per-operation cost dominates; NumPy code for the rest (one big BLAS call or

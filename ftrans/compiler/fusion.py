@@ -177,7 +177,7 @@ def schedule(eqns):
 
 
 def find_groups(eqns):
-    """Maximal runs of fusable equations producing one large shape, after :func:`schedule`.
+    """Maximal runs of fusable equations producing one large shape, after `schedule`.
 
     Returns a list whose items are either an equation or a list of equations (a group).
     """

@@ -6,7 +6,7 @@ operations, reductions, products, shape operations, and the loops and branches o
 and calls around native bodies. What it pays for is the interpreter: a loop of 500 steps over a
 state of two numbers costs microseconds, not 500 rounds of NumPy dispatch. Rank-0 values are
 plain scalars inside (no array allocation). A program with a primitive that has no native rule
-here is not compiled natively at all: ``compile_native`` raises :class:`NativeUnsupported` and
+here is not compiled natively at all: ``compile_native`` raises `NativeUnsupported` and
 ``jit`` runs the NumPy backend's code for it (``explain_backend`` says why).
 
 Compiled functions are cached on disk by numba (``cache=True``) under

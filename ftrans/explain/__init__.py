@@ -1,10 +1,12 @@
 """Explain automatic differentiation with the tables and graphs of a textbook.
 
 For any function written with ``ftrans.numpy`` this module shows what ftrans computes: the
-forward-mode table of values and tangents (:func:`forward_table`), the reverse-mode table of
-adjoints (:func:`reverse_table`), the computational graph in Graphviz DOT (:func:`graph`,
-:func:`graph_svg`) and the program as one nested formula (:func:`symbolic`), with the
-expression swell that makes symbolic differentiation impractical (:func:`expression_swell`).
+forward-mode table of values and tangents ([`forward_table`][ftrans.explain.forward_table]), the
+reverse-mode table of adjoints ([`reverse_table`][ftrans.explain.reverse_table]), the computational
+graph in Graphviz DOT ([`graph`][ftrans.explain.graph], [`graph_svg`][ftrans.explain.graph_svg]) and
+the program as one nested formula ([`symbolic`][ftrans.explain.symbolic]), with the expression swell
+that makes symbolic differentiation impractical
+([`expression_swell`][ftrans.explain.expression_swell]).
 
 Examples:
     >>> import ftrans as ft, ftrans.numpy as fnp

@@ -34,9 +34,9 @@ def graph(
 ) -> str:
     """The computational graph of ``f`` at ``args`` as Graphviz DOT source.
 
-    One node per variable, numbered as in :func:`forward_table`: inputs are ellipses, equations
-    are boxes labelled with their math, outputs are drawn bold and filled; literals are plain
-    text. Every edge runs from an equation's input to its output.
+    One node per variable, numbered as in [`forward_table`][ftrans.explain.forward_table]: inputs
+    are ellipses, equations are boxes labelled with their math, outputs are drawn bold and filled;
+    literals are plain text. Every edge runs from an equation's input to its output.
 
     Args:
         f: a function written with ``ftrans.numpy``.
@@ -45,10 +45,11 @@ def graph(
             ``tangents``, by default the derivative with respect to the first input) or its
             ``"adjoint"`` (``f`` must return a scalar); None draws the bare graph.
         tangents: tangents for ``values="tangent"``, structured like ``args``.
-        order: variable numbering, as in :func:`forward_table`.
+        order: variable numbering, as in [`forward_table`][ftrans.explain.forward_table].
 
     Returns:
-        DOT source; render it with :func:`graph_svg`, ``dot -Tsvg`` or any Graphviz viewer.
+        DOT source; render it with [`graph_svg`][ftrans.explain.graph_svg], ``dot -Tsvg`` or any
+        Graphviz viewer.
 
     Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
@@ -139,12 +140,12 @@ def _flat(f: Callable, args: tuple) -> Callable:
 
 
 def graph_svg(f: Callable, *args, **kwargs) -> str:
-    """:func:`graph` rendered to SVG by Graphviz's ``dot`` program.
+    """[`graph`][ftrans.explain.graph] rendered to SVG by Graphviz's ``dot`` program.
 
     Args:
-        f: as for :func:`graph`.
-        *args: as for :func:`graph`.
-        **kwargs: ``values``, ``tangents`` and ``order``, as for :func:`graph`.
+        f: as for [`graph`][ftrans.explain.graph].
+        *args: as for [`graph`][ftrans.explain.graph].
+        **kwargs: ``values``, ``tangents`` and ``order``, as for [`graph`][ftrans.explain.graph].
 
     Returns:
         The SVG document as a string.

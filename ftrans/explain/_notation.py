@@ -1,7 +1,8 @@
 """How equations, tangent rules and adjoint contributions are written as math, and how values print.
 
-Expressions are ``Expr(text, precedence)`` pairs so that nested ones (in :func:`symbolic`) get
-parentheses exactly where the reading would otherwise change.
+Expressions are ``Expr(text, precedence)`` pairs so that nested ones (in
+[`symbolic`][ftrans.explain.symbolic]) get parentheses exactly where the reading would otherwise
+change.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def format_number(x: Any) -> str:
 
 
 def format_value(x: Any) -> str:
-    """A scalar via :func:`format_number`; an array summarised NumPy-style with the same digits."""
+    """A scalar via `format_number`; an array summarised NumPy-style with the same digits."""
     x = np.asarray(x)
     if x.ndim == 0:
         return format_number(x)
@@ -191,7 +192,7 @@ def join_terms(terms: list[str]) -> str:
 
 
 def rule_fields(name: str, params: dict, ins: list[str], out: str, prefix: str) -> dict:
-    """Placeholder values for :data:`RULES` templates (``prefix`` is "d" for tangents)."""
+    """Placeholder values for `RULES` templates (``prefix`` is "d" for tangents)."""
     fields = {"o": out, "a": ins[0] if ins else "", "b": ins[1] if len(ins) > 1 else ""}
     fields["da"] = prefix + fields["a"]
     fields["db"] = prefix + fields["b"]

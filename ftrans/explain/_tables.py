@@ -85,14 +85,14 @@ def forward_table(
 
     Args:
         f: a function written with ``ftrans.numpy``.
-        primals: tuple of arguments (pytrees allowed), as for :func:`ftrans.jvp`.
+        primals: tuple of arguments (pytrees allowed), as for [`ftrans.jvp`][ftrans.jvp].
         tangents: tuple of tangents of the same structure (None for a zero tangent).
         order: ``"depth"`` (default) lists equations by their distance from the inputs, as
             the seed tutorial numbers them; ``"ir"`` keeps ``make_jaxpr``'s order.
 
     Returns:
-        A :class:`Table` with columns ``var``, ``equation``, ``value``, ``tangent_rule``,
-        ``tangent``.
+        A [`Table`][ftrans.explain.Table] with columns ``var``, ``equation``, ``value``,
+        ``tangent_rule``, ``tangent``.
 
     Examples:
         >>> import ftrans as ft, ftrans.numpy as fnp
@@ -150,11 +150,11 @@ def reverse_table(f: Callable, primals: Sequence, *, order: str = "depth") -> Ta
     Args:
         f: a function returning one real floating-point scalar.
         primals: tuple of arguments (pytrees allowed).
-        order: variable numbering, as in :func:`forward_table`.
+        order: variable numbering, as in [`forward_table`][ftrans.explain.forward_table].
 
     Returns:
-        A :class:`Table` with columns ``var``, ``equation``, ``value``, ``adjoint_rule``,
-        ``adjoint``.
+        A [`Table`][ftrans.explain.Table] with columns ``var``, ``equation``, ``value``,
+        ``adjoint_rule``, ``adjoint``.
 
     Raises:
         ftrans.ShapeError: ``f`` does not return a scalar.

@@ -3,7 +3,7 @@
 The primal inputs are *known* (concrete, or tracers of outer transformations) and the tangent
 inputs *unknown*. Known work runs immediately on NumPy; only equations that touch an unknown
 tangent are staged into a linear jaxpr. Because every JVP rule is linear in its tangents, that
-jaxpr is linear, and :mod:`ftrans.interpreters.transpose` can run it backwards.
+jaxpr is linear, and `ftrans.interpreters.transpose` can run it backwards.
 """
 
 from __future__ import annotations

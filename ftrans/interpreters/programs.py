@@ -1,7 +1,7 @@
 """Transformations of whole programs: the building blocks of primitives that hold sub-programs.
 
 ``jit_call``, ``cond``, ``scan``, ``while``, ``remat`` and the custom-derivative primitives all
-carry :class:`~ftrans.core.ClosedJaxpr` parameters. Their rules do not interpret those programs
+carry `ClosedJaxpr` parameters. Their rules do not interpret those programs
 themselves: they ask for a *derived program* (its JVP, its known/unknown split, its transpose,
 its batched form), bind a new equation holding it, and let the ordinary interpreters do the
 rest. Every derived program is traced once and cached on the program it came from.

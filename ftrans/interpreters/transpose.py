@@ -15,11 +15,11 @@ def _add_cotangents(a, b):
 def backward_pass(jaxpr, consts, linear_in, cotangents_out, *, all_linear=False):
     """Transpose ``jaxpr`` with respect to the invars flagged in ``linear_in``.
 
-    ``cotangents_out`` has one entry per outvar (:class:`Zero` allowed). Non-linear invars take
+    ``cotangents_out`` has one entry per outvar (`Zero` allowed). Non-linear invars take
     their values from ``linear_in`` itself (pass the value instead of True). Equations that do
     not depend on a linear input are evaluated forwards first, so any jaxpr whose outputs are
     linear in the flagged inputs can be transposed. Returns one cotangent per invar
-    (:class:`Zero` where nothing flowed, None for non-linear inputs).
+    (`Zero` where nothing flowed, None for non-linear inputs).
 
     ``all_linear=True`` promises that every equation has a linear input (true of the jaxprs
     ``linearize`` builds), which skips the forward scan.

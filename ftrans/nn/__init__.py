@@ -5,7 +5,8 @@ Everything here is written with ``ftrans.numpy``, so it works eagerly (as plain 
 ``log_softmax``, ``softplus``, the cross-entropies) are written so that large or infinite
 inputs give the right finite or infinite answer and gradients without NaN.
 
-Initialisers live in :mod:`ftrans.nn.initializers` and take keys from :mod:`ftrans.random`.
+Initialisers live in [`ftrans.nn.initializers`][ftrans.nn.initializers] and take keys from
+[`ftrans.random`][ftrans.random].
 
 Examples:
     >>> import numpy as np, ftrans as ft, ftrans.nn as nn, ftrans.random as fr

@@ -136,8 +136,8 @@ def mse(
     """Mean squared error over the feature ``axis``: one number per example.
 
     For predictions of shape ``(batch, features)`` this returns shape ``(batch,)``. Pass
-    ``axis=()`` to keep every element (the same as :func:`squared_error`), or ``axis=None`` for
-    the mean over everything.
+    ``axis=()`` to keep every element (the same as [`squared_error`][ftrans.nn.squared_error]), or
+    ``axis=None`` for the mean over everything.
 
     Examples:
         >>> import ftrans.nn as nn

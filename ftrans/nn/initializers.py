@@ -1,9 +1,9 @@
 """Parameter initialisers: each factory returns ``init(key, shape, dtype=...) -> array``.
 
 A factory fixes the distribution (``glorot_uniform()``, ``normal(stddev=0.1)``...); the
-returned ``init`` is a pure function of a PRNG key from :mod:`ftrans.random`, so initialising a
-model is reproducible and works under ``jit`` and ``vmap`` (e.g. an ensemble of models from a
-batch of keys).
+returned ``init`` is a pure function of a PRNG key from [`ftrans.random`][ftrans.random], so
+initialising a model is reproducible and works under ``jit`` and ``vmap`` (e.g. an ensemble of
+models from a batch of keys).
 
 Fans follow the usual convention: for a weight of shape ``(..., fan_in, fan_out)`` (``in_axis=-2``,
 ``out_axis=-1``), every other axis is a receptive field (a convolution kernel's spatial axes)
@@ -129,7 +129,7 @@ def truncated_normal(
     """An initialiser drawing ``stddev * z``, ``z`` standard normal restricted to [lower, upper].
 
     Note that the spread is ``stddev`` *before* truncation (so slightly less after), as in
-    most libraries; :func:`variance_scaling` corrects for it.
+    most libraries; [`variance_scaling`][ftrans.nn.initializers.variance_scaling] corrects for it.
 
     Examples:
         >>> import ftrans.random as fr

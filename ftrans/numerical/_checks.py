@@ -397,11 +397,12 @@ def check_grads(
 ) -> None:
     """Check ftrans's derivatives of ``f`` at ``args`` against finite differences, to any order.
 
-    ``"fwd"`` runs :func:`check_jvp`, ``"rev"`` runs :func:`check_vjp`. For ``order > 1`` the
-    derivative functions are then checked the same way, with every mode, recursively:
-    ``x -> jvp(f, x, t)[1]`` for a fixed random ``t`` and ``x -> vjp(f, x)(ct)`` for a fixed
-    random ``ct``. Only real float leaves are perturbed; integer leaves are held fixed. All
-    random draws come from one ``numpy.random.default_rng(seed)``, so failures reproduce.
+    ``"fwd"`` runs [`check_jvp`][ftrans.numerical.check_jvp], ``"rev"`` runs
+    [`check_vjp`][ftrans.numerical.check_vjp]. For ``order > 1`` the derivative functions are then
+    checked the same way, with every mode, recursively: ``x -> jvp(f, x, t)[1]`` for a fixed random
+    ``t`` and ``x -> vjp(f, x)(ct)`` for a fixed random ``ct``. Only real float leaves are
+    perturbed; integer leaves are held fixed. All random draws come from one
+    ``numpy.random.default_rng(seed)``, so failures reproduce.
 
     Args:
         f: function of ``len(args)`` positional pytree arguments, written with ``ftrans.numpy``.

@@ -165,8 +165,8 @@ def _jacobian_blocks(
 def forward_difference(f: Callable, x: Any, eps: float = 1e-6) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by forward differences ``(f(x + eps e_i) - f(x)) / eps``.
 
-    The error is ``O(eps)``; prefer :func:`central_difference` (``O(eps^2)``) except to show
-    the difference.
+    The error is ``O(eps)``; prefer [`central_difference`][ftrans.numerical.central_difference]
+    (``O(eps^2)``) except to show the difference.
 
     Args:
         f: maps an array (or scalar) to an array (or scalar).

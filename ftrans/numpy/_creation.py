@@ -63,7 +63,7 @@ def ones(shape, dtype=float):
 
 
 def empty(shape, dtype=float):
-    """Like :func:`zeros`: ftrans never hands out uninitialised memory."""
+    """Like `zeros`: ftrans never hands out uninitialised memory."""
     return np.zeros(shape, dtype)
 
 
@@ -93,7 +93,7 @@ def ones_like(a, dtype=None, shape=None):
 
 
 def empty_like(prototype, dtype=None, shape=None):
-    """Like :func:`zeros_like`: ftrans never hands out uninitialised memory."""
+    """Like `zeros_like`: ftrans never hands out uninitialised memory."""
     return zeros_like(prototype, dtype, shape)
 
 

@@ -191,7 +191,7 @@ def iterable(y):
 
 
 def einsum_path(subscripts, *operands, optimize="greedy"):
-    """NumPy's contraction order for :func:`einsum` (shapes only, so traced operands work).
+    """NumPy's contraction order for `einsum` (shapes only, so traced operands work).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -333,7 +333,7 @@ class ufunc:
         )
 
     def accumulate(self, a, axis=0, dtype=None, out=None):
-        """The running results of :meth:`reduce` along ``axis``."""
+        """The running results of `reduce` along ``axis``."""
         return _accumulate_with(self._func, self._accumulate, a, axis, dtype, out)
 
     def outer(self, A, B, /, **kwargs):
@@ -421,7 +421,7 @@ def _reduceat_with(uf, a, indices, axis, dtype, out):
 
 
 def frompyfunc(func, /, nin, nout, *, identity=None):
-    """A :class:`ufunc` from a Python function (JAX's: the function should use
+    """A [`ufunc`][ftrans.numpy.ufunc] from a Python function (JAX's: the function should use
     ``ftrans.numpy`` so that it traces).
 
     Examples:

@@ -350,7 +350,8 @@ def place(arr, mask, vals, *, inplace=False):
 
 
 def put_along_axis(arr, indices, values, axis, inplace=False, *, mode=None):
-    """``arr`` with ``values`` written where :func:`take_along_axis` would read, as a new array.
+    """``arr`` with ``values`` written where [`take_along_axis`][ftrans.numpy.take_along_axis] would
+    read, as a new array.
 
     Examples:
         >>> import ftrans.numpy as fnp

@@ -1,7 +1,7 @@
 """NumPy indexing on traced arrays: ``x[idx]`` and the functional updates ``x.at[idx].set(v)``.
 
 Every NumPy index (integers, slices, ``None``, ``...``, integer and boolean arrays, in any mix) is
-first parsed into an :class:`_IndexPlan`: one entry per axis of the operand, plus new axes, and
+first parsed into an `_IndexPlan`: one entry per axis of the operand, plus new axes, and
 the broadcast shape of the advanced (array) indices. Reading then emits only
 ``slice``/``rev``/``squeeze``/``reshape`` for basic indices, and one ``gather`` (plus a
 ``transpose``) when arrays are involved. Updates turn the plan into one integer coordinate array
@@ -73,8 +73,8 @@ class _IndexPlan:
 
     ``shape`` is the operand's shape with a unit axis inserted (at ``unit_axes``) for every 0-d
     boolean index, which NumPy treats as an index array of length 1 or 0 over an axis of size 1.
-    ``entries`` holds one :class:`_Slice`, :class:`_Int` or :class:`_Advanced` per operand axis and
-    a :class:`_NewAxis` per ``None``, in index order. ``advanced_shape`` is the broadcast shape of
+    ``entries`` holds one `_Slice`, `_Int` or `_Advanced` per operand axis and
+    a `_NewAxis` per ``None``, in index order. ``advanced_shape`` is the broadcast shape of
     the index arrays (None for basic indexing); ``advanced_first`` is NumPy's placement rule:
     advanced indices separated by a slice, ``None`` or ``...`` put their dims first.
     """
@@ -86,7 +86,7 @@ class _IndexPlan:
     advanced_first: bool
 
     def layout(self) -> list:
-        """The result's dims: a :class:`_Slice`/:class:`_NewAxis`, or ``k`` for advanced dim k."""
+        """The result's dims: a `_Slice`/`_NewAxis`, or ``k`` for advanced dim k."""
         block = [] if self.advanced_shape is None else list(range(len(self.advanced_shape)))
         out = list(block) if self.advanced_first else []
         placed = self.advanced_first
@@ -168,7 +168,7 @@ def _normalize_array(a, axis, n):
 
 
 def _parse(index, shape) -> _IndexPlan:
-    """Turn a NumPy index for an array of ``shape`` into an :class:`_IndexPlan`."""
+    """Turn a NumPy index for an array of ``shape`` into an `_IndexPlan`."""
     items = index if isinstance(index, tuple) else (index,)
     kinds = [_classify(item) for item in items]
     ndim = len(shape)

@@ -376,7 +376,7 @@ def triu_indices(n, k=0, m=None):
 
 
 def tril_indices_from(arr, k=0):
-    """:func:`tril_indices` for the shape of the 2-d ``arr`` (which may be traced).
+    """`tril_indices` for the shape of the 2-d ``arr`` (which may be traced).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -390,7 +390,7 @@ def tril_indices_from(arr, k=0):
 
 
 def triu_indices_from(arr, k=0):
-    """:func:`triu_indices` for the shape of the 2-d ``arr`` (which may be traced).
+    """`triu_indices` for the shape of the 2-d ``arr`` (which may be traced).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -415,7 +415,7 @@ def diag_indices(n, ndim=2):
 
 
 def diag_indices_from(arr):
-    """:func:`diag_indices` for the (square) shape of ``arr``.
+    """`diag_indices` for the (square) shape of ``arr``.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -550,7 +550,7 @@ def column_stack(tup):
 
 
 def dstack(tup, dtype=None):
-    """Stack arrays along the third axis (after :func:`atleast_3d`).
+    """Stack arrays along the third axis (after `atleast_3d`).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -570,7 +570,7 @@ def _split_along(name, ary, indices_or_sections, axis, min_ndim):
 
 
 def hsplit(ary, indices_or_sections):
-    """:func:`split` along axis 1 (axis 0 for 1-d arrays).
+    """`split` along axis 1 (axis 0 for 1-d arrays).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -584,7 +584,7 @@ def hsplit(ary, indices_or_sections):
 
 
 def vsplit(ary, indices_or_sections):
-    """:func:`split` along axis 0 of an array of 2 or more dimensions.
+    """`split` along axis 0 of an array of 2 or more dimensions.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -597,7 +597,7 @@ def vsplit(ary, indices_or_sections):
 
 
 def dsplit(ary, indices_or_sections):
-    """:func:`split` along axis 2 of an array of 3 or more dimensions.
+    """`split` along axis 2 of an array of 3 or more dimensions.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -625,7 +625,7 @@ def unstack(x, /, *, axis=0):
 
 
 def concat(arrays, /, *, axis=0):
-    """The array API's name for :func:`concatenate`.
+    """The array API's name for `concatenate`.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -789,7 +789,7 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def rollaxis(a, axis, start=0):
-    """Move ``axis`` to before position ``start`` (prefer :func:`moveaxis`).
+    """Move ``axis`` to before position ``start`` (prefer `moveaxis`).
 
     Examples:
         >>> import ftrans.numpy as fnp

@@ -272,7 +272,7 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
 
     Gradients flow only into the chosen branch. For a NaN-safe gradient, make the unused branch
     safe too (``fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0)``). With one argument
-    it is :func:`nonzero` (``size=``/``fill_value=`` as there).
+    it is [`nonzero`][ftrans.numpy.nonzero] (``size=``/``fill_value=`` as there).
 
     Examples:
         >>> import ftrans.numpy as fnp

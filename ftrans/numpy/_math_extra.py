@@ -445,7 +445,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Whether every element of ``a`` is :func:`isclose` to ``b``.
+    """Whether every element of ``a`` is `isclose` to ``b``.
 
     Eagerly a Python bool (as NumPy); under a transformation a traced 0-d bool array.
 

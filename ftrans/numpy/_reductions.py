@@ -203,7 +203,7 @@ def std(
     mean=None,
     correction=None,
 ):
-    """Standard deviation, ``sqrt(var(...))`` (same keywords as :func:`var`)."""
+    """Standard deviation, ``sqrt(var(...))`` (same keywords as `var`)."""
     _no_out("std", out)
     if not core._stack:
         if correction is not None:

@@ -276,7 +276,7 @@ def split(ary, indices_or_sections, axis=0):
 
 
 def array_split(ary, indices_or_sections, axis=0):
-    """Like :func:`split`, but sections may differ in size by one."""
+    """Like `split`, but sections may differ in size by one."""
     if not core._stack:
         return np.array_split(ary, indices_or_sections, axis=axis)
     if isinstance(indices_or_sections, (int, np.integer)):

@@ -74,7 +74,7 @@ def partition(a, kth, axis=-1):
 
 
 def argpartition(a, kth, axis=-1):
-    """Indices that :func:`partition` ``a`` (ftrans returns the stable sorting order).
+    """Indices that `partition` ``a`` (ftrans returns the stable sorting order).
 
     Examples:
         >>> import ftrans.numpy as fnp

@@ -257,7 +257,8 @@ def percentile(
     weights=None,
     interpolation=None,
 ):
-    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``; see :func:`quantile`.
+    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``; see
+    [`quantile`][ftrans.numpy.quantile].
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -309,7 +310,7 @@ def nanquantile(
     weights=None,
     interpolation=None,
 ):
-    """:func:`quantile` ignoring NaNs (NaN where a slice is all NaN).
+    """[`quantile`][ftrans.numpy.quantile] ignoring NaNs (NaN where a slice is all NaN).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -337,7 +338,7 @@ def nanpercentile(
     weights=None,
     interpolation=None,
 ):
-    """:func:`percentile` ignoring NaNs.
+    """`percentile` ignoring NaNs.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -356,7 +357,7 @@ def nanpercentile(
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """:func:`median` ignoring NaNs.
+    """`median` ignoring NaNs.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -388,7 +389,7 @@ def _nan_replaced(a, value):
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    """:func:`sum` treating NaNs as zero.
+    """`sum` treating NaNs as zero.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -406,7 +407,7 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, whe
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    """:func:`prod` treating NaNs as one.
+    """`prod` treating NaNs as one.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -435,7 +436,7 @@ def _nan_count(a, axis, keepdims, where=None):
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    """:func:`mean` of the non-NaN elements (NaN for an all-NaN slice).
+    """`mean` of the non-NaN elements (NaN for an all-NaN slice).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -465,7 +466,7 @@ def nanvar(
     mean=None,
     correction=None,
 ):
-    """:func:`var` of the non-NaN elements.
+    """`var` of the non-NaN elements.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -506,7 +507,7 @@ def nanstd(
     mean=None,
     correction=None,
 ):
-    """:func:`std` of the non-NaN elements.
+    """`std` of the non-NaN elements.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -581,7 +582,7 @@ nanargmin = _nan_arg(np.nanargmin, lambda *a, **k: fnp.argmin(*a, **k), np.inf, 
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):
-    """:func:`cumsum` treating NaNs as zero.
+    """`cumsum` treating NaNs as zero.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -595,7 +596,7 @@ def nancumsum(a, axis=None, dtype=None, out=None):
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):
-    """:func:`cumprod` treating NaNs as one.
+    """`cumprod` treating NaNs as one.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -845,7 +846,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
 
 
 def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002
-    """The bin edges :func:`histogram` uses (``bins`` a count, or the edges themselves).
+    """The bin edges `histogram` uses (``bins`` a count, or the edges themselves).
 
     Examples:
         >>> import ftrans.numpy as fnp

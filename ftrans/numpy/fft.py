@@ -1,11 +1,11 @@
 """``ftrans.numpy.fft``: NumPy's discrete Fourier transforms, traceable and differentiable.
 
-Same signatures and results as :mod:`numpy.fft` (``n``/``s`` crop or zero-pad the input,
+Same signatures and results as `numpy.fft` (``n``/``s`` crop or zero-pad the input,
 ``axis``/``axes`` pick the transformed axes, ``norm`` is ``"backward"``, ``"ortho"`` or
 ``"forward"``). Outside every transformation each function is NumPy's own. Under
-transformations the transforms are four linear primitives (:mod:`ftrans.primitives.fft`), so
-``grad``, ``jvp``, ``vmap`` and ``jit`` all apply; gradients follow the complex-number
-convention of the complex numbers guide.
+transformations the transforms are four linear primitives
+([`ftrans.primitives.fft`][ftrans.primitives.fft]), so ``grad``, ``jvp``, ``vmap`` and ``jit`` all
+apply; gradients follow the complex-number convention of the complex numbers guide.
 
 Examples:
     >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp
@@ -195,7 +195,7 @@ def fft(a, n=None, axis=-1, norm=None):
 
 def ifft(a, n=None, axis=-1, norm=None):
     """One-dimensional inverse discrete Fourier transform (``numpy.fft.ifft``); ``norm`` as in
-    :func:`fft` (``"backward"`` scales this direction by ``1/n``).
+    [`fft`][ftrans.numpy.fft.fft] (``"backward"`` scales this direction by ``1/n``).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -223,22 +223,24 @@ def fftn(a, s=None, axes=None, norm=None):
 
 
 def ifftn(a, s=None, axes=None, norm=None):
-    """N-dimensional inverse discrete Fourier transform; arguments as in :func:`fftn`."""
+    """N-dimensional inverse discrete Fourier transform; arguments as in
+    [`fftn`][ftrans.numpy.fft.fftn]."""
     if not core._stack:
         return np.fft.ifftn(a, s, axes, norm)
     return _complex_transform("ifftn", a, s, axes, norm, True)
 
 
 def fft2(a, s=None, axes=(-2, -1), norm=None):
-    """Two-dimensional discrete Fourier transform (:func:`fftn` over the last two axes)."""
+    """Two-dimensional discrete Fourier transform ([`fftn`][ftrans.numpy.fft.fftn] over the last two
+    axes)."""
     if not core._stack:
         return np.fft.fft2(a, s, axes, norm)
     return _complex_transform("fft2", a, s, axes, norm, False)
 
 
 def ifft2(a, s=None, axes=(-2, -1), norm=None):
-    """Two-dimensional inverse discrete Fourier transform (:func:`ifftn` over the last two
-    axes)."""
+    """Two-dimensional inverse discrete Fourier transform ([`ifftn`][ftrans.numpy.fft.ifftn] over
+    the last two axes)."""
     if not core._stack:
         return np.fft.ifft2(a, s, axes, norm)
     return _complex_transform("ifft2", a, s, axes, norm, True)
@@ -279,7 +281,7 @@ def _irfft_transform(name, a, s, axes, norm):
 
 def rfft(a, n=None, axis=-1, norm=None):
     """Discrete Fourier transform of real input: the ``n // 2 + 1`` non-negative frequency bins
-    (``numpy.fft.rfft``); ``n``, ``axis`` and ``norm`` as in :func:`fft`.
+    (``numpy.fft.rfft``); ``n``, ``axis`` and ``norm`` as in [`fft`][ftrans.numpy.fft.fft].
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -293,9 +295,10 @@ def rfft(a, n=None, axis=-1, norm=None):
 
 
 def irfft(a, n=None, axis=-1, norm=None):
-    """Inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)`` for ``m``
-    input bins) from its non-negative frequency bins (``numpy.fft.irfft``). Like NumPy, the
-    imaginary parts of the DC bin (and, for even ``n``, the Nyquist bin) are ignored.
+    """Inverse of [`rfft`][ftrans.numpy.fft.rfft]: a real signal of length ``n`` (default
+    ``2 * (m - 1)`` for ``m`` input bins) from its non-negative frequency bins
+    (``numpy.fft.irfft``). Like NumPy, the imaginary parts of the DC bin (and, for even ``n``, the
+    Nyquist bin) are ignored.
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -310,29 +313,29 @@ def irfft(a, n=None, axis=-1, norm=None):
 
 def rfftn(a, s=None, axes=None, norm=None):
     """N-dimensional transform of real input; the last of ``axes`` is halved like
-    :func:`rfft`, the others are full complex transforms."""
+    [`rfft`][ftrans.numpy.fft.rfft], the others are full complex transforms."""
     if not core._stack:
         return np.fft.rfftn(a, s, axes, norm)
     return _rfft_transform("rfftn", a, s, axes, norm)
 
 
 def irfftn(a, s=None, axes=None, norm=None):
-    """Inverse of :func:`rfftn`; ``s`` gives the real output's lengths (the last defaults to
-    ``2 * (m - 1)``)."""
+    """Inverse of [`rfftn`][ftrans.numpy.fft.rfftn]; ``s`` gives the real output's lengths (the last
+    defaults to ``2 * (m - 1)``)."""
     if not core._stack:
         return np.fft.irfftn(a, s, axes, norm)
     return _irfft_transform("irfftn", a, s, axes, norm)
 
 
 def rfft2(a, s=None, axes=(-2, -1), norm=None):
-    """:func:`rfftn` over the last two axes."""
+    """[`rfftn`][ftrans.numpy.fft.rfftn] over the last two axes."""
     if not core._stack:
         return np.fft.rfft2(a, s, axes, norm)
     return _rfft_transform("rfft2", a, s, axes, norm)
 
 
 def irfft2(a, s=None, axes=(-2, -1), norm=None):
-    """:func:`irfftn` over the last two axes."""
+    """[`irfftn`][ftrans.numpy.fft.irfftn] over the last two axes."""
     if not core._stack:
         return np.fft.irfft2(a, s, axes, norm)
     return _irfft_transform("irfft2", a, s, axes, norm)
@@ -359,8 +362,8 @@ def hfft(a, n=None, axis=-1, norm=None):
 
 
 def ihfft(a, n=None, axis=-1, norm=None):
-    """Inverse of :func:`hfft`: ``conj(rfft(a, n))`` with the normalisation of an inverse
-    transform (``numpy.fft.ihfft``).
+    """Inverse of [`hfft`][ftrans.numpy.fft.hfft]: ``conj(rfft(a, n))`` with the normalisation of an
+    inverse transform (``numpy.fft.ihfft``).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -378,7 +381,7 @@ def ihfft(a, n=None, axis=-1, norm=None):
 
 
 def fftfreq(n, d=1.0):
-    """Sample frequencies of :func:`fft` bins for ``n`` samples spaced ``d`` apart
+    """Sample frequencies of [`fft`][ftrans.numpy.fft.fft] bins for ``n`` samples spaced ``d`` apart
     (``numpy.fft.fftfreq``); ``d`` may be a traced scalar.
 
     Examples:
@@ -395,7 +398,7 @@ def fftfreq(n, d=1.0):
 
 
 def rfftfreq(n, d=1.0):
-    """Sample frequencies of :func:`rfft` bins (``numpy.fft.rfftfreq``).
+    """Sample frequencies of [`rfft`][ftrans.numpy.fft.rfft] bins (``numpy.fft.rfftfreq``).
 
     Examples:
         >>> import ftrans.numpy as fnp
@@ -442,7 +445,7 @@ def fftshift(x, axes=None):
 
 
 def ifftshift(x, axes=None):
-    """The inverse of :func:`fftshift` (they differ for odd lengths)."""
+    """The inverse of [`fftshift`][ftrans.numpy.fft.fftshift] (they differ for odd lengths)."""
     if not core._stack:
         return np.fft.ifftshift(x, axes)
     return _shift("ifftshift", x, axes, True)

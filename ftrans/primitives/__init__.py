@@ -1,6 +1,6 @@
 """The primitives of ftrans, one module per family; each primitive stands with all its rules.
 
-Importing this package registers every primitive in :data:`ftrans.core.PRIMITIVES`.
+Importing this package registers every primitive in `ftrans.core.PRIMITIVES`.
 """
 
 from ftrans.core import PRIMITIVES as _PRIMITIVES

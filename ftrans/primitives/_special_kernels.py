@@ -80,7 +80,7 @@ def polevl(x, coefs):
 
 
 def p1evl(x, coefs):
-    """Like :func:`polevl` with an implied leading coefficient 1."""
+    """Like `polevl` with an implied leading coefficient 1."""
     out = x + coefs[0]
     for c in coefs[1:]:
         out = out * x + c
@@ -307,7 +307,7 @@ def _ndtri_lower_tail(y):
 
 
 def ndtri(p):
-    """The inverse of :func:`ndtr`."""
+    """The inverse of `ndtr`."""
     upper = p > 1.0 - _EXP_M2
     lower = (p > 0) & (p <= _EXP_M2)
     central = ~upper & ~lower & (p > 0)
@@ -1066,7 +1066,7 @@ def spence(x):
 
 
 def zeta_grad_s(s, q):
-    """``d zeta(s, q) / ds = -sum_k log(q + k) (q + k)**-s``: :func:`zeta`'s Euler-Maclaurin
+    """``d zeta(s, q) / ds = -sum_k log(q + k) (q + k)**-s``: `zeta`'s Euler-Maclaurin
     sum differentiated term by term in ``s`` (same direct terms, same tail)."""
     s, q = np.broadcast_arrays(s, q)
     s = s.astype(np.float64)

@@ -1,7 +1,7 @@
 """``conv_general_dilated``: N-d convolution with strides, padding, dilations and groups.
 
 The primitive works in one canonical layout: lhs ``(N, C, *spatial)``, rhs ``(O, I, *window)``,
-output ``(N', O, *spatial')``. :func:`conv_general_dilated` (the JAX-shaped function) moves the
+output ``(N', O, *spatial')``. `conv_general_dilated` (the JAX-shaped function) moves the
 axes named by ``dimension_numbers`` into that layout with ``transpose`` and back, so the rules
 below never see a layout.
 

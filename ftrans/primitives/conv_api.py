@@ -1,7 +1,7 @@
 """The JAX-shaped convolution functions on top of the canonical ``conv_general_dilated``
 primitive: dimension numbers (strings like ``('NHWC', 'HWIO', 'NHWC')`` or
-:class:`ConvDimensionNumbers`), padding strings, ``conv``, ``conv_with_general_padding`` and
-``conv_transpose``, and the shape helpers."""
+[`ConvDimensionNumbers`][ftrans.lax.ConvDimensionNumbers]), padding strings, ``conv``,
+``conv_with_general_padding`` and ``conv_transpose``, and the shape helpers."""
 
 from __future__ import annotations
 
@@ -64,8 +64,9 @@ def conv_general_permutations(dimension_numbers):
 
 
 def conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers) -> ConvDimensionNumbers:
-    """``dimension_numbers`` (None, three strings, or :class:`ConvDimensionNumbers`) as a
-    :class:`ConvDimensionNumbers` of axis numbers.
+    """``dimension_numbers`` (None, three strings, or
+    [`ConvDimensionNumbers`][ftrans.lax.ConvDimensionNumbers]) as a
+    [`ConvDimensionNumbers`][ftrans.lax.ConvDimensionNumbers] of axis numbers.
 
     Example:
         >>> from ftrans import lax
@@ -188,7 +189,8 @@ def conv_general_dilated(
         lhs_dilation: ``n`` input dilations (transposed convolution), default 1.
         rhs_dilation: ``n`` kernel dilations (atrous convolution), default 1.
         dimension_numbers: None (``NC...``, ``OI...``, ``NC...``), three strings such as
-            ``('NHWC', 'HWIO', 'NHWC')``, or a :class:`ConvDimensionNumbers`.
+            ``('NHWC', 'HWIO', 'NHWC')``, or a
+            [`ConvDimensionNumbers`][ftrans.lax.ConvDimensionNumbers].
         feature_group_count: split the input features into this many groups (depthwise when
             equal to the number of features).
         batch_group_count: split the input batch into this many groups (used by gradients).
@@ -421,7 +423,8 @@ def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count: int
 
 
 def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dimension_numbers):
-    """Output shape of :func:`conv_general_dilated` (no dilation) for these operand shapes.
+    """Output shape of [`conv_general_dilated`][ftrans.lax.conv_general_dilated] (no dilation) for
+    these operand shapes.
 
     Example:
         >>> from ftrans import lax
@@ -437,7 +440,7 @@ def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dime
 
 
 def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dimension_numbers):
-    """Output shape of :func:`conv_transpose` for these operand shapes.
+    """Output shape of [`conv_transpose`][ftrans.lax.conv_transpose] for these operand shapes.
 
     Example:
         >>> from ftrans import lax
@@ -532,7 +535,7 @@ def conv_general_dilated_local(
     """A locally connected ("unshared") convolution, as in JAX: a separate kernel at every
     output position. ``rhs``'s spatial axes index output positions and its input-feature axis
     holds ``C * prod(filter_shape)`` entries (input feature major). Built from
-    :func:`conv_general_dilated_patches` and one ``dot_general`` batched over positions.
+    `conv_general_dilated_patches` and one ``dot_general`` batched over positions.
 
     Example:
         >>> import numpy as np

@@ -8,8 +8,8 @@ half-spectrum, where the bins that stand for two conjugate bins of the full spec
 DC and, for even lengths, Nyquist) count twice.
 
 The primitives take data already cropped or zero-padded to the transform lengths (``n``/``s``)
-and compute NumPy's default ("backward") normalisation; :mod:`ftrans.numpy.fft` does the rest.
-For ``rfft``/``irfft`` the last entry of ``axes`` is the halved axis; ``irfft`` needs
+and compute NumPy's default ("backward") normalisation; [`ftrans.numpy.fft`][ftrans.numpy.fft] does
+the rest. For ``rfft``/``irfft`` the last entry of ``axes`` is the halved axis; ``irfft`` needs
 ``lengths``, the real output's lengths along ``axes``.
 """
 

@@ -14,7 +14,7 @@ from ftrans.core import Tracer, get_aval
 
 
 class FftType(enum.IntEnum):
-    """Which transform :func:`fft` computes (JAX's enum)."""
+    """Which transform `fft` computes (JAX's enum)."""
 
     FFT = 0
     IFFT = 1
@@ -103,12 +103,12 @@ class Token:
 
 
 def create_token(_=None):
-    """A new :class:`Token`."""
+    """A new `Token`."""
     return Token()
 
 
 def after_all(*operands):
-    """A :class:`Token` ordered after ``operands`` (a no-op here)."""
+    """A `Token` ordered after ``operands`` (a no-op here)."""
     del operands
     return Token()
 

@@ -167,7 +167,7 @@ def select_n(which, *cases):
 
 
 class RoundingMethod(enum.IntEnum):
-    """How :func:`round` breaks ties (JAX's enum)."""
+    """How [`round`][ftrans.primitives.lax_wrappers.round] breaks ties (JAX's enum)."""
 
     AWAY_FROM_ZERO = 0
     TO_NEAREST_EVEN = 1

@@ -67,7 +67,7 @@ def is_complex(x) -> bool:
 
 
 def mH(x):
-    """The conjugate transpose of the last two axes (:func:`mT` for a real ``x``)."""
+    """The conjugate transpose of the last two axes (`mT` for a real ``x``)."""
     t = mT(x)
     return ew.conj(t) if is_complex(t) else t
 
@@ -192,7 +192,7 @@ def batch_in_front(primitive):
 def batch_right_hand_sides(primitive):
     """Batching for the solves: when only ``b`` is batched, its examples become extra columns of
     one right-hand side, so the matrix is factored once for the whole batch; otherwise
-    :func:`batch_in_front`."""
+    `batch_in_front`."""
     general = batch_in_front(primitive)
 
     def rule(vals, dims, **params):

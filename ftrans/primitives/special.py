@@ -1,7 +1,7 @@
 """Special-function primitives: erf family, gamma family, incomplete gamma and beta, Bessel.
 
 Each primitive stands here with every rule: the NumPy implementation (the kernels of
-:mod:`ftrans.primitives._special_kernels`, computed in float64 and returned in the operands'
+`ftrans.primitives._special_kernels`, computed in float64 and returned in the operands'
 float dtype, so float32 stays float32), abstract evaluation from the elementwise family
 constructors (operands must be floating point), a JVP written with primitives (so derivatives
 of every order exist where the maths has them), elementwise batching, and jit's generic

@@ -153,7 +153,7 @@ def reduce_window_shape_tuple(
     base_dilation=None,
     window_dilation=None,
 ):
-    """The output shape of :func:`reduce_window`.
+    """The output shape of [`reduce_window`][ftrans.lax.reduce_window].
 
     Example:
         >>> from ftrans import lax

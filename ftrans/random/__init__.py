@@ -1,14 +1,17 @@
 """``ftrans.random``: ``jax.random``'s functional PRNG, with the same numbers as JAX.
 
 There is no hidden global state. A **key** is a ``uint32`` array of shape ``(2,)``, made once
-from a seed with :func:`PRNGKey` (or :func:`key`); every sampler is a pure function of a key (and
-a shape and parameters), so the same key always gives the same numbers: eagerly, under ``jit``
-and per element of ``vmap``. The numbers are JAX's: keys, :func:`split`, :func:`fold_in`,
-:func:`bits`, :func:`uniform`, :func:`randint`, :func:`bernoulli`, :func:`permutation` and
-:func:`choice` match ``jax.random`` (default ``threefry2x32``, ``jax_enable_x64``) bit for bit,
-and :func:`normal` and the other float samplers to within a few ulp (XLA fuses multiply-adds
-and has its own ``log1p``/``erf_inv``, which ftrans reproduces step by step). To get fresh
-randomness, derive new keys with :func:`split` or :func:`fold_in` instead of reusing one.
+from a seed with [`PRNGKey`][ftrans.random.PRNGKey] (or [`key`][ftrans.random.key]); every sampler
+is a pure function of a key (and a shape and parameters), so the same key always gives the same
+numbers: eagerly, under ``jit`` and per element of ``vmap``. The numbers are JAX's: keys,
+[`split`][ftrans.random.split], [`fold_in`][ftrans.random.fold_in], [`bits`][ftrans.random.bits],
+[`uniform`][ftrans.random.uniform], [`randint`][ftrans.random.randint],
+[`bernoulli`][ftrans.random.bernoulli], [`permutation`][ftrans.random.permutation] and
+[`choice`][ftrans.random.choice] match ``jax.random`` (default ``threefry2x32``, ``jax_enable_x64``)
+bit for bit, and [`normal`][ftrans.random.normal] and the other float samplers to within a few ulp
+(XLA fuses multiply-adds and has its own ``log1p``/``erf_inv``, which ftrans reproduces step by
+step). To get fresh randomness, derive new keys with [`split`][ftrans.random.split] or
+[`fold_in`][ftrans.random.fold_in] instead of reusing one.
 
 The bits come from the counter-based Threefry-2x32 hash (20 rounds) of the key and the
 position of each number: the primitive ``threefry2x32``, which traces under ``jit``/``vmap``

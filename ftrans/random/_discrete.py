@@ -2,7 +2,7 @@
 
 ``bernoulli``, ``rademacher``, ``randint``, ``geometric``, ``permutation``, ``choice`` and
 ``categorical`` give JAX's draws bit for bit; ``multivariate_normal`` and ``orthogonal`` are
-JAX's formulas on :func:`normal` draws.
+JAX's formulas on [`normal`][ftrans.random.normal] draws.
 """
 
 from __future__ import annotations
@@ -260,8 +260,10 @@ def choice(
 ) -> Array:
     """Random entries of ``a`` (or of ``range(a)`` for an int): ``jax.random.choice``'s draws.
 
-    With replacement: :func:`randint` (uniform) or the inverse CDF of ``cumsum(p)`` (weighted);
-    without: the first entries of a :func:`permutation` (uniform) or the top ``k`` of
+    With replacement: [`randint`][ftrans.random.randint] (uniform) or the inverse CDF of
+    ``cumsum(p)`` (weighted);
+    without: the first entries of a [`permutation`][ftrans.random.permutation] (uniform) or the top
+        ``k`` of
     ``gumbel + log p`` (weighted).
 
     Args:

@@ -66,7 +66,8 @@ def unit(key, shape: tuple[int, ...], dtype: np.dtype):
 
 
 def uniform_in(key, shape, dtype, minval, maxval):
-    """:func:`uniform` without the argument checks (``minval``/``maxval`` of dtype ``dtype``)."""
+    """[`uniform`][ftrans.random.uniform] without the argument checks (``minval``/``maxval`` of
+    dtype ``dtype``)."""
     floats = unit(key, shape, dtype)
     if _is_python_number(minval, 0) and _is_python_number(maxval, 1):
         return floats  # fma(u, 1, 0) == u and max(0, u) == u

@@ -8,8 +8,8 @@ JAX's recipe, for entry ``i`` of the output:
   (``jax.random.uniform(key, shape, minval=lo, maxval=1)``: ``maxval - minval`` rounds to 2);
 * ``z = sqrt(2) * erf_inv(u)``, with XLA's ``erf_inv`` (see ``_special.erfinv``).
 
-:func:`normal_traced` is that definition in ``ftrans.numpy`` operations (it batches and
-differentiates like any code). :func:`normal_eager` computes the same numbers with the same IEEE
+`normal_traced` is that definition in ``ftrans.numpy`` operations (it batches and
+differentiates like any code). `normal_eager` computes the same numbers with the same IEEE
 operations on cache-sized slices with ``out=`` buffers, the hash kernel called directly and the
 rare branches (``|u| > 0.6436`` for the logarithm, ``|u| > 0.998`` for Giles' outer pieces) only
 on the entries that take them, so the two agree bit for bit (the tests check it). Two rewrites
@@ -17,8 +17,8 @@ keep the kernel short and exact: the logarithm's rational function is evaluated 
 with alternating signs instead of in ``-x**2`` (negation is exact, so every rounding is the
 same), and ``w = -log1p(-x**2)`` is assembled without its two negations.
 
-The primitive ``threefry_normal`` (key in, ``n`` draws out) runs :func:`normal_eager` eagerly and
-inside ``jit``'s compiled code alike; its batching rule maps :func:`normal_traced` over the keys,
+The primitive ``threefry_normal`` (key in, ``n`` draws out) runs `normal_eager` eagerly and
+inside ``jit``'s compiled code alike; its batching rule maps `normal_traced` over the keys,
 and its derivative is zero. XLA contracts multiply-adds into FMAs, which these NumPy kernels
 cannot, so the draws agree with JAX's to within 4 ulp (about 93% exactly).
 """
@@ -60,7 +60,7 @@ def normal_traced(key, n: int):
 
 
 def normal_eager(key: np.ndarray, n: int) -> np.ndarray:
-    """:func:`normal_traced` for a concrete key, outside every transformation (same numbers)."""
+    """`normal_traced` for a concrete key, outside every transformation (same numbers)."""
     k0, k1 = int(key[0]), int(key[1])
     out = np.empty(n, _F64)
     starts = range(0, n, _SLICE)

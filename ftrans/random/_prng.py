@@ -4,12 +4,14 @@ The layout is JAX's default ``threefry2x32`` implementation (with ``jax_threefry
 the default since JAX 0.5): entry ``i`` of an output of shape ``shape`` (row-major) hashes the
 64-bit counter ``i``, split into its high and low 32-bit words, under the key; the two hashed
 words ``(b1, b2)`` become ``b1 ^ b2`` for 32-bit draws and ``b1 * 2**32 + b2`` for 64-bit draws.
-:func:`split` returns the hashed words themselves as the new keys, and :func:`fold_in` hashes the
-counter ``(0, data)``. So a seed gives the same keys and bits as ``jax.random``, bit for bit.
+[`split`][ftrans.random.split] returns the hashed words themselves as the new keys, and
+[`fold_in`][ftrans.random.fold_in] hashes the counter ``(0, data)``. So a seed gives the same keys
+and bits as ``jax.random``, bit for bit.
 
-A raw key is a ``uint32`` array of shape ``(2,)`` (what :func:`PRNGKey` and :func:`key` return);
-a typed key (:class:`KeyArray`, from :func:`wrap_key_data`) is a thin wrapper around such data.
-Every function takes either.
+A raw key is a ``uint32`` array of shape ``(2,)`` (what [`PRNGKey`][ftrans.random.PRNGKey] and
+[`key`][ftrans.random.key] return); a typed key ([`KeyArray`][ftrans.random.KeyArray], from
+[`wrap_key_data`][ftrans.random.wrap_key_data]) is a thin wrapper around such data. Every function
+takes either.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ class PRNGKeyError(FtransError, TypeError):
 class KeyArray:
     """A typed PRNG key array: ``shape`` keys whose ``uint32`` data has shape ``shape + (2,)``.
 
-    JAX's :func:`jax.random.key` returns such arrays (dtype ``key<fry>``). In ftrans they are a
-    thin wrapper made by :func:`wrap_key_data` (and returned by :func:`split`/:func:`fold_in`
-    when given one); :func:`key_data` unwraps them. They index, iterate and pass through
+    JAX's `jax.random.key` returns such arrays (dtype ``key<fry>``). In ftrans they are a
+    thin wrapper made by [`wrap_key_data`][ftrans.random.wrap_key_data] (and returned by
+    [`split`][ftrans.random.split]/[`fold_in`][ftrans.random.fold_in] when given one);
+    [`key_data`][ftrans.random.key_data] unwraps them. They index, iterate and pass through
     ``jit``/``vmap`` like arrays of keys (they are pytrees whose one leaf is the data).
 
     Examples:
@@ -111,7 +114,8 @@ def _describe(x) -> str:
 
 
 def check_key(key, fn: str):
-    """``key`` as an array, or a :class:`PRNGKeyError` saying what a key is and how to get one.
+    """``key`` as an array, or a [`PRNGKeyError`][ftrans.random.PRNGKeyError] saying what a key is
+    and how to get one.
 
     ``fn`` is the public name of the caller, e.g. ``"ftrans.random.normal"``.
     """
@@ -119,8 +123,8 @@ def check_key(key, fn: str):
 
 
 def unwrap_key(key, fn: str, *, allow_batched: bool = False):
-    """``(raw_key_data, was_typed)``; errors as :func:`check_key`. With ``allow_batched`` any
-    leading batch shape is accepted (for :func:`key_data`)."""
+    """``(raw_key_data, was_typed)``; errors as `check_key`. With ``allow_batched`` any
+    leading batch shape is accepted (for [`key_data`][ftrans.random.key_data])."""
     if isinstance(key, KeyArray):
         if key.ndim and not allow_batched:
             raise PRNGKeyError(
@@ -340,7 +344,8 @@ def PRNGKey(seed: int | Array, *, impl=None) -> Array:
     The two words are the high and low 32 bits of the seed as a 64-bit integer (negative seeds
     in two's complement), exactly ``jax.random.PRNGKey(seed)`` with ``jax_enable_x64``. Keys
     are plain arrays: pass them to functions, store them, ``vmap`` over a stack of them. Never
-    reuse a key for two different draws; make new keys with :func:`split` or :func:`fold_in`.
+    reuse a key for two different draws; make new keys with [`split`][ftrans.random.split] or
+    [`fold_in`][ftrans.random.fold_in].
 
     Args:
         seed: a Python or NumPy integer in ``[-2**63, 2**64)``, or an integer array of shape ()
@@ -362,7 +367,8 @@ def PRNGKey(seed: int | Array, *, impl=None) -> Array:
 
 
 def key(seed: int | Array, *, impl=None, dtype=None) -> Array:
-    """A PRNG key from an integer seed; in ftrans the same raw ``uint32[2]`` key as :func:`PRNGKey`.
+    """A PRNG key from an integer seed; in ftrans the same raw ``uint32[2]`` key as
+    [`PRNGKey`][ftrans.random.PRNGKey].
 
     ``jax.random.key`` returns a typed key array (dtype ``key<fry>``) over the same data; ftrans
     returns the data itself, which every ``ftrans.random`` function takes, so the numbers are
@@ -389,7 +395,7 @@ def key_data(keys) -> Array:
 
 
 def wrap_key_data(key_bits_array: Array, *, impl=None, dtype=None) -> KeyArray:
-    """A typed :class:`KeyArray` over ``uint32`` key data of shape ``(..., 2)``.
+    """A typed [`KeyArray`][ftrans.random.KeyArray] over ``uint32`` key data of shape ``(..., 2)``.
 
     Examples:
         >>> import ftrans.random as fr
@@ -409,7 +415,8 @@ def wrap_key_data(key_bits_array: Array, *, impl=None, dtype=None) -> KeyArray:
 
 
 def key_dtype(impl=None) -> str:
-    """The dtype name of typed keys (:class:`KeyArray`): ``"key<fry>"`` (threefry2x32 only)."""
+    """The dtype name of typed keys ([`KeyArray`][ftrans.random.KeyArray]): ``"key<fry>"``
+    (threefry2x32 only)."""
     _check_impl(impl, "ftrans.random.key_dtype")
     return KeyArray.dtype
 

@@ -1,10 +1,10 @@
 """The ``threefry2x32`` primitive: the Threefry-2x32 block cipher (20 rounds) on uint32 arrays.
 
-Every random number of :mod:`ftrans.random` starts here. It is one primitive (as in JAX), not a
-chain of ~115 elementwise ``uint32`` equations, so that eagerly and under ``jit`` alike the hash
-runs as one in-place NumPy kernel: cache-sized slices, every operation writing into a buffer it
-owns (``out=``), the constant key schedule folded into Python ints, and the slices spread over
-``ftrans.get_num_threads()`` threads. Batching broadcasts like any elementwise primitive; the
+Every random number of [`ftrans.random`][ftrans.random] starts here. It is one primitive (as in
+JAX), not a chain of ~115 elementwise ``uint32`` equations, so that eagerly and under ``jit`` alike
+the hash runs as one in-place NumPy kernel: cache-sized slices, every operation writing into a
+buffer it owns (``out=``), the constant key schedule folded into Python ints, and the slices spread
+over ``ftrans.get_num_threads()`` threads. Batching broadcasts like any elementwise primitive; the
 outputs are integers, so their derivative is zero.
 """
 

@@ -1,11 +1,11 @@
 """``ftrans.scipy.linalg``: ``jax.scipy.linalg``'s functions, differentiable, batched, jittable.
 
-Everything is composed from the primitives of :mod:`ftrans.primitives.linalg` and
-:mod:`ftrans.primitives.linalg_lu` through ``ftrans.numpy`` and ``ftrans.lax``; no function here
-has derivative rules of its own. Matrices are float32/float64 or complex64/complex128 (ints
-become float64) and may carry leading batch dimensions ``(..., n, n)`` everywhere, as in
-``jax.scipy.linalg``. The
-``overwrite_*``/``check_finite``/``lwork``/``debug`` arguments of SciPy are accepted and ignored.
+Everything is composed from the primitives of [`ftrans.primitives.linalg`][ftrans.primitives.linalg]
+and `ftrans.primitives.linalg_lu` through ``ftrans.numpy`` and ``ftrans.lax``; no function here has
+derivative rules of its own. Matrices are float32/float64 or complex64/complex128 (ints become
+float64) and may carry leading batch dimensions ``(..., n, n)`` everywhere, as in
+``jax.scipy.linalg``. The ``overwrite_*``/``check_finite``/``lwork``/``debug`` arguments of SciPy
+are accepted and ignored.
 
 ``expm`` is scaling and squaring with the [13/13] Padé approximant (Higham 2005), written in
 traceable operations: its derivative is the derivative of the algorithm, which is how Al-Mohy &
@@ -203,8 +203,9 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
-    """``(c, lower)`` for :func:`cho_solve`: ``c`` is :func:`cholesky` ``(a, lower)`` (with zeros
-    in the other triangle, unlike SciPy's arbitrary entries there).
+    """``(c, lower)`` for [`cho_solve`][ftrans.scipy.linalg.cho_solve]: ``c`` is
+    [`cholesky`][ftrans.scipy.linalg.cholesky] ``(a, lower)`` (with zeros in the other triangle,
+    unlike SciPy's arbitrary entries there).
 
     Examples:
         >>> import numpy as np
@@ -315,9 +316,9 @@ def lu(a, permute_l: bool = False, overwrite_a: bool = False, check_finite: bool
 
 
 def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
-    """``(lu, piv)`` for :func:`lu_solve`, like ``scipy.linalg.lu_factor``: ``lu`` packs ``l``
-    (strictly below the diagonal) and ``u``; ``piv`` (int32) are LAPACK's 0-based row
-    interchanges (row ``i`` was swapped with row ``piv[i]``).
+    """``(lu, piv)`` for [`lu_solve`][ftrans.scipy.linalg.lu_solve], like
+    ``scipy.linalg.lu_factor``: ``lu`` packs ``l`` (strictly below the diagonal) and ``u``; ``piv``
+    (int32) are LAPACK's 0-based row interchanges (row ``i`` was swapped with row ``piv[i]``).
 
     Examples:
         >>> import numpy as np
@@ -708,9 +709,10 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
     (at least 0), ``r = q(A/2ˢ)⁻¹ p(A/2ˢ)``, then ``s`` squarings (Higham 2005; backward error
     below the unit roundoff). Like JAX, more than ``max_squarings`` squarings give NaN. Written in
     traceable operations, so derivatives of every order are derivatives of the algorithm (the
-    Al-Mohy & Higham 2009 Fréchet derivative; see :func:`expm_frechet`). Under ``jit``/``vmap``
-    all ``max_squarings`` squarings are evaluated and selected per matrix; eagerly only the
-    needed ones. ``upper_triangular`` is accepted (the general algorithm is used).
+    Al-Mohy & Higham 2009 Fréchet derivative; see
+    [`expm_frechet`][ftrans.scipy.linalg.expm_frechet]). Under ``jit``/``vmap`` all
+    ``max_squarings`` squarings are evaluated and selected per matrix; eagerly only the needed ones.
+    ``upper_triangular`` is accepted (the general algorithm is used).
 
     Examples:
         >>> import numpy as np

@@ -30,7 +30,8 @@ __all__ = ["LineSearchResults", "OptimizeResults", "line_search", "minimize"]
 
 
 class OptimizeResults(NamedTuple):
-    """The result of :func:`minimize` (the fields of ``jax.scipy.optimize.OptimizeResults``).
+    """The result of [`minimize`][ftrans.scipy.optimize.minimize] (the fields of
+    ``jax.scipy.optimize.OptimizeResults``).
 
     Attributes:
         x: the final point.
@@ -57,7 +58,7 @@ class OptimizeResults(NamedTuple):
 
 
 class LineSearchResults(NamedTuple):
-    """The result of :func:`line_search`.
+    """The result of [`line_search`][ftrans.scipy.optimize.line_search].
 
     Attributes:
         failed: True if no step satisfying the strong Wolfe conditions was found.
@@ -560,7 +561,8 @@ def minimize(
     ``gtol`` as in SciPy (JAX ignores it).
 
     Returns:
-        :class:`OptimizeResults` ``(x, success, status, fun, jac, hess_inv, nfev, njev, nit)``.
+        [`OptimizeResults`][ftrans.scipy.optimize.OptimizeResults]
+        ``(x, success, status, fun, jac, hess_inv, nfev, njev, nit)``.
 
     Examples:
         >>> import numpy as np

@@ -111,7 +111,8 @@ def erfc(x: ArrayLike) -> Array:
 
 
 def erfinv(x: ArrayLike) -> Array:
-    """The inverse of :func:`erf` on ``(-1, 1)`` (``+-inf`` at ``+-1``, NaN outside).
+    """The inverse of [`erf`][ftrans.scipy.special.erf] on ``(-1, 1)`` (``+-inf`` at ``+-1``, NaN
+    outside).
 
     Examples:
         >>> import ftrans.scipy.special as ss
@@ -147,7 +148,7 @@ def ndtr(x: ArrayLike) -> Array:
 
 
 def ndtri(p: ArrayLike) -> Array:
-    """The inverse of :func:`ndtr` (the standard normal quantile function).
+    """The inverse of [`ndtr`][ftrans.scipy.special.ndtr] (the standard normal quantile function).
 
     Examples:
         >>> import ftrans.scipy.special as ss
@@ -239,7 +240,8 @@ psi = digamma
 
 
 def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
-    """The ``n``-th derivative of :func:`digamma`; ``n`` must be a non-negative integer.
+    """The ``n``-th derivative of [`digamma`][ftrans.scipy.special.digamma]; ``n`` must be a
+    non-negative integer.
 
     Differentiable in ``x`` (not in ``n``, as in JAX).
 
@@ -503,7 +505,7 @@ def expit(x: ArrayLike) -> Array:
 
 
 def logit(x: ArrayLike) -> Array:
-    """``log(x / (1 - x))``, the inverse of :func:`expit`.
+    """``log(x / (1 - x))``, the inverse of [`expit`][ftrans.scipy.special.expit].
 
     Examples:
         >>> import ftrans.scipy.special as ss

@@ -2,7 +2,8 @@
 
 The only place in ftrans that knows about containers. Built in: tuple, list, dict (leaves in
 sorted key order, the user's order kept on unflatten), None, namedtuple, OrderedDict and
-defaultdict; register more with :func:`register_pytree_node` or :func:`register_dataclass`.
+defaultdict; register more with [`register_pytree_node`][ftrans.tree.register_pytree_node] or
+[`register_dataclass`][ftrans.tree.register_dataclass].
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def save(path: str | os.PathLike, tree: Any) -> None:
     The file is written to a temporary name in the same folder and renamed over ``path`` only
     when complete, so a crash mid-write never destroys the previous checkpoint. Arrays are
     stored with ``allow_pickle=False``; a JSON manifest records each leaf's key path, shape and
-    dtype so :func:`load` can say exactly what differs.
+    dtype so [`load`][ftrans.tree.load] can say exactly what differs.
 
     Examples:
         >>> import numpy as np, tempfile, os
@@ -99,7 +99,7 @@ def _open(path):
 
 
 def load(path: str | os.PathLike, template: Any) -> Any:
-    """Read a checkpoint written by :func:`save` into the structure of ``template``.
+    """Read a checkpoint written by [`save`][ftrans.tree.save] into the structure of ``template``.
 
     ``template`` is a pytree shaped like what was saved (e.g. freshly initialised parameters);
     its leaves give the expected shapes and dtypes. Every difference (a missing or extra leaf,

@@ -73,12 +73,13 @@ def eigh(a, UPLO="L"):
     """Eigenvalues (ascending, real) and eigenvectors (columns) of a symmetric or complex
     Hermitian ``a``, like ``numpy.linalg.eigh``.
 
-    Like :func:`cholesky`, ftrans uses the Hermitian part ``(a + aᴴ) / 2`` (``UPLO`` is accepted
-    for NumPy compatibility and changes nothing for Hermitian ``a``). Eigenvector derivatives
-    divide by eigenvalue gaps: they are undefined (infinite or NaN) for repeated eigenvalues,
-    while eigenvalue derivatives are fine; use :func:`eigvalsh` when only eigenvalues matter.
-    Each eigenvector is defined up to a sign (a phase, when complex): differentiate functions
-    that do not depend on it, such as ``v diag(f(w)) vᴴ`` or ``abs(v) ** 2``.
+    Like [`cholesky`][ftrans.numpy.linalg.cholesky], ftrans uses the Hermitian part ``(a + aᴴ) / 2``
+    (``UPLO`` is accepted for NumPy compatibility and changes nothing for Hermitian ``a``).
+    Eigenvector derivatives divide by eigenvalue gaps: they are undefined (infinite or NaN) for
+    repeated eigenvalues, while eigenvalue derivatives are fine; use
+    [`eigvalsh`][ftrans.numpy.linalg.eigvalsh] when only eigenvalues matter. Each eigenvector is
+    defined up to a sign (a phase, when complex): differentiate functions that do not depend on it,
+    such as ``v diag(f(w)) vᴴ`` or ``abs(v) ** 2``.
 
     Examples:
         >>> import numpy as np

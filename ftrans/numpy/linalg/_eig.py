@@ -18,8 +18,8 @@ def eig(a):
     Both are complex arrays for every input dtype (as in JAX; NumPy returns real arrays when
     the eigenvalues happen to be real, a value-dependent dtype a transformation cannot
     follow). Each eigenvector is defined only up to a complex scale, so, like JAX, ``eig`` is
-    not differentiable: differentiate :func:`eigvals`, or use :func:`eigh` for symmetric or
-    Hermitian matrices.
+    not differentiable: differentiate `eigvals`, or use [`eigh`][ftrans.numpy.linalg.eigh] for
+    symmetric or Hermitian matrices.
 
     Examples:
         >>> import numpy as np

@@ -113,8 +113,9 @@ def slogdet(a):
 
 
 def det(a):
-    """The determinant, like ``numpy.linalg.det``: ``sign * exp(logabsdet)`` of :func:`slogdet`
-    under transformations (so its gradient is ``det(a) a⁻ᵀ``)."""
+    """The determinant, like ``numpy.linalg.det``: ``sign * exp(logabsdet)`` of
+    [`slogdet`][ftrans.numpy.linalg.slogdet] under transformations (so its gradient is
+    ``det(a) a⁻ᵀ``)."""
     a = matrix("det", "a", a, square=True)
     if not tracing():
         return call_numpy("det", np.linalg.det, a.shape, a)
@@ -168,9 +169,9 @@ def lstsq(a, b, rcond=None):
     ``numpy.linalg.lstsq`` (``a`` is one (m, n) matrix; ``b`` is (m,) or (m, k)).
 
     ``x = pinv(a) b`` with NumPy's cutoff (``rcond=None``: machine epsilon times ``max(m, n)``),
-    so derivatives follow :func:`pinv`. ``residuals`` is the squared residual norm per column
-    when ``m > n`` and ``a`` has full rank, else empty, as in NumPy; under ``jit`` or ``vmap``,
-    where the rank is not known while tracing, it is computed whenever ``m > n``.
+    so derivatives follow [`pinv`][ftrans.numpy.linalg.pinv]. ``residuals`` is the squared residual
+    norm per column when ``m > n`` and ``a`` has full rank, else empty, as in NumPy; under ``jit``
+    or ``vmap``, where the rank is not known while tracing, it is computed whenever ``m > n``.
     """
     a = operand(a)
     b = operand(b)

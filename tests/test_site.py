@@ -1,0 +1,90 @@
+"""The built docs, opened page by page in headless Chromium (docs/check_site.py).
+
+Needs Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it) and the
+``playwright`` package (the ``docs`` extra); skipped, with the reason, when either is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
+sys.path.insert(0, DOCS)
+import check_site  # noqa: E402
+
+sys.path.remove(DOCS)
+
+pytestmark = [
+    pytest.mark.skipif(
+        not os.path.exists(check_site.CHROMIUM),
+        reason=f"no Chromium at {check_site.CHROMIUM}: apt-get install chromium",
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason='no playwright package: pip install -e ".[docs]"',
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    site_dir = str(tmp_path_factory.mktemp("site"))
+    check_site.build_site(site_dir)
+    return site_dir
+
+
+def test_every_page_reads_finished(site):
+    report = check_site.check_site(site)
+    assert report.pages >= 30, f"only {report.pages} pages were found in {site}"
+    assert not report.findings, "\n".join(report.findings)
+    assert report.screenshots, "no screenshot was written"
+
+
+def test_the_check_finds_what_it_looks_for(site, tmp_path):
+    """A page with each fault the check knows gets a finding for each (the check can fail)."""
+    import shutil
+
+    broken = str(tmp_path / "broken")
+    shutil.copytree(site, broken, ignore=shutil.ignore_patterns("screenshots"))
+    page = os.path.join(broken, "guide", "jit", "index.html")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    faults = (
+        '<p>see :func:`grad` and <a href="../nowhere/">this</a> and'
+        ' <a href="../vmap/#no-such-heading">that</a></p>'
+        '<img src="../../generated/missing.png" alt="missing">'
+        "<p>digraph ftrans { a -> b }</p>"
+        "<pre><code># doctest: +ELLIPSIS</code></pre>"
+        # an output line the stylesheet failed to wrap
+        '<pre><code><span class="dt-out" style="white-space: pre">'
+        + "x "
+        * 200
+        + "</span></code></pre>"
+        "<script>console.error('boom')</script>"
+    )
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(html.replace("</article>", faults + "</article>", 1))
+    saved = dict(check_site.EXPECTED)
+    check_site.EXPECTED["guide/jit/"] = ["figure.no-such-figure"]
+    try:
+        report = check_site.check_site(broken, screenshots=False, only=["guide/jit/"])
+    finally:
+        check_site.EXPECTED.clear()
+        check_site.EXPECTED.update(saved)
+    found = "\n".join(report.findings)
+    for expected in [
+        "a Sphinx role",
+        "broken link '../nowhere/'",
+        "no id 'no-such-heading'",
+        "image did not load",
+        "Graphviz DOT source",
+        "a doctest directive",
+        "output line wider than its code block",
+        "console error: boom",
+        "expected figure missing",
+    ]:
+        assert expected in found, f"{expected!r} not reported; findings:\n{found}"
