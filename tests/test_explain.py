@@ -111,6 +111,7 @@ def test_tables_of_arrays_pytrees_and_constants_agree_with_ft():
     np.testing.assert_allclose(rows["v1"]["adjoint"], grads["a"], rtol=1e-14)
     np.testing.assert_allclose(rows["v2"]["adjoint"], grads["b"], rtol=1e-14)
     assert rows["c1"]["equation"] == "c1 = constant"
+    assert rows["c1"]["adjoint_rule"] == "cbar1 = vbar3 * v1"
 
     tangent = {"a": np.ones(3), "b": None}
     y, dy = ft.jvp(loss, (params,), (tangent,))
@@ -308,6 +309,7 @@ def test_html_math_table():
         ),
         ("v4 = a|b & {c}", r"v_{4} = a\vert b \& \{c\}"),
         ("dc1 = 0", r"\dot c_{1} = 0"),
+        ("cbar1 = vbar3 * v1", r"\bar c_{1} = \bar v_{3} \cdot v_{1}"),
     ],
 )
 def test_latex_notation(text, tex):

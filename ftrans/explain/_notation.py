@@ -241,7 +241,7 @@ _TOKEN = re.compile(
     r"|(?P<space>\s+)"
     r"|(?P<other>.)"
 )
-_VARIABLE = re.compile(r"(?P<kind>vbar|dv|dx|dc|v|x|c)(?P<index>\d+)")
+_VARIABLE = re.compile(r"(?P<kind>vbar|cbar|dv|dx|dc|v|x|c)(?P<index>\d+)")
 
 
 def _latex_name(name: str) -> str:
@@ -254,7 +254,14 @@ def _latex_variable(name: str) -> str | None:
     if m is None:
         return None
     kind, index = m["kind"], m["index"]
-    base = {"vbar": r"\bar v", "dv": r"\dot v", "dx": r"\dot x", "dc": r"\dot c"}.get(kind, kind)
+    bases = {
+        "vbar": r"\bar v",
+        "cbar": r"\bar c",
+        "dv": r"\dot v",
+        "dx": r"\dot x",
+        "dc": r"\dot c",
+    }
+    base = bases.get(kind, kind)
     return f"{base}_{{{index}}}"
 
 
