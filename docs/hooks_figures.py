@@ -83,7 +83,10 @@ def _table_markdown(name: str, page_path: str, zh: bool) -> str:
     if zh:
         columns = [(key, HEADERS_ZH.get(key, header)) for key, header in table.columns]
         table = Table(columns, table.rows, table.footer)
-    return table.to_markdown(math=True)
+    lines = table.to_markdown(math=True).splitlines()
+    if table.footer:  # the last line names the output: "$y = v_{7}$"
+        lines[-1] = ("输出\uff1a" if zh else "Output: ") + lines[-1]
+    return "\n".join(lines)
 
 
 def on_page_markdown(markdown, page, config, files):

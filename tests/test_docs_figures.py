@@ -93,6 +93,8 @@ def test_table_markers_become_tables(page):
     )
     header = "| 变量 | 计算式 |" if page.startswith("zh/") else "| var | equation |"
     assert out.count(header) == 3
+    output = "输出\uff1a$y = v_{7}$" if page.startswith("zh/") else "Output: $y = v_{7}$"
+    assert out.count(output) == 3
 
 
 def test_unknown_table_marker_fails_the_build():
