@@ -7,6 +7,8 @@ built.
   ``TABLES[NAME]`` makes (``ft.explain.forward_table``/``reverse_table`` of the seed's example,
   written with ``to_markdown(math=True)``, so arithmatex typesets the rules). On pages under
   ``zh/`` the column headers are Chinese. An unknown NAME fails the build.
+* A language switch: material's selector in the header of the pages in ``TRANSLATED`` (the
+  autodiff tutorial in English and Chinese), and ``<html lang="zh">`` on pages under ``zh/``.
 * Figures, written into ``docs/generated/`` (SVG, text kept as text, no timestamps, rewritten
   only when their content changes so ``mkdocs serve`` does not rebuild in a loop):
 
@@ -95,11 +97,50 @@ def on_page_markdown(markdown, page, config, files):
     return MARKER.sub(lambda m: _table_markdown(m["name"], path, zh), markdown)
 
 
+# The pages that exist in both languages, and material's language selector (the translate icon
+# in the header) between them. material draws it from ``extra.alternate``, a site-wide setting, so
+# on_page_context sets it for these pages only and removes it for every other page (pages are
+# rendered one at a time). material's script reads ``<alternate link>/sitemap.xml`` to keep the
+# reader on the same page; on_post_build writes one (empty: the pages have no other
+# translations) beside each of these pages, so that request finds a file.
+TRANSLATED = {
+    "guide/autodiff.md": [
+        {"name": "English", "link": "guide/autodiff/", "lang": "en"},
+        {"name": "中文", "link": "zh/guide/autodiff/", "lang": "zh"},
+    ],
+}
+TRANSLATED["zh/guide/autodiff.md"] = TRANSLATED["guide/autodiff.md"]
+
+EMPTY_SITEMAP = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n</urlset>\n'
+)
+
+
+def on_page_context(context, page, config, nav):
+    alternates = TRANSLATED.get(page.file.src_uri)
+    if alternates:
+        config.extra["alternate"] = alternates
+    else:
+        config.extra.pop("alternate", None)
+    return context
+
+
 def on_post_page(output, page, config):
     """Pages under ``zh/`` declare their language, so browsers pick Chinese fonts for them."""
+    config.extra.pop("alternate", None)
     if page.file.src_uri.startswith("zh/"):
         return re.sub(r'<html lang="[^"]*"', '<html lang="zh"', output, count=1)
     return output
+
+
+def on_post_build(config, **kwargs):
+    links = {alt["link"] for alternates in TRANSLATED.values() for alt in alternates}
+    for link in sorted(links):
+        folder = os.path.join(config.site_dir, *link.strip("/").split("/"))
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "sitemap.xml"), "w", encoding="utf-8") as f:
+            f.write(EMPTY_SITEMAP)
 
 
 # ---------------------------------------------------------------------------------- figures

@@ -116,3 +116,28 @@ def test_chinese_tutorial_runs_the_same_examples():
     assert doctest_lines(chinese) == doctest_lines(english)
     assert "](../zh/guide/autodiff.md)" in english
     assert "](../../guide/autodiff.md)" in chinese
+
+
+class FakeConfig:
+    def __init__(self, site_dir):
+        self.extra = {}
+        self.site_dir = site_dir
+
+
+def test_language_selector_only_on_translated_pages(tmp_path):
+    config = FakeConfig(str(tmp_path))
+    for page in ("guide/autodiff.md", "zh/guide/autodiff.md"):
+        hooks.on_page_context({}, FakePage(page), config, None)
+        links = {alt["lang"]: alt["link"] for alt in config.extra["alternate"]}
+        assert links == {"en": "guide/autodiff/", "zh": "zh/guide/autodiff/"}
+        assert os.path.exists(os.path.join(DOCS, page))
+        html = hooks.on_post_page('<html lang="en" class="no-js">', FakePage(page), config)
+        assert html.startswith('<html lang="zh"' if page.startswith("zh/") else '<html lang="en"')
+        assert "alternate" not in config.extra
+    hooks.on_page_context({}, FakePage("guide/autodiff.md"), config, None)
+    hooks.on_page_context({}, FakePage("guide/jit.md"), config, None)
+    assert "alternate" not in config.extra
+    hooks.on_post_build(config)
+    for link in ("guide/autodiff", "zh/guide/autodiff"):
+        with open(os.path.join(tmp_path, link, "sitemap.xml"), encoding="utf-8") as f:
+            assert "<urlset" in f.read()
