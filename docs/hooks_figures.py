@@ -258,7 +258,7 @@ def schedules():
             optim.exponential_decay(1.0, transition_steps=20, decay_rate=0.5),
         ),
         (
-            "cosine_decay_schedule(1.0, 80, alpha=0.1)",
+            "cosine_decay_schedule(\n1.0, 80, alpha=0.1)",
             optim.cosine_decay_schedule(1.0, decay_steps=80, alpha=0.1),
         ),
         (
