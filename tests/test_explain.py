@@ -111,6 +111,7 @@ def test_tables_of_arrays_pytrees_and_constants_agree_with_ft():
     np.testing.assert_allclose(rows["v1"]["adjoint"], grads["a"], rtol=1e-14)
     np.testing.assert_allclose(rows["v2"]["adjoint"], grads["b"], rtol=1e-14)
     assert rows["c1"]["equation"] == "c1 = constant"
+    assert rows["c1"]["adjoint_rule"] == "cbar1 = vbar3 * v1"
 
     tangent = {"a": np.ones(3), "b": None}
     y, dy = ft.jvp(loss, (params,), (tangent,))
@@ -227,3 +228,105 @@ def test_errors_are_clear():
         explain.forward_table(fnp.sin, (np.ones(2),), (np.ones(3),))
     with pytest.raises(ValueError, match="2 names for 1 input"):
         explain.symbolic(fnp.sin, 1.0, names=["a", "b"])
+
+
+# The seed's tables in its own notation (dot v_i = dv_i/dx1, bar v_i = dy/dv_i), with the
+# subtraction's rule corrected to dot v6 - dot v5, and its values to 3 decimals.
+SEED_FORWARD_LATEX = [
+    ("v_{1}", "v_{1} = x_{1}", "2", r"\dot v_{1} = \dot x_{1}", "1"),
+    ("v_{2}", "v_{2} = x_{2}", "5", r"\dot v_{2} = \dot x_{2}", "0"),
+    ("v_{3}", r"v_{3} = \ln v_{1}", "0.693", r"\dot v_{3} = \dot v_{1} / v_{1}", "0.5"),
+    (
+        "v_{4}",
+        r"v_{4} = v_{1} \cdot v_{2}",
+        "10",
+        r"\dot v_{4} = \dot v_{1} \cdot v_{2} + v_{1} \cdot \dot v_{2}",
+        "5",
+    ),
+    ("v_{5}", r"v_{5} = \sin v_{2}", "-0.959", r"\dot v_{5} = \cos v_{2} \cdot \dot v_{2}", "0"),
+    ("v_{6}", "v_{6} = v_{3} + v_{4}", "10.693", r"\dot v_{6} = \dot v_{3} + \dot v_{4}", "5.5"),
+    ("v_{7}", "v_{7} = v_{6} - v_{5}", "11.652", r"\dot v_{7} = \dot v_{6} - \dot v_{5}", "5.5"),
+]
+SEED_REVERSE_LATEX = [
+    ("v_{7}", r"\bar v_{7} = 1", "1"),
+    ("v_{6}", r"\bar v_{6} = \bar v_{7} \cdot 1", "1"),
+    ("v_{5}", r"\bar v_{5} = \bar v_{7} \cdot (-1)", "-1"),
+    ("v_{4}", r"\bar v_{4} = \bar v_{6} \cdot 1", "1"),
+    ("v_{3}", r"\bar v_{3} = \bar v_{6} \cdot 1", "1"),
+    ("v_{2}", r"\bar v_{2} = \bar v_{4} \cdot v_{1} + \bar v_{5} \cdot \cos v_{2}", "1.716"),
+    ("v_{1}", r"\bar v_{1} = \bar v_{3} / v_{1} + \bar v_{4} \cdot v_{2}", "5.5"),
+]
+
+
+def markdown_cells(markdown):
+    """The body rows of a Markdown table, each a list of cell texts with math unwrapped."""
+    lines = [line for line in markdown.splitlines() if line.startswith("| ")][2:]
+    return [[c.strip().strip("$") for c in line.strip("| ").split(" | ")] for line in lines]
+
+
+def test_markdown_math_tables_are_the_seed_tables():
+    fwd = explain.forward_table(seed, SEED_POINT, (1.0, 0.0)).to_markdown(math=True)
+    assert markdown_cells(fwd) == [list(row) for row in SEED_FORWARD_LATEX]
+    assert fwd.splitlines()[-1] == "$y = v_{7}$"
+    rev = explain.reverse_table(seed, SEED_POINT).to_markdown(math=True)
+    assert [[r[0], r[3], r[4]] for r in markdown_cells(rev)] == [
+        list(row) for row in SEED_REVERSE_LATEX
+    ]
+    # The second forward pass (seed dx2 = 1): dot v5 = cos 5 is not zero, so the sign shows.
+    second = markdown_cells(
+        explain.forward_table(seed, SEED_POINT, (0.0, 1.0)).to_markdown(math=True)
+    )
+    assert second[4][4] == "0.284" and second[5][4] == "2" and second[6][4] == "1.716"
+    assert float(second[6][4]) == round(2.0 - 0.284, 3)
+
+
+def test_html_math_table():
+    html = explain.reverse_table(seed, SEED_POINT).to_html(math=True)
+    assert html.count("<tr>") == 8
+    assert '<caption><span class="arithmatex">\\(y = v_{7}\\)</span></caption>' in html
+    cell = r'<td><span class="arithmatex">\(\bar v_{5} = \bar v_{7} \cdot (-1)\)</span></td>'
+    assert cell in html
+    assert '<td style="text-align: right">1.716</td>' in html
+
+
+@pytest.mark.parametrize(
+    "text, tex",
+    [
+        (
+            "vbar1 = vbar2 * dv2/dv1",
+            r"\bar v_{1} = \bar v_{2} \cdot \partial v_{2} / \partial v_{1}",
+        ),
+        ("dv3 = (1 - v3^2) * dv2", r"\dot v_{3} = (1 - v_{3}^{2}) \cdot \dot v_{2}"),
+        ("dv2 = -3 * v1^-4 * dv1", r"\dot v_{2} = -3 \cdot v_{1}^{-4} \cdot \dot v_{1}"),
+        (
+            "dv3 = v2 * v1^(v2 - 1) * dv1",
+            r"\dot v_{3} = v_{2} \cdot v_{1}^{v_{2} - 1} \cdot \dot v_{1}",
+        ),
+        ("dv5 = JVP of reduce_max", r"\dot v_{5} = \text{JVP of }\mathrm{reduce\_max}"),
+        (
+            "v2 = reduce_sum(v1, axes=(0,))",
+            r"v_{2} = \mathrm{reduce\_sum}(v_{1}, \mathrm{axes}=(0,))",
+        ),
+        ("v4 = a|b & {c}", r"v_{4} = a\vert b \& \{c\}"),
+        ("dc1 = 0", r"\dot c_{1} = 0"),
+        ("cbar1 = vbar3 * v1", r"\bar c_{1} = \bar v_{3} \cdot v_{1}"),
+    ],
+)
+def test_latex_notation(text, tex):
+    from ftrans.explain._notation import latex
+
+    assert latex(text) == tex
+
+
+def test_markdown_math_of_any_program_has_no_table_breaking_characters():
+    w = np.array([1.0, -2.0, 0.5])
+
+    def loss(p):
+        return fnp.sum(fnp.tanh(p["a"] * w) ** 2) / p["b"]
+
+    params = {"a": np.array([0.1, 0.2, 0.3]), "b": 3.0}
+    md = explain.reverse_table(loss, (params,)).to_markdown(math=True)
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    header_cells = rows[0].count(" | ")
+    assert all(line.count(" | ") == header_cells for line in rows)
+    assert "_" not in md.replace(r"\_", "").replace("_{", "")

@@ -88,7 +88,9 @@ def graph(
     elif values == "adjoint":
         table = reverse_table(f, args, order=order)
         for i, row in enumerate(table.rows):
-            annotation[row["var"]] = f"vbar{row['var'][1:]} = {table.cell(i, 'adjoint')}"
+            annotation[row["var"]] = (
+                f"{row['var'][0]}bar{row['var'][1:]} = {table.cell(i, 'adjoint')}"
+            )
 
     outputs = {v.id for v in program.outputs if type(v) is Var}
     lines = ["digraph ftrans {", "  rankdir=LR;", '  node [fontname="Helvetica"];']

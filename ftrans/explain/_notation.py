@@ -7,6 +7,7 @@ change.
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -206,3 +207,134 @@ def rule_fields(name: str, params: dict, ins: list[str], out: str, prefix: str) 
 def fill(template: str, fields: dict) -> str:
     """Fill a rule template; ``x^1`` collapses to ``x`` (the square's rule reads ``2 * a * da``)."""
     return template.format(**fields).replace("^1 ", " ").replace("^1)", ")").removesuffix("^1")
+
+
+# Named functions with a LaTeX command of their own; the others are set upright by name.
+_LATEX_FUNCTIONS = {
+    "ln": r"\ln",
+    "exp": r"\exp",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "tan": r"\tan",
+    "tanh": r"\tanh",
+    "sinh": r"\sinh",
+    "cosh": r"\cosh",
+}
+_LATEX_ESCAPES = {
+    "*": r" \cdot ",
+    "|": r"\vert ",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\sim ",
+    "'": r"\text{'}",
+    '"': r"\text{\"}",
+    "\\": r"\backslash ",
+}
+_TOKEN = re.compile(
+    r"(?P<partial>d(?P<num>[vxc]\d+)/d(?P<den>[vxc]\d+))"
+    r"|(?P<jvp>JVP of (?P<prim>\w+))"
+    r"|(?P<ident>[A-Za-z_][A-Za-z_0-9]*)"
+    r"|(?P<number>\d+(?:\.\d*)?(?:e[+-]?\d+)?)"
+    r"|(?P<space>\s+)"
+    r"|(?P<other>.)"
+)
+_VARIABLE = re.compile(r"(?P<kind>vbar|cbar|dv|dx|dc|v|x|c)(?P<index>\d+)")
+
+
+def _latex_name(name: str) -> str:
+    return name.replace("_", r"\_")
+
+
+def _latex_variable(name: str) -> str | None:
+    """``v3`` -> ``v_{3}``, ``dv3`` -> ``\\dot v_{3}``, ``vbar3`` -> ``\\bar v_{3}``."""
+    m = _VARIABLE.fullmatch(name)
+    if m is None:
+        return None
+    kind, index = m["kind"], m["index"]
+    bases = {
+        "vbar": r"\bar v",
+        "cbar": r"\bar c",
+        "dv": r"\dot v",
+        "dx": r"\dot x",
+        "dc": r"\dot c",
+    }
+    base = bases.get(kind, kind)
+    return f"{base}_{{{index}}}"
+
+
+def _latex_tokens(text: str) -> list[str]:
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        if m["partial"]:
+            num, den = _latex_variable(m["num"]), _latex_variable(m["den"])
+            out.append(rf"\partial {num} / \partial {den}")
+        elif m["jvp"]:
+            out.append(rf"\text{{JVP of }}\mathrm{{{_latex_name(m['prim'])}}}")
+        elif m["ident"]:
+            name = m["ident"]
+            var = _latex_variable(name)
+            if var is not None:
+                out.append(var)
+            elif name in _LATEX_FUNCTIONS:
+                out.append(_LATEX_FUNCTIONS[name] + " ")
+            elif len(name) == 1:
+                out.append(name)
+            else:
+                out.append(rf"\mathrm{{{_latex_name(name)}}}")
+        elif m["number"] or m["space"]:
+            out.append(m[0] if m["number"] else " ")
+        else:
+            out.append(_LATEX_ESCAPES.get(m[0], m[0]))
+    return out
+
+
+def _braced_exponents(tokens: list[str]) -> list[str]:
+    """``a^2`` -> ``a^{2}`` and ``a^(b - 1)`` -> ``a^{b - 1}``, so TeX raises the whole power."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "^" and i + 1 < len(tokens):
+            j = i + 1
+            if tokens[j] == "(":  # a parenthesised exponent: drop the parentheses
+                depth, k = 0, j
+                while k < len(tokens):
+                    depth += tokens[k] == "("
+                    depth -= tokens[k] == ")"
+                    if depth == 0:
+                        break
+                    k += 1
+                out.append("^{" + "".join(_braced_exponents(tokens[j + 1 : k])) + "}")
+                i = k + 1
+                continue
+            if tokens[j] == "-" and j + 1 < len(tokens):  # a^-2
+                out.append("^{-" + tokens[j + 1] + "}")
+                i = j + 2
+                continue
+            out.append("^{" + tokens[j] + "}")
+            i = j + 1
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+def latex(text: str) -> str:
+    """The LaTeX of an equation or rule as the tables write it (the seed's dot/bar notation).
+
+    ``dvK`` (a tangent) becomes ``\\dot v_{K}``, ``vbarK`` (an adjoint) ``\\bar v_{K}``,
+    ``dvK/dvI`` (a partial derivative in an adjoint rule) ``\\partial v_K / \\partial v_I``,
+    ``*`` a centred dot, powers are braced, and characters TeX or a Markdown table would read
+    specially (``_ | { } & % # $``) are escaped.
+
+    Examples:
+        >>> latex("dv7 = dv6 - dv5")
+        '\\\\dot v_{7} = \\\\dot v_{6} - \\\\dot v_{5}'
+        >>> latex("vbar2 = vbar4 * v1 + vbar5 * cos v2")
+        '\\\\bar v_{2} = \\\\bar v_{4} \\\\cdot v_{1} + \\\\bar v_{5} \\\\cdot \\\\cos v_{2}'
+    """
+    return re.sub(r"\s+", " ", "".join(_braced_exponents(_latex_tokens(text)))).strip()

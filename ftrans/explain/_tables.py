@@ -52,11 +52,16 @@ def _tangent_rule(program: Program, var, eqn: Eqn | None) -> str:
     return f"d{name} = {join_terms(terms)}"
 
 
+def _bar(name: str) -> str:
+    """The adjoint's name of a variable: ``v4`` -> ``vbar4``, a constant ``c1`` -> ``cbar1``."""
+    return f"{name[0]}bar{name[1:]}"
+
+
 def _contribution(program: Program, eqn: Eqn, position: int) -> str:
     """The adjoint an equation sends to its input at ``position``: ``vbar4 * v2``."""
     prim = eqn.primitive.name
     out = eqn.outputs[0]
-    g = "vbar" + program.name(out).removeprefix("v")
+    g = _bar(program.name(out))
     if prim in RULES and not eqn.primitive.multiple_results:
         ins = [program.name(a) for a in eqn.inputs]
         fields = rule_fields(prim, eqn.params, ins, program.name(out), "d")
@@ -196,7 +201,7 @@ def reverse_table(f: Callable, primals: Sequence, *, order: str = "depth") -> Ta
                 "var": vname,
                 "equation": _equation(program, var, eqn),
                 "value": np.asarray(primal[var.id]),
-                "adjoint_rule": f"vbar{vname.removeprefix('v')} = {join_terms(terms) or '0'}",
+                "adjoint_rule": f"{_bar(vname)} = {join_terms(terms) or '0'}",
                 "adjoint": np.asarray(value),
             }
         )
