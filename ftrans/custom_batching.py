@@ -12,8 +12,8 @@ import functools
 from collections.abc import Callable
 
 from ftrans import core, tree
-from ftrans.control_flow._common import fun_name, run
 from ftrans.compiler.native_rules import native_rule
+from ftrans.control_flow._common import fun_name, run
 from ftrans.core import Primitive, get_aval
 from ftrans.interpreters.programs import avals_of, closure_convert
 from ftrans.primitives._batch import moveaxis

@@ -20,8 +20,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ftrans import core, tree
-from ftrans.control_flow._common import fun_name, run
 from ftrans.compiler.native_rules import native_rule, numpy_only
+from ftrans.control_flow._common import fun_name, run
 from ftrans.core import Primitive, Tracer, Zero, get_aval, is_undefined
 from ftrans.errors import ConcretizationError, FtransError, UnsupportedError
 from ftrans.interpreters.programs import (

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ftrans import tree
-from ftrans.control_flow._common import fun_name, run, runner, trace_fun
 from ftrans.compiler.native_rules import native_rule
+from ftrans.control_flow._common import fun_name, run, runner, trace_fun
 from ftrans.core import (
     ClosedJaxpr,
     Jaxpr,

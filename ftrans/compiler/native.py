@@ -75,7 +75,7 @@ def available() -> bool:
 
 
 def _rules_loaded():
-    import ftrans.control_flow  # noqa: F401  (registers the loop primitives' rules)
+    import ftrans.control_flow
     import ftrans.primitives  # noqa: F401
 
 
@@ -503,9 +503,7 @@ class Generator:
     def broadcast_map(self, in_shape, out_shape):
         """out index -> in index under NumPy's broadcasting (right-aligned, size-1 dims)."""
         lead = len(out_shape) - len(in_shape)
-        dims = [
-            (lead + d, n == 1 and out_shape[lead + d] != 1) for d, n in enumerate(in_shape)
-        ]
+        dims = [(lead + d, n == 1 and out_shape[lead + d] != 1) for d, n in enumerate(in_shape)]
         return lambda idx: tuple(0 if one else idx[o] for o, one in dims)
 
     def elementwise(self, eqn, template, values) -> Val:
@@ -640,7 +638,11 @@ class Generator:
         carries = [self.carry(v) for v in values[n_c : n_c + n_k]]
         ys = []
         for var in eqn.outputs[n_k:]:
-            ys.append(self.array(var.aval.shape, var.aval.dtype, self.alloc(var.aval.shape, var.aval.dtype)))
+            ys.append(
+                self.array(
+                    var.aval.shape, var.aval.dtype, self.alloc(var.aval.shape, var.aval.dtype)
+                )
+            )
         i = self.fresh("i")
         steps = f"range({length} - 1, -1, -1)" if p["reverse"] else f"range({length})"
         with self.loop(f"for {i} in {steps}:"):
@@ -657,8 +659,10 @@ class Generator:
         cc = [self.computed(v) for v in values[:n_cc]]
         bc = [self.computed(v) for v in values[n_cc : n_cc + n_bc]]
         carries = [self.carry(v) for v in values[n_cc + n_bc :]]
-        header = "while True:" if p["max_steps"] is None else (
-            f"for {self.fresh('n')} in range({p['max_steps']}):"
+        header = (
+            "while True:"
+            if p["max_steps"] is None
+            else (f"for {self.fresh('n')} in range({p['max_steps']}):")
         )
         with self.loop(header):
             (pred,) = self.inline(p["cond_jaxpr"], [*cc, *carries])

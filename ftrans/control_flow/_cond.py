@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
+from ftrans.compiler.native_rules import native_rule
 from ftrans.control_flow._common import (
     BranchMismatchError,
     describe,
@@ -23,7 +24,6 @@ from ftrans.control_flow._common import (
     run,
     trace_fun,
 )
-from ftrans.compiler.native_rules import native_rule
 from ftrans.core import (
     Primitive,
     Zero,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
+from ftrans.compiler.native_rules import native_rule
 from ftrans.control_flow._common import (
     CarryMismatchError,
     WhileLoopReverseError,
@@ -28,7 +29,6 @@ from ftrans.control_flow._common import (
     trace_fun,
 )
 from ftrans.control_flow._cond import cond_p
-from ftrans.compiler.native_rules import native_rule
 from ftrans.core import (
     ClosedJaxpr,
     Primitive,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import batch_size, to_front
@@ -127,6 +128,7 @@ def _dynamic_slice_batch(vals, dims, *, slice_sizes, allow_negative):
 
 
 dynamic_slice_p = Primitive("dynamic_slice", linear=True)
+numpy_only("indexing: not yet lowered to index arithmetic", dynamic_slice_p)
 dynamic_slice_p.impl = _dynamic_slice_impl
 dynamic_slice_p.abstract_eval = _dynamic_slice_aval
 dynamic_slice_p.jvp = _dynamic_slice_jvp
@@ -201,6 +203,7 @@ def _dynamic_update_slice_batch(vals, dims, *, allow_negative):
 
 
 dynamic_update_slice_p = Primitive("dynamic_update_slice", linear=True)
+numpy_only("indexing: not yet lowered to index arithmetic", dynamic_update_slice_p)
 dynamic_update_slice_p.impl = _dynamic_update_slice_impl
 dynamic_update_slice_p.abstract_eval = _dynamic_update_slice_aval
 dynamic_update_slice_p.jvp = _dynamic_update_slice_jvp

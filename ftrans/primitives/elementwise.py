@@ -464,8 +464,6 @@ def _integer_pow_native(g, eqn, x, *, y):
     return g.elementwise(eqn, f"np.power({{0}}, np.{x.dtype.name}({y}))", (x,))
 
 
-
-
 def integer_pow(x, *, y: int):
     return integer_pow_p.bind(x, y=y)
 
@@ -581,7 +579,11 @@ bitwise_and, bitwise_or, bitwise_xor = and_p.bind, or_p.bind, xor_p.bind
 shift_left_p = binary("shift_left", np.left_shift)
 shift_right_p = binary("shift_right", np.right_shift)  # logical for unsigned, arithmetic for signed
 shift_left, shift_right = shift_left_p.bind, shift_right_p.bind
-numpy_only("bit shifts: NumPy's out-of-range shift counts, not written natively", shift_left_p, shift_right_p)
+numpy_only(
+    "bit shifts: NumPy's out-of-range shift counts, not written natively",
+    shift_left_p,
+    shift_right_p,
+)
 
 
 # ----------------------------------------------------------------------------- select

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, get_aval, is_undefined
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import (
@@ -52,6 +53,7 @@ def _gathered_shape(x, indices, axes):
 # ----------------------------------------------------------------------------- gather
 
 gather_p = Primitive("gather", linear=True)
+numpy_only("indexing: not yet lowered to index arithmetic", gather_p)
 gather_p.impl = lambda x, *indices, axes: _front(np.asarray(x), axes)[tuple(indices)]
 gather_p.abstract_eval = lambda x, *indices, axes: ShapedArray(
     _gathered_shape(x, indices, axes), x.dtype
@@ -183,6 +185,7 @@ def _linear_scatter_jvp(primitive):
 
 
 scatter_add_p = _scatter_primitive("scatter_add", np.add.at, linear=True)
+numpy_only("indexing: not yet lowered to index arithmetic", scatter_add_p)
 scatter_add_p.jvp = _linear_scatter_jvp(scatter_add_p)
 scatter_add_p.transpose = lambda ct, x, updates, *indices, axes: (
     [
@@ -223,6 +226,7 @@ def _scatter_transpose(ct, x, updates, *indices, axes):
 
 
 scatter_p = _scatter_primitive("scatter", _assign, linear=True)
+numpy_only("indexing: not yet lowered to index arithmetic", scatter_p)
 scatter_p.jvp = _linear_scatter_jvp(scatter_p)
 scatter_p.transpose = _scatter_transpose
 
@@ -266,6 +270,7 @@ def _scatter_mul_jvp(primals, tangents, *, axes):
 
 
 scatter_mul_p = _scatter_primitive("scatter_mul", np.multiply.at)
+numpy_only("indexing: not yet lowered to index arithmetic", scatter_mul_p)
 scatter_mul_p.jvp = _scatter_mul_jvp
 
 
@@ -297,8 +302,10 @@ def _scatter_extremum_jvp(primitive):
 
 
 scatter_max_p = _scatter_primitive("scatter_max", np.maximum.at)
+numpy_only("indexing: not yet lowered to index arithmetic", scatter_max_p)
 scatter_max_p.jvp = _scatter_extremum_jvp(scatter_max_p)
 scatter_min_p = _scatter_primitive("scatter_min", np.minimum.at)
+numpy_only("indexing: not yet lowered to index arithmetic", scatter_min_p)
 scatter_min_p.jvp = _scatter_extremum_jvp(scatter_min_p)
 
 

@@ -233,6 +233,7 @@ rev_p.batch = _rev_batch
 @native_rule(rev_p)
 def _rev_native(g, eqn, x, *, dimensions):
     flip = [d in dimensions for d in range(len(x.shape))]
+
     def source(idx):
         return tuple(
             (n - 1 - i if isinstance(i, int) else f"({n - 1} - {i})") if f else i
