@@ -197,3 +197,18 @@ def test_config_sets_the_default_backend():
 
     with pytest.raises(ConfigError, match="jit_backend must be one of"):
         ft.config.update("jit_backend", "gpu")
+
+
+def test_an_equation_without_a_native_rule_splits_the_program():
+    def f(a, x):
+        y = fnp.sin(x) * 2.0 + 1.0  # native
+        z = fnp.linalg.solve(a, y)  # NumPy (LAPACK)
+        return lax.fori_loop(0, 3, lambda i, c: c * 0.5 + z, z)  # native
+
+    a, x = np.eye(3) * 2.0, np.array([0.1, 0.2, 0.3])
+    jf = ft.jit(f, backend="native")
+    np.testing.assert_allclose(jf(a, x), ft.jit(f, backend="numpy")(a, x), rtol=1e-14)
+    reason = compiled(jf.lower(a, x).closed).reason
+    assert reason.startswith("native code (native: ") and "NumPy: no native rule for solve" in reason
+    text = jf.lower(a, x).as_text()
+    assert "# native segment 0" in text and "# NumPy segment 1" in text

@@ -84,8 +84,10 @@ class Tiered:
         from ftrans.compiler.native import NativeUnsupported, compile_native
 
         try:
-            self.native_fn = compile_native(closed)
-            self.reason = "native code"
+            fn = compile_native(closed)
+            description = getattr(fn, "description", None)
+            self.native_fn = fn
+            self.reason = "native code" if description is None else f"native code ({description})"
         except NativeUnsupported as err:
             self.reason = f"NumPy code ({err})"
 

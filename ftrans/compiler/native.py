@@ -178,6 +178,8 @@ class Generator:
         self.parallel = False
         self.in_nest = 0
         self.owned_arrays: set[str] = set()  # arrays made here (not inputs or constants)
+        self.nesting = 0  # depth of inlined programs; 0 is the program itself
+        self.top_eqn = None  # index of the top-level equation being written
 
     # -- writing
     def emit(self, line: str) -> None:
@@ -543,6 +545,14 @@ class Generator:
         return Val(c.shape, c.dtype, "array", name=name)
 
     def program(self, jaxpr: Jaxpr, consts, values) -> list[Val]:
+        self.nesting += 1
+        try:
+            return self._program(jaxpr, consts, values)
+        finally:
+            self.nesting -= 1
+
+    def _program(self, jaxpr: Jaxpr, consts, values) -> list[Val]:
+        top = self.nesting == 1
         uses: dict[int, int] = {}
         for eqn in jaxpr.eqns:
             for a in eqn.inputs:
@@ -568,7 +578,9 @@ class Generator:
                 return self.literal(a.val, a.aval.dtype)
             return env[a.id]
 
-        for eqn in jaxpr.eqns:
+        for k, eqn in enumerate(jaxpr.eqns):
+            if top:
+                self.top_eqn = k
             name = eqn.primitive.name
             rule = NATIVE_RULES.get(name)
             ins = [read(a) for a in eqn.inputs]
@@ -734,7 +746,11 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
         g.array(v.aval.shape, v.aval.dtype, name)
         for v, name in zip(jaxpr.invars, params, strict=True)
     ]
-    outs = g.program(jaxpr, closed.consts, inputs)
+    try:
+        outs = g.program(jaxpr, closed.consts, inputs)
+    except NativeUnsupported as err:
+        err.eqn_index = g.top_eqn  # which top-level equation: the program splits there
+        raise
     returned = []
     for v in outs:
         if not v.shape:
@@ -807,17 +823,10 @@ def threads() -> int:
     return get_num_threads()
 
 
-def compile_native(closed: ClosedJaxpr) -> NativeCompiled:
-    """Compile ``closed`` with numba; NativeUnsupported if it cannot."""
-    if not available():
-        raise NativeUnsupported("numba is not installed (pip install 'ftrans[native]')")
-    from ftrans.compiler.passes import optimize
-
-    jaxpr, consts = optimize(closed.jaxpr, list(closed.consts))
-    closed = ClosedJaxpr(jaxpr, consts)
+def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
     source, const_args, entry = generate_native(closed, threads())
-    module = _load(source)
-    fn = getattr(module, entry)
+    jaxpr = closed.jaxpr
+    fn = getattr(_load(source), entry)
     compiled = NativeCompiled(fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args)
     # compile now for the known argument types (never by running it: a loop could be endless)
     import numba
@@ -831,3 +840,121 @@ def compile_native(closed: ClosedJaxpr) -> NativeCompiled:
     except Exception as err:  # numba's typing errors are long: keep the gist
         raise NativeUnsupported(f"numba could not compile the program: {str(err)[:400]}") from None
     return compiled
+
+
+def _segment(eqns, later_uses: set):
+    """A program of ``eqns`` reading what they do not define and returning what is used later."""
+    defined = {v.id for e in eqns for v in e.outputs}
+    inputs, seen = [], set()
+    for e in eqns:
+        for a in e.inputs:
+            if type(a) is not Literal and a.id not in defined and a.id not in seen:
+                seen.add(a.id)
+                inputs.append(a)
+    outputs = [v for e in eqns for v in e.outputs if v.id in later_uses]
+    return Jaxpr([], inputs, eqns, outputs)
+
+
+class Segmented:
+    """Native segments and NumPy-lowered equations chained from Python: the program split at
+    equations the native backend does not compile."""
+
+    __slots__ = ("steps", "in_ids", "consts", "outs", "source", "out_avals", "n_out", "program",
+                 "description")  # fmt: skip
+
+    def __init__(self, steps, in_ids, consts, outs, out_avals, description):
+        self.steps, self.in_ids, self.consts, self.outs = steps, in_ids, consts, outs
+        self.out_avals, self.n_out, self.program = list(out_avals), len(out_avals), None
+        self.description = description
+        self.source = "\n\n".join(
+            (
+                f"# native segment {k}\n{fn.source}"
+                if native
+                else f"# NumPy segment {k}\n{fn.source}"
+            )
+            for k, (native, fn, _, _) in enumerate(steps)
+        )
+
+    def __call__(self, *args):
+        env = dict(self.consts)
+        env.update(zip(self.in_ids, args, strict=True))
+        for _, fn, ins, outs in self.steps:
+            env.update(zip(outs, fn(*[env[i] for i in ins]), strict=True))
+        return tuple(env[o] if type(o) is int else o for o in self.outs)
+
+
+def compile_native(closed: ClosedJaxpr):
+    """Compile ``closed`` with numba; NativeUnsupported if no part of it compiles natively.
+
+    Top-level equations the native backend cannot compile run their NumPy lowering: the
+    program splits into native segments and NumPy segments (a :class:`Segmented`).
+    """
+    if not available():
+        raise NativeUnsupported("numba is not installed (pip install 'ftrans[native]')")
+    from ftrans.compiler.passes import optimize
+
+    jaxpr, consts = optimize(closed.jaxpr, list(closed.consts))
+    numpy_eqns: dict[int, str] = {}  # top-level equation index -> why it is not native
+    while True:
+        runs = _runs(jaxpr, numpy_eqns)
+        if len(runs) == 1 and runs[0][0]:
+            try:
+                return _compile_segment(ClosedJaxpr(jaxpr, consts))
+            except NativeUnsupported as err:
+                if getattr(err, "eqn_index", None) is None:
+                    raise
+                numpy_eqns[err.eqn_index] = str(err)
+                continue
+        if not any(native for native, _ in runs):
+            raise NativeUnsupported("; ".join(dict.fromkeys(numpy_eqns.values())))
+        try:
+            return _segmented(jaxpr, consts, runs, numpy_eqns)
+        except NativeUnsupported as err:
+            if getattr(err, "eqn_index", None) is None:
+                raise
+            numpy_eqns[err.eqn_offset + err.eqn_index] = str(err)
+
+
+def _runs(jaxpr, numpy_eqns):
+    """Maximal runs ``(native?, [equation indices])`` of the top-level equations."""
+    runs = []
+    for k in range(len(jaxpr.eqns)):
+        native = k not in numpy_eqns
+        if runs and runs[-1][0] == native:
+            runs[-1][1].append(k)
+        else:
+            runs.append((native, [k]))
+    return runs or [(True, [])]
+
+
+def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
+    from ftrans.compiler.codegen import compile_jaxpr
+
+    later: list[set] = [set() for _ in runs]  # ids used after each run
+    used = {a.id for a in jaxpr.outvars if type(a) is not Literal}
+    for r in range(len(runs) - 1, -1, -1):
+        later[r] = set(used)
+        for k in runs[r][1]:
+            used.update(a.id for a in jaxpr.eqns[k].inputs if type(a) is not Literal)
+    steps, parts = [], []
+    for (native, idx), after in zip(runs, later, strict=True):
+        program = _segment([jaxpr.eqns[k] for k in idx], after)
+        if native:
+            try:
+                fn = _compile_segment(ClosedJaxpr(program, []))
+            except NativeUnsupported as err:
+                if getattr(err, "eqn_index", None) is not None:
+                    err.eqn_offset = idx[0]
+                raise
+            parts.append(f"native: {len(idx)} equations")
+        else:
+            fn = compile_jaxpr(program, [])
+            parts.append("NumPy: " + ", ".join(numpy_eqns[k] for k in idx))
+        steps.append((native, fn, [v.id for v in program.invars], [v.id for v in program.outvars]))
+    const_env = {v.id: c for v, c in zip(jaxpr.constvars, consts, strict=True)}
+    outs = [
+        a.id if type(a) is not Literal else np.asarray(a.val, a.aval.dtype) for a in jaxpr.outvars
+    ]
+    return Segmented(
+        steps, [v.id for v in jaxpr.invars], const_env, outs, jaxpr.out_avals, "; ".join(parts)
+    )
