@@ -110,7 +110,9 @@ class Tiered:
 
     @property
     def fn(self):
-        return self  # the fast path of jit calls .fn(*args)
+        # the fast path of jit calls .fn(*args): the native function itself once it is ready
+        native = self.native_fn
+        return native if native is not None else self
 
     def __call__(self, *args):
         native = self.native_fn

@@ -53,9 +53,9 @@ __all__ = [
 ]
 
 #: arrays of at most this many elements live as one scalar variable per element
-SMALL = 16
+SMALL = 8
 #: reductions and contractions of at most this many terms are unrolled
-UNROLL = 16
+UNROLL = 8
 #: a lazy expression with more operations than this is computed (keeps expressions short)
 MAX_COST = 24
 #: float ``dot_general`` with M*N*K at least this calls BLAS (np.dot); smaller ones are loops
@@ -777,23 +777,37 @@ _lock = threading.Lock()
 
 class NativeCompiled:
     """A program compiled by numba: called with and returning NumPy arrays like the NumPy
-    backend's functions (rank-0 values cross as scalars)."""
+    backend's functions. The compiled signature is the only one: arguments of other types or
+    layouts are converted (never compiled anew at call time)."""
 
-    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts")
+    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0")
 
     def __init__(self, fn, source, in_avals, out_avals, consts):
         self.fn, self.source, self.consts = fn, source, tuple(consts)
         self.in_avals, self.out_avals = list(in_avals), list(out_avals)
         self.n_out = len(self.out_avals)
         self.program = None
+        self._rank0 = [k for k, a in enumerate(self.out_avals) if not a.shape]
 
     def __call__(self, *args):
-        ins = [
+        try:
+            outs = self.fn(*args, *self.consts)
+        except TypeError:  # not the compiled types: convert (a Python float, a strided view)
+            outs = self.fn(*self._convert(args), *self.consts)
+        if self._rank0:
+            outs = list(outs)
+            for k in self._rank0:
+                outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
+            outs = tuple(outs)
+        return outs
+
+    def _convert(self, args):
+        if len(args) != len(self.in_avals):
+            raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
+        return [
             a.dtype.type(x) if not a.shape else np.ascontiguousarray(x, a.dtype)
             for a, x in zip(self.in_avals, args, strict=True)
         ]
-        outs = self.fn(*ins, *self.consts)
-        return tuple(np.asarray(o, a.dtype) for o, a in zip(outs, self.out_avals, strict=True))
 
 
 def _load(source: str):
@@ -839,6 +853,7 @@ def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
         fn.compile(types)
     except Exception as err:  # numba's typing errors are long: keep the gist
         raise NativeUnsupported(f"numba could not compile the program: {str(err)[:400]}") from None
+    fn.disable_compile()  # other argument types are converted, not compiled at call time
     return compiled
 
 
