@@ -69,6 +69,11 @@ _CI_TARGETS = {
     "scan",
     "while",
     "cond",
+    "gather",
+    "scatter",
+    "scatter_add",
+    "dynamic_slice",
+    "dynamic_update_slice",
 }
 
 
@@ -214,3 +219,17 @@ def test_config_sets_the_default_backend():
 
     with pytest.raises(ConfigError, match="jit_backend must be one of"):
         ft.config.update("jit_backend", "gpu")
+
+
+def test_indexing_in_a_loop_is_index_arithmetic():
+    def f(x):
+        def body(k, acc):
+            row = lax.dynamic_slice(x, (k, 0), (1, 3))[0]
+            return acc.at[k].add(row * x[k - 1, 0]).at[-1].max(row)
+
+        return lax.fori_loop(0, 5, body, fnp.zeros((5, 3)))
+
+    x = np.arange(15.0).reshape(5, 3) - 7.0
+    jf = ft.jit(f, backend="native")
+    np.testing.assert_array_equal(jf(x), ft.jit(f, backend="numpy")(x))
+    assert compiled(jf.lower(x).closed).reason == "native code"

@@ -306,11 +306,16 @@ class Generator:
         self.write_nest(shape, lambda idx: f"{buf}[{', '.join(idx)}]", body)
         return Val(shape, dtype, "array", name=buf)
 
-    def write_nest(self, shape, target, body) -> None:
-        """``target(idx) = body(idx)`` over ``shape`` as one loop nest."""
+    def write_nest(self, shape, target, body, *, parallel=True) -> None:
+        """``target(idx) = body(idx)`` over ``shape`` as one loop nest (its outer loop a
+        ``prange`` for large nests when threads > 1 and ``parallel``)."""
         size = math.prod(shape)
         parallel = (
-            self.threads > 1 and size >= PARALLEL_MIN and not self.loop_bufs and not self.in_nest
+            parallel
+            and self.threads > 1
+            and size >= PARALLEL_MIN
+            and not self.loop_bufs
+            and not self.in_nest
         )
         self.pre.append(self.placeholder())
         idx = [self.fresh("i") for _ in shape]
@@ -452,6 +457,32 @@ class Generator:
             return acc
 
         return self.produce(shape, dtype, body)
+
+    def copy(self, v: Val) -> Val:
+        """A private buffer holding ``v`` (to be written in place)."""
+        buf = self.alloc(v.shape, v.dtype)
+        self.write_into(buf, (), v)
+        return Val(v.shape, v.dtype, "array", name=buf)
+
+    def wrapped_index(self, expr: str, n: int) -> str:
+        """A (possibly negative) index into a dimension of size ``n``: negative counts from
+        the end; out of range wraps (memory stays safe; NumPy would raise)."""
+        return f"(({expr}) % {n})" if n > 0 else "0"
+
+    def write_at(self, x: Val, updates: Val, index_of, combine=None) -> Val:
+        """A copy of ``x`` with ``out[index_of(idx)] = updates[idx]`` (or ``combine(old,
+        new)``), in C order over ``updates`` so a repeated index keeps the last write."""
+        out = self.copy(x)
+
+        def target(idx):
+            return f"{out.name}[{', '.join(map(str, index_of(idx)))}]"
+
+        def body(idx):
+            new = self.elem(updates, idx)
+            return new if combine is None else wrap(x.dtype, combine.format(target(idx), new))
+
+        self.write_nest(updates.shape, target, body, parallel=False)
+        return out
 
     def cumulative(self, x: Val, axis: int, reverse: bool, combine: str) -> Val:
         """Running ``combine`` along ``axis`` (in reverse when asked)."""
@@ -765,8 +796,9 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
     flags = "cache=True, nogil=True, error_model='numpy'" + (
         ", parallel=True" if g.parallel else ""
     )
+    signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
     source = (
-        "import numpy as np\nimport numba\n\n\n"
+        f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
     )
     return source, g.const_args, "program"
@@ -849,11 +881,14 @@ def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
         numba.typeof(a.dtype.type(0) if not a.shape else np.zeros(a.shape, a.dtype))
         for a in jaxpr.in_avals
     ) + tuple(numba.typeof(c) for c in const_args)
-    try:
-        fn.compile(types)
-    except Exception as err:  # numba's typing errors are long: keep the gist
-        raise NativeUnsupported(f"numba could not compile the program: {str(err)[:400]}") from None
-    fn.disable_compile()  # other argument types are converted, not compiled at call time
+    with _lock:  # one compile per module, even when two threads load the same program
+        if types not in fn.overloads:
+            try:
+                fn.compile(types)
+            except Exception as err:  # numba's typing errors are long: keep the gist
+                message = f"numba could not compile the program: {str(err)[:400]}"
+                raise NativeUnsupported(message) from None
+            fn.disable_compile()  # other argument types are converted, never compiled
     return compiled
 
 
