@@ -225,6 +225,9 @@ class Generator:
             slot, depth = self.hoist[0]
             slot.append("    " * depth + line)
             self.loop_bufs[-1].add(name)
+        elif self.in_nest:  # asked for inside a loop nest: allocate before the nest
+            slot, depth = self.pre[-1]
+            slot.append("    " * depth + line)
         else:
             self.emit(line)
         self.owned_arrays.add(name)
