@@ -9,6 +9,14 @@ collect_ignore_glob = ["ftrans/tree/_*.py", "tests/data/*.py"]
 # Native code compiles before the first call during tests: a numba compile left running in a
 # background thread would outlive the test that started it (tests of tiering turn it on and
 # wait for it themselves).
+# The suite jits thousands of programs: under the library's default ("auto") each loop over
+# small arrays would pay a numba compile (0.1-5 s), far past CI's budget. So the suite's
+# default backend is NumPy; tests/test_native.py (and any test passing backend=) compiles
+# natively, and FTRANS_TEST_BACKEND=auto|native runs the whole suite under another default.
+import os  # noqa: E402
+
+import ftrans  # noqa: E402
 from ftrans.compiler.backend import set_native_sync  # noqa: E402
 
 set_native_sync(True)
+ftrans.config.update("jit_backend", os.environ.get("FTRANS_TEST_BACKEND", "numpy"))

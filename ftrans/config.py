@@ -221,9 +221,10 @@ def _jit_backend(value: Any) -> Any:
 
 config.define(
     "jit_backend",
-    "numpy",
+    "auto",
     _jit_backend,
-    "the default backend of jit: 'numpy', 'native' (numba) or 'auto'",
+    "the default backend of jit: 'auto' (native code where it pays, when numba is "
+    "installed), 'numpy' or 'native' (numba)",
 )
 
 # ----------------------------------------------------------------------------- context managers

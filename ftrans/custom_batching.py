@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 
 from ftrans import core, tree
+from ftrans.compiler.native_rules import native_rule
 from ftrans.control_flow._common import fun_name, run
 from ftrans.core import Primitive, get_aval
 from ftrans.interpreters.programs import avals_of, closure_convert
@@ -22,6 +23,7 @@ __all__ = ["custom_vmap", "sequential_vmap"]
 custom_vmap_call_p = Primitive("custom_vmap_call", multiple_results=True)
 custom_vmap_call_p.impl = lambda *args, fun, rule, num_consts, name: list(run(fun, args))
 custom_vmap_call_p.abstract_eval = lambda *avals, fun, **_: list(fun.out_avals)
+native_rule(custom_vmap_call_p)(lambda g, eqn, *values, fun, **_: g.inline(fun, values))
 
 
 def _custom_vmap_jvp(primals, tangents, *, fun, rule, num_consts, name):

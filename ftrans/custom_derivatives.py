@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ftrans import core, tree
+from ftrans.compiler.native_rules import native_rule, numpy_only
 from ftrans.control_flow._common import fun_name, run
 from ftrans.core import Primitive, Tracer, Zero, get_aval, is_undefined
 from ftrans.errors import ConcretizationError, FtransError, UnsupportedError
@@ -254,6 +255,7 @@ class _ConcreteProgram:
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.impl = lambda *args, fun, jvp, num_consts, name: list(run(fun, args))
 custom_jvp_call_p.abstract_eval = lambda *avals, fun, **_: list(fun.out_avals)
+native_rule(custom_jvp_call_p)(lambda g, eqn, *values, fun, **_: g.inline(fun, values))
 
 
 def _custom_jvp_jvp(primals, tangents, *, fun, jvp, num_consts, name):
@@ -438,10 +440,12 @@ class custom_jvp(_CustomFunction):
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.impl = lambda *args, fun, fwd, bwd, num_consts, name: list(run(fun, args))
 custom_vjp_call_p.abstract_eval = lambda *avals, fun, **_: list(fun.out_avals)
+native_rule(custom_vjp_call_p)(lambda g, eqn, *values, fun, **_: g.inline(fun, values))
 
 # The tangent map of a custom_vjp function: linear in the tangents, with the residuals of the
 # forward pass as non-linear inputs. Its transpose is the user's backward pass.
 custom_vjp_lin_p = Primitive("custom_vjp_lin", multiple_results=True, linear=True)
+numpy_only("the user's backward pass, traced when it runs", custom_vjp_lin_p)
 
 
 def _apply_transposed_bwd(res, tangents, bwd, out_avals, name):

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ftrans import tree
+from ftrans.compiler.native_rules import native_rule
 from ftrans.control_flow._common import fun_name, run, runner, trace_fun
 from ftrans.core import (
     ClosedJaxpr,
@@ -193,6 +194,7 @@ def _remat_impl(*args, jaxpr, policy, name):
 
 remat_p.impl = _remat_impl
 remat_p.abstract_eval = lambda *avals, jaxpr, **_: list(jaxpr.out_avals)
+native_rule(remat_p)(lambda g, eqn, *values, jaxpr, **_: g.inline(jaxpr, values))
 
 
 def _remat_jvp(primals, tangents, *, jaxpr, policy, name):

@@ -1,11 +1,11 @@
 """Which backend compiles a jitted program: NumPy code, native code (numba), or a choice.
 
-* ``"numpy"``: generated Python calling NumPy (always available; the default).
-* ``"native"``: the program compiled by numba (`ftrans.compiler.native`), when every
-  primitive in it has a native rule; otherwise the NumPy code, with the reason recorded.
-* ``"auto"``: native code for programs that loop (``scan``/``while``) over small arrays, where
-  the interpreter's per-operation cost dominates; NumPy code for the rest (one big BLAS call or
-  long elementwise chains gain nothing from numba).
+* ``"numpy"``: generated Python calling NumPy (always available).
+* ``"native"``: the program compiled by numba (``ftrans.compiler.native``); equations
+  without a native rule run their NumPy lowering between native segments, and a program with
+  no native part runs the NumPy code, with the reason recorded.
+* ``"auto"`` (the default; without numba it is ``"numpy"``): native code where it pays, see
+  ``native_pays``.
 
 Native compilation is tiered: the first calls run the NumPy code while numba compiles in a
 background thread, and the native function takes over once ready (``set_native_sync(True)``
@@ -19,10 +19,14 @@ import threading
 from ftrans.core import ClosedJaxpr
 
 BACKENDS = ("numpy", "native", "auto")
-_state = {"default": "numpy", "sync": False}
+_state = {"default": "auto", "sync": False}
 
 #: arrays at most this many elements count as small for "auto"
 SMALL = 4096
+#: "auto" compiles straight-line programs natively from this many equations on
+AUTO_MIN_EQNS = 8
+#: ... and no program with more (loop bodies counted once)
+AUTO_MAX_EQNS = 1500
 
 
 def check_backend(name: str) -> str:
@@ -45,24 +49,29 @@ def set_native_sync(sync: bool) -> None:
     _state["sync"] = bool(sync)
 
 
-def _loops_over_small_arrays(closed: ClosedJaxpr) -> bool:
-    found = [False]
-
-    def walk(jaxpr):
+def native_pays(closed: ClosedJaxpr) -> bool:
+    """The ``"auto"`` choice: native code for programs on small arrays (every value at most
+    ``SMALL`` elements) that loop or run at least ``AUTO_MIN_EQNS`` operations, where
+    NumPy's per-call cost dominates; NumPy code for large arrays (NumPy's SIMD loops, BLAS,
+    LAPACK and FFT calls gain nothing) and for programs past ``AUTO_MAX_EQNS`` equations
+    (numba's compile time grows faster than the program)."""
+    count, loops = 0, False
+    stack = [closed.jaxpr]
+    while stack:
+        jaxpr = stack.pop()
         for eqn in jaxpr.eqns:
-            for v in [*eqn.inputs, *eqn.outputs]:
-                if hasattr(v, "aval") and v.aval.size > SMALL:
+            count += 1
+            for v in (*eqn.inputs, *eqn.outputs):
+                aval = getattr(v, "aval", None)
+                if aval is not None and aval.size > SMALL:
                     return False
             if eqn.primitive.name in ("scan", "while"):
-                found[0] = True
+                loops = True
             for value in eqn.params.values():
-                subs = value if isinstance(value, tuple) else (value,)
-                for sub in subs:
-                    if isinstance(sub, ClosedJaxpr) and not walk(sub.jaxpr):
-                        return False
-        return True
-
-    return walk(closed.jaxpr) and found[0]
+                for sub in value if isinstance(value, tuple) else (value,):
+                    if isinstance(sub, ClosedJaxpr):
+                        stack.append(sub.jaxpr)
+    return count <= AUTO_MAX_EQNS and (loops or count >= AUTO_MIN_EQNS)
 
 
 class Tiered:
@@ -76,20 +85,28 @@ class Tiered:
         self._thread = None
         if sync:
             self._compile(closed)
-        else:
-            self._thread = threading.Thread(target=self._compile, args=(closed,), daemon=True)
+
+    def _start(self):
+        # after the first call has returned: numba holds the GIL while it compiles, so a
+        # thread started before would slow the call that tiering exists to keep fast
+        if self._thread is None and self.native_fn is None and self.reason == "compiling":
+            self._thread = threading.Thread(target=self._compile, args=(self.program,), daemon=True)
             self._thread.start()
 
     def _compile(self, closed):
         from ftrans.compiler.native import NativeUnsupported, compile_native
 
         try:
-            self.native_fn = compile_native(closed)
-            self.reason = "native code"
+            fn = compile_native(closed)
+            description = getattr(fn, "description", None)
+            self.native_fn = fn
+            self.reason = "native code" if description is None else f"native code ({description})"
         except NativeUnsupported as err:
             self.reason = f"NumPy code ({err})"
 
     def wait(self):
+        """Block until the native code is compiled (or known not to compile)."""
+        self._start()
         if self._thread is not None:
             self._thread.join()
 
@@ -108,13 +125,18 @@ class Tiered:
 
     @property
     def fn(self):
-        return self  # the fast path of jit calls .fn(*args)
+        # the fast path of jit calls .fn(*args): the native function itself once it is ready
+        native = self.native_fn
+        return native if native is not None else self
 
     def __call__(self, *args):
         native = self.native_fn
         if native is not None:
             return native(*args)
-        return self.numpy_fn(*args)
+        out = self.numpy_fn(*args)
+        if self._thread is None:
+            self._start()
+        return out
 
 
 def choose(closed: ClosedJaxpr, numpy_fn):
@@ -126,6 +148,6 @@ def choose(closed: ClosedJaxpr, numpy_fn):
 
     if not available():
         return numpy_fn
-    if backend == "auto" and not _loops_over_small_arrays(closed):
+    if backend == "auto" and not native_pays(closed):
         return numpy_fn
     return Tiered(closed, numpy_fn, _state["sync"])

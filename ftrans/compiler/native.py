@@ -1,37 +1,72 @@
 """The native backend: a jaxpr becomes one numba-compiled function (``jit(f, backend="native")``).
 
-The generated source is array-level NumPy that numba compiles to machine code: elementwise
-operations, reductions, products, shape operations, and the loops and branches of ``scan``,
-``while`` and ``cond`` (and nested ``jit``/``checkpoint``/custom-rule programs) as native loops
-and calls around native bodies. What it pays for is the interpreter: a loop of 500 steps over a
-state of two numbers costs microseconds, not 500 rounds of NumPy dispatch. Rank-0 values are
-plain scalars inside (no array allocation). A program with a primitive that has no native rule
-here is not compiled natively at all: ``compile_native`` raises `NativeUnsupported` and
-``jit`` runs the NumPy backend's code for it (``explain_backend`` says why).
+The generator walks the program once and keeps every value in one of three forms:
 
-Compiled functions are cached on disk by numba (``cache=True``) under
-``$FTRANS_CACHE_DIR`` (default ``~/.cache/ftrans/native``), keyed by the generated source, so a
-program compiles once per machine, not once per process.
+* **scalars**: an array of at most ``SMALL`` elements (an ODE state, a rank-0 value) as one
+  scalar variable per element; operations on it are unrolled scalar statements, so a loop
+  step over such values allocates nothing;
+* **array**: a C-contiguous numba array (an input, a constant, a computed buffer);
+* **lazy**: not computed yet, only a function from an index to a scalar expression. Elementwise
+  operations, broadcasts, slices, transposes, reshapes, padding and concatenation build lazy
+  values (broadcasting is index arithmetic), so a fused chain becomes ONE loop nest over its
+  output shape with a scalar expression inside and no intermediate arrays. A lazy value is
+  computed (into scalars or a buffer) when it is used twice, read by a reduction, product or
+  loop, or returned.
+
+Reductions are loops accumulating in a scalar (unrolled when short), ``dot_general`` is loops
+for small sizes and ``np.dot`` (BLAS) on 2-D contiguous operands for large ones, and ``scan``,
+``while``, ``cond`` and nested programs are inlined: native loops and branches whose carries
+are scalar variables or preallocated buffers. Buffers needed inside a loop are allocated once
+before the outermost loop. An equation whose primitive has no native rule (or whose rule
+declines the case) runs its NumPy lowering at a boundary: the program splits there into
+native segments chained by Python (``segments`` in ``compile_native``'s result).
+
+The rules live beside their primitives (``ftrans.compiler.native_rules``); this module is the
+generator and the compile/cache machinery. Compiled functions are cached on disk by numba
+(``cache=True``) under ``$FTRANS_CACHE_DIR`` (default ``~/.cache/ftrans/native``), keyed by the
+generated source, so a program compiles once per machine, not once per process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import itertools
+import math
 import os
+import re
 import sys
 import threading
 
 import numpy as np
 
+from ftrans.compiler.native_rules import NATIVE_RULES, NUMPY_ONLY, NativeUnsupported
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal
-from ftrans.core import _var_names as var_names
 
-__all__ = ["NATIVE_RULES", "NativeUnsupported", "available", "compile_native", "native_rule"]
+__all__ = [
+    "NATIVE_RULES",
+    "NUMPY_ONLY",
+    "NativeUnsupported",
+    "available",
+    "compile_native",
+]
 
+#: arrays of at most this many elements live as one scalar variable per element
+SMALL = 8
+#: reductions and contractions of at most this many terms are unrolled
+UNROLL = 8
+#: a lazy expression with more operations than this is computed (keeps expressions short)
+MAX_COST = 24
+#: float ``dot_general`` with M*N*K at least this calls BLAS (np.dot); smaller ones are loops
+BLAS_MIN = 32 * 32 * 32
+#: loop nests of at least this many elements run with prange when threads > 1
+PARALLEL_MIN = 1 << 18
 
-class NativeUnsupported(Exception):
-    """The program holds something the native backend cannot compile (the NumPy code runs)."""
+_DTYPES = {"float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32",
+           "uint16", "uint8", "bool"}  # fmt: skip
+_WRAPPED = {"int32", "int16", "int8", "uint32", "uint16", "uint8"}  # numba widens these
+_ATOM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def available() -> bool:
@@ -39,560 +74,682 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-# ----------------------------------------------------------------------------- rules
-
-#: primitive name -> ``rule(g, eqn, args) -> list of source lines`` (``g``: the generator).
-NATIVE_RULES: dict = {}
-
-
-def native_rule(*names):
-    def register(rule):
-        for n in names:
-            NATIVE_RULES[n] = rule
-        return rule
-
-    return register
-
-
-_UNARY = {
-    "sin": "np.sin({0})",
-    "cos": "np.cos({0})",
-    "tan": "np.tan({0})",
-    "asin": "np.arcsin({0})",
-    "acos": "np.arccos({0})",
-    "atan": "np.arctan({0})",
-    "sinh": "np.sinh({0})",
-    "cosh": "np.cosh({0})",
-    "tanh": "np.tanh({0})",
-    "asinh": "np.arcsinh({0})",
-    "acosh": "np.arccosh({0})",
-    "atanh": "np.arctanh({0})",
-    "exp": "np.exp({0})",
-    "exp2": "np.exp2({0})",
-    "expm1": "np.expm1({0})",
-    "log": "np.log({0})",
-    "log1p": "np.log1p({0})",
-    "log2": "np.log2({0})",
-    "log10": "np.log10({0})",
-    "sqrt": "np.sqrt({0})",
-    "cbrt": "np.cbrt({0})",
-    "abs": "np.abs({0})",
-    "neg": "(-{0})",
-    "sign": "np.sign({0})",
-    "floor": "np.floor({0})",
-    "ceil": "np.ceil({0})",
-    "trunc": "np.trunc({0})",
-    "round": "np.round({0})",
-    "is_finite": "np.isfinite({0})",
-    "not": "np.logical_not({0})",
-    "stop_gradient": "{0}",
-    "name": "{0}",
-}
-_BINARY = {
-    "add": "({0} + {1})",
-    "sub": "({0} - {1})",
-    "mul": "({0} * {1})",
-    "max": "np.maximum({0}, {1})",
-    "min": "np.minimum({0}, {1})",
-    "pow": "np.power({0}, {1})",
-    "atan2": "np.arctan2({0}, {1})",
-    "lt": "({0} < {1})",
-    "le": "({0} <= {1})",
-    "gt": "({0} > {1})",
-    "ge": "({0} >= {1})",
-    "eq": "({0} == {1})",
-    "ne": "({0} != {1})",
-    "and": "({0} & {1})",
-    "or": "({0} | {1})",
-    "xor": "({0} ^ {1})",
-    "logaddexp": "np.logaddexp({0}, {1})",
-}
-
-
-def _expression(template):
-    def rule(g, eqn, args):
-        return [f"{g.out(eqn)} = {template.format(*args)}"]
-
-    return rule
-
-
-for _name, _template in {**_UNARY, **_BINARY}.items():
-    NATIVE_RULES[_name] = _expression(_template)
-
-
-@native_rule("div")
-def _div(g, eqn, args):
-    if eqn.outputs[0].aval.dtype.kind not in "fc":
-        raise NativeUnsupported("integer division")
-    return [f"{g.out(eqn)} = {args[0]} / {args[1]}"]
-
-
-@native_rule("logistic")
-def _logistic(g, eqn, args):
-    return [f"{g.out(eqn)} = 1.0 / (1.0 + np.exp(-{args[0]}))"]
-
-
-@native_rule("integer_pow")
-def _integer_pow(g, eqn, args):
-    y = eqn.params["y"]
-    (x,) = args
-    expr = f"{x} * {x}" if y == 2 else f"{x} ** {y}"
-    return [f"{g.out(eqn)} = {expr}"]
-
-
-@native_rule("select")
-def _select(g, eqn, args):
-    p, a, b = args
-    if not eqn.outputs[0].aval.shape:
-        return [f"{g.out(eqn)} = {a} if {p} else {b}"]
-    return [f"{g.out(eqn)} = np.where({p}, {a}, {b})"]
-
-
-@native_rule("convert_element_type")
-def _convert(g, eqn, args):
-    dtype = np.dtype(eqn.params["new_dtype"])
-    if dtype.kind not in "biuf":
-        raise NativeUnsupported(f"conversion to {dtype}")
-    (x,) = args
-    if not eqn.outputs[0].aval.shape:
-        return [f"{g.out(eqn)} = np.{dtype.name}({x})"]
-    return [f"{g.out(eqn)} = {x}.astype(np.{dtype.name})"]
-
-
-def _contiguous(expr):
-    return f"np.ascontiguousarray({expr})"
-
-
-@native_rule("broadcast_in_dim")
-def _broadcast(g, eqn, args):
-    (x,) = args
-    shape = tuple(eqn.params["shape"])
-    dims = eqn.params["broadcast_dimensions"]
-    in_shape = eqn.inputs[0].aval.shape
-    dtype = eqn.outputs[0].aval.dtype
-    if not in_shape:
-        return [f"{g.out(eqn)} = np.full({shape!r}, {x}, np.{dtype.name})"]
-    expanded = tuple(in_shape[dims.index(d)] if d in dims else 1 for d in range(len(shape)))
-    return [
-        f"{g.out(eqn)} = "
-        + _contiguous(f"np.broadcast_to({_contiguous(x)}.reshape({expanded!r}), {shape!r})")
-    ]
-
-
-def _reshape_to(g, eqn, x):
-    out_shape = tuple(eqn.outputs[0].aval.shape)
-    in_shape = eqn.inputs[0].aval.shape
-    if not out_shape:
-        return [f"{g.out(eqn)} = {x}.reshape(-1)[0]" if in_shape else f"{g.out(eqn)} = {x}"]
-    if not in_shape:
-        dtype = eqn.outputs[0].aval.dtype
-        return [f"{g.out(eqn)} = np.full({out_shape!r}, {x}, np.{dtype.name})"]
-    return [f"{g.out(eqn)} = {_contiguous(x)}.reshape({out_shape!r})"]
-
-
-@native_rule("reshape", "squeeze")
-def _reshape(g, eqn, args):
-    return _reshape_to(g, eqn, args[0])
-
-
-@native_rule("transpose")
-def _transpose(g, eqn, args):
-    perm = tuple(eqn.params["permutation"])
-    return [f"{g.out(eqn)} = {_contiguous(f'np.transpose({args[0]}, {perm!r})')}"]
-
-
-@native_rule("rev")
-def _rev(g, eqn, args):
-    ndim = len(eqn.inputs[0].aval.shape)
-    index = ", ".join("::-1" if d in eqn.params["dimensions"] else ":" for d in range(ndim))
-    return [f"{g.out(eqn)} = {_contiguous(f'{args[0]}[{index}]')}"]
-
-
-@native_rule("slice")
-def _slice(g, eqn, args):
-    p = eqn.params
-    strides = p["strides"] or (1,) * len(p["start_indices"])
-    index = ", ".join(
-        f"{a}:{b}:{s}" for a, b, s in zip(p["start_indices"], p["limit_indices"], strides)
-    )
-    return [f"{g.out(eqn)} = {_contiguous(f'{args[0]}[{index}]')}"]
-
-
-@native_rule("pad")
-def _pad(g, eqn, args):
-    x, value = args
-    config = eqn.params["padding_config"]
-    if any(lo < 0 or hi < 0 or interior for lo, hi, interior in config):
-        raise NativeUnsupported("pad with negative or interior padding")
-    out_aval = eqn.outputs[0].aval
-    if not eqn.inputs[0].aval.shape:
-        return [f"{g.out(eqn)} = {x}"]
-    index = ", ".join(f"{lo}:{lo + n}" for (lo, _, _), n in zip(config, eqn.inputs[0].aval.shape))
-    out = g.out(eqn)
-    return [
-        f"{out} = np.full({tuple(out_aval.shape)!r}, {value}, np.{out_aval.dtype.name})",
-        f"{out}[{index}] = {x}",
-    ]
-
-
-@native_rule("concatenate")
-def _concatenate(g, eqn, args):
-    if any(not a.aval.shape for a in eqn.inputs):
-        raise NativeUnsupported("concatenate of scalars")
-    return [f"{g.out(eqn)} = np.concatenate(({', '.join(args)},), axis={eqn.params['dimension']})"]
-
-
-@native_rule("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
-def _reduce(g, eqn, args):
-    fn = {"reduce_sum": "np.sum", "reduce_max": "np.max", "reduce_min": "np.min"}.get(
-        eqn.primitive.name, "np.prod"
-    )
-    (x,) = args
-    ndim = len(eqn.inputs[0].aval.shape)
-    axes = tuple(sorted(eqn.params["axes"]))
-    if not ndim or not axes:
-        return [f"{g.out(eqn)} = {x}"]
-    if len(axes) == ndim:
-        return [f"{g.out(eqn)} = {fn}({x})"]
-    if fn != "np.sum":  # numba's max/min/prod take no axis
-        raise NativeUnsupported(f"{eqn.primitive.name} over some axes")
-    lines, current = [], x
-    for k, axis in enumerate(reversed(axes)):
-        name = g.out(eqn) if k == len(axes) - 1 else g.temp()
-        lines.append(f"{name} = np.sum({current}, axis={axis})")
-        current = name
-    return lines
-
-
-@native_rule("dot_general")
-def _dot(g, eqn, args):
-    ((ca, cb), (ba, bb)) = eqn.params["dimension_numbers"]
-    a, b = eqn.inputs
-    ra, rb = len(a.aval.shape), len(b.aval.shape)
-    if ba or bb or a.aval.dtype.kind not in "fc" or a.aval.dtype != b.aval.dtype:
-        raise NativeUnsupported("dot_general with batch dimensions or non-float operands")
-    x, y = args
-    if not ra or not rb:
-        return [f"{g.out(eqn)} = {x} * {y}"]
-    if len(ca) != 1 or ra > 2 or rb > 2:
-        raise NativeUnsupported("dot_general beyond one contraction of matrices and vectors")
-    # bring the contracted axis last in a and first in b: then it is np.dot
-    if ra == 2 and ca[0] == 0:
-        x = f"np.ascontiguousarray({x}.T)"
-    if rb == 2 and cb[0] == 1:
-        y = f"np.ascontiguousarray({y}.T)"
-    return [f"{g.out(eqn)} = np.dot({_contiguous(x)}, {_contiguous(y)})"]
-
-
-def _call_program(g, program, args, eqn):
-    fn = g.subprogram(program)
-    outs = [g.bind(v) for v in eqn.outputs]
-    target = ", ".join(outs) + ("," if len(outs) == 1 else "")
-    return [f"{target} = {fn}({', '.join(args)})"]
-
-
-@native_rule("jit_call", "remat")
-def _jit_call(g, eqn, args):
-    return _call_program(g, eqn.params["jaxpr"], args, eqn)
-
-
-@native_rule("custom_jvp_call", "custom_vjp_call", "custom_vmap_call")
-def _custom_call(g, eqn, args):
-    program = eqn.params["fun"]
-    if not isinstance(program, ClosedJaxpr):
-        raise NativeUnsupported("a custom rule whose function branches on values in Python")
-    return _call_program(g, program, args, eqn)
-
-
-@native_rule("cond")
-def _cond(g, eqn, args):
-    branches = eqn.params["branches"]
-    outs = [g.bind(v) for v in eqn.outputs]
-    target = ", ".join(outs) + ("," if len(outs) == 1 else "")
-    index, ops = args[0], args[1:]
-    fns = [g.subprogram(b) for b in branches]
-    lines = []
-    for k, fn in enumerate(fns):
-        keyword = "if" if k == 0 else ("else" if k == len(fns) - 1 else "elif")
-        test = "" if keyword == "else" else f" {index} <= {k}"
-        lines.append(f"{keyword}{test}:")
-        lines.append(f"    {target} = {fn}({', '.join(ops)})")
-    return lines
-
-
-@native_rule("scan")
-def _scan(g, eqn, args):
-    p = eqn.params
-    n_c, n_k, length = p["num_consts"], p["num_carry"], p["length"]
-    body = g.subprogram(p["jaxpr"])
-    consts, carry, xs = args[:n_c], args[n_c : n_c + n_k], args[n_c + n_k :]
-    outs = [g.bind(v) for v in eqn.outputs]
-    carry_out, ys = outs[:n_k], outs[n_k:]
-    lines = [f"{c} = {init}" for c, init in zip(carry_out, carry, strict=True)]
-    y_avals = [v.aval for v in eqn.outputs[n_k:]]
-    for y, aval in zip(ys, y_avals, strict=True):
-        lines.append(f"{y} = np.empty({tuple(aval.shape)!r}, np.{aval.dtype.name})")
-    steps = f"range({length} - 1, -1, -1)" if p["reverse"] else f"range({length})"
-    y_tmp = [g.temp() for _ in ys]
-    targets = ", ".join(carry_out + y_tmp) + ("," if len(carry_out + y_tmp) == 1 else "")
-    lines.append(f"for _i in {steps}:")
-    lines.append(
-        f"    {targets} = {body}({', '.join([*consts, *carry_out, *[x + '[_i]' for x in xs]])})"
-    )
-    lines += [f"    {y}[_i] = {t}" for y, t in zip(ys, y_tmp, strict=True)]
-    return lines
-
-
-@native_rule("while")
-def _while(g, eqn, args):
-    p = eqn.params
-    n_cc, n_bc = p["cond_nconsts"], p["body_nconsts"]
-    cond = g.subprogram(p["cond_jaxpr"])
-    body = g.subprogram(p["body_jaxpr"])
-    cc, bc, carry = args[:n_cc], args[n_cc : n_cc + n_bc], args[n_cc + n_bc :]
-    outs = [g.bind(v) for v in eqn.outputs]
-    target = ", ".join(outs) + ("," if len(outs) == 1 else "")
-    lines = [f"{o} = {c}" for o, c in zip(outs, carry, strict=True)]
-    test = f"{cond}({', '.join([*cc, *outs])})[0]"
-    if p["max_steps"] is None:
-        lines.append(f"while {test}:")
-    else:
-        lines.append(f"for _n in range({p['max_steps']}):")
-        lines.append(f"    if not {test}:")
-        lines.append("        break")
-    lines.append(f"    {target} = {body}({', '.join([*bc, *outs])})")
-    return lines
-
-
-@native_rule("reduce_and", "reduce_or")
-def _reduce_bool(g, eqn, args):
-    fn = "np.all" if eqn.primitive.name == "reduce_and" else "np.any"
-    ndim = len(eqn.inputs[0].aval.shape)
-    if not ndim:
-        return [f"{g.out(eqn)} = {args[0]}"]
-    if len(eqn.params["axes"]) != ndim:
-        raise NativeUnsupported(f"{eqn.primitive.name} over some axes")
-    return [f"{g.out(eqn)} = {fn}({args[0]})"]
-
-
-@native_rule("signbit")
-def _signbit(g, eqn, args):
-    return [f"{g.out(eqn)} = np.signbit({args[0]})"]
-
-
-@native_rule("floor_divide")
-def _floor_divide(g, eqn, args):
-    return [f"{g.out(eqn)} = np.floor_divide({args[0]}, {args[1]})"]
-
-
-@native_rule("cumsum", "cumprod")
-def _cumulative(g, eqn, args):
-    shape = eqn.inputs[0].aval.shape
-    if len(shape) != 1 or eqn.params.get("reverse"):
-        raise NativeUnsupported(f"{eqn.primitive.name} of a non-vector or in reverse")
-    fn = "np.cumsum" if eqn.primitive.name == "cumsum" else "np.cumprod"
-    return [f"{g.out(eqn)} = {fn}({args[0]})"]
-
-
-#: primitives with no native rule: a program holding one runs the NumPy backend's code (by
-#: family, so the registry test can tell a deliberate choice from a forgotten rule).
-NUMPY_ONLY: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "cholesky",
-            "eigh",
-            "eigvalsh",
-            "lu",
-            "lu_pivots_to_permutation",
-            "pinv",
-            "qr",
-            "slogdet",
-            "solve",
-            "svd",
-            "triangular_solve",
-        ),
-        "LAPACK: NumPy calls it already",
-    ),
-    **dict.fromkeys(("fft", "ifft", "rfft", "irfft"), "FFT: NumPy calls pocketfft already"),
-    **dict.fromkeys(
-        (
-            "bessel_i0e",
-            "bessel_i1e",
-            "digamma",
-            "erf",
-            "erf_inv",
-            "erfc",
-            "erfcx",
-            "expi",
-            "expn",
-            "igamma",
-            "igamma_grad_a",
-            "igammac",
-            "lgamma",
-            "log_ndtr",
-            "ndtr",
-            "ndtri",
-            "polygamma",
-            "regularized_incomplete_beta",
-            "spence",
-            "zeta",
-            "zeta_grad_s",
-            "xlog1py",
-            "xlogx",
-            "xlogy",
-        ),
-        "special functions: their NumPy kernels are not written for numba yet",
-    ),
-    **dict.fromkeys(
-        (
-            "random_fma",
-            "random_gamma",
-            "random_nextafter",
-            "random_unit",
-            "threefry2x32",
-            "threefry_normal",
-            "mulhi",
-        ),
-        "random bits: in-place NumPy kernels",
-    ),
-    **dict.fromkeys(
-        (
-            "gather",
-            "scatter",
-            "scatter_add",
-            "scatter_max",
-            "scatter_min",
-            "scatter_mul",
-            "dynamic_slice",
-            "dynamic_update_slice",
-            "argsort",
-            "lexsort",
-            "argmax",
-            "argmin",
-            "cummax",
-            "cummin",
-            "conv_general_dilated",
-        ),
-        "indexing, sorting and convolution: not yet lowered to index arithmetic",
-    ),
-    **dict.fromkeys(
-        ("complex", "conj", "real", "imag"), "complex numbers: the native backend is real-only"
-    ),
-    **dict.fromkeys(
-        (
-            "bitcast_convert_type",
-            "bitwise_count",
-            "clz",
-            "population_count",
-            "shift_left",
-            "shift_right",
-            "gcd",
-            "lcm",
-            "nextafter",
-            "rem",
-            "fmod",
-        ),
-        "integer and bit operations: not yet written",
-    ),
-    "custom_vjp_lin": "only in linear programs (the backward pass runs NumPy code)",
-    "eig": "LAPACK: NumPy calls it already",
-    "eigvals": "LAPACK: NumPy calls it already",
-    "reduce_precision": "integer and bit operations: not yet written",
-}
+def _rules_loaded():
+    import ftrans.control_flow
+    import ftrans.primitives  # noqa: F401
+
+
+# ----------------------------------------------------------------------------- index arithmetic
+
+
+def ix_add(i, c):
+    if isinstance(c, int) and c == 0:
+        return i
+    if isinstance(i, int) and isinstance(c, int):
+        return i + c
+    return f"({i} + {c})"
+
+
+def ix_mul(i, c):
+    if c == 1:
+        return i
+    if isinstance(i, int):
+        return i * c
+    return f"({i} * {c})"
+
+
+def ix_flat(idx, shape):
+    """The C-order flat index of ``idx`` in ``shape`` (an int when every part is)."""
+    total = 0
+    stride = 1
+    for i, n in zip(reversed(idx), reversed(shape), strict=True):
+        total = ix_add(total, ix_mul(i, stride)) if total != 0 else ix_mul(i, stride)
+        stride *= n
+    return total
+
+
+def ix_unflat(f, shape):
+    if isinstance(f, int):
+        return tuple(int(k) for k in np.unravel_index(f, shape)) if shape else ()
+    out = []
+    stride = math.prod(shape)
+    for d, n in enumerate(shape):
+        stride //= n
+        part = f if stride == 1 else f"(({f}) // {stride})"
+        out.append(part if d == 0 else (f"({part} % {n})" if n != 1 else 0))
+    return tuple(out)
+
+
+def _static(idx) -> bool:
+    return all(isinstance(i, int) for i in idx)
+
+
+# ----------------------------------------------------------------------------- values
+
+
+class Val:
+    """A value in generated code: ``scalars`` (per-element names), ``array`` or ``lazy``."""
+
+    __slots__ = ("shape", "dtype", "kind", "names", "name", "fn", "cost", "arrays")
+
+    def __init__(self, shape, dtype, kind, *, names=None, name=None, fn=None, cost=0):
+        self.shape, self.dtype, self.kind = tuple(shape), np.dtype(dtype), kind
+        self.names, self.name, self.fn, self.cost = names, name, fn, cost
+        self.arrays = []  # (scope, name) of this value's array form
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+def _literal(value, dtype) -> str:
+    dtype = np.dtype(dtype)
+    value = np.asarray(value, dtype).item()
+    if dtype == np.bool_:
+        return repr(bool(value))
+    if dtype.kind == "f" and not np.isfinite(value):
+        special = "np.nan" if np.isnan(value) else "np.inf" if value > 0 else "-np.inf"
+        return f"np.{dtype.name}({special})"
+    return f"np.{dtype.name}({value!r})"
+
+
+def wrap(dtype, expr: str) -> str:
+    """``expr`` typed as ``dtype`` (numba computes small integers as int64)."""
+    return f"np.{dtype.name}({expr})" if dtype.name in _WRAPPED else expr
 
 
 # ----------------------------------------------------------------------------- generator
 
 
-class _Generator:
-    """Writes one module of numba functions: the program and the sub-programs it calls."""
+class Generator:
+    """Writes one numba function for a program; the native rules call its methods."""
 
-    def __init__(self):
-        self.functions: list[str] = []  # source of each function, callees first
-        self.globals: dict = {}
-        self.by_program: dict[int, str] = {}
-        self.count = 0
+    def __init__(self, threads: int = 1):
+        self.lines: list = []  # str or a nested list (a placeholder filled later)
+        self.depth = 1
+        self.count = itertools.count()
+        self.const_args: list[np.ndarray] = []
+        self.scope: tuple = ()
+        self.scopes = itertools.count()
+        self.pre: list = []  # placeholders before the loop nest being written
+        self.hoist: list = []  # placeholders before the outermost loop (allocations)
+        self.loop_bufs: list[set] = []  # buffers allocated inside each enclosing loop body
+        self.threads = threads
+        self.parallel = False
+        self.in_nest = 0
+        self.owned_arrays: set[str] = set()  # arrays made here (not inputs or constants)
+        self.nesting = 0  # depth of inlined programs; 0 is the program itself
+        self.top_eqn = None  # index of the top-level equation being written
 
-    def function(self, closed: ClosedJaxpr) -> str:
-        """The name of ``closed``'s native function, generating it (once) if needed."""
-        hit = self.by_program.get(id(closed))
-        if hit is not None:
-            return hit
-        name = f"f{self.count}"
-        self.count += 1
-        self.by_program[id(closed)] = name
-        _Function(self, name, closed.jaxpr, closed.consts).emit()
+    # -- writing
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def placeholder(self):
+        slot: list = []
+        self.lines.append(slot)
+        return slot, self.depth
+
+    def fresh(self, prefix="s") -> str:
+        return f"{prefix}{next(self.count)}"
+
+    @contextlib.contextmanager
+    def block(self):
+        """An indented block with its own scope (a branch, a loop body)."""
+        self.depth += 1
+        saved = self.scope
+        self.scope = (*saved, next(self.scopes))
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            self.scope = saved
+
+    @contextlib.contextmanager
+    def loop(self, header: str):
+        """A statement-level loop: its buffers are allocated once before the outermost one."""
+        if not self.hoist:
+            self.hoist.append(self.placeholder())
+        self.emit(header)
+        self.loop_bufs.append(set())
+        with self.block():
+            yield
+        self.loop_bufs.pop()
+        if not self.loop_bufs:
+            self.hoist.pop()
+
+    def alloc(self, shape, dtype) -> str:
+        name = self.fresh("b")
+        line = f"{name} = np.empty({tuple(shape)!r}, np.{np.dtype(dtype).name})"
+        if self.hoist and self.loop_bufs:
+            slot, depth = self.hoist[0]
+            slot.append("    " * depth + line)
+            self.loop_bufs[-1].add(name)
+        elif self.in_nest:  # asked for inside a loop nest: allocate before the nest
+            slot, depth = self.pre[-1]
+            slot.append("    " * depth + line)
+        else:
+            self.emit(line)
+        self.owned_arrays.add(name)
         return name
 
-
-class _Function:
-    def __init__(self, gen: _Generator, name: str, jaxpr: Jaxpr, consts):
-        self.gen, self.name, self.jaxpr, self.consts = gen, name, jaxpr, consts
-        self.names: dict[int, str] = {}
-        self.fresh = var_names()
-        self.temps = 0
-
-    # helpers for the rules
-    def bind(self, var) -> str:
-        name = self.names.get(var.id)
-        if name is None:
-            name = self.names[var.id] = f"v_{next(self.fresh)}"
+    def name_expr(self, expr: str, prefix="s") -> str:
+        if _ATOM.match(expr):
+            return expr
+        name = self.fresh(prefix)
+        self.emit(f"{name} = {expr}")
         return name
 
-    def out(self, eqn) -> str:
-        return self.bind(eqn.outputs[0])
+    # -- values
+    def scalars(self, shape, dtype, names) -> Val:
+        return Val(shape, dtype, "scalars", names=list(names))
 
-    def temp(self) -> str:
-        self.temps += 1
-        return f"t{self.temps}"
+    def array(self, shape, dtype, name) -> Val:
+        if not shape:
+            return self.scalars((), dtype, [name])
+        return Val(shape, dtype, "array", name=name)
 
-    def subprogram(self, closed: ClosedJaxpr) -> str:
+    def lazy(self, shape, dtype, fn, cost) -> Val:
+        v = Val(shape, dtype, "lazy", fn=fn, cost=cost)
+        return self.concrete(v) if cost > MAX_COST else v
+
+    def literal(self, value, dtype) -> Val:
+        return self.scalars((), dtype, [_literal(value, dtype)])
+
+    def elem(self, v: Val, idx) -> str:
+        """The scalar expression of ``v`` at ``idx`` (ints or index expressions)."""
+        if v.kind == "lazy":
+            return v.fn(tuple(idx))
+        if not v.shape:
+            return v.names[0] if v.kind == "scalars" else v.name
+        if v.kind == "scalars":
+            if _static(idx):
+                return v.names[ix_flat(idx, v.shape)]
+            return f"{self.array_form(v)}[{', '.join(map(str, idx))}]"
+        return f"{v.name}[{', '.join(map(str, idx))}]"
+
+    def array_form(self, v: Val) -> str:
+        """A numba array holding ``v`` (scalars are written into a buffer once per scope)."""
+        if v.kind == "array":
+            return v.name
+        if v.kind == "lazy":
+            c = self.concrete(v)
+            return self.array_form(c)
+        for scope, name in v.arrays:
+            if self.scope[: len(scope)] == scope:
+                return name
+        name = self.alloc(v.shape, v.dtype)
+        lines = [
+            f"{name}[{', '.join(map(str, i))}] = {e}"
+            for i, e in zip(np.ndindex(*v.shape), v.names, strict=True)
+        ]
+        if self.pre:
+            slot, depth = self.pre[-1]
+            slot.extend("    " * depth + line for line in lines)
+        else:
+            for line in lines:
+                self.emit(line)
+        v.arrays.append((self.scope, name))
+        return name
+
+    def concrete(self, v: Val) -> Val:
+        """``v`` as scalars (small) or an array: lazy values are computed here."""
+        if v.kind != "lazy":
+            return v
+        return self.produce(v.shape, v.dtype, v.fn)
+
+    def produce(self, shape, dtype, body) -> Val:
+        """Compute ``body(idx) -> expression`` at every index (``body`` may emit statements):
+        unrolled into scalars for small shapes, else one loop nest writing a buffer."""
+        shape = tuple(shape)
+        if math.prod(shape) <= SMALL:
+            names = [self.name_expr(body(idx)) for idx in np.ndindex(*shape)]
+            return self.scalars(shape, dtype, names)
+        buf = self.alloc(shape, dtype)
+        self.write_nest(shape, lambda idx: f"{buf}[{', '.join(idx)}]", body)
+        return Val(shape, dtype, "array", name=buf)
+
+    def write_nest(self, shape, target, body, *, parallel=True) -> None:
+        """``target(idx) = body(idx)`` over ``shape`` as one loop nest (its outer loop a
+        ``prange`` for large nests when threads > 1 and ``parallel``)."""
+        size = math.prod(shape)
+        parallel = (
+            parallel
+            and self.threads > 1
+            and size >= PARALLEL_MIN
+            and not self.loop_bufs
+            and not self.in_nest
+        )
+        self.pre.append(self.placeholder())
+        idx = [self.fresh("i") for _ in shape]
+        opened = 0
+        for k, (i, n) in enumerate(zip(idx, shape, strict=True)):
+            rng = "numba.prange" if parallel and k == 0 else "range"
+            self.emit(f"for {i} in {rng}({n}):")
+            self.depth += 1
+            opened += 1
+        if parallel:
+            self.parallel = True
+        self.in_nest += 1
+        try:
+            expr = body(tuple(idx))
+            self.emit(f"{target(tuple(idx))} = {expr}")
+        finally:
+            self.in_nest -= 1
+            self.depth -= opened
+            self.pre.pop()
+
+    def write_into(self, buf: str, lead, v: Val) -> None:
+        """``buf[lead..., :] = v`` (``lead``: leading index expressions)."""
+        lead = list(map(str, lead))
+        if v.size <= SMALL:
+            for idx in np.ndindex(*v.shape):
+                self.emit(f"{buf}[{', '.join([*lead, *map(str, idx)])}] = {self.elem(v, idx)}")
+            return
+        self.write_nest(
+            v.shape, lambda idx: f"{buf}[{', '.join([*lead, *idx])}]", lambda i: self.elem(v, i)
+        )
+
+    def computed(self, v: Val) -> Val:
+        """``v`` with any arithmetic done: read many times (in a loop, a broadcast) it costs
+        one load, not its whole expression (views of stored values stay views)."""
+        if v.kind == "lazy" and v.cost > 0:
+            return self.concrete(v)
+        return v
+
+    BLAS_MIN = BLAS_MIN
+    ix_add = staticmethod(ix_add)
+    ix_mul = staticmethod(ix_mul)
+
+    def owned(self, expr: str) -> str:
+        """Name a freshly allocated array expression (safe to return, to overwrite)."""
+        name = self.fresh("b")
+        self.emit(f"{name} = {expr}")
+        self.owned_arrays.add(name)
+        return name
+
+    def reshaped(self, v: Val, shape) -> Val:
+        shape = tuple(shape)
+        if v.kind == "array" and shape:
+            name = self.fresh("v")
+            self.emit(f"{name} = {v.name}.reshape({shape!r})")
+            if v.name in self.owned_arrays:
+                self.owned_arrays.add(name)
+            return Val(shape, v.dtype, "array", name=name)
+        return self.view(v, shape, lambda idx: ix_unflat(ix_flat(idx, shape), v.shape))
+
+    def laid_out(self, v: Val, order, shape2) -> str:
+        """A C-contiguous array of ``v`` with its axes in ``order``, reshaped to ``shape2``."""
+        if v.kind == "array" and list(order) == sorted(order):
+            base = v.name
+        else:
+            inverse = np.argsort(order)
+            permuted = tuple(v.shape[d] for d in order)
+            t = self.view(v, permuted, lambda idx: tuple(idx[k] for k in inverse))
+            base = self.array_form(self.concrete(t))
+        name = self.fresh("v")
+        self.emit(f"{name} = {base}.reshape({tuple(shape2)!r})")
+        return name
+
+    def reduction(self, eqn, x: Val, axes, combine: str, identity) -> Val:
+        """``x`` reduced over ``axes`` with ``combine`` (``"({0} + {1})"``): unrolled when
+        short, else a loop accumulating in a scalar (the operand's expression fused in)."""
+        axes = sorted(set(axes))
+        dtype = eqn.outputs[0].aval.dtype
+        keep = [d for d in range(len(x.shape)) if d not in axes]
+        out_shape = tuple(x.shape[d] for d in keep)
+        red = [x.shape[d] for d in axes]
+        size = math.prod(red)
+
+        def full(out_idx, r_idx):
+            idx = [None] * len(x.shape)
+            for d, i in zip(keep, out_idx, strict=True):
+                idx[d] = i
+            for d, i in zip(axes, r_idx, strict=True):
+                idx[d] = i
+            return tuple(idx)
+
+        def body(out_idx):
+            if size == 0:
+                return _literal(identity(dtype), dtype)
+            if size <= UNROLL:
+                terms = [self.elem(x, full(out_idx, r)) for r in np.ndindex(*red)]
+                expr = terms[0]
+                for t in terms[1:]:
+                    expr = wrap(dtype, combine.format(expr, t))
+                return expr
+            acc = self.fresh("acc")
+            if len(red) == 1:
+                self.emit(f"{acc} = {self.elem(x, full(out_idx, (0,)))}")
+                r = self.fresh("r")
+                term = self.elem(x, full(out_idx, (r,)))
+                self.emit(f"for {r} in range(1, {red[0]}):")
+                self.emit(f"    {acc} = {wrap(dtype, combine.format(acc, term))}")
+                return acc
+            self.emit(f"{acc} = {_literal(identity(dtype), dtype)}")
+            rs = [self.fresh("r") for _ in red]
+            term = self.elem(x, full(out_idx, tuple(rs)))
+            for k, (r, n) in enumerate(zip(rs, red, strict=True)):
+                self.emit("    " * k + f"for {r} in range({n}):")
+            self.emit("    " * len(rs) + f"{acc} = {wrap(dtype, combine.format(acc, term))}")
+            return acc
+
+        return self.produce(out_shape, dtype, body)
+
+    def contraction(self, shape, dtype, contracted, operands) -> Val:
+        """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``."""
+        size = math.prod(contracted)
+
+        def body(idx):
+            if size == 0:
+                return _literal(0, dtype)
+            if size <= UNROLL:
+                expr = None
+                for c in np.ndindex(*contracted):
+                    a, b = operands(idx, c)
+                    term = wrap(dtype, f"({a} * {b})")
+                    expr = term if expr is None else wrap(dtype, f"({expr} + {term})")
+                return expr
+            acc = self.fresh("acc")
+            self.emit(f"{acc} = {_literal(0, dtype)}")
+            cs = [self.fresh("r") for _ in contracted]
+            a, b = operands(idx, tuple(cs))
+            for k, (c, n) in enumerate(zip(cs, contracted, strict=True)):
+                self.emit("    " * k + f"for {c} in range({n}):")
+            self.emit("    " * len(cs) + f"{acc} = {wrap(dtype, f'({acc} + {a} * {b})')}")
+            return acc
+
+        return self.produce(shape, dtype, body)
+
+    def copy(self, v: Val) -> Val:
+        """A private buffer holding ``v`` (to be written in place)."""
+        buf = self.alloc(v.shape, v.dtype)
+        self.write_into(buf, (), v)
+        return Val(v.shape, v.dtype, "array", name=buf)
+
+    def wrapped_index(self, expr: str, n: int) -> str:
+        """A (possibly negative) index into a dimension of size ``n``: negative counts from
+        the end; out of range wraps (memory stays safe; NumPy would raise)."""
+        return f"(({expr}) % {n})" if n > 0 else "0"
+
+    def write_at(self, x: Val, updates: Val, index_of, combine=None) -> Val:
+        """A copy of ``x`` with ``out[index_of(idx)] = updates[idx]`` (or ``combine(old,
+        new)``), in C order over ``updates`` so a repeated index keeps the last write."""
+        out = self.copy(x)
+
+        def target(idx):
+            return f"{out.name}[{', '.join(map(str, index_of(idx)))}]"
+
+        def body(idx):
+            new = self.elem(updates, idx)
+            return new if combine is None else wrap(x.dtype, combine.format(target(idx), new))
+
+        self.write_nest(updates.shape, target, body, parallel=False)
+        return out
+
+    def cumulative(self, x: Val, axis: int, reverse: bool, combine: str) -> Val:
+        """Running ``combine`` along ``axis`` (in reverse when asked)."""
+        shape, dtype = x.shape, x.dtype
+        n = shape[axis]
+        outer = shape[:axis] + shape[axis + 1 :]
+
+        def at(o, k):
+            return (*o[:axis], k, *o[axis:])
+
+        if x.size <= SMALL:
+            names = [None] * x.size
+            for o in np.ndindex(*outer):
+                acc = None
+                for k in range(n - 1, -1, -1) if reverse else range(n):
+                    e = self.elem(x, at(o, k))
+                    acc = self.name_expr(e if acc is None else wrap(dtype, combine.format(acc, e)))
+                    names[ix_flat(at(o, k), shape)] = acc
+            return self.scalars(shape, dtype, names)
+        x = self.computed(x)
+        buf = self.alloc(shape, dtype)
+        os_ = [self.fresh("i") for _ in outer]
+        k, acc = self.fresh("r"), self.fresh("acc")
+        first = 0 if not reverse else n - 1
+        steps = f"range({n - 2}, -1, -1)" if reverse else f"range(1, {n})"
+        start = self.elem(x, at(os_, first))
+        term = self.elem(x, at(os_, k))
+        pad = ""
+        for o, m in zip(os_, outer, strict=True):
+            self.emit(pad + f"for {o} in range({m}):")
+            pad += "    "
+        self.emit(pad + f"{acc} = {start}")
+        self.emit(pad + f"{buf}[{', '.join(map(str, at(os_, first)))}] = {acc}")
+        self.emit(pad + f"for {k} in {steps}:")
+        self.emit(pad + f"    {acc} = {wrap(dtype, combine.format(acc, term))}")
+        self.emit(pad + f"    {buf}[{', '.join(map(str, at(os_, k)))}] = {acc}")
+        self.owned_arrays.add(buf)
+        return Val(shape, dtype, "array", name=buf)
+
+    # -- building blocks for rules
+    def view(self, v: Val, shape, index_map, dtype=None) -> Val:
+        """A lazy value reading ``v`` at ``index_map(idx)``: reshapes, slices, transposes."""
+        return Val(
+            shape,
+            v.dtype if dtype is None else dtype,
+            "lazy",
+            fn=lambda idx: self.elem(v, index_map(idx)),
+            cost=v.cost if v.kind == "lazy" else 0,
+        )
+
+    def broadcast_map(self, in_shape, out_shape):
+        """out index -> in index under NumPy's broadcasting (right-aligned, size-1 dims)."""
+        lead = len(out_shape) - len(in_shape)
+        dims = [(lead + d, n == 1 and out_shape[lead + d] != 1) for d, n in enumerate(in_shape)]
+        return lambda idx: tuple(0 if one else idx[o] for o, one in dims)
+
+    def elementwise(self, eqn, template, values) -> Val:
+        out = eqn.outputs[0].aval
+        shape, dtype = tuple(out.shape), out.dtype
+        maps = [self.broadcast_map(v.shape, shape) for v in values]
+        cost = 1 + sum(v.cost for v in values)
+        in_dtype = values[0].dtype if values else dtype
+        if callable(template):
+
+            def fn(idx):
+                args = [self.elem(v, m(idx)) for v, m in zip(values, maps, strict=True)]
+                return wrap(dtype, template(args, in_dtype))
+
+        else:
+
+            def fn(idx):
+                args = [self.elem(v, m(idx)) for v, m in zip(values, maps, strict=True)]
+                return wrap(dtype, template.format(*args))
+
+        return self.lazy(shape, dtype, fn, cost)
+
+    def inline(self, closed, values) -> list[Val]:
+        """The outputs of the sub-program ``closed`` applied to ``values``, written in place."""
         if not isinstance(closed, ClosedJaxpr):
             raise NativeUnsupported("a sub-program that is not a traced program")
-        return self.gen.function(closed)
+        return self.program(closed.jaxpr, closed.consts, values)
 
-    def atom(self, atom) -> str:
-        if type(atom) is Literal:
-            dtype = atom.aval.dtype
-            value = np.asarray(atom.val, dtype).item()
-            if dtype.kind not in "biuf" or (dtype.kind == "f" and not np.isfinite(value)):
-                if dtype.kind == "f":
-                    special = "np.nan" if np.isnan(value) else "np.inf" if value > 0 else "-np.inf"
-                    return f"np.{dtype.name}({special})"
-                raise NativeUnsupported(f"a literal of dtype {dtype}")
-            if dtype == np.bool_:
-                return repr(bool(value))
-            return f"np.{dtype.name}({value!r})"
-        return self.names[atom.id]
+    def const(self, c) -> Val:
+        c = np.asarray(c)
+        if c.dtype.name not in _DTYPES:
+            raise NativeUnsupported(f"a constant of dtype {c.dtype}")
+        if c.ndim == 0:
+            return self.literal(c, c.dtype)
+        name = f"k{len(self.const_args)}"
+        self.const_args.append(np.array(c, order="C", copy=True))
+        return Val(c.shape, c.dtype, "array", name=name)
 
-    def emit(self):
-        jaxpr = self.jaxpr
-        lines = []
-        for v, c in zip(jaxpr.constvars, self.consts, strict=True):
-            c = np.asarray(c)
-            if c.dtype.kind not in "biuf":
-                raise NativeUnsupported(f"a constant of dtype {c.dtype}")
-            gname = f"c{len(self.gen.globals)}"
-            self.gen.globals[gname] = c[()] if c.ndim == 0 else np.ascontiguousarray(c)
-            lines.append(f"{self.bind(v)} = {gname}")
-        params = [self.bind(v) for v in jaxpr.invars]
+    def program(self, jaxpr: Jaxpr, consts, values) -> list[Val]:
+        self.nesting += 1
+        try:
+            return self._program(jaxpr, consts, values)
+        finally:
+            self.nesting -= 1
+
+    def _program(self, jaxpr: Jaxpr, consts, values) -> list[Val]:
+        top = self.nesting == 1
+        uses: dict[int, int] = {}
         for eqn in jaxpr.eqns:
-            rule = NATIVE_RULES.get(eqn.primitive.name)
+            for a in eqn.inputs:
+                if type(a) is not Literal:
+                    uses[a.id] = uses.get(a.id, 0) + 1
+        for a in jaxpr.outvars:
+            if type(a) is not Literal:
+                uses[a.id] = uses.get(a.id, 0) + 2  # an output is computed
+        env: dict[int, Val] = {}
+
+        def bind(var, val):
+            if val.kind == "lazy" and val.cost > 0 and uses.get(var.id, 0) > 1:
+                val = self.concrete(val)
+            env[var.id] = val
+
+        for var, c in zip(jaxpr.constvars, consts, strict=True):
+            bind(var, self.const(c))
+        for var, val in zip(jaxpr.invars, values, strict=True):
+            bind(var, val)
+
+        def read(a):
+            if type(a) is Literal:
+                return self.literal(a.val, a.aval.dtype)
+            return env[a.id]
+
+        for k, eqn in enumerate(jaxpr.eqns):
+            if top:
+                self.top_eqn = k
+            name = eqn.primitive.name
+            rule = NATIVE_RULES.get(name)
+            ins = [read(a) for a in eqn.inputs]
+            for a in [*eqn.inputs, *eqn.outputs]:
+                if a is not None and a.aval.dtype.name not in _DTYPES:
+                    raise NativeUnsupported(f"{name} on {a.aval.dtype} values")
             if rule is None:
-                raise NativeUnsupported(f"no native rule for {eqn.primitive.name}")
-            if any(
-                a.aval.dtype.kind not in "biuf"
-                for a in [*eqn.inputs, *eqn.outputs]
-                if a is not None
-            ):
-                raise NativeUnsupported(f"{eqn.primitive.name} on complex or other dtypes")
-            lines += rule(self, eqn, [self.atom(a) for a in eqn.inputs])
-        outs = [self.atom(v) for v in jaxpr.outvars]
-        lines.append(f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
-        body = "\n".join("    " + line for line in lines)
-        self.gen.functions.append(
-            f"@numba.njit(cache=True, nogil=True)\ndef {self.name}({', '.join(params)}):\n{body}\n"
+                reason = NUMPY_ONLY.get(name, "no native rule")
+                raise NativeUnsupported(f"no native rule for {name} ({reason})")
+            outs = rule(self, eqn, *ins, **eqn.params)
+            if not eqn.primitive.multiple_results:
+                outs = [outs]
+            for var, val in zip(eqn.outputs, outs, strict=True):
+                bind(var, val)
+        return [read(a) for a in jaxpr.outvars]
+
+    # -- loops and branches (the control-flow primitives' rules call these)
+    def carry(self, init: Val) -> Val:
+        """A loop-carried variable initialised to ``init``: scalars or a private buffer."""
+        init = self.concrete(init)
+        if init.size <= SMALL:
+            names = []
+            for idx in np.ndindex(*init.shape):
+                name = self.fresh("c")
+                self.emit(f"{name} = {self.elem(init, idx)}")
+                names.append(name)
+            return self.scalars(init.shape, init.dtype, names)
+        buf = self.alloc(init.shape, init.dtype)
+        self.write_into(buf, (), init)
+        return Val(init.shape, init.dtype, "array", name=buf)
+
+    def update(self, carries: list[Val], new: list[Val]) -> None:
+        """End of a loop body: ``carries = new`` (all new values read before any is written)."""
+        own = self.loop_bufs[-1] if self.loop_bufs else set()
+        staged = []
+        for c, v in zip(carries, new, strict=True):
+            if c.kind == "scalars":
+                v = self.concrete(v)
+                temps = []
+                for idx in np.ndindex(*c.shape):
+                    t = self.fresh("t")
+                    self.emit(f"{t} = {self.elem(v, idx)}")
+                    temps.append(t)
+                staged.append((c, temps))
+            else:
+                v = self.concrete(v)
+                if v.kind == "array" and v.name == c.name:
+                    continue
+                if v.kind != "array" or v.name not in own:
+                    buf = self.alloc(v.shape, v.dtype)
+                    self.write_into(buf, (), v)
+                    v = Val(v.shape, v.dtype, "array", name=buf)
+                staged.append((c, v))
+        for c, v in staged:
+            if c.kind == "scalars":
+                for name, t in zip(c.names, v, strict=True):
+                    self.emit(f"{name} = {t}")
+            else:
+                self.write_into(c.name, (), v)
+
+    def scan(self, eqn, values) -> list[Val]:
+        p = eqn.params
+        n_c, n_k, length = p["num_consts"], p["num_carry"], p["length"]
+        consts = [self.computed(v) for v in values[:n_c]]
+        xs = [self.computed(v) for v in values[n_c + n_k :]]
+        xs = [self.array(x.shape, x.dtype, self.array_form(x)) for x in xs]
+        carries = [self.carry(v) for v in values[n_c : n_c + n_k]]
+        ys = []
+        for var in eqn.outputs[n_k:]:
+            ys.append(
+                self.array(
+                    var.aval.shape, var.aval.dtype, self.alloc(var.aval.shape, var.aval.dtype)
+                )
+            )
+        i = self.fresh("i")
+        steps = f"range({length} - 1, -1, -1)" if p["reverse"] else f"range({length})"
+        with self.loop(f"for {i} in {steps}:"):
+            slices = [self.view(x, x.shape[1:], lambda idx, i=i: (i, *idx)) for x in xs]
+            outs = self.inline(p["jaxpr"], [*consts, *carries, *slices])
+            for y, v in zip(ys, outs[n_k:], strict=True):
+                self.write_into(y.name, (i,), v)
+            self.update(carries, outs[:n_k])
+        return [*carries, *ys]
+
+    def while_loop(self, eqn, values) -> list[Val]:
+        p = eqn.params
+        n_cc, n_bc = p["cond_nconsts"], p["body_nconsts"]
+        cc = [self.computed(v) for v in values[:n_cc]]
+        bc = [self.computed(v) for v in values[n_cc : n_cc + n_bc]]
+        carries = [self.carry(v) for v in values[n_cc + n_bc :]]
+        header = (
+            "while True:"
+            if p["max_steps"] is None
+            else (f"for {self.fresh('n')} in range({p['max_steps']}):")
         )
+        with self.loop(header):
+            (pred,) = self.inline(p["cond_jaxpr"], [*cc, *carries])
+            self.emit(f"if not {self.elem(pred, ())}:")
+            self.emit("    break")
+            outs = self.inline(p["body_jaxpr"], [*bc, *carries])
+            self.update(carries, outs)
+        return carries
+
+    def cond(self, eqn, values) -> list[Val]:
+        branches = eqn.params["branches"]
+        index = self.name_expr(self.elem(values[0], ()))
+        ops = values[1:]
+        results = []
+        for var in eqn.outputs:
+            a = var.aval
+            if a.size <= SMALL:
+                results.append(
+                    self.scalars(a.shape, a.dtype, [self.fresh("r") for _ in range(a.size)])
+                )
+            else:
+                results.append(Val(a.shape, a.dtype, "array", name=self.fresh("r")))
+        for k, branch in enumerate(branches):
+            if len(branches) == 1:
+                self.emit("if True:")
+            elif k == 0:
+                self.emit(f"if {index} <= 0:")
+            elif k == len(branches) - 1:
+                self.emit("else:")
+            else:
+                self.emit(f"elif {index} <= {k}:")
+            with self.block():
+                outs = self.inline(branch, ops)
+                for r, v in zip(results, outs, strict=True):
+                    if r.kind == "scalars":
+                        v = self.concrete(v)
+                        for name, idx in zip(r.names, np.ndindex(*r.shape), strict=True):
+                            self.emit(f"{name} = {self.elem(v, idx)}")
+                    else:
+                        self.emit(f"{r.name} = {self.array_form(v)}")
+        return results
 
 
 # ----------------------------------------------------------------------------- compiling
@@ -604,60 +761,98 @@ def cache_dir() -> str:
     )
 
 
+def _flatten(lines, out):
+    for line in lines:
+        if isinstance(line, list):
+            _flatten(line, out)
+        else:
+            out.append(line)
+    return out
+
+
+def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str]:
+    """``(module source, constant arrays, entry name)``; raises NativeUnsupported."""
+    _rules_loaded()
+    g = Generator(threads)
+    jaxpr = closed.jaxpr
+    params = [f"a{k}" for k in range(len(jaxpr.invars))]
+    inputs = [
+        g.array(v.aval.shape, v.aval.dtype, name)
+        for v, name in zip(jaxpr.invars, params, strict=True)
+    ]
+    try:
+        outs = g.program(jaxpr, closed.consts, inputs)
+    except NativeUnsupported as err:
+        err.eqn_index = g.top_eqn  # which top-level equation: the program splits there
+        raise
+    returned = []
+    for v in outs:
+        if not v.shape:
+            returned.append(g.name_expr(g.elem(v, ())))
+        elif v.kind == "array" and v.name not in g.owned_arrays:
+            returned.append(f"{v.name}.copy()")  # an input or a constant: never alias it
+        else:
+            returned.append(g.array_form(v))
+    g.emit(f"return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
+    body = "\n".join(_flatten(g.lines, []))
+    args = ", ".join(params + [f"k{k}" for k in range(len(g.const_args))])
+    flags = "cache=True, nogil=True, error_model='numpy'" + (
+        ", parallel=True" if g.parallel else ""
+    )
+    signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
+    source = (
+        f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
+        f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
+    )
+    return source, g.const_args, "program"
+
+
 _lock = threading.Lock()
 
 
 class NativeCompiled:
     """A program compiled by numba: called with and returning NumPy arrays like the NumPy
-    backend's functions (rank-0 values cross as scalars)."""
+    backend's functions. The compiled signature is the only one: arguments of other types or
+    layouts are converted (never compiled anew at call time)."""
 
-    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program")
+    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0")
 
-    def __init__(self, fn, source, in_avals, out_avals):
-        self.fn, self.source = fn, source
+    def __init__(self, fn, source, in_avals, out_avals, consts):
+        self.fn, self.source, self.consts = fn, source, tuple(consts)
         self.in_avals, self.out_avals = list(in_avals), list(out_avals)
         self.n_out = len(self.out_avals)
         self.program = None
+        self._rank0 = [k for k, a in enumerate(self.out_avals) if not a.shape]
 
     def __call__(self, *args):
-        ins = [
+        try:
+            outs = self.fn(*args, *self.consts)
+        except TypeError:  # not the compiled types: convert (a Python float, a strided view)
+            outs = self.fn(*self._convert(args), *self.consts)
+        if self._rank0:
+            outs = list(outs)
+            for k in self._rank0:
+                outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
+            outs = tuple(outs)
+        return outs
+
+    def _convert(self, args):
+        if len(args) != len(self.in_avals):
+            raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
+        return [
             a.dtype.type(x) if not a.shape else np.ascontiguousarray(x, a.dtype)
             for a, x in zip(self.in_avals, args, strict=True)
         ]
-        outs = self.fn(*ins)
-        return tuple(np.asarray(o, a.dtype) for o, a in zip(outs, self.out_avals, strict=True))
 
 
-def generate_native(closed: ClosedJaxpr) -> tuple[str, dict, str]:
-    """``(module source, globals, entry function name)``; raises NativeUnsupported."""
-    gen = _Generator()
-    entry = gen.function(closed)
-    header = "import numpy as np\nimport numba\n\n"
-    consts = "".join(f"{k} = _consts[{k!r}]\n" for k in gen.globals)
-    return header + consts + "\n\n" + "\n\n".join(gen.functions), gen.globals, entry
-
-
-def compile_native(closed: ClosedJaxpr) -> NativeCompiled:
-    """Compile ``closed`` (already optimised) with numba; NativeUnsupported if it cannot."""
-    if not available():
-        raise NativeUnsupported("numba is not installed (pip install 'ftrans[native]')")
-    from ftrans.compiler.passes import optimize
-
-    jaxpr, consts = optimize(closed.jaxpr, list(closed.consts))
-    closed = ClosedJaxpr(jaxpr, consts)
-    source, consts_by_name, entry = generate_native(closed)
-    key = hashlib.sha256(
-        (
-            source
-            + repr([(k, v.dtype.str, v.shape, v.tobytes()) for k, v in _arrays(consts_by_name)])
-        ).encode()
-    ).hexdigest()[:24]
+def _load(source: str):
+    key = hashlib.sha256(source.encode()).hexdigest()[:24]
     with _lock:
         directory = cache_dir()
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, f"ftrans_native_{key}.py")
         if not os.path.exists(path):
-            tmp = f"{path}.{os.getpid()}.tmp"
+            tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
             with open(tmp, "w") as f:
                 f.write(source)
             os.replace(tmp, path)  # atomic: concurrent processes see a whole file
@@ -666,25 +861,153 @@ def compile_native(closed: ClosedJaxpr) -> NativeCompiled:
         if module is None:
             spec = importlib.util.spec_from_file_location(module_name, path)
             module = importlib.util.module_from_spec(spec)
-            module._consts = consts_by_name  # read by the module's first lines
             spec.loader.exec_module(module)
             sys.modules[module_name] = module
-    fn = getattr(module, entry)
-    compiled = NativeCompiled(fn, source, closed.jaxpr.in_avals, closed.jaxpr.out_avals)
+    return module
+
+
+def threads() -> int:
+    from ftrans.compiler.fusion import get_num_threads
+
+    return get_num_threads()
+
+
+def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
+    source, const_args, entry = generate_native(closed, threads())
+    jaxpr = closed.jaxpr
+    fn = getattr(_load(source), entry)
+    compiled = NativeCompiled(fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args)
     # compile now for the known argument types (never by running it: a loop could be endless)
     import numba
 
     types = tuple(
         numba.typeof(a.dtype.type(0) if not a.shape else np.zeros(a.shape, a.dtype))
-        for a in closed.jaxpr.in_avals
-    )
-    try:
-        fn.compile(types)
-    except Exception as err:  # numba's typing errors are long: keep the gist
-        raise NativeUnsupported(f"numba could not compile the program: {str(err)[:400]}") from None
+        for a in jaxpr.in_avals
+    ) + tuple(numba.typeof(c) for c in const_args)
+    with _lock:  # one compile per module, even when two threads load the same program
+        if types not in fn.overloads:
+            try:
+                fn.compile(types)
+            except Exception as err:  # numba's typing errors are long: keep the gist
+                message = f"numba could not compile the program: {str(err)[:400]}"
+                raise NativeUnsupported(message) from None
+            fn.disable_compile()  # other argument types are converted, never compiled
     return compiled
 
 
-def _arrays(globals_):
-    for k, v in globals_.items():
-        yield k, np.asarray(v)
+def _segment(eqns, later_uses: set):
+    """A program of ``eqns`` reading what they do not define and returning what is used later."""
+    defined = {v.id for e in eqns for v in e.outputs}
+    inputs, seen = [], set()
+    for e in eqns:
+        for a in e.inputs:
+            if type(a) is not Literal and a.id not in defined and a.id not in seen:
+                seen.add(a.id)
+                inputs.append(a)
+    outputs = [v for e in eqns for v in e.outputs if v.id in later_uses]
+    return Jaxpr([], inputs, eqns, outputs)
+
+
+class Segmented:
+    """Native segments and NumPy-lowered equations chained from Python: the program split at
+    equations the native backend does not compile."""
+
+    __slots__ = ("steps", "in_ids", "consts", "outs", "source", "out_avals", "n_out", "program",
+                 "description")  # fmt: skip
+
+    def __init__(self, steps, in_ids, consts, outs, out_avals, description):
+        self.steps, self.in_ids, self.consts, self.outs = steps, in_ids, consts, outs
+        self.out_avals, self.n_out, self.program = list(out_avals), len(out_avals), None
+        self.description = description
+        self.source = "\n\n".join(
+            (
+                f"# native segment {k}\n{fn.source}"
+                if native
+                else f"# NumPy segment {k}\n{fn.source}"
+            )
+            for k, (native, fn, _, _) in enumerate(steps)
+        )
+
+    def __call__(self, *args):
+        env = dict(self.consts)
+        env.update(zip(self.in_ids, args, strict=True))
+        for _, fn, ins, outs in self.steps:
+            env.update(zip(outs, fn(*[env[i] for i in ins]), strict=True))
+        return tuple(env[o] if type(o) is int else o for o in self.outs)
+
+
+def compile_native(closed: ClosedJaxpr):
+    """Compile ``closed`` with numba; NativeUnsupported if no part of it compiles natively.
+
+    Top-level equations the native backend cannot compile run their NumPy lowering: the
+    program splits into native segments and NumPy segments (a ``Segmented``).
+    """
+    if not available():
+        raise NativeUnsupported("numba is not installed (pip install 'ftrans[native]')")
+    from ftrans.compiler.passes import optimize
+
+    jaxpr, consts = optimize(closed.jaxpr, list(closed.consts))
+    numpy_eqns: dict[int, str] = {}  # top-level equation index -> why it is not native
+    while True:
+        runs = _runs(jaxpr, numpy_eqns)
+        if len(runs) == 1 and runs[0][0]:
+            try:
+                return _compile_segment(ClosedJaxpr(jaxpr, consts))
+            except NativeUnsupported as err:
+                if getattr(err, "eqn_index", None) is None:
+                    raise
+                numpy_eqns[err.eqn_index] = str(err)
+                continue
+        if not any(native for native, _ in runs):
+            raise NativeUnsupported("; ".join(dict.fromkeys(numpy_eqns.values())))
+        try:
+            return _segmented(jaxpr, consts, runs, numpy_eqns)
+        except NativeUnsupported as err:
+            if getattr(err, "eqn_index", None) is None:
+                raise
+            numpy_eqns[err.eqn_offset + err.eqn_index] = str(err)
+
+
+def _runs(jaxpr, numpy_eqns):
+    """Maximal runs ``(native?, [equation indices])`` of the top-level equations."""
+    runs = []
+    for k in range(len(jaxpr.eqns)):
+        native = k not in numpy_eqns
+        if runs and runs[-1][0] == native:
+            runs[-1][1].append(k)
+        else:
+            runs.append((native, [k]))
+    return runs or [(True, [])]
+
+
+def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
+    from ftrans.compiler.codegen import compile_jaxpr
+
+    later: list[set] = [set() for _ in runs]  # ids used after each run
+    used = {a.id for a in jaxpr.outvars if type(a) is not Literal}
+    for r in range(len(runs) - 1, -1, -1):
+        later[r] = set(used)
+        for k in runs[r][1]:
+            used.update(a.id for a in jaxpr.eqns[k].inputs if type(a) is not Literal)
+    steps, parts = [], []
+    for (native, idx), after in zip(runs, later, strict=True):
+        program = _segment([jaxpr.eqns[k] for k in idx], after)
+        if native:
+            try:
+                fn = _compile_segment(ClosedJaxpr(program, []))
+            except NativeUnsupported as err:
+                if getattr(err, "eqn_index", None) is not None:
+                    err.eqn_offset = idx[0]
+                raise
+            parts.append(f"native: {len(idx)} equations")
+        else:
+            fn = compile_jaxpr(program, [])
+            parts.append("NumPy: " + ", ".join(numpy_eqns[k] for k in idx))
+        steps.append((native, fn, [v.id for v in program.invars], [v.id for v in program.outvars]))
+    const_env = {v.id: c for v, c in zip(jaxpr.constvars, consts, strict=True)}
+    outs = [
+        a.id if type(a) is not Literal else np.asarray(a.val, a.aval.dtype) for a in jaxpr.outvars
+    ]
+    return Segmented(
+        steps, [v.id for v in jaxpr.invars], const_env, outs, jaxpr.out_avals, "; ".join(parts)
+    )

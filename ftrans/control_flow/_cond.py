@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
+from ftrans.compiler.native_rules import native_rule
 from ftrans.control_flow._common import (
     BranchMismatchError,
     describe,
@@ -53,6 +54,8 @@ cond_p.impl = _cond_impl
 cond_p.abstract_eval = lambda index, *ops, branches: list(branches[0].out_avals)
 # under jit: index the tuple of compiled branches and call the chosen one
 cond_p.lower = lambda args, *, branches: f"{branches}[{args[0]}]({', '.join(args[1:])})"
+# natively: if/elif/else around the inlined branches
+native_rule(cond_p)(lambda g, eqn, *values, **_: g.cond(eqn, values))
 
 
 # ----------------------------------------------------------------------------- JVP

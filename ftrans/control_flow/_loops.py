@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
+from ftrans.compiler.native_rules import native_rule
 from ftrans.control_flow._common import (
     CarryMismatchError,
     WhileLoopReverseError,
@@ -196,6 +197,8 @@ def _emit_scan(em, eqn, args):
 
 
 scan_p.lower = _statements(_emit_scan)
+# natively: a loop whose body is inlined, carries in scalars or preallocated buffers
+native_rule(scan_p)(lambda g, eqn, *values, **_: g.scan(eqn, values))
 scan_p.abstract_eval = _scan_aval
 
 
@@ -839,6 +842,7 @@ def _emit_while(em, eqn, args):
 
 
 while_p.lower = _statements(_emit_while)
+native_rule(while_p)(lambda g, eqn, *values, **_: g.while_loop(eqn, values))
 while_p.abstract_eval = lambda *avals, body_jaxpr, **_: list(body_jaxpr.out_avals)
 
 

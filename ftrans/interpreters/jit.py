@@ -7,6 +7,7 @@ code. Derived programs are cached on the ``ClosedJaxpr`` they come from.
 
 from __future__ import annotations
 
+from ftrans.compiler.native_rules import native_rule
 from ftrans.core import ClosedJaxpr, Primitive, Zero, get_aval, is_undefined
 from ftrans.interpreters.programs import (
     batch_program,
@@ -34,6 +35,7 @@ jit_call_p = Primitive("jit_call", multiple_results=True)
 jit_call_p.impl = lambda *args, jaxpr, name: list(compiled(jaxpr)(*args))
 jit_call_p.abstract_eval = lambda *avals, jaxpr, name: list(jaxpr.out_avals)
 jit_call_p.lower = lambda args, *, jaxpr, name: f"{jaxpr}({', '.join(args)})"
+native_rule(jit_call_p)(lambda g, eqn, *values, jaxpr, name: g.inline(jaxpr, values))
 
 
 def jit_call(*args, jaxpr: ClosedJaxpr, name: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero
 from ftrans.primitives._batch import elementwise_rule
 from ftrans.primitives.elementwise import _binary_aval
@@ -63,7 +64,9 @@ def _clz_impl(x):
 population_count_p = _primitive(
     "population_count", _popcount_impl, _integer_aval("population_count")
 )
+numpy_only("integer and bit operations: NumPy's kernels", population_count_p)
 clz_p = _primitive("clz", _clz_impl, _integer_aval("clz"))
+numpy_only("integer and bit operations: NumPy's kernels", clz_p)
 population_count = population_count_p.bind
 clz = clz_p.bind
 
@@ -80,6 +83,7 @@ def _bitcast_aval(x, *, new_dtype):
 
 
 bitcast_p = _primitive("bitcast_convert_type", _bitcast_impl, _bitcast_aval)
+numpy_only("integer and bit operations: NumPy's kernels", bitcast_p)
 
 
 def bitcast(x, new_dtype):
@@ -93,6 +97,7 @@ def _nextafter_aval(x, y, **_):
 
 
 nextafter_p = _primitive("nextafter", lambda x, y: np.nextafter(x, y), _nextafter_aval)
+numpy_only("integer and bit operations: NumPy's kernels", nextafter_p)
 nextafter = nextafter_p.bind
 
 
@@ -127,6 +132,7 @@ def _mulhi_aval(x, y, **_):
 
 
 mulhi_p = _primitive("mulhi", _mulhi_impl, _mulhi_aval)
+numpy_only("integer and bit operations: NumPy's kernels", mulhi_p)
 mulhi = mulhi_p.bind
 
 
@@ -175,6 +181,7 @@ def _reduce_precision_aval(x, *, exponent_bits, mantissa_bits):
 
 # JAX treats it as linear (the tangent and cotangent are rounded the same way); so does ftrans
 reduce_precision_p = Primitive("reduce_precision", linear=True)
+numpy_only("integer and bit operations: NumPy's kernels", reduce_precision_p)
 reduce_precision_p.impl = _reduce_precision_impl
 reduce_precision_p.abstract_eval = _reduce_precision_aval
 reduce_precision_p.batch = elementwise_rule(reduce_precision_p)

@@ -26,6 +26,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import moveaxis
@@ -423,6 +424,7 @@ def _conv_batch(vals, dims, **params):
 
 
 conv_p = Primitive("conv_general_dilated", linear=True)
+numpy_only("convolution: NumPy's BLAS-backed kernel", conv_p)
 conv_p.impl = _conv_impl
 conv_p.abstract_eval = _conv_aval
 conv_p.jvp = _conv_jvp

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ftrans.compiler.native_rules import native_rule
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import moveaxis, physical_axis
@@ -203,3 +204,44 @@ def _install_lowering():
 
 
 _install_lowering()
+
+
+# ----------------------------------------------------------------------------- native lowering
+
+
+@native_rule(dot_general_p)
+def _dot_general_native(g, eqn, lhs, rhs, *, dimension_numbers, **_):
+    """Loops accumulating in a scalar for small products; np.dot (BLAS) on 2-D contiguous
+    operands for large float ones."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    out = eqn.outputs[0].aval
+    lf, rf = _free(len(lhs.shape), lc, lb), _free(len(rhs.shape), rc, rb)
+    m = math.prod(lhs.shape[d] for d in lf)
+    n = math.prod(rhs.shape[d] for d in rf)
+    contracted = [lhs.shape[d] for d in lc]
+    k = math.prod(contracted)
+    if (
+        not lb
+        and out.dtype.name in ("float32", "float64")
+        and lhs.dtype == rhs.dtype == out.dtype
+        and m * n * k >= g.BLAS_MIN
+    ):
+        a = g.laid_out(lhs, [*lf, *lc], (m, k))
+        b = g.laid_out(rhs, [*rc, *rf], (k, n))
+        return g.reshaped(g.array((m, n), out.dtype, g.owned(f"np.dot({a}, {b})")), out.shape)
+    lhs, rhs = g.computed(lhs), g.computed(rhs)
+    nb = len(lb)
+
+    def operands(out_idx, c_idx):
+        a, b = [None] * len(lhs.shape), [None] * len(rhs.shape)
+        for i, (da, db) in enumerate(zip(lb, rb, strict=True)):
+            a[da] = b[db] = out_idx[i]
+        for i, d in enumerate(lf):
+            a[d] = out_idx[nb + i]
+        for i, d in enumerate(rf):
+            b[d] = out_idx[nb + len(lf) + i]
+        for i, (da, db) in enumerate(zip(lc, rc, strict=True)):
+            a[da] = b[db] = c_idx[i]
+        return g.elem(lhs, tuple(a)), g.elem(rhs, tuple(b))
+
+    return g.contraction(out.shape, out.dtype, contracted, operands)

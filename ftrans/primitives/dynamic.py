@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import native_rule
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import batch_size, to_front
@@ -134,6 +135,25 @@ dynamic_slice_p.transpose = _dynamic_slice_transpose
 dynamic_slice_p.batch = _dynamic_slice_batch
 
 
+def _native_starts(g, starts, shape, sizes, allow_negative):
+    """Each start wrapped (if negative and allowed) and clamped into range, named once."""
+    out = []
+    for start, n, k, neg in zip(starts, shape, sizes, allow_negative, strict=True):
+        e = g.elem(g.computed(start), ())
+        if neg:
+            e = f"({e} + {n} if {e} < 0 else {e})"
+        out.append(g.name_expr(f"min(max({e}, 0), {n - k})"))
+    return out
+
+
+@native_rule(dynamic_slice_p)
+def _dynamic_slice_native(g, eqn, x, *starts, slice_sizes, allow_negative):
+    at = _native_starts(g, starts, x.shape, slice_sizes, allow_negative)
+    return g.view(
+        x, slice_sizes, lambda idx: tuple(g.ix_add(i, s) for i, s in zip(idx, at, strict=True))
+    )
+
+
 # ----------------------------------------------------------------------------- dynamic_update_slice
 
 
@@ -206,6 +226,14 @@ dynamic_update_slice_p.abstract_eval = _dynamic_update_slice_aval
 dynamic_update_slice_p.jvp = _dynamic_update_slice_jvp
 dynamic_update_slice_p.transpose = _dynamic_update_slice_transpose
 dynamic_update_slice_p.batch = _dynamic_update_slice_batch
+
+
+@native_rule(dynamic_update_slice_p)
+def _dynamic_update_slice_native(g, eqn, x, update, *starts, allow_negative):
+    at = _native_starts(g, starts, x.shape, update.shape, allow_negative)
+    return g.write_at(
+        x, g.computed(update), lambda idx: [g.ix_add(i, s) for i, s in zip(idx, at, strict=True)]
+    )
 
 
 # ----------------------------------------------------------------------------- public functions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval
 from ftrans.errors import ShapeError, UnsupportedError
 from ftrans.primitives import elementwise as ew
@@ -58,6 +59,7 @@ def _eig_jvp(primals, tangents):
 
 
 eig_p = Primitive("eig", multiple_results=True)
+numpy_only("LAPACK: NumPy calls it already", eig_p)
 eig_p.impl = _eig_impl
 eig_p.abstract_eval = _eig_aval
 eig_p.jvp = _eig_jvp
@@ -82,6 +84,7 @@ def _eigvals_jvp(primals, tangents):
 
 
 eigvals_p = Primitive("eigvals")
+numpy_only("LAPACK: NumPy calls it already", eigvals_p)
 eigvals_p.impl = _eigvals_impl
 eigvals_p.abstract_eval = lambda a: _eig_aval(a)[0]
 eigvals_p.jvp = _eigvals_jvp

@@ -11,6 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.compiler.codegen import ufunc_lowering
+from ftrans.compiler.native_rules import (
+    NativeUnsupported,
+    native_elementwise,
+    native_rule,
+    numpy_only,
+)
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import elementwise_rule
@@ -44,6 +50,15 @@ def zeros_like_aval(aval: ShapedArray):
 
 def instantiate_zero(t):
     return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+def _native_not(args, dtype):
+    return f"(not {args[0]})" if dtype == np.bool_ else f"(~{args[0]})"
+
+
+def _native_logistic(args, dtype):
+    # the NumPy implementation's formula, so both backends round alike
+    return f"np.exp(-np.logaddexp(np.{dtype.name}(0), -{args[0]}))"
 
 
 def _unary_aval(x, **_):
@@ -176,6 +191,7 @@ def _broadcast_like(t, out):
 # ----------------------------------------------------------------------------- linear ops
 
 neg_p = Primitive("neg", linear=True)
+native_elementwise(neg_p, "(-{0})")
 neg_p.impl = np.negative
 neg_p.abstract_eval = _unary_aval
 neg_p.batch = elementwise_rule(neg_p)
@@ -196,6 +212,7 @@ def _add_jvp(primals, tangents):
 
 
 add_p = Primitive("add", linear=True)
+native_elementwise(add_p, "({0} + {1})")
 add_p.impl = np.add
 add_p.abstract_eval = _binary_aval
 add_p.batch = elementwise_rule(add_p)
@@ -220,6 +237,7 @@ def _sub_jvp(primals, tangents):
 
 
 sub_p = Primitive("sub", linear=True)
+native_elementwise(sub_p, "({0} - {1})")
 sub_p.impl = np.subtract
 sub_p.abstract_eval = _binary_aval
 sub_p.batch = elementwise_rule(sub_p)
@@ -246,6 +264,7 @@ mul_p = binary(
     lambda t, x, y, out: mul(t, y),
     lambda t, x, y, out: mul(x, t),
 )
+native_elementwise(mul_p, "({0} * {1})")
 mul_p.transpose = _mul_transpose
 mul = mul_p.bind
 
@@ -263,6 +282,15 @@ div_p = binary(
     lambda t, x, y, out: neg(mul(t, div(out, y))),
 )
 div_p.transpose = _div_transpose
+
+
+@native_rule(div_p)
+def _div_native(g, eqn, x, y):
+    if x.dtype.kind not in "f":
+        raise NativeUnsupported("integer division (C's truncation, not written natively)")
+    return g.elementwise(eqn, "({0} / {1})", (x, y))
+
+
 div = div_p.bind
 
 # ----------------------------------------------------------------------------- unary math
@@ -273,39 +301,67 @@ def _rsqrt_of(v):
 
 
 sign_p = unary("sign", np.sign)
+native_elementwise(sign_p, "np.sign({0})")
 floor_p = unary("floor", np.floor)
+native_elementwise(floor_p, "np.floor({0})")
 ceil_p = unary("ceil", np.ceil)
+native_elementwise(ceil_p, "np.ceil({0})")
 round_p = unary("round", np.round)
+native_elementwise(round_p, "np.rint({0})")
 trunc_p = unary("trunc", np.trunc)
+native_elementwise(trunc_p, "np.trunc({0})")
 is_finite_p = unary("is_finite", np.isfinite, out_dtype=np.bool_)
+native_elementwise(is_finite_p, "np.isfinite({0})")
 not_p = unary("not", np.invert)
+native_elementwise(not_p, _native_not)
 exp_p = unary("exp", np.exp, lambda t, x, y: mul(t, y))
+native_elementwise(exp_p, "np.exp({0})")
 log_p = unary("log", np.log, lambda t, x, y: div(t, x))
+native_elementwise(log_p, "np.log({0})")
 log1p_p = unary("log1p", np.log1p, lambda t, x, y: div(t, add(x, const(1, x))))
+native_elementwise(log1p_p, "np.log1p({0})")
 expm1_p = unary("expm1", np.expm1, lambda t, x, y: mul(t, add(y, const(1, y))))
+native_elementwise(expm1_p, "np.expm1({0})")
 sin_p = unary("sin", np.sin, lambda t, x, y: mul(t, cos(x)))
+native_elementwise(sin_p, "np.sin({0})")
 cos_p = unary("cos", np.cos, lambda t, x, y: neg(mul(t, sin(x))))
+native_elementwise(cos_p, "np.cos({0})")
 tan_p = unary("tan", np.tan, lambda t, x, y: mul(t, add(const(1, y), mul(y, y))))
+native_elementwise(tan_p, "np.tan({0})")
 asin_p = unary("asin", np.arcsin, lambda t, x, y: mul(t, _rsqrt_of(sub(const(1, x), mul(x, x)))))
+native_elementwise(asin_p, "np.arcsin({0})")
 acos_p = unary(
     "acos", np.arccos, lambda t, x, y: neg(mul(t, _rsqrt_of(sub(const(1, x), mul(x, x)))))
 )
+native_elementwise(acos_p, "np.arccos({0})")
 atan_p = unary("atan", np.arctan, lambda t, x, y: div(t, add(const(1, x), mul(x, x))))
+native_elementwise(atan_p, "np.arctan({0})")
 sinh_p = unary("sinh", np.sinh, lambda t, x, y: mul(t, cosh(x)))
+native_elementwise(sinh_p, "np.sinh({0})")
 cosh_p = unary("cosh", np.cosh, lambda t, x, y: mul(t, sinh(x)))
+native_elementwise(cosh_p, "np.cosh({0})")
 tanh_p = unary("tanh", np.tanh, lambda t, x, y: mul(t, sub(const(1, y), mul(y, y))))
+native_elementwise(tanh_p, "np.tanh({0})")
 asinh_p = unary("asinh", np.arcsinh, lambda t, x, y: mul(t, _rsqrt_of(add(mul(x, x), const(1, x)))))
+native_elementwise(asinh_p, "np.arcsinh({0})")
 acosh_p = unary(
     "acosh",
     np.arccosh,
     lambda t, x, y: div(t, mul(sqrt(sub(x, const(1, x))), sqrt(add(x, const(1, x))))),
 )
+native_elementwise(acosh_p, "np.arccosh({0})")
 atanh_p = unary("atanh", np.arctanh, lambda t, x, y: div(t, sub(const(1, x), mul(x, x))))
+native_elementwise(atanh_p, "np.arctanh({0})")
 log2_p = unary("log2", np.log2, lambda t, x, y: div(t, mul(x, const(np.log(2.0), x))))
+native_elementwise(log2_p, "np.log2({0})")
 log10_p = unary("log10", np.log10, lambda t, x, y: div(t, mul(x, const(np.log(10.0), x))))
+native_elementwise(log10_p, "np.log10({0})")
 exp2_p = unary("exp2", np.exp2, lambda t, x, y: mul(t, mul(y, const(np.log(2.0), y))))
+native_elementwise(exp2_p, "np.exp2({0})")
 sqrt_p = unary("sqrt", np.sqrt, lambda t, x, y: div(t, mul(const(2, y), y)))
+native_elementwise(sqrt_p, "np.sqrt({0})")
 cbrt_p = unary("cbrt", np.cbrt, lambda t, x, y: div(t, mul(const(3, y), mul(y, y))))
+native_elementwise(cbrt_p, "np.cbrt({0})")
 
 
 def _abs_tangent(t, x, y):
@@ -325,6 +381,7 @@ def _safe_sign(z, magnitude):
 
 
 abs_p = unary("abs", np.abs, _abs_tangent)
+native_elementwise(abs_p, "np.abs({0})")
 abs_p.abstract_eval = lambda x: ShapedArray(x.shape, real_dtype(x.dtype))
 
 
@@ -351,6 +408,7 @@ def _logistic_impl(x):
 
 
 logistic_p = unary("logistic", _logistic_impl, lambda t, x, y: mul(t, mul(y, sub(const(1, y), y))))
+native_elementwise(logistic_p, _native_logistic)
 
 sign, floor, ceil, round_, trunc = (
     sign_p.bind,
@@ -397,6 +455,15 @@ integer_pow_p.lower = lambda args, *, y: (
 integer_pow_p.jvp = _integer_pow_jvp
 
 
+@native_rule(integer_pow_p)
+def _integer_pow_native(g, eqn, x, *, y):
+    if y == 2:  # np.square is x*x, the NumPy lowering's multiply
+        return g.elementwise(eqn, "np.square({0})", (x,))
+    if x.dtype.kind != "f" and y < 0:
+        raise NativeUnsupported("a negative integer power of integers")
+    return g.elementwise(eqn, f"np.power({{0}}, np.{x.dtype.name}({y}))", (x,))
+
+
 def integer_pow(x, *, y: int):
     return integer_pow_p.bind(x, y=y)
 
@@ -418,6 +485,7 @@ def _pow_tangent_y(t, x, y, out):
 
 
 pow_p = binary("pow", np.power, _pow_tangent_x, _pow_tangent_y)
+native_elementwise(pow_p, "np.power({0}, {1})")
 pow_ = pow_p.bind
 
 
@@ -436,7 +504,9 @@ def _minmax_tangent(wins):
 
 
 max_p = binary("max", np.maximum, *_minmax_tangent(lambda a, b: gt(a, b)))
+native_elementwise(max_p, "np.maximum({0}, {1})")
 min_p = binary("min", np.minimum, *_minmax_tangent(lambda a, b: lt(a, b)))
+native_elementwise(min_p, "np.minimum({0}, {1})")
 max_, min_ = max_p.bind, min_p.bind
 
 atan2_p = binary(
@@ -445,6 +515,7 @@ atan2_p = binary(
     lambda t, x, y, out: mul(t, div(y, add(mul(x, x), mul(y, y)))),
     lambda t, x, y, out: neg(mul(t, div(x, add(mul(x, x), mul(y, y))))),
 )
+native_elementwise(atan2_p, "np.arctan2({0}, {1})")
 atan2 = atan2_p.bind
 
 rem_p = binary(
@@ -453,8 +524,10 @@ rem_p = binary(
     lambda t, x, y, out: t,
     lambda t, x, y, out: neg(mul(t, floor(div(x, y)))),
 )
+native_elementwise(rem_p, "np.remainder({0}, {1})")
 rem = rem_p.bind
 floor_divide_p = binary("floor_divide", np.floor_divide)
+native_elementwise(floor_divide_p, "np.floor_divide({0}, {1})")
 floor_divide = floor_divide_p.bind
 
 
@@ -470,6 +543,7 @@ logaddexp_p = binary(
     lambda t, x, y, out: mul(t, exp(sub(_replace_inf(x), _replace_inf(out)))),
     lambda t, x, y, out: mul(t, exp(sub(_replace_inf(y), _replace_inf(out)))),
 )
+native_elementwise(logaddexp_p, "np.logaddexp({0}, {1})")
 logaddexp = logaddexp_p.bind
 
 
@@ -482,20 +556,34 @@ def _compare_aval(x, y, **_):
 
 
 eq_p = binary("eq", np.equal, abstract_eval=_compare_aval)
+native_elementwise(eq_p, "({0} == {1})")
 ne_p = binary("ne", np.not_equal, abstract_eval=_compare_aval)
+native_elementwise(ne_p, "({0} != {1})")
 lt_p = binary("lt", np.less, abstract_eval=_compare_aval)
+native_elementwise(lt_p, "({0} < {1})")
 le_p = binary("le", np.less_equal, abstract_eval=_compare_aval)
+native_elementwise(le_p, "({0} <= {1})")
 gt_p = binary("gt", np.greater, abstract_eval=_compare_aval)
+native_elementwise(gt_p, "({0} > {1})")
 ge_p = binary("ge", np.greater_equal, abstract_eval=_compare_aval)
+native_elementwise(ge_p, "({0} >= {1})")
 and_p = binary("and", np.bitwise_and)
+native_elementwise(and_p, "({0} & {1})")
 or_p = binary("or", np.bitwise_or)
+native_elementwise(or_p, "({0} | {1})")
 xor_p = binary("xor", np.bitwise_xor)
+native_elementwise(xor_p, "({0} ^ {1})")
 eq, ne, lt, le, gt, ge = eq_p.bind, ne_p.bind, lt_p.bind, le_p.bind, gt_p.bind, ge_p.bind
 bitwise_and, bitwise_or, bitwise_xor = and_p.bind, or_p.bind, xor_p.bind
 # Shifts (for counter-based random numbers): NumPy's semantics, integer operands only.
 shift_left_p = binary("shift_left", np.left_shift)
 shift_right_p = binary("shift_right", np.right_shift)  # logical for unsigned, arithmetic for signed
 shift_left, shift_right = shift_left_p.bind, shift_right_p.bind
+numpy_only(
+    "bit shifts: NumPy's out-of-range shift counts, not written natively",
+    shift_left_p,
+    shift_right_p,
+)
 
 
 # ----------------------------------------------------------------------------- select
@@ -530,6 +618,7 @@ def _select_transpose(ct, pred, a, b):
 
 
 select_p = Primitive("select", linear=True)
+native_elementwise(select_p, "({1} if {0} else {2})")
 select_p.impl = np.where
 select_p.abstract_eval = _select_aval
 
@@ -591,6 +680,14 @@ convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.transpose = lambda ct, x, *, new_dtype: [
     convert_element_type(ct, new_dtype=x.aval.dtype)
 ]
+
+
+@native_rule(convert_element_type_p)
+def _convert_native(g, eqn, x, *, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    if new_dtype == np.bool_:
+        return g.elementwise(eqn, "({0} != 0)", (x,))
+    return g.elementwise(eqn, f"np.{new_dtype.name}({{0}})", (x,))
 
 
 def convert_element_type(x, new_dtype):
@@ -699,6 +796,7 @@ complex_p.batch = elementwise_rule(complex_p)
 complex_p.jvp = _complex_jvp
 complex_p.transpose = _complex_transpose
 complex_ = complex_p.bind
+numpy_only("complex numbers: the native backend is real-only", real_p, imag_p, conj_p, complex_p)
 
 
 # ----------------------------------------------------------------------------- stop_gradient
@@ -709,6 +807,7 @@ stop_gradient_p.abstract_eval = _unary_aval
 stop_gradient_p.batch = elementwise_rule(stop_gradient_p)
 stop_gradient_p.jvp = _zero_jvp(stop_gradient_p)
 stop_gradient = stop_gradient_p.bind
+native_rule(stop_gradient_p)(lambda g, eqn, x: x)
 
 
 # ----------------------------------------------------------------------------- name
@@ -722,3 +821,4 @@ name_p.batch = elementwise_rule(name_p)
 name_p.jvp = lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0])
 name_p.transpose = lambda ct, x, *, name: [ct]
 name_p.lower = lambda args, *, name: args[0]
+native_rule(name_p)(lambda g, eqn, x, *, name: x)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray
 from ftrans.errors import ShapeError
 from ftrans.primitives.elementwise import (
@@ -98,24 +99,28 @@ fft_p = _make(
     _fft_aval("fft", True),
     lambda args, *, axes: f"np.fft.fftn({args[0]}, axes={axes})",
 )
+numpy_only("FFT: NumPy calls pocketfft already", fft_p)
 ifft_p = _make(
     "ifft",
     lambda x, *, axes: np.fft.ifftn(x, axes=axes),
     _fft_aval("ifft", True),
     lambda args, *, axes: f"np.fft.ifftn({args[0]}, axes={axes})",
 )
+numpy_only("FFT: NumPy calls pocketfft already", ifft_p)
 rfft_p = _make(
     "rfft",
     lambda x, *, axes: np.fft.rfftn(x, axes=axes),
     _fft_aval("rfft", False),
     lambda args, *, axes: f"np.fft.rfftn({args[0]}, axes={axes})",
 )
+numpy_only("FFT: NumPy calls pocketfft already", rfft_p)
 irfft_p = _make(
     "irfft",
     lambda x, *, axes, lengths: np.fft.irfftn(x, s=lengths, axes=axes),
     _irfft_aval,
     lambda args, *, axes, lengths: f"np.fft.irfftn({args[0]}, s={lengths}, axes={axes})",
 )
+numpy_only("FFT: NumPy calls pocketfft already", irfft_p)
 
 
 def fft(x, *, axes):

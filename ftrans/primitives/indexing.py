@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import native_rule
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, get_aval, is_undefined
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import (
@@ -70,6 +71,25 @@ def _gather_transpose(ct, x, *indices, axes):
 
 gather_p.jvp = _gather_jvp
 gather_p.transpose = _gather_transpose
+
+
+def _source_index(g, x_shape, indices, axes, s_idx, rest_idx):
+    """The operand index read (gather) or written (scatter) for index position ``s_idx``."""
+    full, rest = [None] * len(x_shape), iter(rest_idx)
+    for a, index in zip(axes, indices, strict=True):
+        full[a] = g.wrapped_index(g.elem(index, s_idx), x_shape[a])
+    return tuple(next(rest) if f is None else f for f in full)
+
+
+@native_rule(gather_p)
+def _gather_native(g, eqn, x, *indices, axes):
+    indices = [g.computed(i) for i in indices]
+    n = len(indices[0].shape)
+    return g.view(
+        x,
+        eqn.outputs[0].aval.shape,
+        lambda idx: _source_index(g, x.shape, indices, axes, idx[:n], idx[n:]),
+    )
 
 
 def _iota(size, index_shape):
@@ -170,6 +190,20 @@ def _scatter_batch(primitive):
     return rule
 
 
+def _native_scatter(primitive, combine):
+    @native_rule(primitive)
+    def rule(g, eqn, x, updates, *indices, axes):
+        indices = [g.computed(i) for i in indices]
+        updates = g.computed(updates)
+        n = len(indices[0].shape)
+        return g.write_at(
+            x,
+            updates,
+            lambda idx: _source_index(g, x.shape, indices, axes, idx[:n], idx[n:]),
+            combine,
+        )
+
+
 def _linear_scatter_jvp(primitive):
     def jvp(primals, tangents, *, axes):
         x, updates, *indices = primals
@@ -183,6 +217,7 @@ def _linear_scatter_jvp(primitive):
 
 
 scatter_add_p = _scatter_primitive("scatter_add", np.add.at, linear=True)
+_native_scatter(scatter_add_p, "({0} + {1})")
 scatter_add_p.jvp = _linear_scatter_jvp(scatter_add_p)
 scatter_add_p.transpose = lambda ct, x, updates, *indices, axes: (
     [
@@ -223,6 +258,7 @@ def _scatter_transpose(ct, x, updates, *indices, axes):
 
 
 scatter_p = _scatter_primitive("scatter", _assign, linear=True)
+_native_scatter(scatter_p, None)
 scatter_p.jvp = _linear_scatter_jvp(scatter_p)
 scatter_p.transpose = _scatter_transpose
 
@@ -266,6 +302,7 @@ def _scatter_mul_jvp(primals, tangents, *, axes):
 
 
 scatter_mul_p = _scatter_primitive("scatter_mul", np.multiply.at)
+_native_scatter(scatter_mul_p, "({0} * {1})")
 scatter_mul_p.jvp = _scatter_mul_jvp
 
 
@@ -297,8 +334,10 @@ def _scatter_extremum_jvp(primitive):
 
 
 scatter_max_p = _scatter_primitive("scatter_max", np.maximum.at)
+_native_scatter(scatter_max_p, "np.maximum({0}, {1})")
 scatter_max_p.jvp = _scatter_extremum_jvp(scatter_max_p)
 scatter_min_p = _scatter_primitive("scatter_min", np.minimum.at)
+_native_scatter(scatter_min_p, "np.minimum({0}, {1})")
 scatter_min_p.jvp = _scatter_extremum_jvp(scatter_min_p)
 
 

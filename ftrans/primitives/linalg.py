@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError, UnsupportedError
 from ftrans.primitives import elementwise as ew
@@ -240,6 +241,7 @@ def _cholesky_jvp(primals, tangents):
 
 
 cholesky_p = Primitive("cholesky")
+numpy_only("LAPACK: NumPy calls it already", cholesky_p)
 cholesky_p.impl = _cholesky_impl
 cholesky_p.abstract_eval = _cholesky_aval
 cholesky_p.jvp = _cholesky_jvp
@@ -330,6 +332,7 @@ def _triangular_solve_transpose(ct, a, b, *, lower, transpose_a, unit_diagonal):
 
 
 triangular_solve_p = Primitive("triangular_solve", linear=True)
+numpy_only("LAPACK: NumPy calls it already", triangular_solve_p)
 triangular_solve_p.impl = _triangular_solve_impl
 triangular_solve_p.abstract_eval = lambda a, b, **_: _solve_aval("triangular_solve", a, b)
 triangular_solve_p.jvp = _triangular_solve_jvp
@@ -372,6 +375,7 @@ def _solve_transpose(ct, a, b):
 
 
 solve_p = Primitive("solve", linear=True)
+numpy_only("LAPACK: NumPy calls it already", solve_p)
 solve_p.impl = _solve_impl
 solve_p.abstract_eval = lambda a, b: _solve_aval("solve", a, b)
 solve_p.jvp = _solve_jvp
@@ -420,6 +424,7 @@ def _slogdet_jvp(primals, tangents):
 
 
 slogdet_p = Primitive("slogdet", multiple_results=True)
+numpy_only("LAPACK: NumPy calls it already", slogdet_p)
 slogdet_p.impl = _slogdet_impl
 slogdet_p.abstract_eval = _slogdet_aval
 slogdet_p.jvp = _slogdet_jvp
@@ -454,6 +459,7 @@ def _eigh_jvp(primals, tangents):
 
 
 eigh_p = Primitive("eigh", multiple_results=True)
+numpy_only("LAPACK: NumPy calls it already", eigh_p)
 eigh_p.impl = _eigh_impl
 eigh_p.abstract_eval = _eigh_aval
 eigh_p.jvp = _eigh_jvp
@@ -478,6 +484,7 @@ def _eigvalsh_jvp(primals, tangents):
 
 
 eigvalsh_p = Primitive("eigvalsh")
+numpy_only("LAPACK: NumPy calls it already", eigvalsh_p)
 eigvalsh_p.impl = _eigvalsh_impl
 eigvalsh_p.abstract_eval = lambda a: _eigh_aval(a)[0]
 eigvalsh_p.jvp = _eigvalsh_jvp
@@ -554,6 +561,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 
 
 svd_p = Primitive("svd", multiple_results=True)
+numpy_only("LAPACK: NumPy calls it already", svd_p)
 svd_p.impl = _svd_impl
 svd_p.abstract_eval = _svd_aval
 svd_p.jvp = _svd_jvp
@@ -623,6 +631,7 @@ def _qr_jvp(primals, tangents, *, complete):
 
 
 qr_p = Primitive("qr", multiple_results=True)
+numpy_only("LAPACK: NumPy calls it already", qr_p)
 qr_p.impl = _qr_impl
 qr_p.abstract_eval = _qr_aval
 qr_p.jvp = _qr_jvp
@@ -660,6 +669,7 @@ def _pinv_jvp(primals, tangents, *, rcond):
 
 
 pinv_p = Primitive("pinv")
+numpy_only("LAPACK: NumPy calls it already", pinv_p)
 pinv_p.impl = _pinv_impl
 pinv_p.abstract_eval = _pinv_aval
 pinv_p.jvp = _pinv_jvp

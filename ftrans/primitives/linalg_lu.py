@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives import elementwise as ew
@@ -196,6 +197,7 @@ def _lu_jvp(primals, tangents):
 
 
 lu_p = Primitive("lu", multiple_results=True)
+numpy_only("LAPACK: NumPy calls it already", lu_p)
 lu_p.impl = _lu_impl
 lu_p.abstract_eval = _lu_aval
 lu_p.jvp = _lu_jvp
@@ -257,6 +259,7 @@ def _pivots_jvp(primals, tangents, *, permutation_size):
 
 
 lu_pivots_to_permutation_p = Primitive("lu_pivots_to_permutation")
+numpy_only("LAPACK: NumPy calls it already", lu_pivots_to_permutation_p)
 lu_pivots_to_permutation_p.impl = _pivots_impl
 lu_pivots_to_permutation_p.abstract_eval = _pivots_aval
 lu_pivots_to_permutation_p.jvp = _pivots_jvp

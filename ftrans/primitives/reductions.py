@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import native_rule, numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import reduce_rule, single_axis_rule
@@ -53,6 +54,9 @@ reduce_sum_p.jvp = lambda primals, tangents, *, axes: (
 )
 reduce_sum_p.transpose = lambda ct, x, *, axes: [_keep_dims(x.aval.shape, ct, axes)]
 reduce_sum_p.batch = reduce_rule(reduce_sum_p)
+native_rule(reduce_sum_p)(
+    lambda g, eqn, x, *, axes: g.reduction(eqn, x, axes, "({0} + {1})", lambda d: 0)
+)
 
 
 def reduce_sum(x, *, axes):
@@ -60,6 +64,14 @@ def reduce_sum(x, *, axes):
 
 
 # ----------------------------------------------------------------------------- max / min
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
 
 
 def _extremum_jvp(primitive):
@@ -87,6 +99,12 @@ def _extremum(name, impl):
 
 reduce_max_p = _extremum("reduce_max", np.max)
 reduce_min_p = _extremum("reduce_min", np.min)
+native_rule(reduce_max_p)(
+    lambda g, eqn, x, *, axes: g.reduction(eqn, x, axes, "np.maximum({0}, {1})", _lowest)
+)
+native_rule(reduce_min_p)(
+    lambda g, eqn, x, *, axes: g.reduction(eqn, x, axes, "np.minimum({0}, {1})", _highest)
+)
 
 
 def reduce_max(x, *, axes):
@@ -142,6 +160,9 @@ reduce_prod_p.impl = lambda x, *, axes: _as_array(np.prod(x, axis=axes), np.asar
 reduce_prod_p.abstract_eval = _reduced_aval
 reduce_prod_p.jvp = _reduce_prod_jvp
 reduce_prod_p.batch = reduce_rule(reduce_prod_p)
+native_rule(reduce_prod_p)(
+    lambda g, eqn, x, *, axes: g.reduction(eqn, x, axes, "({0} * {1})", lambda d: 1)
+)
 
 
 def reduce_prod(x, *, axes):
@@ -170,6 +191,12 @@ def _bool_reduction(name, impl):
 
 reduce_and_p = _bool_reduction("reduce_and", np.all)
 reduce_or_p = _bool_reduction("reduce_or", np.any)
+native_rule(reduce_and_p)(
+    lambda g, eqn, x, *, axes: g.reduction(eqn, x, axes, "({0} & {1})", lambda d: True)
+)
+native_rule(reduce_or_p)(
+    lambda g, eqn, x, *, axes: g.reduction(eqn, x, axes, "({0} | {1})", lambda d: False)
+)
 
 
 def reduce_and(x, *, axes):
@@ -193,6 +220,7 @@ def _arg_reduction(name, impl):
 
 argmax_p = _arg_reduction("argmax", np.argmax)
 argmin_p = _arg_reduction("argmin", np.argmin)
+numpy_only("arg reductions: not yet written natively", argmax_p, argmin_p)
 
 
 def argmax(x, *, axis, index_dtype=np.int64):
@@ -226,6 +254,9 @@ cumsum_p = Primitive("cumsum", linear=True)
 cumsum_p.impl = _cumulative_impl(np.cumsum)
 cumsum_p.abstract_eval = _axis_aval
 cumsum_p.batch = single_axis_rule(cumsum_p, keeps_axis=True)
+native_rule(cumsum_p)(
+    lambda g, eqn, x, *, axis, reverse: g.cumulative(x, axis, reverse, "({0} + {1})")
+)
 cumsum_p.jvp = lambda primals, tangents, *, axis, reverse: (
     cumsum(primals[0], axis=axis, reverse=reverse),
     cumsum(tangents[0], axis=axis, reverse=reverse),
@@ -270,6 +301,9 @@ cumprod_p = Primitive("cumprod")
 cumprod_p.impl = _cumulative_impl(np.cumprod)
 cumprod_p.abstract_eval = _axis_aval
 cumprod_p.batch = single_axis_rule(cumprod_p, keeps_axis=True)
+native_rule(cumprod_p)(
+    lambda g, eqn, x, *, axis, reverse: g.cumulative(x, axis, reverse, "({0} * {1})")
+)
 cumprod_p.jvp = _cumprod_jvp
 
 
@@ -319,6 +353,12 @@ cummin_p.impl = _cummax_impl(np.minimum)
 cummin_p.abstract_eval = _axis_aval
 cummin_p.batch = single_axis_rule(cummin_p, keeps_axis=True)
 cummin_p.jvp = _cumextremum_jvp(cummin_p)
+native_rule(cummax_p)(
+    lambda g, eqn, x, *, axis, reverse: g.cumulative(x, axis, reverse, "np.maximum({0}, {1})")
+)
+native_rule(cummin_p)(
+    lambda g, eqn, x, *, axis, reverse: g.cumulative(x, axis, reverse, "np.minimum({0}, {1})")
+)
 
 
 def cummax(x, *, axis, reverse=False):
@@ -335,6 +375,7 @@ argsort_p = Primitive("argsort")
 argsort_p.impl = lambda x, *, axis, descending: _argsort_impl(x, axis, descending)
 argsort_p.abstract_eval = lambda x, *, axis, descending: ShapedArray(x.shape, np.int64)
 argsort_p.batch = single_axis_rule(argsort_p, keeps_axis=True)
+numpy_only("sorting: NumPy's sort kernels", argsort_p)
 argsort_p.jvp = _zero_jvp(argsort_p)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import native_rule
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import batch_size, moveaxis, physical_axis, to_front
@@ -89,6 +90,14 @@ def _broadcast_in_dim_batch(vals, dims, *, shape, broadcast_dimensions):
 broadcast_in_dim_p.batch = _broadcast_in_dim_batch
 
 
+@native_rule(broadcast_in_dim_p)
+def _broadcast_in_dim_native(g, eqn, x, *, shape, broadcast_dimensions):
+    if int(np.prod(shape)) > x.size:
+        x = g.computed(x)  # computed once, not once per copy
+    src = [(d, x.shape[k] == 1 and shape[d] != 1) for k, d in enumerate(broadcast_dimensions)]
+    return g.view(x, shape, lambda idx: tuple(0 if one else idx[d] for d, one in src))
+
+
 def broadcast_in_dim(x, *, shape, broadcast_dimensions):
     return broadcast_in_dim_p.bind(
         x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions)
@@ -121,6 +130,11 @@ def _reshape_batch(vals, dims, *, new_sizes):
 reshape_p.batch = _reshape_batch
 
 
+@native_rule(reshape_p)
+def _reshape_native(g, eqn, x, **_):
+    return g.reshaped(x, eqn.outputs[0].aval.shape)
+
+
 def reshape(x, *, new_sizes):
     return reshape_p.bind(x, new_sizes=tuple(new_sizes))
 
@@ -149,6 +163,13 @@ def _transpose_batch(vals, dims, *, permutation):
 
 
 transpose_p.batch = _transpose_batch
+
+
+@native_rule(transpose_p)
+def _transpose_native(g, eqn, x, *, permutation):
+    inverse = np.argsort(permutation)
+    shape = eqn.outputs[0].aval.shape
+    return g.view(x, shape, lambda idx: tuple(idx[k] for k in inverse))
 
 
 def transpose(x, *, permutation):
@@ -183,6 +204,8 @@ def _squeeze_batch(vals, dims, *, dimensions):
 
 squeeze_p.batch = _squeeze_batch
 
+native_rule(squeeze_p)(lambda g, eqn, x, **_: g.reshaped(x, eqn.outputs[0].aval.shape))
+
 
 def squeeze(x, *, dimensions):
     return squeeze_p.bind(x, dimensions=tuple(dimensions))
@@ -205,6 +228,19 @@ def _rev_batch(vals, dims, *, dimensions):
 
 
 rev_p.batch = _rev_batch
+
+
+@native_rule(rev_p)
+def _rev_native(g, eqn, x, *, dimensions):
+    flip = [d in dimensions for d in range(len(x.shape))]
+
+    def source(idx):
+        return tuple(
+            (n - 1 - i if isinstance(i, int) else f"({n - 1} - {i})") if f else i
+            for i, n, f in zip(idx, x.shape, flip, strict=True)
+        )
+
+    return g.view(x, x.shape, source)
 
 
 def rev(x, *, dimensions):
@@ -261,6 +297,18 @@ def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
 
 
 slice_p.batch = _slice_batch
+
+
+@native_rule(slice_p)
+def _slice_native(g, eqn, x, *, start_indices, limit_indices, strides):
+    steps = strides or (1,) * len(start_indices)
+    return g.view(
+        x,
+        eqn.outputs[0].aval.shape,
+        lambda idx: tuple(
+            g.ix_add(g.ix_mul(i, st), s) for i, s, st in zip(idx, start_indices, steps, strict=True)
+        ),
+    )
 
 
 def slice_(x, start_indices, limit_indices, strides=None):
@@ -350,6 +398,30 @@ def _pad_batch(vals, dims, *, padding_config):
 pad_p.batch = _pad_batch
 
 
+@native_rule(pad_p)
+def _pad_native(g, eqn, x, value, *, padding_config):
+    fill = g.elem(g.computed(value), ())
+
+    def fn(idx):
+        tests, src = [], []
+        for i, (lo, _, interior), n in zip(idx, padding_config, x.shape, strict=True):
+            j, step = g.ix_add(i, -lo), interior + 1
+            if isinstance(j, int):
+                if j < 0 or j % step or j // step >= n:
+                    return fill
+                src.append(j // step)
+                continue
+            tests.append(f"0 <= {j} < {(n - 1) * step + 1}")
+            if step > 1:
+                tests.append(f"{j} % {step} == 0")
+                j = f"({j} // {step})"
+            src.append(j)
+        inner = g.elem(x, tuple(src))
+        return f"({inner} if {' and '.join(tests)} else {fill})" if tests else inner
+
+    return g.lazy(eqn.outputs[0].aval.shape, x.dtype, fn, 1 + x.cost)
+
+
 def pad(x, padding_value, *, padding_config):
     return pad_p.bind(x, padding_value, padding_config=tuple(tuple(c) for c in padding_config))
 
@@ -405,6 +477,27 @@ def _concatenate_batch(vals, dims, *, dimension):
 
 
 concatenate_p.batch = _concatenate_batch
+
+
+@native_rule(concatenate_p)
+def _concatenate_native(g, eqn, *xs, dimension):
+    starts = np.cumsum([0] + [x.shape[dimension] for x in xs]).tolist()
+
+    def at(k, idx):
+        shifted = (*idx[:dimension], g.ix_add(idx[dimension], -starts[k]), *idx[dimension + 1 :])
+        return g.elem(xs[k], shifted)
+
+    def fn(idx):
+        i = idx[dimension]
+        if isinstance(i, int):
+            k = int(np.searchsorted(starts, i, side="right")) - 1
+            return at(k, idx)
+        expr = at(len(xs) - 1, idx)
+        for k in range(len(xs) - 2, -1, -1):
+            expr = f"({at(k, idx)} if {i} < {starts[k + 1]} else {expr})"
+        return expr
+
+    return g.lazy(eqn.outputs[0].aval.shape, xs[0].dtype, fn, 1 + sum(x.cost for x in xs))
 
 
 def concatenate(xs, *, dimension):

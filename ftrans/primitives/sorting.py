@@ -11,6 +11,7 @@ import operator
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import batch_size, to_front
@@ -43,6 +44,7 @@ def _lexsort_batch(vals, dims, *, axis):
 
 
 lexsort_p = Primitive("lexsort")
+numpy_only("sorting: NumPy's sort kernels", lexsort_p)
 lexsort_p.impl = _lexsort_impl
 lexsort_p.abstract_eval = _lexsort_aval
 lexsort_p.jvp = _lexsort_jvp

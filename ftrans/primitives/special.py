@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval
 from ftrans.errors import UnsupportedError
 from ftrans.primitives import _special_kernels as kernels
@@ -65,8 +66,12 @@ def _check_float(name):
     return check
 
 
+_NUMPY_KERNEL = "special functions: their NumPy kernels are not written for numba yet"
+
+
 def _unary(name, fn, tangent):
     p = ew.unary(name, _kernel(fn, name), tangent)
+    numpy_only(_NUMPY_KERNEL, p)
     check = _check_float(name)
 
     def abstract_eval(x):
@@ -79,6 +84,7 @@ def _unary(name, fn, tangent):
 
 def _binary(name, fn, tangent_x, tangent_y):
     p = ew.binary(name, _kernel(fn, name), tangent_x, tangent_y)
+    numpy_only(_NUMPY_KERNEL, p)
     check = _check_float(name)
 
     def abstract_eval(x, y):
@@ -301,6 +307,7 @@ def _betainc_aval(a, b, x):
 
 
 betainc_p = Primitive("regularized_incomplete_beta")
+numpy_only(_NUMPY_KERNEL, betainc_p)
 betainc_p.impl = _kernel(kernels.betainc, "betainc")
 betainc_p.abstract_eval = _betainc_aval
 betainc_p.batch = elementwise_rule(betainc_p)

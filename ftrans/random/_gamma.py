@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import ftrans.numpy as fnp
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero
 from ftrans.primitives._batch import moveaxis
 from ftrans.primitives.special import random_gamma_grad
@@ -167,6 +168,7 @@ def _gamma_batch(vals, dims, *, log_space):
 
 
 random_gamma_p = Primitive("random_gamma")
+numpy_only("random bits: in-place NumPy kernels", random_gamma_p)
 random_gamma_p.impl = _gamma_impl
 random_gamma_p.abstract_eval = _gamma_aval
 random_gamma_p.jvp = _gamma_jvp

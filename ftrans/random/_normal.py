@@ -32,6 +32,7 @@ import threading
 import numpy as np
 
 from ftrans.compiler.fusion import get_num_threads
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero
 from ftrans.primitives._batch import moveaxis
 from ftrans.random import _special
@@ -195,6 +196,7 @@ def _threefry_normal_batch(vals, dims, *, n):
 
 
 threefry_normal_p = Primitive("threefry_normal")
+numpy_only("random bits: in-place NumPy kernels", threefry_normal_p)
 threefry_normal_p.impl = lambda key, *, n: normal_eager(np.asarray(key), n)
 threefry_normal_p.abstract_eval = _threefry_normal_aval
 threefry_normal_p.jvp = _threefry_normal_jvp

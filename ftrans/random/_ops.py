@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero
 from ftrans.primitives._batch import align_elementwise
 from ftrans.primitives.elementwise import add, instantiate_zero, mul
@@ -101,6 +102,7 @@ def _elementwise_batch(prim):
 
 
 random_fma_p = Primitive("random_fma")
+numpy_only("random bits: in-place NumPy kernels", random_fma_p)
 random_fma_p.impl = _fma_impl
 random_fma_p.abstract_eval = _same_aval
 random_fma_p.jvp = _fma_jvp
@@ -113,6 +115,7 @@ def _nextafter_jvp(primals, tangents):
 
 
 random_nextafter_p = Primitive("random_nextafter")
+numpy_only("random bits: in-place NumPy kernels", random_nextafter_p)
 random_nextafter_p.impl = lambda x, y: np.asarray(np.nextafter(x, y))
 random_nextafter_p.abstract_eval = _same_aval
 random_nextafter_p.jvp = _nextafter_jvp
@@ -139,6 +142,7 @@ def _unit_jvp(primals, tangents, *, dtype):
 
 
 random_unit_p = Primitive("random_unit")
+numpy_only("random bits: in-place NumPy kernels", random_unit_p)
 random_unit_p.impl = lambda bits, *, dtype: np.asarray(
     unit_float(np.asarray(bits), np.dtype(dtype))
 )

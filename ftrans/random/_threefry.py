@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ftrans.compiler.fusion import get_num_threads
+from ftrans.compiler.native_rules import numpy_only
 from ftrans.core import Primitive, ShapedArray, Zero
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import align_elementwise
@@ -169,6 +170,7 @@ def _threefry_batch(vals, dims):
 
 
 threefry2x32_p = Primitive("threefry2x32", multiple_results=True)
+numpy_only("random bits: in-place NumPy kernels", threefry2x32_p)
 threefry2x32_p.impl = _threefry_impl
 threefry2x32_p.abstract_eval = _threefry_aval
 threefry2x32_p.jvp = _threefry_jvp
