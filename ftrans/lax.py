@@ -19,6 +19,19 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
+from ftrans.lax_indexing import (
+    GatherDimensionNumbers,
+    GatherScatterMode,
+    ScatterDimensionNumbers,
+    gather,
+    scatter,
+    scatter_add,
+    scatter_apply,
+    scatter_max,
+    scatter_min,
+    scatter_mul,
+    scatter_sub,
+)
 from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
 from ftrans.primitives.conv_api import (
     ConvDimensionNumbers,
@@ -105,15 +118,7 @@ from ftrans.primitives.elementwise import (
     min_ as min,
 )
 from ftrans.primitives.elementwise import stop_gradient as _stop_gradient_leaf
-from ftrans.primitives.indexing import (
-    gather,
-    scatter,
-    scatter_add,
-    scatter_max,
-    scatter_min,
-    scatter_mul,
-    take_along_axis,
-)
+from ftrans.primitives.indexing import take_along_axis
 from ftrans.primitives.lax_misc import (
     FftType,
     Token,
@@ -347,10 +352,6 @@ _COLLECTIVE = (
     "vmap, reduce over the batch explicitly (e.g. ftrans.numpy.sum of the stacked values) or "
     "write the function for the whole batch"
 )
-_JAX_GATHER = (
-    "takes JAX's Gather/ScatterDimensionNumbers; ftrans.lax.gather/scatter* use one index array "
-    "per indexed axis instead (or index with ftrans.numpy: x[idx], x.at[idx].add(v))"
-)
 
 #: jax.lax names ftrans.lax deliberately lacks, and why (tests/test_lax_coverage.py checks
 #: every other public jax.lax callable exists).
@@ -375,16 +376,6 @@ UNSUPPORTED: dict[str, str] = {
             "psum_scatter",
             "pswapaxes",
             "ragged_all_to_all",
-        )
-    },
-    **{
-        name: _JAX_GATHER
-        for name in (
-            "GatherDimensionNumbers",
-            "ScatterDimensionNumbers",
-            "GatherScatterMode",
-            "scatter_sub",
-            "scatter_apply",
         )
     },
     "AccuracyMode": "the accuracy= argument of JAX's transcendental functions is not taken: "
