@@ -32,6 +32,7 @@ from ftrans.lax_indexing import (
     scatter_mul,
     scatter_sub,
 )
+from ftrans.lax_solvers import custom_linear_solve, custom_root
 from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
 from ftrans.primitives.conv_api import (
     ConvDimensionNumbers,
@@ -385,10 +386,6 @@ UNSUPPORTED: dict[str, str] = {
     "rng_bit_generator": "JAX's bit streams cannot be reproduced here; use ftrans.random (keys, "
     "split, uniform, normal, bits)",
     "rng_uniform": "stateful and discouraged in JAX; use ftrans.random.uniform with a key",
-    "custom_linear_solve": "not yet in ftrans; differentiate through the solver, or define its "
-    "derivative with ftrans.custom_jvp",
-    "custom_root": "not yet in ftrans; differentiate through the iterations, or define the "
-    "implicit derivative with ftrans.custom_jvp",
     "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
     "ragged_dot_general": "only the common form lax.ragged_dot is provided",
     "RaggedDotDimensionNumbers": "only the common form lax.ragged_dot is provided",
