@@ -24,6 +24,7 @@ of bounds, and drops a scattered window (it is written into padding that is cut 
 from __future__ import annotations
 
 import enum
+import functools
 import operator
 import typing
 
@@ -141,6 +142,7 @@ class _Plan(typing.NamedTuple):
     permutation: tuple[int, ...]  # primitive-form axes -> output (or updates) axes
 
 
+@functools.lru_cache(maxsize=256)
 def _plan(
     name,
     operand_shape,
@@ -262,7 +264,8 @@ def _starts(indices, plan, operand_shape):
     out = {}
     for k, d in enumerate(plan.start_index_map):
         if isinstance(indices, np.ndarray):
-            s = indices[..., k].astype(np.int64)
+            s = indices[..., k]
+            s = s if s.dtype == np.int64 else s.astype(np.int64)
         else:
             s = _shape.slice_(indices, (0,) * nb + (k,), plan.batch_shape + (k + 1,))
             s = _shape.reshape(s, new_sizes=plan.batch_shape)
@@ -277,7 +280,10 @@ def _in_bounds(starts, plan, operand_shape):
     ok = None
     for d, s in starts.items():
         hi = np.int64(operand_shape[d] - plan.window_sizes[d])
-        good = _ew.bitwise_and(_ew.ge(s, np.int64(0)), _ew.le(s, hi))
+        if type(s) is np.ndarray:
+            good = (s >= 0) & (s <= hi)
+        else:
+            good = _ew.bitwise_and(_ew.ge(s, np.int64(0)), _ew.le(s, hi))
         ok = good if ok is None else _ew.bitwise_and(ok, good)
     return ok
 
@@ -293,10 +299,21 @@ def _index_arrays(starts, plan, operand_shape, *, unclamped=()):
     for d in plan.index_axes:
         if d in starts:
             s = starts[d]
-            if d not in unclamped:
-                hi = np.int64(operand_shape[d] - plan.window_sizes[d])
-                s = _ew.min_(_ew.max_(s, np.int64(0)), hi)
-            index = _shape.broadcast_in_dim(s, shape=full, broadcast_dimensions=tuple(range(nb)))
+            hi = operand_shape[d] - plan.window_sizes[d]
+            if type(s) is np.ndarray:  # concrete: NumPy directly
+                if d not in unclamped:
+                    s = np.minimum(np.maximum(s, 0), hi)
+                index = (
+                    np.broadcast_to(s.reshape(s.shape + (1,) * len(window)), full)
+                    if window
+                    else s
+                )
+            else:
+                if d not in unclamped:
+                    s = _ew.min_(_ew.max_(s, np.int64(0)), np.int64(hi))
+                index = _shape.broadcast_in_dim(
+                    s, shape=full, broadcast_dimensions=tuple(range(nb))
+                )
         elif d in batch_of:
             view = [1] * len(full)
             view[batch_of[d]] = full[batch_of[d]]
@@ -424,7 +441,7 @@ def _scatter_plan(name, operand, indices, updates, dimension_numbers):
         name,
         shape,
         tuple(shape_of(indices)),
-        sizes,
+        tuple(sizes),
         dn.update_window_dims,
         dn.inserted_window_dims,
         dn.scatter_dims_to_operand_dims,
