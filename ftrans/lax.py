@@ -19,6 +19,20 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
+from ftrans.lax_indexing import (
+    GatherDimensionNumbers,
+    GatherScatterMode,
+    ScatterDimensionNumbers,
+    gather,
+    scatter,
+    scatter_add,
+    scatter_apply,
+    scatter_max,
+    scatter_min,
+    scatter_mul,
+    scatter_sub,
+)
+from ftrans.lax_solvers import custom_linear_solve, custom_root
 from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
 from ftrans.primitives.collectives import (
     all_gather,
@@ -121,15 +135,7 @@ from ftrans.primitives.elementwise import (
     min_ as min,
 )
 from ftrans.primitives.elementwise import stop_gradient as _stop_gradient_leaf
-from ftrans.primitives.indexing import (
-    gather,
-    scatter,
-    scatter_add,
-    scatter_max,
-    scatter_min,
-    scatter_mul,
-    take_along_axis,
-)
+from ftrans.primitives.indexing import take_along_axis
 from ftrans.primitives.lax_misc import (
     FftType,
     Token,
@@ -367,10 +373,6 @@ _RAGGED = (
     "ragged_all_to_all (variable-size chunks with offsets) is not implemented; pad the chunks "
     "to one size and use all_to_all(..., tiled=True)"
 )
-_JAX_GATHER = (
-    "takes JAX's Gather/ScatterDimensionNumbers; ftrans.lax.gather/scatter* use one index array "
-    "per indexed axis instead (or index with ftrans.numpy: x[idx], x.at[idx].add(v))"
-)
 
 #: jax.lax names ftrans.lax deliberately lacks, and why (tests/test_lax_coverage.py checks
 #: every other public jax.lax callable exists).
@@ -378,16 +380,6 @@ UNSUPPORTED: dict[str, str] = {
     "psend": _POINT_TO_POINT,
     "precv": _POINT_TO_POINT,
     "ragged_all_to_all": _RAGGED,
-    **{
-        name: _JAX_GATHER
-        for name in (
-            "GatherDimensionNumbers",
-            "ScatterDimensionNumbers",
-            "GatherScatterMode",
-            "scatter_sub",
-            "scatter_apply",
-        )
-    },
     "AccuracyMode": "the accuracy= argument of JAX's transcendental functions is not taken: "
     "NumPy's functions are the only implementation",
     "Tolerance": "see AccuracyMode: there is no accuracy= argument",
@@ -395,10 +387,6 @@ UNSUPPORTED: dict[str, str] = {
     "rng_bit_generator": "JAX's bit streams cannot be reproduced here; use ftrans.random (keys, "
     "split, uniform, normal, bits)",
     "rng_uniform": "stateful and discouraged in JAX; use ftrans.random.uniform with a key",
-    "custom_linear_solve": "not yet in ftrans; differentiate through the solver, or define its "
-    "derivative with ftrans.custom_jvp",
-    "custom_root": "not yet in ftrans; differentiate through the iterations, or define the "
-    "implicit derivative with ftrans.custom_jvp",
     "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
     "ragged_dot_general": "only the common form lax.ragged_dot is provided",
     "RaggedDotDimensionNumbers": "only the common form lax.ragged_dot is provided",

@@ -587,3 +587,187 @@ spec(
     [A((6,))],
     linear_argnums=((0,),),
 )
+
+
+# ----------------------------------------------------------------------------- gather, scatter
+
+
+def _window_positions(plan_sizes):
+    return itertools.product(*[range(k) for k in plan_sizes])
+
+
+def general_gather_reference(x, idx, dn, slice_sizes, mode="clip", fill_value=None):
+    """XLA's gather by loops, read from the operation's definition: for every batch position
+    the start vector (index vector entries, batching positions, zeros), the in-bounds check,
+    then every element of the window placed at ``offset_dims``."""
+    offset_dims, collapsed, index_map, obatch, ibatch = (tuple(f) for f in dn)
+    batch_shape = idx.shape[:-1]
+    dropped = set(collapsed) | set(obatch)
+    window_dims = [d for d in range(x.ndim) if d not in dropped]
+    out_rank = len(batch_shape) + len(window_dims)
+    out_shape = [0] * out_rank
+    batch_axes = [a for a in range(out_rank) if a not in offset_dims]
+    for a, n in zip(batch_axes, batch_shape, strict=True):
+        out_shape[a] = n
+    for a, d in zip(offset_dims, window_dims, strict=True):
+        out_shape[a] = slice_sizes[d]
+    if fill_value is None:
+        fill_value = np.nan
+    out = np.empty(out_shape, x.dtype)
+    for b in itertools.product(*[range(n) for n in batch_shape]):
+        start = [0] * x.ndim
+        for k, d in enumerate(index_map):
+            start[d] = int(idx[b + (k,)])
+        for od, bd in zip(obatch, ibatch, strict=True):
+            start[od] = b[bd]
+        bad = any(not 0 <= start[d] <= x.shape[d] - slice_sizes[d] for d in index_map)
+        if mode == "clip":
+            start = [min(max(s, 0), n - k) for s, n, k in zip(start, x.shape, slice_sizes)]
+        for w in _window_positions([slice_sizes[d] for d in window_dims]):
+            full = list(start)
+            for d, o in zip(window_dims, w, strict=True):
+                full[d] += o
+            where = [0] * out_rank
+            for a, i in zip(batch_axes, b, strict=True):
+                where[a] = i
+            for a, o in zip(offset_dims, w, strict=True):
+                where[a] = o
+            out[tuple(where)] = fill_value if bad and mode == "fill" else x[tuple(full)]
+    return out
+
+
+def general_scatter_reference(x, idx, updates, dn, combine, mode="drop"):
+    """XLA's scatter by loops: every update element, in order, combined into the operand at
+    its window's start plus its window position; a window partly out of bounds is skipped
+    (``"drop"``) or moved in bounds (``"clip"``)."""
+    window_axes, inserted, index_map, obatch, ibatch = (tuple(f) for f in dn)
+    out = np.array(x, copy=True)
+    dropped = set(inserted) | set(obatch)
+    window_dims = [d for d in range(x.ndim) if d not in dropped]
+    sizes = [1] * x.ndim
+    for d, a in zip(window_dims, window_axes, strict=True):
+        sizes[d] = updates.shape[a]
+    batch_axes = [a for a in range(updates.ndim) if a not in window_axes]
+    for b in itertools.product(*[range(updates.shape[a]) for a in batch_axes]):
+        start = [0] * x.ndim
+        for k, d in enumerate(index_map):
+            start[d] = int(idx[b + (k,)])
+        for od, bd in zip(obatch, ibatch, strict=True):
+            start[od] = b[bd]
+        if mode == "clip":
+            start = [min(max(s, 0), n - k) for s, n, k in zip(start, x.shape, sizes)]
+        elif any(not 0 <= start[d] <= x.shape[d] - sizes[d] for d in index_map):
+            continue
+        for w in _window_positions([sizes[d] for d in window_dims]):
+            full = list(start)
+            for d, o in zip(window_dims, w, strict=True):
+                full[d] += o
+            where = [0] * updates.ndim
+            for a, i in zip(batch_axes, b, strict=True):
+                where[a] = i
+            for a, o in zip(window_axes, w, strict=True):
+                where[a] = o
+            out[tuple(full)] = combine(out[tuple(full)], updates[tuple(where)])
+    return out
+
+
+#: (label, operand shape, index shape, index range, dimension numbers, slice sizes, mode)
+GATHER_CASES = [
+    ("rows", (5, 3), (4, 1), (-2, 7), lax.GatherDimensionNumbers((1,), (0,), (0,)), (1, 3), "clip"),
+    (
+        "windows_fill",
+        (3, 4, 5),
+        (2, 3, 2),
+        (-2, 6),
+        lax.GatherDimensionNumbers((0, 3), (1,), (1, 2)),
+        (2, 1, 3),
+        "fill",
+    ),
+    (
+        "batching",
+        (3, 4, 5),
+        (6, 3, 1),
+        (0, 4),
+        lax.GatherDimensionNumbers((2,), (1,), (1,), (0,), (1,)),
+        (1, 1, 5),
+        "clip",
+    ),
+    (
+        "points_uncollapsed",
+        (4, 6),
+        (3, 2),
+        (-1, 6),
+        lax.GatherDimensionNumbers((1, 2), (), (1, 0)),
+        (2, 1),
+        "promise_in_bounds",
+    ),
+]
+
+for _label, _xs, _is, _range, _dn, _sizes, _mode in GATHER_CASES:
+    _ref_mode = "clip" if _mode == "promise_in_bounds" else _mode
+    spec(
+        "gather",
+        f"lax.gather_{_label}",
+        lambda x, i, dn=_dn, s=_sizes, m=_mode: lax.gather(x, i, dn, s, mode=m, fill_value=0.5),
+        lambda x, i, dn=_dn, s=_sizes, m=_ref_mode: general_gather_reference(x, i, dn, s, m, 0.5),
+        [A(_xs), A(_is, ints(*_range))],
+        dtypes=BOTH if _label == "rows" else (F64,),
+    )
+
+SCATTER_DN = lax.ScatterDimensionNumbers((1,), (0,), (0, 1))
+SCATTER_BATCHING_DN = lax.ScatterDimensionNumbers((1,), (1,), (1,), (0,), (0,))
+
+
+def _unique_pairs(rng, shape, dtype):
+    # distinct (row, column) starts, one of them out of bounds (dropped)
+    pairs = np.array([[0, 0], [4, 4], [2, 1], [1, 3], [3, 0], [-1, 2]])
+    return pairs[rng.permutation(len(pairs))]
+
+
+_COMBINE = {
+    "scatter": lambda a, b: b,
+    "scatter_add": lambda a, b: a + b,
+    "scatter_sub": lambda a, b: a - b,
+    "scatter_mul": lambda a, b: a * b,
+    "scatter_min": min,
+    "scatter_max": max,
+}
+_SCATTER_TARGET = {"scatter_sub": "scatter_add"}
+
+for _op, _combine in _COMBINE.items():
+    for _mode in ("drop", "clip") if _op in ("scatter_add", "scatter") else ("drop",):
+        spec(
+            _SCATTER_TARGET.get(_op, _op),
+            f"lax.{_op}_{_mode}",
+            lambda x, i, u, op=_op, m=_mode: getattr(lax, op)(x, i, u, SCATTER_DN, mode=m),
+            lambda x, i, u, c=_combine, m=_mode: general_scatter_reference(
+                x, i, u, SCATTER_DN, c, m
+            ),
+            [
+                A((5, 6), distinct() if _op in ("scatter_min", "scatter_max") else U),
+                A((6, 2), _unique_pairs if _mode == "drop" else ints(-1, 7)),
+                A((6, 2), distinct() if _op in ("scatter_min", "scatter_max") else U),
+            ],
+            order=1 if _op in ("scatter_min", "scatter_max", "scatter") else 2,
+        )
+
+spec(
+    "scatter_add",
+    "lax.scatter_add_batching",
+    lambda x, i, u: lax.scatter_add(x, i, u, SCATTER_BATCHING_DN),
+    lambda x, i, u: general_scatter_reference(x, i, u, SCATTER_BATCHING_DN, lambda a, b: a + b),
+    [A((3, 4, 5)), A((3, 1), ints(-1, 5)), A((3, 5))],
+)
+spec(
+    "scatter_add",
+    "lax.scatter_apply",
+    lambda x: lax.scatter_apply(
+        x,
+        np.array([[1], [1], [3], [7]]),
+        lambda v: v * v,
+        lax.ScatterDimensionNumbers((), (0,), (0,)),
+        update_shape=(4,),
+    ),
+    lambda x: np.concatenate([x[:1], x[1:2] ** 4, x[2:3], x[3:4] ** 2, x[4:]]),
+    [A((5,))],
+)

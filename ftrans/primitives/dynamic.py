@@ -248,14 +248,6 @@ def _negatives(flag, n):
     return flag
 
 
-def _plain_ints(values) -> bool:
-    return all(
-        isinstance(v, int | np.integer)
-        or (type(v) is np.ndarray and v.ndim == 0 and v.dtype.kind in "iu")
-        for v in values
-    )
-
-
 def _start_list(start_indices, name):
     """A sequence of scalars, or a 1-D integer array, as a list of scalar operands."""
     if isinstance(start_indices, Tracer | np.ndarray) and len(shape_of(start_indices)) == 1:
@@ -273,6 +265,32 @@ def _start_list(start_indices, name):
     return [s if isinstance(s, Tracer) else np.asarray(s) for s in starts]
 
 
+def _eager_window(shape, starts, sizes, allow_negative):
+    """The clamped slices of a call with plain integer starts and valid sizes (else None)."""
+    if len(starts) != len(shape) or len(sizes) != len(shape) or type(allow_negative) is not bool:
+        return None
+    window = []
+    for s, k, n in zip(starts, sizes, shape):
+        if type(s) is not int:
+            if not (
+                isinstance(s, np.integer)
+                or (type(s) is np.ndarray and s.shape == () and s.dtype.kind in "iu")
+            ):
+                return None
+            s = int(s)
+        if type(k) is not int:
+            if not isinstance(k, np.integer):
+                return None
+            k = int(k)
+        if not 0 <= k <= n:
+            return None
+        if s < 0 and allow_negative:
+            s += n
+        s = 0 if s < 0 else (n - k if s > n - k else s)
+        window.append(slice(s, s + k))
+    return tuple(window)
+
+
 def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
     """``operand[s0:s0+k0, s1:s1+k1, ...]`` with traced starts ``s``, clamped into range as in
     JAX (negative starts count from the end).
@@ -283,24 +301,12 @@ def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices
         >>> lax.dynamic_slice(np.arange(10), (8,), (3,))  # clamped to start 7
         array([7, 8, 9])
     """
-    if type(operand) is np.ndarray and not isinstance(start_indices, Tracer):
-        # eager: no transform can see this call, so slice directly (after the same checks)
-        starts = list(start_indices)
-        if not any(isinstance(s, Tracer) for s in starts) and _plain_ints(starts):
-            sizes = tuple(int(k) for k in slice_sizes)
-            negs = _negatives(allow_negative_indices, operand.ndim)
-            if (
-                len(starts) != operand.ndim
-                or len(sizes) != operand.ndim
-                or any(not 0 <= k <= n for k, n in zip(sizes, operand.shape, strict=True))
-            ):
-                _dynamic_slice_aval(
-                    get_aval(operand),
-                    *[get_aval(np.asarray(v)) for v in starts],
-                    slice_sizes=sizes,
-                    allow_negative=negs,
-                )
-            return _dynamic_slice_impl(operand, *starts, slice_sizes=sizes, allow_negative=negs)
+    if type(operand) is np.ndarray and type(start_indices) in (tuple, list):
+        # eager: no transform can see this call, so slice directly (invalid calls fall
+        # through to the checks below)
+        window = _eager_window(operand.shape, start_indices, slice_sizes, allow_negative_indices)
+        if window is not None:
+            return operand[window]
     starts = _start_list(start_indices, "dynamic_slice")
     ndim = len(shape_of(operand))
     aval = get_aval(operand)
@@ -324,17 +330,15 @@ def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indic
     if (
         type(operand) is np.ndarray
         and type(update) is np.ndarray
-        and not isinstance(start_indices, Tracer)
+        and type(start_indices) in (tuple, list)
         and update.dtype == operand.dtype
         and update.ndim == operand.ndim
     ):
-        starts = list(start_indices)
-        if not any(isinstance(s, Tracer) for s in starts) and _plain_ints(starts):
-            negs = _negatives(allow_negative_indices, operand.ndim)
-            if len(starts) == operand.ndim and all(
-                k <= n for k, n in zip(update.shape, operand.shape, strict=True)
-            ):
-                return _dynamic_update_slice_impl(operand, update, *starts, allow_negative=negs)
+        window = _eager_window(operand.shape, start_indices, update.shape, allow_negative_indices)
+        if window is not None:
+            out = operand.copy()
+            out[window] = update
+            return out
     starts = _start_list(start_indices, "dynamic_update_slice")
     ndim = len(shape_of(operand))
     params = dict(allow_negative=_negatives(allow_negative_indices, ndim))

@@ -299,6 +299,20 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *, allow_nega
         >>> lax.dynamic_slice_in_dim(np.arange(6), 4, 3)
         array([3, 4, 5])
     """
+    if (
+        type(operand) is np.ndarray
+        and type(start_index) is int
+        and type(slice_size) is int
+        and type(axis) is int
+        and -operand.ndim <= axis < operand.ndim
+        and 0 <= slice_size <= operand.shape[axis]
+    ):  # eager: slice directly, clamped as below
+        n = operand.shape[axis]
+        s = start_index + n if start_index < 0 and allow_negative_indices else start_index
+        s = 0 if s < 0 else (n - slice_size if s > n - slice_size else s)
+        return operand[
+            (builtins.slice(None),) * (axis % operand.ndim) + (builtins.slice(s, s + slice_size),)
+        ]
     operand = _array(operand)
     shape = shape_of(operand)
     axis = _axis(axis, len(shape))

@@ -114,10 +114,7 @@ def top_k(operand, k, *, axis=-1):
     if not 0 <= k <= shape[axis]:
         raise ValueError(f"top_k: k={k} must be between 0 and {shape[axis]} (the axis length)")
     if type(x) is np.ndarray:  # eager: NumPy directly (the same stable order as below)
-        from ftrans.primitives.reductions import _argsort_impl
-
-        idx = np.take(_argsort_impl(x, axis, True), np.arange(k), axis=axis)
-        return np.take_along_axis(x, idx, axis=axis), idx.astype(np.int32)
+        return _top_k_eager(x, k, axis)
     perm = argsort(x, axis=axis, descending=True)
     limits = list(shape)
     limits[axis] = k
@@ -126,6 +123,38 @@ def top_k(operand, k, *, axis=-1):
     from ftrans.primitives.elementwise import convert_element_type
 
     return values, convert_element_type(idx, new_dtype=np.int32)
+
+
+def _top_k_eager(x, k, axis):
+    """``top_k`` by NumPy: ``argpartition`` picks the k largest (O(n)), a stable sort orders
+    them; when ties at the k-th value make the pick ambiguous (or NaNs are involved), a full
+    stable sort decides, so the result always equals the traced path's (lower index first)."""
+    last = x.ndim - 1
+    if axis != last:
+        values, idx = _top_k_eager(np.moveaxis(x, axis, -1), k, last)
+        return np.moveaxis(values, -1, axis), np.moveaxis(idx, -1, axis)
+    n = x.shape[-1]
+    if 0 < k and 4 * k < n and x.dtype.kind in "iuf":
+        picked = np.sort(np.argpartition(x, n - k, axis=-1)[..., n - k :], axis=-1)
+        values = x[picked] if x.ndim == 1 else np.take_along_axis(x, picked, axis=-1)
+        # descending and stable (picked is in index order, so ties keep the lower index first)
+        order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
+        if x.ndim == 1:
+            top, idx = values[order], picked[order]
+        else:
+            top = np.take_along_axis(values, order, axis=-1)
+            idx = np.take_along_axis(picked, order, axis=-1)
+        kth = top[..., -1:]
+        # unambiguous when no element left out equals the k-th value (and it is not NaN)
+        if x.ndim == 1:
+            exact = kth[0] == kth[0] and np.count_nonzero(x >= kth) == k
+        else:
+            exact = bool((kth == kth).all()) and bool(((x >= kth).sum(axis=-1) == k).all())
+        if exact:
+            return top, idx.astype(np.int32)
+    flipped = np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
+    idx = n - 1 - flipped
+    return np.take_along_axis(x, idx, axis=-1), idx.astype(np.int32)
 
 
 def approx_max_k(

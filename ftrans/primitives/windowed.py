@@ -168,6 +168,10 @@ def reduce_window_shape_tuple(
         base_dilation,
         window_dilation,
     )
+    return _output_shape(operand_shape, window, strides, pads, base, wdil)
+
+
+def _output_shape(operand_shape, window, strides, pads, base, wdil):
     out = []
     for n, w, s, (lo, hi), b, d in zip(
         operand_shape, window, strides, pads, base, wdil, strict=True
@@ -199,29 +203,46 @@ def _gather_windows(x, init, window, strides, pads, base, wdil):
     return _shape.reshape(windows, new_sizes=(*out_shape, math.prod(window))), out_shape
 
 
-def _reduce_window_eager(x, init, name, window, strides, pads, base, wdil):
-    """No transform is watching: pad, view every window with ``as_strided`` and reduce the
-    window axes with the ufunc (the same numbers as the traced path)."""
-    from numpy.lib.stride_tricks import as_strided
-
+def _pad_eager(x, init, pads, base):
+    """``x`` padded with ``init`` (and base-dilated) by NumPy directly when the padding is
+    plain (non-negative, no dilation), else through ``lax.pad``."""
+    if all(b == 1 for b in base) and all(lo >= 0 and hi >= 0 for lo, hi in pads):
+        if not any(lo or hi for lo, hi in pads):
+            return x
+        shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pads, strict=True))
+        out = np.full(shape, init, x.dtype)
+        out[tuple(builtin_slice(lo, lo + n) for n, (lo, _) in zip(x.shape, pads))] = x
+        return out
     from ftrans.primitives.lax_wrappers import pad
 
-    padded = np.ascontiguousarray(
-        pad(x, init, [(lo, hi, b - 1) for (lo, hi), b in zip(pads, base, strict=True)])
-    )
-    out_shape = reduce_window_shape_tuple(x.shape, window, strides, pads, base, wdil)
+    return pad(x, init, [(lo, hi, b - 1) for (lo, hi), b in zip(pads, base, strict=True)])
+
+
+builtin_slice = slice
+
+
+def _reduce_window_eager(x, init, name, window, strides, pads, base, wdil):
+    """No transform is watching: pad, then reduce one axis at a time by combining its
+    ``window[d]`` strided slices with the ufunc (the separable form of an associative,
+    commutative reduction: sum(window) ufunc calls on whole arrays, no window copies)."""
+    padded = _pad_eager(x, init, pads, base)
+    out_shape = _output_shape(x.shape, window, strides, pads, base, wdil)
     ufunc = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}[name]
     if 0 in out_shape or 0 in window:
         return np.full(out_shape, init, x.dtype)
-    n = x.ndim
-    st = padded.strides
-    view = as_strided(
-        padded,
-        (*out_shape, *window),
-        tuple(st[d] * strides[d] for d in range(n)) + tuple(st[d] * wdil[d] for d in range(n)),
-        writeable=False,
-    )
-    out = ufunc.reduce(view, axis=tuple(range(n, 2 * n)))
+    out = padded
+    for d, (w, s, dil, m) in enumerate(zip(window, strides, wdil, out_shape, strict=True)):
+        if w == 1 and s == 1 and out.shape[d] == m:
+            continue
+        index = [builtin_slice(None)] * x.ndim
+        parts = []
+        for k in range(w):
+            index[d] = builtin_slice(k * dil, k * dil + (m - 1) * s + 1, s)
+            parts.append(out[tuple(index)])
+        acc = parts[0].copy() if len(parts) == 1 else ufunc(parts[0], parts[1])
+        for part in parts[2:]:
+            ufunc(acc, part, out=acc)
+        out = acc
     if not _is_identity(init, name, x.dtype):
         out = ufunc(init, out)
     return np.asarray(out, x.dtype)

@@ -1,0 +1,223 @@
+"""Eager ``ftrans.lax`` calls against their NumPy counterparts and JAX's eager calls.
+
+The issue's bar: an eager ``ftrans.lax`` function costs no more than its NumPy counterpart plus
+the ~1 µs dispatch. Rows per workload: ftrans, the NumPy way to compute the same thing, and
+``jax.lax`` eagerly (no ``jit``, on device arrays made beforehand, ``block_until_ready``).
+The NumPy counterparts: basic slicing (``dynamic_slice``), copy + slice assignment
+(``dynamic_update_slice``), ``argpartition`` + ``argsort`` of the k (``top_k``; it does not
+order ties as JAX does, ftrans does), a reshape-and-reduce (non-overlapping pooling) or
+``sliding_window_view`` + reduce (overlapping windows), fancy indexing (``gather``).
+
+Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_lax.py``.
+One thread, every answer checked before timing, medians of round-robin samples. Times are CPU
+time of this process (``time.process_time``), so other programs on a shared machine do not
+inflate them (``--wall`` times wall-clock instead, as the other benchmarks do). The bar is
+judged on ``ftrans - NumPy`` (the dispatch cost), printed, not raised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import statistics
+import time
+
+import _harness
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ftrans import lax
+
+jax = _harness.optional("jax")
+if jax is not None:
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+DISPATCH_BAR_US = 1.5  # ftrans may cost NumPy's time plus this much (the ~1 µs dispatch)
+_parser = argparse.ArgumentParser(description="ftrans.lax eager benchmarks")
+_parser.add_argument("--wall", action="store_true", help="wall-clock instead of CPU time")
+ARGS = _parser.parse_args()
+
+
+def cpu_timed(cases, *, rounds=3, repeat=24, warmup=3):
+    """:func:`_harness.timed` with ``time.process_time`` as the clock: round-robin samples of
+    about 20 ms CPU each, median and best per case."""
+    clock = time.process_time
+    numbers = {}
+    for name, fn in cases:
+        for _ in range(warmup):
+            fn()
+        start = clock()
+        count = 0
+        while clock() - start < 0.005:
+            fn()
+            count += 1
+        numbers[name] = max(1, int(count * 0.02 / max(clock() - start, 1e-9)))
+    samples = {name: [] for name, _ in cases}
+    for _ in range(rounds):
+        for name, fn in cases:
+            for _ in range(repeat // rounds):
+                start = clock()
+                for _ in range(numbers[name]):
+                    fn()
+                samples[name].append((clock() - start) / numbers[name])
+    return [
+        _harness.Timing(name, statistics.median(samples[name]), min(samples[name]))
+        for name, _ in cases
+    ]
+
+
+def versions() -> str:
+    found = []
+    for name in ["numpy", "jax", "jaxlib"]:
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return "; ".join(found)
+
+
+def _np_top_k(v, k):
+    idx = np.argpartition(v, v.shape[-1] - k, axis=-1)[..., -k:]
+    vals = np.take_along_axis(v, idx, axis=-1)
+    order = np.argsort(-vals, axis=-1)
+    return np.take_along_axis(vals, order, axis=-1), np.take_along_axis(idx, order, axis=-1)
+
+
+def workloads():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 64))
+    u = rng.standard_normal((8, 8))
+    v = rng.standard_normal(1000)
+    rows = rng.standard_normal((64, 1000))
+    img = rng.standard_normal((8, 32, 32, 16))
+    table = rng.standard_normal((1000, 32))
+    ids = rng.integers(0, 1000, (256, 1))
+    dn = lax.GatherDimensionNumbers(
+        offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,)
+    )
+
+    def update_np():
+        out = x.copy()
+        out[3:11, 4:12] = u
+        return out
+
+    yield (
+        "dynamic_slice (64x64, 8x8 window)",
+        lambda: lax.dynamic_slice(x, (3, 4), (8, 8)),
+        lambda: x[3:11, 4:12],
+        (lambda jx: lambda: jax.lax.dynamic_slice(jx, (3, 4), (8, 8)), (x,)),
+    )
+    yield (
+        "dynamic_slice_in_dim (64x64, 8 rows)",
+        lambda: lax.dynamic_slice_in_dim(x, 3, 8, 0),
+        lambda: x[3:11],
+        (lambda jx: lambda: jax.lax.dynamic_slice_in_dim(jx, 3, 8, 0), (x,)),
+    )
+    yield (
+        "dynamic_update_slice (64x64 <- 8x8)",
+        lambda: lax.dynamic_update_slice(x, u, (3, 4)),
+        update_np,
+        (lambda jx, ju: lambda: jax.lax.dynamic_update_slice(jx, ju, (3, 4)), (x, u)),
+    )
+    yield (
+        "top_k (1000, k=5)",
+        lambda: lax.top_k(v, 5),
+        lambda: _np_top_k(v, 5),
+        (lambda jv: lambda: jax.lax.top_k(jv, 5), (v,)),
+    )
+    yield (
+        "top_k (64x1000, k=10)",
+        lambda: lax.top_k(rows, 10),
+        lambda: _np_top_k(rows, 10),
+        (lambda jv: lambda: jax.lax.top_k(jv, 10), (rows,)),
+    )
+    yield (
+        "reduce_window max 2x2/2 (64x64)",
+        lambda: lax.reduce_window(x, -np.inf, lax.max, (2, 2), (2, 2), "VALID"),
+        lambda: x.reshape(32, 2, 32, 2).max(axis=(1, 3)),
+        (
+            lambda jx: (
+                lambda: jax.lax.reduce_window(jx, -jnp.inf, jax.lax.max, (2, 2), (2, 2), "VALID")
+            ),
+            (x,),
+        ),
+    )
+    yield (
+        "reduce_window max 3x3/1 NHWC (8x32x32x16)",
+        lambda: lax.reduce_window(img, -np.inf, lax.max, (1, 3, 3, 1), (1, 1, 1, 1), "VALID"),
+        lambda: sliding_window_view(img, (3, 3), axis=(1, 2)).max(axis=(-2, -1)),
+        (
+            lambda ji: (
+                lambda: jax.lax.reduce_window(
+                    ji, -jnp.inf, jax.lax.max, (1, 3, 3, 1), (1, 1, 1, 1), "VALID"
+                )
+            ),
+            (img,),
+        ),
+    )
+    yield (
+        "reduce_window_sum 2x2/2 NHWC (8x32x32x16)",
+        lambda: lax.reduce_window_sum(img, (1, 2, 2, 1), (1, 2, 2, 1), "VALID"),
+        lambda: img.reshape(8, 16, 2, 16, 2, 16).sum(axis=(2, 4)),
+        (
+            lambda ji: (
+                lambda: jax.lax.reduce_window(
+                    ji, 0.0, jax.lax.add, (1, 2, 2, 1), (1, 2, 2, 1), "VALID"
+                )
+            ),
+            (img,),
+        ),
+    )
+    yield (
+        "gather rows (1000x32 table, 256 ids)",
+        lambda: lax.gather(table, ids, dn, (1, 32), mode="clip"),
+        lambda: table[np.clip(ids[:, 0], 0, 999)],
+        (
+            lambda jt, ji: lambda: jax.lax.gather(jt, ji, dn_jax(), (1, 32), mode="clip"),
+            (table, ids),
+        ),
+    )
+
+
+def dn_jax():
+    return jax.lax.GatherDimensionNumbers(
+        offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,)
+    )
+
+
+def main():
+    print("# ftrans.lax eager calls vs NumPy and JAX eager\n")
+    print(_harness.thread_note())
+    print("clock: " + ("wall (perf_counter)" if ARGS.wall else "CPU time of this process"))
+    print(versions())
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    summary = []
+    for label, fun, numpy_fun, jax_case in workloads():
+        _harness.assert_tree_allclose(fun(), numpy_fun(), what=label)
+        cases = [("ftrans", fun), ("NumPy", numpy_fun)]
+        if jax is not None:
+            make, arrays = jax_case
+            jarrays = [jnp.asarray(a) for a in arrays]
+            jfun = make(*jarrays)
+            _harness.assert_tree_allclose(jfun(), fun(), what=f"{label} (jax)")
+            cases.append(("JAX eager", lambda jfun=jfun: jax.block_until_ready(jfun())))
+        rows = _harness.timed(cases) if ARGS.wall else cpu_timed(cases)
+        _harness.report(label, rows, "ftrans", {})
+        by = {r.name: r for r in rows}
+        extra = (by["ftrans"].median - by["NumPy"].median) * 1e6
+        summary.append((label, by["ftrans"].median, by["NumPy"].median, extra))
+    print(
+        f"\n## Summary: ftrans's cost over NumPy's (bar: at most {DISPATCH_BAR_US} µs, or faster)\n"
+    )
+    out = []
+    for label, f, n, extra in summary:
+        status = "met" if extra <= DISPATCH_BAR_US else "MISSED"
+        out.append([label, _harness.fmt_time(f), _harness.fmt_time(n), f"{extra:+.2f} µs", status])
+    print(_harness.table(["workload", "ftrans", "NumPy", "ftrans - NumPy", "bar"], out))
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
