@@ -4,7 +4,8 @@
 # tests/test_tree.py with the package namespace instead.
 # The scripts under tests/data make the checked-in reference outputs; they import JAX, optax,
 # mpmath... which CI does not install, and hold no tests.
-collect_ignore_glob = ["ftrans/tree/_*.py", "tests/data/*.py"]
+# tests/distributed holds the scripts each MPI rank runs (launched by tests/test_distributed.py).
+collect_ignore_glob = ["ftrans/tree/_*.py", "tests/data/*.py", "tests/distributed/*.py"]
 
 # Native code compiles before the first call during tests: a numba compile left running in a
 # background thread would outlive the test that started it (tests of tiering turn it on and
