@@ -380,3 +380,9 @@ def custom_root(
         return out, dx
 
     return root(guess, *consts)
+
+
+# The native backend does not inline the user's solve programs yet.
+from ftrans.compiler.native_rules import numpy_only  # noqa: E402
+
+numpy_only("holds the user's solve programs (not inlined natively yet)", linear_solve_p)

@@ -771,3 +771,37 @@ spec(
     lambda x: np.concatenate([x[:1], x[1:2] ** 4, x[2:3], x[3:4] ** 2, x[4:]]),
     [A((5,))],
 )
+
+
+# ----------------------------------------------------------------------------- custom_linear_solve
+
+
+def _solve_by_columns(matvec, b):
+    """The solve that custom_linear_solve is given: the matrix built from matvec's columns."""
+    import ftrans.numpy as fnp
+
+    n = b.shape[0]
+    return fnp.linalg.solve(fnp.stack([matvec(e) for e in np.eye(n)], axis=1), b)
+
+
+# a fixed, well-conditioned matrix: the program stays one custom_linear_solve equation (the
+# transpose test needs that); derivatives in the matrix are checked in tests/test_lax_parity.py
+_M = np.array([[4.0, 1.0, -0.5], [0.3, 3.5, 0.8], [-0.2, 0.6, 5.0]])
+_S = _M + _M.T
+
+spec(
+    "custom_linear_solve",
+    "general",
+    lambda b: lax.custom_linear_solve(lambda x: _M @ x, b, _solve_by_columns, _solve_by_columns),
+    lambda b: np.linalg.solve(_M, b),
+    [A((3,))],
+    linear_argnums=((0,),),
+)
+spec(
+    "custom_linear_solve",
+    "symmetric",
+    lambda b: lax.custom_linear_solve(lambda x: _S @ x, b, _solve_by_columns, symmetric=True),
+    lambda b: np.linalg.solve(_S, b),
+    [A((3,))],
+    linear_argnums=((0,),),
+)

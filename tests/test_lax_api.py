@@ -341,7 +341,7 @@ def test_conv_reference_helper_is_a_correlation():
         (lambda: lax.batch_matmul(np.ones((2, 3)), np.ones(3)), ValueError, "one rank >= 2"),
         (lambda: lax.dot(np.ones((2, 2, 2)), np.ones(2)), TypeError, "dot_general"),
         (lambda: lax.bitcast_convert_type(np.ones(2), np.int32), TypeError, "differ in width"),
-        (lambda: lax.psum(np.ones(2), "i"), AttributeError, "named axis"),
+        (lambda: lax.psum(np.ones(2), "i"), NameError, "unbound axis name 'i'"),
     ],
 )
 def test_errors_name_the_problem(call, error, match):

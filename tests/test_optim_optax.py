@@ -282,11 +282,21 @@ def reference():
         return dict(data)
 
 
+#: Factored second moments (adafactor) divide by row/column means of tiny numbers; their
+#: trajectories keep the summation order's last bits, which depend on the CPU's vector unit
+#: (up to 6e-7 relative after 50 steps on one AMD EPYC host, <3e-13 on another).
+FACTORED = {"adafactor", "adafactor_momentum", "factored_rms_unfactored"}
+
+
+def rtol(case: str) -> float:
+    return 2e-6 if case in FACTORED else 1e-10
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_trajectory_matches_checked_in_optax(case, reference):
     assert case in reference, f"no reference for {case}; rerun tests/data/make_optax_reference.py"
     got = run_ftrans(case)
-    np.testing.assert_allclose(got, reference[case], rtol=1e-10, atol=1e-12, err_msg=case)
+    np.testing.assert_allclose(got, reference[case], rtol=rtol(case), atol=1e-12, err_msg=case)
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +315,7 @@ def optax_x64():
 def test_trajectory_matches_live_optax(case, optax_x64):
     # a few cases recomputed with the installed optax (all of them: make_optax_reference.py)
     np.testing.assert_allclose(
-        run_ftrans(case), run_optax(optax_x64, case), rtol=1e-10, atol=1e-12, err_msg=case
+        run_ftrans(case), run_optax(optax_x64, case), rtol=rtol(case), atol=1e-12, err_msg=case
     )
 
 

@@ -90,8 +90,9 @@ def test_vmap_over_problems_equals_separate_runs():
     jitted = ft.jit(ft.vmap(solve))(lams)
     for i, lam in enumerate(lams):
         one = solve(lam)
-        np.testing.assert_allclose(batched.x[i], one.x, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(jitted.x[i], one.x, rtol=1e-10, atol=1e-12)
+        # batched line searches sum in another order: the last bits differ by CPU (3e-10 seen)
+        np.testing.assert_allclose(batched.x[i], one.x, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(jitted.x[i], one.x, rtol=1e-8, atol=1e-12)
         assert int(batched.nit[i]) == int(one.nit)
 
 

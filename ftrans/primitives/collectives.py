@@ -345,3 +345,12 @@ def pcast(x, axis_name, *, to):
             f"pcast: to={to!r}; expected 'varying', 'invariant', 'reduced' or 'unreduced'"
         )
     return x
+
+
+# The native backend: a collective left in a jitted program is bound outside it (an outer vmap
+# name or an external axis such as MPI processes), reached through Python.
+from ftrans.compiler.native_rules import numpy_only  # noqa: E402
+
+numpy_only(
+    "collective over an axis bound outside the program", psum_p, pmax_p, pmin_p, axis_index_p
+)

@@ -502,3 +502,15 @@ def pshuffle(x, axis_name, perm):
     if sorted(perm) != list(range(len(perm))):
         raise ValueError(f"pshuffle: perm {perm} is not a permutation of 0..{len(perm) - 1}")
     return ppermute(x, axis_name, [(src, dst) for dst, src in enumerate(perm)])
+
+
+# The native backend: see collectives.py (a collective here is bound outside the program).
+from ftrans.compiler.native_rules import numpy_only  # noqa: E402
+
+numpy_only(
+    "collective over an axis bound outside the program",
+    all_gather_p,
+    psum_scatter_p,
+    all_to_all_p,
+    ppermute_p,
+)

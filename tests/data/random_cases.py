@@ -79,11 +79,13 @@ CASES = {
     "normal": (lambda r, k: r.normal(k, (5000,)), 3),
     "normal_2d": (lambda r, k: r.normal(k, (7, 5)), 3),
     "normal_float32": (lambda r, k: r.normal(k, (2000,), np.float32), 4),
-    "gumbel": (lambda r, k: r.gumbel(k, (500,)), 2),
+    # gumbel/logistic: -log(-log(u)) and log(u / (1 - u)) go through NumPy's SIMD log, whose
+    # last bits depend on the CPU's vector unit (5 ulp from JAX seen on one AMD EPYC host)
+    "gumbel": (lambda r, k: r.gumbel(k, (500,)), 6),
     "gumbel_high": (lambda r, k: r.gumbel(k, (500,), mode="high"), 3),
     "exponential": (lambda r, k: r.exponential(k, (500,)), 2),
     "laplace": (lambda r, k: r.laplace(k, (500,)), 2),
-    "logistic": (lambda r, k: r.logistic(k, (500,)), 3),
+    "logistic": (lambda r, k: r.logistic(k, (500,)), 6),
     "cauchy": (lambda r, k: r.cauchy(k, (500,)), 2),
     "pareto": (lambda r, k: r.pareto(k, 2.5, (500,)), 3),
     "rayleigh": (lambda r, k: r.rayleigh(k, 2.0, (500,)), 2),
