@@ -304,9 +304,7 @@ def _index_arrays(starts, plan, operand_shape, *, unclamped=()):
                 if d not in unclamped:
                     s = np.minimum(np.maximum(s, 0), hi)
                 index = (
-                    np.broadcast_to(s.reshape(s.shape + (1,) * len(window)), full)
-                    if window
-                    else s
+                    np.broadcast_to(s.reshape(s.shape + (1,) * len(window)), full) if window else s
                 )
             else:
                 if d not in unclamped:
