@@ -31,7 +31,7 @@ from ftrans.primitives._axes import (
 )
 from ftrans.primitives._batch import logical_shape, moveaxis
 from ftrans.primitives.elementwise import convert_element_type, mul, select
-from ftrans.primitives.shape import broadcast_in_dim, concatenate, reshape, slice_
+from ftrans.primitives.shape import _linear_jvp, broadcast_in_dim, concatenate, reshape, slice_
 
 # ----------------------------------------------------------------------------- all_gather
 
@@ -70,10 +70,7 @@ def _all_gather_batch(vals, dims, *, frame, axis_name, axis, tiled):
 all_gather_p = _collective("all_gather", linear=True)
 all_gather_p.impl = _all_gather_impl
 all_gather_p.abstract_eval = _all_gather_aval
-all_gather_p.jvp = lambda primals, tangents, **params: (
-    _bind_one(all_gather_p, primals[0], params),
-    tangents[0] if type(tangents[0]) is Zero else _bind_one(all_gather_p, tangents[0], params),
-)
+all_gather_p.jvp = _linear_jvp(all_gather_p)
 all_gather_p.transpose = lambda ct, x, *, axis_name, axis, tiled: [
     Zero(x.aval)
     if type(ct) is Zero
@@ -177,10 +174,7 @@ def _psum_scatter_batch(vals, dims, *, frame, axis_name, scatter_dimension, tile
 psum_scatter_p = _collective("psum_scatter", linear=True)
 psum_scatter_p.impl = _psum_scatter_impl
 psum_scatter_p.abstract_eval = _psum_scatter_aval
-psum_scatter_p.jvp = lambda primals, tangents, **params: (
-    _bind_one(psum_scatter_p, primals[0], params),
-    tangents[0] if type(tangents[0]) is Zero else _bind_one(psum_scatter_p, tangents[0], params),
-)
+psum_scatter_p.jvp = _linear_jvp(psum_scatter_p)
 psum_scatter_p.transpose = lambda ct, x, *, axis_name, scatter_dimension, tiled: [
     Zero(x.aval)
     if type(ct) is Zero
@@ -293,10 +287,7 @@ def _all_to_all_batch(vals, dims, *, frame, axis_name, split_axis, concat_axis, 
 all_to_all_p = _collective("all_to_all", linear=True)
 all_to_all_p.impl = _all_to_all_impl
 all_to_all_p.abstract_eval = _all_to_all_aval
-all_to_all_p.jvp = lambda primals, tangents, **params: (
-    _bind_one(all_to_all_p, primals[0], params),
-    tangents[0] if type(tangents[0]) is Zero else _bind_one(all_to_all_p, tangents[0], params),
-)
+all_to_all_p.jvp = _linear_jvp(all_to_all_p)
 all_to_all_p.transpose = lambda ct, x, *, axis_name, split_axis, concat_axis, tiled: [
     Zero(x.aval)
     if type(ct) is Zero
@@ -427,10 +418,7 @@ def _check_perm(perm, n, what):
 ppermute_p = _collective("ppermute", linear=True)
 ppermute_p.impl = _ppermute_impl
 ppermute_p.abstract_eval = lambda x, *, axis_name, perm: x
-ppermute_p.jvp = lambda primals, tangents, **params: (
-    _bind_one(ppermute_p, primals[0], params),
-    tangents[0] if type(tangents[0]) is Zero else _bind_one(ppermute_p, tangents[0], params),
-)
+ppermute_p.jvp = _linear_jvp(ppermute_p)
 ppermute_p.transpose = lambda ct, x, *, axis_name, perm: [
     ct
     if type(ct) is Zero
