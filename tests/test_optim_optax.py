@@ -282,9 +282,11 @@ def reference():
         return dict(data)
 
 
-#: Factored second moments (adafactor) divide by row/column means of tiny numbers; their
-#: trajectories keep the summation order's last bits, which depend on the CPU's vector unit
-#: (up to 6e-7 relative after 50 steps on one AMD EPYC host, <3e-13 on another).
+#: Adafactor's decay ``1 - (t + 1)**-0.8`` is computed in float32, as optax does. XLA's float32
+#: ``pow`` and NumPy's differ by one ulp at some steps (t = 3, 4, 7, 16, ... on this project's
+#: AMD EPYC machine: 17 of the first 59 steps), a relative 6e-8 in the decay, which the
+#: trajectories carry as up to 6e-7 relative after 30 steps. NumPy's float32 ``pow`` takes a
+#: CPU-dependent SIMD path: on another host the two agreed and the gap was < 3e-13.
 FACTORED = {"adafactor", "adafactor_momentum", "factored_rms_unfactored"}
 
 
