@@ -1,5 +1,9 @@
 """mkdocs hooks: pictures the docs show are made by ftrans itself at build time.
 
+The pictures are files of the site, not of ``docs/``: on_files adds them to the build as
+generated files (pages link them as ``generated/NAME``), so a build writes nothing into the
+folder ``mkdocs serve`` watches, and serving does not rebuild in a loop.
+
 * ``generated/seed_graph.svg``: the computational graph of the seed's example, annotated with
   primal values (``ftrans.explain.graph_svg``). It needs Graphviz's ``dot``: without it the
   build fails and says how to install it (a page showing DOT source instead would look done).
@@ -25,6 +29,7 @@ pytest still runs every example unchanged.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import re
 import shutil
@@ -33,9 +38,12 @@ import types
 
 import numpy as np
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "generated")
+
+# Site path -> content of the pictures this build made (on_pre_build), added by on_files.
+FIGURES: dict[str, str | bytes] = {}
 
 
 GRAPHVIZ_MISSING = (
@@ -55,9 +63,7 @@ def _seed_graph():
 
     if not shutil.which("dot"):  # a picture of DOT source would pass for the graph: stop instead
         raise PluginError(GRAPHVIZ_MISSING)
-    svg = ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
-    with open(os.path.join(OUT, "seed_graph.svg"), "w") as fh:
-        fh.write(svg)
+    return ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
 
 
 def _best_time(fn, repeat=7):
@@ -104,8 +110,10 @@ def _jacobian_cost():
     ax.set_title("Jacobian of tanh(B x), measured while building these docs")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "jacobian_cost.png"))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
+    return buf.getvalue()
 
 
 BENCH_INTRO = (
@@ -134,10 +142,18 @@ def _benchmarks_page():
 
 
 def on_pre_build(config, **kwargs):
-    os.makedirs(OUT, exist_ok=True)
     _benchmarks_page()
-    _seed_graph()
-    _jacobian_cost()
+    FIGURES["generated/seed_graph.svg"] = _seed_graph()
+    FIGURES["generated/jacobian_cost.png"] = _jacobian_cost()
+
+
+def on_files(files, config, **kwargs):
+    for src_uri, content in FIGURES.items():
+        stale = files.get_file_from_path(src_uri)  # e.g. a docs/generated/ left by old builds
+        if stale is not None:
+            files.remove(stale)
+        files.append(File.generated(config, src_uri, content=content))
+    return files
 
 
 API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest) -->$", re.M)

@@ -141,3 +141,24 @@ def test_language_selector_only_on_translated_pages(tmp_path):
     for link in ("guide/autodiff", "zh/guide/autodiff"):
         with open(os.path.join(tmp_path, link, "sitemap.xml"), encoding="utf-8") as f:
             assert "<urlset" in f.read()
+
+
+def test_no_process_words_in_what_readers_read():
+    """README, the benchmarks README and every docs page are free of issue numbers and the like
+    (docs/check_site.py checks the rendered pages, docstrings included, with the same list)."""
+    import glob
+    import sys
+
+    sys.path.insert(0, DOCS)
+    try:
+        import check_site
+    finally:
+        sys.path.remove(DOCS)
+    assert check_site.process_words("the Bars (issue 3) table; see #12") != []
+    sources = ["README.md", os.path.join("benchmarks", "README.md")]
+    sources += sorted(glob.glob(os.path.join("docs", "**", "*.md"), root_dir=ROOT, recursive=True))
+    found = []
+    for source in sources:
+        with open(os.path.join(ROOT, source), encoding="utf-8") as f:
+            found += [f"{source}: ...{hit}..." for hit in check_site.process_words(f.read())]
+    assert not found, "\n".join(found)
