@@ -11,7 +11,8 @@ Findings, one line each, make the exit status 1:
   followed); every ``<img>`` must have loaded;
 * markup that should have been rendered but shows as text: doctest directives and
   ``<BLANKLINE>``, Sphinx roles (``:func:`...```), unresolved cross-references
-  (``[name][ftrans.x]``), Graphviz DOT source, formulas KaTeX did not typeset;
+  (``[name][ftrans.x]``), Graphviz DOT source, formulas KaTeX did not typeset, and formulas
+  whose square-root signs or braces a stylesheet squashed;
 * an output or error line of a code block that runs past the block's right edge (code lines
   may scroll sideways; what a program printed must be readable without scrolling);
 * a page without the figures, tables, formulas and links it is expected to show (``EXPECTED``
@@ -152,7 +153,8 @@ def process_words(text: str) -> list[str]:
 
 # Runs in the page: everything the checks need, in one round trip.
 PAGE_PROBE = """() => {
-  const out = {links: [], images: [], overflow: [], math: [], text: document.body.innerText};
+  const out = {links: [], images: [], overflow: [], math: [], mathSvg: []};
+  out.text = document.body.innerText;
   const prose = document.querySelector('article') || document.body;
   const copy = prose.cloneNode(true);
   copy.querySelectorAll('pre, code, .katex, script, style').forEach((el) => el.remove());
@@ -181,6 +183,15 @@ PAGE_PROBE = """() => {
   for (const el of document.querySelectorAll('.arithmatex')) {
     if (!el.querySelector('.katex') || el.querySelector('.katex-error')) {
       out.math.push(el.textContent.slice(0, 80));
+    }
+  }
+  // KaTeX draws a square root's sign, wide accents and braces as SVGs: one that a stylesheet
+  // squashed to no height leaves a formula that reads wrong (sqrt(v) shown as v).
+  for (const svg of document.querySelectorAll('.katex svg')) {
+    const box = svg.getBoundingClientRect();
+    if (box.width > 0 && box.height < 1) {
+      const formula = svg.closest('.arithmatex') || svg.closest('.katex');
+      out.mathSvg.push((formula ? formula.textContent : '').slice(0, 80));
     }
   }
   return out;
@@ -311,6 +322,8 @@ def check_page(browser_page, base: str, site_dir: str, page: str, report: Report
         report.add(page, f"output line wider than its code block: {line!r}")
     for formula in probe["math"]:
         report.add(page, f"formula not typeset: {formula!r}")
+    for formula in sorted(set(probe["mathSvg"])):
+        report.add(page, f"formula drawn without its square-root sign or brace: {formula!r}")
 
 
 def check_site(site_dir: str, screenshots: bool = True, only: list[str] | None = None) -> Report:

@@ -65,6 +65,9 @@ def test_the_check_finds_what_it_looks_for(site, tmp_path):
         * 200
         + "</span></code></pre>"
         "<script>console.error('boom')</script>"
+        # a square root whose sign a stylesheet squashes (the rule this site once had)
+        '<p><span class="arithmatex">\\(\\sqrt{v + \\epsilon}\\)</span></p>'
+        "<style>.md-typeset svg { max-width: 100%; height: auto; }</style>"
     )
     with open(page, "w", encoding="utf-8") as f:
         f.write(html.replace("</article>", faults + "</article>", 1))
@@ -85,7 +88,8 @@ def test_the_check_finds_what_it_looks_for(site, tmp_path):
         "a doctest directive",
         "output line wider than its code block",
         "console error: boom",
-        "expected figure missing",
+        "expected content missing",
+        "formula drawn without its square-root sign",
     ]:
         assert expected in found, f"{expected!r} not reported; findings:\n{found}"
 
