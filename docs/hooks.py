@@ -15,9 +15,12 @@ folder ``mkdocs serve`` watches, and serving does not rebuild in a loop.
 Reference pages can list a package's public names by group instead of by hand: a line
 ``<!-- api: ftrans.optim modules=_aliases,_aliases_more -->`` becomes one ``::: ftrans.optim.adam``
 block per public function of ``ftrans.optim`` defined in those submodules (in ``__all__`` order),
-``<!-- api: ftrans.optim types -->`` one per public class or type alias (capitalised name), and
+``<!-- api: ftrans.optim types -->`` one per public class or type alias (capitalised name),
 ``<!-- api: ftrans.optim rest -->`` one per public function no other marker of the page took
-(under an "Other functions" heading, or nothing when there is none).
+(under an "Other functions" heading, or nothing when there is none), and on pages without
+groups ``<!-- api: ftrans.random functions -->`` one per public function (whatever its case:
+``PRNGKey``) and ``<!-- api: ftrans.random classes -->`` one per public class (constants and
+type aliases, which have no docstring of their own, are left out).
 So every entry sits under its public name, functions come before the state types, and a name
 added to ``__all__`` appears without editing the page.
 
@@ -156,7 +159,7 @@ def on_files(files, config, **kwargs):
     return files
 
 
-API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest) -->$", re.M)
+API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest|functions|classes) -->$", re.M)
 
 
 def _api_groups(package, markers):
@@ -184,8 +187,21 @@ def _api_groups(package, markers):
         ]
         groups[line] = group
         taken.update(group)
+    # Where each name was defined: a typing alias (``Callable[...]``) is callable but was not
+    # defined by ftrans, and has no docstring to show.
+    home = {n: getattr(getattr(mod, n), "__module__", None) or "" for n in names}
+    objects = {n: getattr(mod, n) for n in names if home[n].startswith("ftrans")}
     for line, kind, _ in markers:
-        if kind == "types":
+        if kind == "functions":
+            groups[line] = [
+                n
+                for n, obj in objects.items()
+                if callable(obj) and not isinstance(obj, type) and home[n] not in public_submodules
+            ]
+            taken.update(groups[line])
+        elif kind == "classes":
+            groups[line] = [n for n, obj in objects.items() if isinstance(obj, type)]
+        elif kind == "types":
             groups[line] = [n for n in names if n[0].isupper()]
         elif kind == "rest":
             groups[line] = [

@@ -162,3 +162,23 @@ def test_no_process_words_in_what_readers_read():
         with open(os.path.join(ROOT, source), encoding="utf-8") as f:
             found += [f"{source}: ...{hit}..." for hit in check_site.process_words(f.read())]
     assert not found, "\n".join(found)
+
+
+def test_api_pages_list_functions_before_types():
+    """``<!-- api: PKG functions -->`` / ``classes`` markers (docs/hooks.py) cover every public
+    function and class of the package, functions first, and leave constants and aliases out."""
+    import ftrans.random
+
+    spec = importlib.util.spec_from_file_location("hooks", os.path.join(DOCS, "hooks.py"))
+    api_hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(api_hooks)
+    page = "<!-- api: ftrans.random functions -->\n\n<!-- api: ftrans.random classes -->\n"
+    out = api_hooks._expand_api_markers(page, "reference/random.md")
+    listed = re.findall(r"^::: ftrans\.random\.(\w+)$", out, re.MULTILINE)
+    assert "api:" not in out and len(listed) == len(set(listed))
+    classes = [n for n in listed if isinstance(getattr(ftrans.random, n), type)]
+    assert classes == ["KeyArray", "PRNGKeyError"] and listed[-2:] == classes
+    assert "PRNGKey" in listed and "split" in listed  # a function with a capital, and a plain one
+    assert "KEY_DTYPE" not in listed and "KEY_SHAPE" not in listed
+    left_out = set(ftrans.random.__all__) - set(listed)
+    assert left_out == {"KEY_DTYPE", "KEY_SHAPE"}, left_out
