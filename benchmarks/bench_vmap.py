@@ -373,7 +373,7 @@ def main():
         table.append(row)
     print(_harness.table(headers, table))
 
-    print("\n## Bars (issue 3)\n")
+    print("\n## Performance targets\n")
     rows = [(b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status) for b in bars]
     print(_harness.table(["workload", "ftrans vs", "value", "bar", "status"], rows))
     print(f"\n{sum(b.met for b in bars)} of {len(bars)} bars met; {_harness.machine()}.")

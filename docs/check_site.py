@@ -11,10 +11,13 @@ Findings, one line each, make the exit status 1:
   followed); every ``<img>`` must have loaded;
 * markup that should have been rendered but shows as text: doctest directives and
   ``<BLANKLINE>``, Sphinx roles (``:func:`...```), unresolved cross-references
-  (``[name][ftrans.x]``), Graphviz DOT source, formulas KaTeX did not typeset;
+  (``[name][ftrans.x]``), Graphviz DOT source, formulas KaTeX did not typeset, and formulas
+  whose square-root signs or braces a stylesheet squashed;
 * an output or error line of a code block that runs past the block's right edge (code lines
   may scroll sideways; what a program printed must be readable without scrolling);
-* a page without the figures it is expected to show (``EXPECTED`` below).
+* a page without the figures, tables, formulas and links it is expected to show (``EXPECTED``
+  below);
+* words about how the project is run (issue numbers and the like, ``PROCESS_WORDS``).
 
 It also writes full-page screenshots of the key pages (``SCREENSHOTS``) to ``<site>/screenshots/``
 for a person to look at. Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install
@@ -53,14 +56,47 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1440, "height": 900}
 MAX_SHOT_HEIGHT = 16000  # px: the long reference pages are cut there
 
-# Page (path under the site, as in its URL) -> CSS selectors that must match on it. A page's
-# figures, tables and formulas are part of what it says: add a row when a page gains one.
-EXPECTED: dict[str, list[str]] = {
+# Page (path under the site, as in its URL) -> what must be on it: CSS selectors, each matching
+# at least once, or ``(selector, n)`` matching at least n times. A page's figures, tables and
+# formulas are part of what it says: add a row when a page gains one, so losing one is a finding.
+# ``.arithmatex .katex`` is a formula KaTeX typeset (a page that states a rule states it in math).
+MATH = ".arithmatex .katex"
+EXPECTED: dict[str, list[str | tuple[str, int]]] = {
     "": ["h1"],
-    "guide/autodiff/": ["img[src*=seed_graph]"],
-    "guide/vmap/": ["img[src*=jacobian_cost]", ".katex", ".katex-display"],
-    "guide/jit/": ["h1"],
-    "guide/optim/": ["h1"],
+    "guide/autodiff/": [
+        ("article table", 3),  # forward tangents seeded on x1, then on x2, reverse adjoints
+        ("article table " + MATH, 3),  # each table's rules are typeset
+        ("div.arithmatex .katex-display", 1),  # the display formulas of the derivations
+        MATH,
+        "img[src*=optim_losses]",  # Figure 1
+        "img[src*=seed_graph]",  # the computational graph
+        'article a[href$="zh/guide/autodiff/"]',  # the link to the Chinese page in the text
+        '.md-select__link[hreflang="zh"]',  # and in the header's language selector
+    ],
+    "zh/guide/autodiff/": [
+        'html[lang="zh"]',
+        ("article table", 3),
+        ("article table " + MATH, 3),
+        ("div.arithmatex .katex-display", 1),
+        MATH,
+        "img[src*=optim_losses]",
+        "img[src*=seed_graph]",
+        'article a[href="../../../guide/autodiff/"]',  # back to the English page
+        '.md-select__link[hreflang="en"]',
+    ],
+    "guide/optim/": [
+        MATH,  # the update rules
+        "img[src*=optim_losses]",
+        "img[src*=optim_schedules]",
+        "article table",  # the schedules
+    ],
+    "guide/vmap/": ["img[src*=jacobian_cost]", MATH, ".katex-display"],
+    "guide/numerical/": [MATH],  # central differences, the VJP/JVP identity
+    "guide/linalg/": [MATH],  # the derivative rules of the factorisations
+    "guide/control_flow/": [MATH],
+    "guide/extending/": [MATH],
+    "guide/complex_fft/": [MATH],
+    "guide/jit/": ["h1", "article pre code"],
     "benchmarks/": ["table"],
     "reference/ftrans/": ["h2[id='ftrans.grad']", "h2[id='ftrans.vmap']", "h2[id='ftrans.jit']"],
     "reference/optim/": ["h3[id='ftrans.optim.adam']", "h3[id='ftrans.optim.ScaleByAdamState']"],
@@ -90,9 +126,35 @@ RAW_TEXT = [
     (re.compile(r"\$\$|\\\(|\\\[|\\frac|\\partial"), "math KaTeX did not typeset", "prose"),
 ]
 
+# Words about how the project is run, not about ftrans: issue numbers, review jargon. A reader
+# cannot follow them, so none may show on a page (code blocks included). tests/test_docs_figures.py
+# applies the same list to README.md, benchmarks/README.md and the Markdown sources.
+PROCESS_WORDS = [
+    re.compile(r"\b[Ii]ssues?[ -]#?\d+"),  # "issue 3", "issue-3 bars", "issue #7"
+    re.compile(r"\bBars \(issue"),
+    re.compile(r"\bbars in the issue\b", re.I),
+    re.compile(r"(?<![\w&#/])#\d{1,3}\b(?![\w.])"),  # "#12" as a reference
+    re.compile(r"\bthe lead\b|\blead engineer\b", re.I),
+    re.compile(r"\b(?:this|last|next|previous|earlier|a helper) session\b", re.I),
+    re.compile(r"\bhelpers? (?:agent|engineer|session)s?\b", re.I),
+    re.compile(r"\bworktrees?\b", re.I),
+]
+
+
+def process_words(text: str) -> list[str]:
+    """Each process word in ``text``, with 40 characters either side."""
+    found = []
+    for pattern in PROCESS_WORDS:
+        for m in pattern.finditer(text):
+            start = max(m.start() - 40, 0)
+            found.append(text[start : m.end() + 40].replace("\n", " "))
+    return found
+
+
 # Runs in the page: everything the checks need, in one round trip.
 PAGE_PROBE = """() => {
-  const out = {links: [], images: [], overflow: [], math: [], text: document.body.innerText};
+  const out = {links: [], images: [], overflow: [], math: [], mathSvg: []};
+  out.text = document.body.innerText;
   const prose = document.querySelector('article') || document.body;
   const copy = prose.cloneNode(true);
   copy.querySelectorAll('pre, code, .katex, script, style').forEach((el) => el.remove());
@@ -121,6 +183,15 @@ PAGE_PROBE = """() => {
   for (const el of document.querySelectorAll('.arithmatex')) {
     if (!el.querySelector('.katex') || el.querySelector('.katex-error')) {
       out.math.push(el.textContent.slice(0, 80));
+    }
+  }
+  // KaTeX draws a square root's sign, wide accents and braces as SVGs: one that a stylesheet
+  // squashed to no height leaves a formula that reads wrong (sqrt(v) shown as v).
+  for (const svg of document.querySelectorAll('.katex svg')) {
+    const box = svg.getBoundingClientRect();
+    if (box.width > 0 && box.height < 1) {
+      const formula = svg.closest('.arithmatex') || svg.closest('.katex');
+      out.mathSvg.push((formula ? formula.textContent : '').slice(0, 80));
     }
   }
   return out;
@@ -216,9 +287,15 @@ def check_page(browser_page, base: str, site_dir: str, page: str, report: Report
         browser_page.goto(base + page, wait_until="load")
         browser_page.wait_for_function("document.fonts.status === 'loaded'")
         probe = browser_page.evaluate(PAGE_PROBE)
-        for selector in EXPECTED.get(page, []):
-            if browser_page.query_selector(selector) is None:
-                report.add(page, f"expected figure missing: nothing matches {selector!r}")
+        for expected in EXPECTED.get(page, []):
+            selector, wanted = (expected, 1) if isinstance(expected, str) else expected
+            found = len(browser_page.query_selector_all(selector))
+            if found < wanted:
+                report.add(
+                    page,
+                    f"expected content missing: {selector!r} matches {found} element(s), "
+                    f"the page should have at least {wanted}",
+                )
     finally:
         browser_page.remove_listener("console", on_console)
         browser_page.remove_listener("pageerror", on_error)
@@ -239,10 +316,14 @@ def check_page(browser_page, base: str, site_dir: str, page: str, report: Report
             start = max(m.start() - 40, 0)
             context = text[start : m.end() + 40].replace("\n", " ")
             report.add(page, f"{what} is visible as text: ...{context}...")
+    for context in process_words(probe["text"]):
+        report.add(page, f"a word about the project's process, not ftrans: ...{context}...")
     for line in probe["overflow"]:
         report.add(page, f"output line wider than its code block: {line!r}")
     for formula in probe["math"]:
         report.add(page, f"formula not typeset: {formula!r}")
+    for formula in sorted(set(probe["mathSvg"])):
+        report.add(page, f"formula drawn without its square-root sign or brace: {formula!r}")
 
 
 def check_site(site_dir: str, screenshots: bool = True, only: list[str] | None = None) -> Report:

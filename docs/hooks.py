@@ -1,5 +1,9 @@
 """mkdocs hooks: pictures the docs show are made by ftrans itself at build time.
 
+The pictures are files of the site, not of ``docs/``: on_files adds them to the build as
+generated files (pages link them as ``generated/NAME``), so a build writes nothing into the
+folder ``mkdocs serve`` watches, and serving does not rebuild in a loop.
+
 * ``generated/seed_graph.svg``: the computational graph of the seed's example, annotated with
   primal values (``ftrans.explain.graph_svg``). It needs Graphviz's ``dot``: without it the
   build fails and says how to install it (a page showing DOT source instead would look done).
@@ -11,9 +15,12 @@
 Reference pages can list a package's public names by group instead of by hand: a line
 ``<!-- api: ftrans.optim modules=_aliases,_aliases_more -->`` becomes one ``::: ftrans.optim.adam``
 block per public function of ``ftrans.optim`` defined in those submodules (in ``__all__`` order),
-``<!-- api: ftrans.optim types -->`` one per public class or type alias (capitalised name), and
+``<!-- api: ftrans.optim types -->`` one per public class or type alias (capitalised name),
 ``<!-- api: ftrans.optim rest -->`` one per public function no other marker of the page took
-(under an "Other functions" heading, or nothing when there is none).
+(under an "Other functions" heading, or nothing when there is none), and on pages without
+groups ``<!-- api: ftrans.random functions -->`` one per public function (whatever its case:
+``PRNGKey``) and ``<!-- api: ftrans.random classes -->`` one per public class (constants and
+type aliases, which have no docstring of their own, are left out).
 So every entry sits under its public name, functions come before the state types, and a name
 added to ``__all__`` appears without editing the page.
 
@@ -25,6 +32,7 @@ pytest still runs every example unchanged.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import re
 import shutil
@@ -33,9 +41,12 @@ import types
 
 import numpy as np
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "generated")
+
+# Site path -> content of the pictures this build made (on_pre_build), added by on_files.
+FIGURES: dict[str, str | bytes] = {}
 
 
 GRAPHVIZ_MISSING = (
@@ -55,9 +66,7 @@ def _seed_graph():
 
     if not shutil.which("dot"):  # a picture of DOT source would pass for the graph: stop instead
         raise PluginError(GRAPHVIZ_MISSING)
-    svg = ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
-    with open(os.path.join(OUT, "seed_graph.svg"), "w") as fh:
-        fh.write(svg)
+    return ft.explain.graph_svg(f, 2.0, 5.0, values="primal")
 
 
 def _best_time(fn, repeat=7):
@@ -104,8 +113,10 @@ def _jacobian_cost():
     ax.set_title("Jacobian of tanh(B x), measured while building these docs")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "jacobian_cost.png"))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
+    return buf.getvalue()
 
 
 BENCH_INTRO = (
@@ -134,13 +145,21 @@ def _benchmarks_page():
 
 
 def on_pre_build(config, **kwargs):
-    os.makedirs(OUT, exist_ok=True)
     _benchmarks_page()
-    _seed_graph()
-    _jacobian_cost()
+    FIGURES["generated/seed_graph.svg"] = _seed_graph()
+    FIGURES["generated/jacobian_cost.png"] = _jacobian_cost()
 
 
-API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest) -->$", re.M)
+def on_files(files, config, **kwargs):
+    for src_uri, content in FIGURES.items():
+        stale = files.get_file_from_path(src_uri)  # e.g. a docs/generated/ left by old builds
+        if stale is not None:
+            files.remove(stale)
+        files.append(File.generated(config, src_uri, content=content))
+    return files
+
+
+API_MARKER = re.compile(r"^<!-- api: (\S+) (modules=(\S+)|types|rest|functions|classes) -->$", re.M)
 
 
 def _api_groups(package, markers):
@@ -168,8 +187,21 @@ def _api_groups(package, markers):
         ]
         groups[line] = group
         taken.update(group)
+    # Where each name was defined: a typing alias (``Callable[...]``) is callable but was not
+    # defined by ftrans, and has no docstring to show.
+    home = {n: getattr(getattr(mod, n), "__module__", None) or "" for n in names}
+    objects = {n: getattr(mod, n) for n in names if home[n].startswith("ftrans")}
     for line, kind, _ in markers:
-        if kind == "types":
+        if kind == "functions":
+            groups[line] = [
+                n
+                for n, obj in objects.items()
+                if callable(obj) and not isinstance(obj, type) and home[n] not in public_submodules
+            ]
+            taken.update(groups[line])
+        elif kind == "classes":
+            groups[line] = [n for n, obj in objects.items() if isinstance(obj, type)]
+        elif kind == "types":
             groups[line] = [n for n in names if n[0].isupper()]
         elif kind == "rest":
             groups[line] = [

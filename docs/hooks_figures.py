@@ -9,8 +9,9 @@ built.
   ``zh/`` the column headers are Chinese. An unknown NAME fails the build.
 * A language switch: material's selector in the header of the pages in ``TRANSLATED`` (the
   autodiff tutorial in English and Chinese), and ``<html lang="zh">`` on pages under ``zh/``.
-* Figures, written into ``docs/generated/`` (SVG, text kept as text, no timestamps, rewritten
-  only when their content changes so ``mkdocs serve`` does not rebuild in a loop):
+* Figures, added to the build as generated files ``generated/NAME`` (SVG, text kept as text, no
+  timestamps; nothing is written into ``docs/``, so ``mkdocs serve`` does not rebuild in a
+  loop):
 
   - ``optim_losses.svg``: the seed's Figure 1, mini-batch gradient descent. The full-data loss
     of a logistic regression after each mini-batch step of SGD, SGD with momentum and Adam
@@ -26,9 +27,10 @@ import os
 import re
 
 import numpy as np
+from mkdocs.structure.files import File
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "generated")
+# Site path -> SVG text of the figures this build made (on_pre_build), added by on_files.
+FIGURES: dict[str, str] = {}
 
 
 def _seed(x1, x2):
@@ -159,12 +161,7 @@ def _pyplot():
 def _save(fig, name: str) -> None:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    svg = buf.getvalue()
-    path = os.path.join(OUT, name)
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-    if svg != old:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(svg)
+    FIGURES[f"generated/{name}"] = buf.getvalue()
 
 
 def logistic_data():
@@ -304,7 +301,15 @@ def _optim_schedules(plt):
 
 
 def on_pre_build(config, **kwargs):
-    os.makedirs(OUT, exist_ok=True)
     plt = _pyplot()
     _optim_losses(plt)
     _optim_schedules(plt)
+
+
+def on_files(files, config, **kwargs):
+    for src_uri, content in FIGURES.items():
+        stale = files.get_file_from_path(src_uri)  # e.g. a docs/generated/ left by old builds
+        if stale is not None:
+            files.remove(stale)
+        files.append(File.generated(config, src_uri, content=content))
+    return files

@@ -141,3 +141,44 @@ def test_language_selector_only_on_translated_pages(tmp_path):
     for link in ("guide/autodiff", "zh/guide/autodiff"):
         with open(os.path.join(tmp_path, link, "sitemap.xml"), encoding="utf-8") as f:
             assert "<urlset" in f.read()
+
+
+def test_no_process_words_in_what_readers_read():
+    """README, the benchmarks README and every docs page are free of issue numbers and the like
+    (docs/check_site.py checks the rendered pages, docstrings included, with the same list)."""
+    import glob
+    import sys
+
+    sys.path.insert(0, DOCS)
+    try:
+        import check_site
+    finally:
+        sys.path.remove(DOCS)
+    assert check_site.process_words("the Bars (issue 3) table; see #12") != []
+    sources = ["README.md", os.path.join("benchmarks", "README.md")]
+    sources += sorted(glob.glob(os.path.join("docs", "**", "*.md"), root_dir=ROOT, recursive=True))
+    found = []
+    for source in sources:
+        with open(os.path.join(ROOT, source), encoding="utf-8") as f:
+            found += [f"{source}: ...{hit}..." for hit in check_site.process_words(f.read())]
+    assert not found, "\n".join(found)
+
+
+def test_api_pages_list_functions_before_types():
+    """``<!-- api: PKG functions -->`` / ``classes`` markers (docs/hooks.py) cover every public
+    function and class of the package, functions first, and leave constants and aliases out."""
+    import ftrans.random
+
+    spec = importlib.util.spec_from_file_location("hooks", os.path.join(DOCS, "hooks.py"))
+    api_hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(api_hooks)
+    page = "<!-- api: ftrans.random functions -->\n\n<!-- api: ftrans.random classes -->\n"
+    out = api_hooks._expand_api_markers(page, "reference/random.md")
+    listed = re.findall(r"^::: ftrans\.random\.(\w+)$", out, re.MULTILINE)
+    assert "api:" not in out and len(listed) == len(set(listed))
+    classes = [n for n in listed if isinstance(getattr(ftrans.random, n), type)]
+    assert classes == ["KeyArray", "PRNGKeyError"] and listed[-2:] == classes
+    assert "PRNGKey" in listed and "split" in listed  # a function with a capital, and a plain one
+    assert "KEY_DTYPE" not in listed and "KEY_SHAPE" not in listed
+    left_out = set(ftrans.random.__all__) - set(listed)
+    assert left_out == {"KEY_DTYPE", "KEY_SHAPE"}, left_out

@@ -65,6 +65,9 @@ def test_the_check_finds_what_it_looks_for(site, tmp_path):
         * 200
         + "</span></code></pre>"
         "<script>console.error('boom')</script>"
+        # a square root whose sign a stylesheet squashes (the rule this site once had)
+        '<p><span class="arithmatex">\\(\\sqrt{v + \\epsilon}\\)</span></p>'
+        "<style>.md-typeset svg { max-width: 100%; height: auto; }</style>"
     )
     with open(page, "w", encoding="utf-8") as f:
         f.write(html.replace("</article>", faults + "</article>", 1))
@@ -85,6 +88,39 @@ def test_the_check_finds_what_it_looks_for(site, tmp_path):
         "a doctest directive",
         "output line wider than its code block",
         "console error: boom",
-        "expected figure missing",
+        "expected content missing",
+        "formula drawn without its square-root sign",
     ]:
         assert expected in found, f"{expected!r} not reported; findings:\n{found}"
+
+
+def test_a_page_without_its_content_is_reported(site, tmp_path):
+    """The real EXPECTED rows bite: strip the autodiff pages' tables, formulas, figures and
+    language links (and the Chinese page's lang), add process words, and each is a finding."""
+    import re
+    import shutil
+
+    broken = str(tmp_path / "stripped")
+    shutil.copytree(site, broken, ignore=shutil.ignore_patterns("screenshots"))
+    pages = ["guide/autodiff/", "zh/guide/autodiff/"]
+    for page in pages:
+        path = os.path.join(broken, *page.strip("/").split("/"), "index.html")
+        with open(path, encoding="utf-8") as f:
+            html = f.read()
+        html = re.sub(r"<table>.*?</table>", "", html, flags=re.S)
+        html = re.sub(r'<(span|div) class="arithmatex">.*?</\1>', "", html, flags=re.S)
+        html = re.sub(r"<img [^>]*>", "", html)
+        html = re.sub(r'<a [^>]*href="[^"]*guide/autodiff/"[^>]*>', "<a>", html)
+        html = html.replace('<html lang="zh"', '<html lang="en"')
+        html = html.replace("</article>", "<p>Bars (issue 3), see #12.</p></article>", 1)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(html)
+    report = check_site.check_site(broken, screenshots=False, only=pages)
+    for page in pages:
+        found = "\n".join(f for f in report.findings if f.startswith(f"/{page}:"))
+        for expected in check_site.EXPECTED[page]:
+            selector = expected if isinstance(expected, str) else expected[0]
+            assert f"expected content missing: {selector!r}" in found, (
+                f"{page}: losing {selector!r} was not reported; findings:\n{found}"
+            )
+        assert found.count("a word about the project's process") >= 2, found
