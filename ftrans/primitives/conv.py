@@ -196,10 +196,11 @@ def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
 
     Input position ``i`` under window offset ``k`` lands on output position
     ``y = lo - k * r + i * d``: every offset writes one residue class ``y mod d`` (a phase) of
-    the output, at consecutive positions of that phase. So the products of the input with
-    each offset's kernel slice (one batched GEMM, (K, N * S, O)) are added into a
-    phase-major buffer (*d, N, *ceil(q / d), O) with one slice-add per offset over contiguous
-    runs, and one copy interleaves the phases into the channels-last output.
+    the output, at consecutive positions of that phase. So each offset's products (one GEMM
+    of the input with that offset's kernel slice) go into a phase-major buffer
+    (*d, N, *ceil(q / d), O) over contiguous runs: written in place by the GEMM for an offset
+    that covers its whole phase, added as one slice otherwise. One copy then interleaves the
+    phases into the channels-last output.
     """
     nsp = lhs.ndim - 2
     n = lhs.shape[0]
@@ -207,15 +208,15 @@ def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
     window = rhs.shape[2:]
     spatial = lhs.shape[2:]
     dtype = np.result_type(lhs.dtype, rhs.dtype)
-    # (N * S, C) @ (K, C, O) -> (K, N, *S, O)
+    # (N * S, C) @ (C, O) for each offset
     cols = np.moveaxis(lhs, 1, -1).reshape(-1, lhs.shape[1])
     kern = rhs.transpose((*range(2, 2 + nsp), 1, 0)).reshape(-1, rhs.shape[1], o)
-    prods = np.matmul(cols, kern).reshape((-1, n, *spatial, o))
     per_phase = [-(-q // d) for q, d in zip(out_spatial, lhs_dilation, strict=True)]
-    phases = np.zeros((*lhs_dilation, n, *per_phase, o), dtype)
+    phases = np.empty((*lhs_dilation, n, *per_phase, o), dtype)
     everything = builtins.slice(None)
+    written, partial = set(), []
     for flat, k in enumerate(itertools.product(*[range(w) for w in window])):
-        phase, target, source = [], [], []
+        phase, target, source, whole = [], [], [], True
         for m, p, d, r, kk, (lo, _) in zip(
             spatial, per_phase, lhs_dilation, rhs_dilation, k, padding, strict=True
         ):
@@ -227,8 +228,23 @@ def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
             phase.append(start - base * d)
             target.append(builtins.slice(base + first, base + last))
             source.append(builtins.slice(first, last))
+            whole &= base == 0 and m == p
         else:
-            phases[(*phase, everything, *target)] += prods[(flat, everything, *source)]
+            phase = tuple(phase)
+            if whole and phase not in written:
+                np.matmul(cols, kern[flat], out=phases[phase].reshape(-1, o))
+                written.add(phase)
+            else:
+                partial.append((flat, phase, target, source))
+    for phase in itertools.product(*[range(d) for d in lhs_dilation]):
+        if phase not in written:
+            phases[phase] = 0
+    if partial:
+        products = np.empty((cols.shape[0], o), dtype)
+        grid = products.reshape((n, *spatial, o))
+        for flat, phase, target, source in partial:
+            np.matmul(cols, kern[flat], out=products)
+            phases[(*phase, everything, *target)] += grid[(everything, *source)]
     # (*d, N, *P, O) -> (N, P_1, d_1, P_2, d_2, ..., O) -> (N, *q, O) -> (N, O, *q)
     interleave = [nsp]
     for i in range(nsp):
