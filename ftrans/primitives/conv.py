@@ -57,11 +57,7 @@ def _dilate_and_pad(x, lhs_dilation, padding):
         _dilate(n, d) + lo + hi
         for n, d, (lo, hi) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
     ]
-    # allocated in x's memory order (zeros_like's order="K" falls back to C order once the
-    # shape changes), so a channels-last input stays channels-last and the window copy reads
-    # contiguous runs of features
-    order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
-    out = np.zeros([shape[a] for a in order], x.dtype).transpose(np.argsort(order))
+    out = np.zeros_like(x, shape=shape, order="K")  # keeps a channels-last layout
     inner = tuple(
         slice(lo, lo + _dilate(n, d), d)
         for n, d, (lo, _) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
