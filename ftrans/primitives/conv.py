@@ -11,8 +11,12 @@ features as ``(G, O/G)``; group g of the output sees group g of the input, and `
 ``(B, O/B)``; the output batch is ``N/B`` (this is what the kernel's cotangent of a grouped
 convolution needs).
 
-The implementation is im2col: one ``as_strided`` view of the dilated, padded input holds every
-window, and one ``tensordot`` (or a grouped ``matmul``) contracts it with the kernel. The
+The implementation is im2col: one ``as_strided`` view of the padded input holds every window,
+one copy puts it into a contiguous patch matrix in the order that reads the input's memory
+best (the layout of the array, not of the canonical axes, decides), and one GEMM (a grouped
+``matmul`` for groups) contracts it with the kernel; float32 stays float32. A stride-1
+convolution with lhs dilation (the lhs cotangent of a strided one) skips the dilation's zeros:
+one GEMM per window offset, added into the output phase that offset reaches ("col2im"). The
 cotangents are convolutions again (the lhs one with the flipped kernel and lhs dilation equal
 to the strides, the rhs one of the input with the cotangent), so every transform nests.
 """
