@@ -141,3 +141,21 @@ def test_cnn_layer_gradients_match_the_reference_linear_maps(layer):
         gx, gw = grad(x, w)
         np.testing.assert_allclose(gx, want_x, rtol=1e-11, atol=1e-11)
         np.testing.assert_allclose(gw, want_w, rtol=1e-11, atol=1e-11)
+
+
+def test_no_spatial_dimensions_is_a_matrix_product():
+    """Rank-2 operands (no spatial axes) are a plain (N, C) x (O, C) contraction, with its
+    gradients (the im2col copy once indexed an empty list of spatial strides here)."""
+    from ftrans.primitives.conv import conv_canonical
+
+    rng = np.random.default_rng(3)
+    x, w, ct = (rng.standard_normal(s) for s in ((3, 4), (5, 4), (3, 5)))
+
+    def f(x, w):
+        return conv_canonical(x, w, window_strides=(), padding=())
+
+    np.testing.assert_allclose(f(x, w), x @ w.T, rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(f)(x, w), x @ w.T, rtol=1e-12)
+    gx, gw = ft.grad(lambda x, w: fnp.sum(f(x, w) * ct), argnums=(0, 1))(x, w)
+    np.testing.assert_allclose(gx, ct @ w, rtol=1e-12)
+    np.testing.assert_allclose(gw, ct.T @ x, rtol=1e-12)
