@@ -159,3 +159,57 @@ def test_no_spatial_dimensions_is_a_matrix_product():
     gx, gw = ft.grad(lambda x, w: fnp.sum(f(x, w) * ct), argnums=(0, 1))(x, w)
     np.testing.assert_allclose(gx, ct @ w, rtol=1e-12)
     np.testing.assert_allclose(gw, ct.T @ x, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "case", CASES + [((1, 2, 1), (1, 2, 1), (1,), ((0, 0),), (2,), (1,))], ids=str
+)
+def test_results_never_share_the_reused_scratch(case):
+    """Temporaries come from per-thread buffers reused across calls; a result must own its
+    memory, or the next call would overwrite it (the one-position, one-example transposed
+    convolution is the case where the phase buffer's interleave is already contiguous)."""
+    ls, rs, strides, padding, ld, rd = case
+    params = dict(
+        window_strides=strides,
+        padding=padding,
+        lhs_dilation=ld,
+        rhs_dilation=rd,
+        feature_group_count=1,
+        batch_group_count=1,
+    )
+    rng = np.random.default_rng(4)
+    first = conv_module.conv_p.impl(rng.standard_normal(ls), rng.standard_normal(rs), **params)
+    kept = first.copy()
+    second = conv_module.conv_p.impl(rng.standard_normal(ls), rng.standard_normal(rs), **params)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_threads_do_not_share_scratch():
+    """Each thread has its own scratch buffers: concurrent convolutions give the serial
+    answers."""
+    import threading
+
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
+    inputs = [rng.standard_normal((4, 12, 12, 4)).astype(np.float32) for _ in range(4)]
+    dn = ("NHWC", "HWIO", "NHWC")
+
+    def conv(x):
+        return lax.conv_general_dilated(x, w, (2, 2), "SAME", dimension_numbers=dn)
+
+    want = [conv(x) for x in inputs]
+    got = [[] for _ in inputs]
+
+    def work(i):
+        for _ in range(20):
+            got[i].append(conv(inputs[i]))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for results, expected in zip(got, want, strict=True):
+        for result in results:
+            np.testing.assert_array_equal(result, expected)

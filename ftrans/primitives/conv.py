@@ -26,6 +26,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -50,6 +51,39 @@ def _out_size(n, k, stride, lo, hi, lhs_d, rhs_d) -> int:
 
 # ----------------------------------------------------------------------------- implementation
 
+#: temporaries up to this size come from per-thread buffers reused across calls (larger ones
+#: are allocated per call): at most this much stays allocated per slot and thread
+SCRATCH_MAX_BYTES = 32 << 20
+
+
+class _Scratch(threading.local):
+    def __init__(self):
+        self.buffers: dict[str, np.ndarray] = {}
+
+
+_scratch_buffers = _Scratch()
+
+
+def _scratch(slot: str, shape, dtype) -> np.ndarray:
+    """An uninitialised C-ordered array for a temporary that dies inside the call (a padded
+    input, a patch matrix, a phase buffer), carved from this thread's buffer for ``slot``.
+
+    A fresh multi-megabyte array costs a page fault per 4 KiB page the first time it is
+    written (the kernel hands out zeroed pages), which for the patch matrix takes as long as
+    the copy that fills it; NumPy hands such sizes back to the system on free, so every call
+    paid it again. Slots keep the temporaries of one call apart; nothing returned to the
+    caller ever points into a slot.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes == 0 or nbytes > SCRATCH_MAX_BYTES or dtype.hasobject:
+        return np.empty(shape, dtype)
+    buffers = _scratch_buffers.buffers
+    buffer = buffers.get(slot)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffer = buffers[slot] = np.empty(nbytes, np.uint8)
+    return buffer[:nbytes].view(dtype).reshape(shape)
+
 
 def _dilate_and_pad(x, lhs_dilation, padding):
     """``x`` (N, C, *spatial) with zeros inserted between elements and at the edges; negative
@@ -61,11 +95,23 @@ def _dilate_and_pad(x, lhs_dilation, padding):
         _dilate(n, d) + lo + hi
         for n, d, (lo, hi) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
     ]
-    out = np.zeros_like(x, shape=shape, order="K")  # keeps a channels-last layout
+    # in x's memory order, so a channels-last input stays channels-last
+    order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
+    out = _scratch("pad", [shape[a] for a in order], x.dtype).transpose(np.argsort(order))
     inner = tuple(
         slice(lo, lo + _dilate(n, d), d)
         for n, d, (lo, _) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
     )
+    if any(d > 1 for d in lhs_dilation):
+        out[...] = 0
+    else:  # only the borders: the inner block is overwritten next
+        for i, (lo, hi) in enumerate(grow):
+            before = [slice(None)] * x.ndim
+            before[2 + i] = slice(0, lo)
+            after = [slice(None)] * x.ndim
+            after[2 + i] = slice(shape[2 + i] - hi, None)
+            out[tuple(before)] = 0
+            out[tuple(after)] = 0
     out[(slice(None), slice(None), *inner)] = x
     crop = tuple(
         slice(-min(lo, 0), s - (-min(hi, 0)))
@@ -179,12 +225,13 @@ def _im2col_gemm(win, rhs):
     # kernel axis of each contracted window axis: C -> 1, window offset i -> 2 + i
     kernel_axes = [1 if a == 1 else a - nsp for a in contracted]
     kern = rhs.transpose((*kernel_axes, 0)).reshape(depth, o)
+    order = (*free, *contracted) if innermost in contracted else (*contracted, *free)
+    cols = _scratch("patches", [win.shape[a] for a in order], win.dtype)
+    np.copyto(cols, win.transpose(order))
     if innermost in contracted:
-        cols = np.ascontiguousarray(win.transpose((*free, *contracted))).reshape(rows, depth)
-        out = np.matmul(cols, kern)
+        out = np.matmul(cols.reshape(rows, depth), kern)
     else:
-        cols = np.ascontiguousarray(win.transpose((*contracted, *free))).reshape(depth, rows)
-        out = np.matmul(cols.T, kern)
+        out = np.matmul(cols.reshape(depth, rows).T, kern)
     out = out.reshape((*[win.shape[a] for a in free], o))
     # (free axes in copy order..., O) -> (N, O, *out)
     return out.transpose((free.index(0), nsp + 1, *[free.index(2 + i) for i in range(nsp)]))
@@ -212,7 +259,7 @@ def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
     cols = np.moveaxis(lhs, 1, -1).reshape(-1, lhs.shape[1])
     kern = rhs.transpose((*range(2, 2 + nsp), 1, 0)).reshape(-1, rhs.shape[1], o)
     per_phase = [-(-q // d) for q, d in zip(out_spatial, lhs_dilation, strict=True)]
-    phases = np.empty((*lhs_dilation, n, *per_phase, o), dtype)
+    phases = _scratch("phases", (*lhs_dilation, n, *per_phase, o), dtype)
     everything = builtins.slice(None)
     written, partial = set(), []
     for flat, k in enumerate(itertools.product(*[range(w) for w in window])):
@@ -240,7 +287,7 @@ def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
         if phase not in written:
             phases[phase] = 0
     if partial:
-        products = np.empty((cols.shape[0], o), dtype)
+        products = _scratch("products", (cols.shape[0], o), dtype)
         grid = products.reshape((n, *spatial, o))
         for flat, phase, target, source in partial:
             np.matmul(cols, kern[flat], out=products)
@@ -249,7 +296,7 @@ def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial)
     interleave = [nsp]
     for i in range(nsp):
         interleave += [nsp + 1 + i, i]
-    out = np.ascontiguousarray(phases.transpose((*interleave, 2 * nsp + 1)))
+    out = phases.transpose((*interleave, 2 * nsp + 1)).copy()  # never a view of the scratch
     out = out.reshape((n, *[p * d for p, d in zip(per_phase, lhs_dilation, strict=True)], o))
     out = out[(everything, *[builtins.slice(0, q) for q in out_spatial])]
     return np.moveaxis(out, -1, 1)
