@@ -11,8 +11,12 @@ features as ``(G, O/G)``; group g of the output sees group g of the input, and `
 ``(B, O/B)``; the output batch is ``N/B`` (this is what the kernel's cotangent of a grouped
 convolution needs).
 
-The implementation is im2col: one ``as_strided`` view of the dilated, padded input holds every
-window, and one ``tensordot`` (or a grouped ``matmul``) contracts it with the kernel. The
+The implementation is im2col: one ``as_strided`` view of the padded input holds every window,
+one copy puts it into a contiguous patch matrix in the order that reads the input's memory
+best (the layout of the array, not of the canonical axes, decides), and one GEMM (a grouped
+``matmul`` for groups) contracts it with the kernel; float32 stays float32. A stride-1
+convolution with lhs dilation (the lhs cotangent of a strided one) skips the dilation's zeros:
+one GEMM per window offset, added into the output phase that offset reaches ("col2im"). The
 cotangents are convolutions again (the lhs one with the flipped kernel and lhs dilation equal
 to the strides, the rhs one of the input with the cotangent), so every transform nests.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -46,6 +51,39 @@ def _out_size(n, k, stride, lo, hi, lhs_d, rhs_d) -> int:
 
 # ----------------------------------------------------------------------------- implementation
 
+#: temporaries up to this size come from per-thread buffers reused across calls (larger ones
+#: are allocated per call): at most this much stays allocated per slot and thread
+SCRATCH_MAX_BYTES = 32 << 20
+
+
+class _Scratch(threading.local):
+    def __init__(self):
+        self.buffers: dict[str, np.ndarray] = {}
+
+
+_scratch_buffers = _Scratch()
+
+
+def _scratch(slot: str, shape, dtype) -> np.ndarray:
+    """An uninitialised C-ordered array for a temporary that dies inside the call (a padded
+    input, a patch matrix, a phase buffer), carved from this thread's buffer for ``slot``.
+
+    A fresh multi-megabyte array costs a page fault per 4 KiB page the first time it is
+    written (the kernel hands out zeroed pages), which for the patch matrix takes as long as
+    the copy that fills it; NumPy hands such sizes back to the system on free, so every call
+    paid it again. Slots keep the temporaries of one call apart; nothing returned to the
+    caller ever points into a slot.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes == 0 or nbytes > SCRATCH_MAX_BYTES or dtype.hasobject:
+        return np.empty(shape, dtype)
+    buffers = _scratch_buffers.buffers
+    buffer = buffers.get(slot)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffer = buffers[slot] = np.empty(nbytes, np.uint8)
+    return buffer[:nbytes].view(dtype).reshape(shape)
+
 
 def _dilate_and_pad(x, lhs_dilation, padding):
     """``x`` (N, C, *spatial) with zeros inserted between elements and at the edges; negative
@@ -57,11 +95,23 @@ def _dilate_and_pad(x, lhs_dilation, padding):
         _dilate(n, d) + lo + hi
         for n, d, (lo, hi) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
     ]
-    out = np.zeros_like(x, shape=shape, order="K")  # keeps a channels-last layout
+    # in x's memory order, so a channels-last input stays channels-last
+    order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
+    out = _scratch("pad", [shape[a] for a in order], x.dtype).transpose(np.argsort(order))
     inner = tuple(
         slice(lo, lo + _dilate(n, d), d)
         for n, d, (lo, _) in zip(x.shape[2:], lhs_dilation, grow, strict=True)
     )
+    if any(d > 1 for d in lhs_dilation):
+        out[...] = 0
+    else:  # only the borders: the inner block is overwritten next
+        for i, (lo, hi) in enumerate(grow):
+            before = [slice(None)] * x.ndim
+            before[2 + i] = slice(0, lo)
+            after = [slice(None)] * x.ndim
+            after[2 + i] = slice(shape[2 + i] - hi, None)
+            out[tuple(before)] = 0
+            out[tuple(after)] = 0
     out[(slice(None), slice(None), *inner)] = x
     crop = tuple(
         slice(-min(lo, 0), s - (-min(hi, 0)))
@@ -125,15 +175,7 @@ def _conv_impl(
     sp = tuple(range(2, 2 + nsp))  # output spatial axes of win
     kw = tuple(range(2 + nsp, 2 + 2 * nsp))  # window axes of win
     if g == 1 and b == 1:
-        # (N, *out, O): tensordot copies the windows once into a (N*P, C*K) matrix (im2col),
-        # in the order that reads the input's memory most contiguously
-        kernel_axes = tuple(range(2, 2 + nsp))
-        if x.shape[1] == 1 or x.strides[1] <= min(x.strides[2:]):  # features innermost
-            axes = ((*kw, 1), (*kernel_axes, 1))
-        else:
-            axes = ((1, *kw), (1, *kernel_axes))
-        out = np.tensordot(win, rhs, axes=axes)
-        return np.moveaxis(out, -1, 1)
+        return _im2col_gemm(win, rhs)
     p = math.prod(out_spatial)
     k = math.prod(window)
     if g > 1:  # (N, G, C/G, *out, *K) -> (G, N*P, C/G*K)
@@ -156,35 +198,107 @@ def _conv_impl(
     return out.reshape((nb, o, *out_spatial))
 
 
+def _copy_order(win, axes):
+    """``axes`` of ``win`` in the order a copy reads memory best: outer to inner by stride,
+    ties (overlapping windows) with the longer run innermost; length-1 axes first."""
+    return sorted(axes, key=lambda a: (win.shape[a] > 1, -abs(win.strides[a]), win.shape[a]))
+
+
+def _im2col_gemm(win, rhs):
+    """Contract the windows ``win`` (N, C, *out, *K) with the kernel ``rhs`` (O, C, *K) as one
+    copy of the windows into a contiguous patch matrix (im2col) and one GEMM.
+
+    The patch matrix is (positions, C*K) or, transposed, (C*K, positions), with the axes of
+    each side in the order that reads the source memory most contiguously: features
+    innermost for a channels-last input, batch innermost for the kernel cotangent (whose
+    "batch" is the forward pass's features). The GEMM takes either orientation without a copy
+    (BLAS's transpose flag); float32 stays float32 (sgemm). The product is (positions, O) in
+    the patch order; the result is a transposed view of it in the canonical layout.
+    """
+    nsp = win.ndim // 2 - 1
+    free = _copy_order(win, [0, *range(2, 2 + nsp)])
+    contracted = _copy_order(win, [1, *range(2 + nsp, 2 + 2 * nsp)])
+    innermost = _copy_order(win, free[-1:] + contracted[-1:])[-1]
+    rows = math.prod(win.shape[a] for a in free)
+    depth = math.prod(win.shape[a] for a in contracted)
+    o = rhs.shape[0]
+    # kernel axis of each contracted window axis: C -> 1, window offset i -> 2 + i
+    kernel_axes = [1 if a == 1 else a - nsp for a in contracted]
+    kern = rhs.transpose((*kernel_axes, 0)).reshape(depth, o)
+    order = (*free, *contracted) if innermost in contracted else (*contracted, *free)
+    cols = _scratch("patches", [win.shape[a] for a in order], win.dtype)
+    np.copyto(cols, win.transpose(order))
+    if innermost in contracted:
+        out = np.matmul(cols.reshape(rows, depth), kern)
+    else:
+        out = np.matmul(cols.reshape(depth, rows).T, kern)
+    out = out.reshape((*[win.shape[a] for a in free], o))
+    # (free axes in copy order..., O) -> (N, O, *out)
+    return out.transpose((free.index(0), nsp + 1, *[free.index(2 + i) for i in range(nsp)]))
+
+
 def _transposed_conv(lhs, rhs, padding, lhs_dilation, rhs_dilation, out_spatial):
     """A stride-1 convolution of the lhs-dilated input (what the lhs cotangent of a strided
-    convolution is), without materialising the dilation's zeros: multiply every input position
-    by the whole kernel (one GEMM), then add each window offset's products into the output
-    positions it reaches (one strided slice-add per offset; "col2im")."""
+    convolution is), without materialising the dilation's zeros ("col2im").
+
+    Input position ``i`` under window offset ``k`` lands on output position
+    ``y = lo - k * r + i * d``: every offset writes one residue class ``y mod d`` (a phase) of
+    the output, at consecutive positions of that phase. So each offset's products (one GEMM
+    of the input with that offset's kernel slice) go into a phase-major buffer
+    (*d, N, *ceil(q / d), O) over contiguous runs: written in place by the GEMM for an offset
+    that covers its whole phase, added as one slice otherwise. One copy then interleaves the
+    phases into the channels-last output.
+    """
     nsp = lhs.ndim - 2
     n = lhs.shape[0]
     o = rhs.shape[0]
     window = rhs.shape[2:]
-    # (N, *S, C) @ (C, O * K) -> (N, *S, O, *K)
-    cols = np.moveaxis(lhs, 1, -1)
-    prods = np.tensordot(cols, rhs, axes=((nsp + 1,), (1,)))
-    out = np.zeros((n, *out_spatial, o), np.result_type(lhs.dtype, rhs.dtype))
-    for k in itertools.product(*[range(w) for w in window]):
-        target, source = [], []
-        for m, q, d, r, kk, (lo, _) in zip(
-            lhs.shape[2:], out_spatial, lhs_dilation, rhs_dilation, k, padding, strict=True
+    spatial = lhs.shape[2:]
+    dtype = np.result_type(lhs.dtype, rhs.dtype)
+    # (N * S, C) @ (C, O) for each offset
+    cols = np.moveaxis(lhs, 1, -1).reshape(-1, lhs.shape[1])
+    kern = rhs.transpose((*range(2, 2 + nsp), 1, 0)).reshape(-1, rhs.shape[1], o)
+    per_phase = [-(-q // d) for q, d in zip(out_spatial, lhs_dilation, strict=True)]
+    phases = _scratch("phases", (*lhs_dilation, n, *per_phase, o), dtype)
+    everything = builtins.slice(None)
+    written, partial = set(), []
+    for flat, k in enumerate(itertools.product(*[range(w) for w in window])):
+        phase, target, source, whole = [], [], [], True
+        for m, p, d, r, kk, (lo, _) in zip(
+            spatial, per_phase, lhs_dilation, rhs_dilation, k, padding, strict=True
         ):
-            start = lo - kk * r  # input element i lands on output position start + i * d
-            first = max(0, -(start // d))  # ceil(-start / d), the first in range
-            last = min(m - 1, (q - 1 - start) // d)
-            if last < first:
+            start = lo - kk * r
+            base = start // d  # input element i lands on phase position base + i
+            first, last = max(0, -base), min(m, p - base)
+            if last <= first:
                 break
-            target.append(builtins.slice(start + first * d, start + last * d + 1, d))
-            source.append(builtins.slice(first, last + 1))
+            phase.append(start - base * d)
+            target.append(builtins.slice(base + first, base + last))
+            source.append(builtins.slice(first, last))
+            whole &= base == 0 and m == p
         else:
-            out[(builtins.slice(None), *target)] += prods[
-                (builtins.slice(None), *source, builtins.slice(None), *k)
-            ]
+            phase = tuple(phase)
+            if whole and phase not in written:
+                np.matmul(cols, kern[flat], out=phases[phase].reshape(-1, o))
+                written.add(phase)
+            else:
+                partial.append((flat, phase, target, source))
+    for phase in itertools.product(*[range(d) for d in lhs_dilation]):
+        if phase not in written:
+            phases[phase] = 0
+    if partial:
+        products = _scratch("products", (cols.shape[0], o), dtype)
+        grid = products.reshape((n, *spatial, o))
+        for flat, phase, target, source in partial:
+            np.matmul(cols, kern[flat], out=products)
+            phases[(*phase, everything, *target)] += grid[(everything, *source)]
+    # (*d, N, *P, O) -> (N, P_1, d_1, P_2, d_2, ..., O) -> (N, *q, O) -> (N, O, *q)
+    interleave = [nsp]
+    for i in range(nsp):
+        interleave += [nsp + 1 + i, i]
+    out = phases.transpose((*interleave, 2 * nsp + 1)).copy()  # never a view of the scratch
+    out = out.reshape((n, *[p * d for p, d in zip(per_phase, lhs_dilation, strict=True)], o))
+    out = out[(everything, *[builtins.slice(0, q) for q in out_spatial])]
     return np.moveaxis(out, -1, 1)
 
 
