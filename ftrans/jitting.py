@@ -24,6 +24,7 @@ from ftrans.primitives._axes import vmap_axes_in_scope, vmap_names_used
 from ftrans.tree._registry import _DictKeys
 
 _dict_keys = _DictKeys.of
+_dict_memo: dict = {}  # a dict's keys in insertion order -> its _DictKeys
 
 _LEAF = tree.structure(0.0)  # the treedef of a single array
 
@@ -469,7 +470,12 @@ def _tokens(x, tokens: list, leaves: list) -> None:
         tokens.append(len(x))
         children = x
     elif t is dict:
-        keys = _dict_keys(x)  # memoised per key set; equal the treedef's
+        inserted = tuple(x)
+        keys = _dict_memo.get(inserted)
+        if keys is None:  # the treedef's aux data: keys compare by ==, as the treedef's do
+            if len(_dict_memo) >= 4096:
+                _dict_memo.clear()
+            keys = _dict_memo[inserted] = _dict_keys(x)
         tokens.append(keys)
         children = x.values() if keys.order is None else map(x.__getitem__, keys.keys)
     else:
