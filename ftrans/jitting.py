@@ -304,7 +304,7 @@ class JitFunction:
         if _config_state.jit_disabled:  # ft.disable_jit(): run the Python function eagerly
             return self.fun(*args, **kwargs)
         if not self._simple:
-            return self._call_slow(args, kwargs)
+            return self._call_static(args, kwargs)
         if not kwargs:
             n = len(args)
             if n == 1:
@@ -334,6 +334,30 @@ class JitFunction:
             return self._call_general(args, kwargs)
         key = tuple(tokens)
         hit = self._fast_tree.get(key)
+        if hit is not None:
+            self._hits += 1
+            return hit(*leaves)
+        return self._call_and_remember(self._fast_tree, key, args, kwargs)
+
+    def _call_static(self, args, kwargs):
+        """Static arguments: the key is their values (hashed and compared as the slow path's
+        key does: an unhashable or mutated one takes the slow path, which says what is wrong)
+        and the dynamic arguments' tokens."""
+        nums, names, n = self.static_argnums, self.static_argnames, len(args)
+        try:
+            statics = tuple([args[i] for i in nums if i < n])
+            dyn_args = tuple([a for i, a in enumerate(args) if i not in nums]) if statics else args
+            tokens, leaves, dyn_kwargs = [n, statics], [], None
+            if kwargs:
+                tokens.append(tuple([(k, kwargs[k]) for k in names if k in kwargs]))
+                dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
+            _tokens(dyn_args, tokens, leaves)
+            if dyn_kwargs:
+                _tokens(dyn_kwargs, tokens, leaves)
+            key = tuple(tokens)
+            hit = self._fast_tree.get(key)
+        except (_NotSimple, TypeError):
+            return self._call_slow(args, kwargs)
         if hit is not None:
             self._hits += 1
             return hit(*leaves)

@@ -118,7 +118,21 @@ def test_static_arguments_still_retrace(backend):
     same(power(x, 2), x**2)
     same(power(x, 3), x**3)
     same(power(x, 2), x**2)
-    assert power.cache_info().misses == 2
+    same(power(x, n=3), x**3)  # by keyword: the same program as by position
+    same(power(x.astype(np.float32), 3), x.astype(np.float32) ** 3)
+    assert power.cache_info().misses == 3
+    with pytest.raises(ft.StaticArgumentError, match="unhashable type list"):
+        power(x, [2])
+
+    scaled = ft.jit(lambda p, k, mode: p["a"] * k if mode == "mul" else p["a"] + k,
+                    static_argnames="mode")  # fmt: skip
+    p = {"a": x}
+    same(scaled(p, 2.0, mode="mul"), x * 2)
+    same(scaled(p, 2.0, mode="add"), x + 2)  # a stale entry would multiply
+    same(scaled(p, 2, mode="add"), x + 2)
+    same(scaled(p, k=2.0, mode="mul"), x * 2)
+    same(scaled(p, 2.0, mode="mul"), x * 2)
+    assert scaled.cache_info().misses == 4
 
 
 def test_a_cached_entry_under_grad_traces_through_the_program():
