@@ -21,10 +21,11 @@ from ftrans.interpreters.jit import compiled, jit_call
 from ftrans.interpreters.programs import lift_traced_consts
 from ftrans.interpreters.tracing import trace_to_jaxpr
 from ftrans.primitives._axes import vmap_axes_in_scope, vmap_names_used
-from ftrans.tree._registry import _DictKeys
+from ftrans.tree._registry import _DictKeys, _registry
 
 _dict_keys = _DictKeys.of
 _dict_memo: dict = {}  # a dict's keys in insertion order -> its _DictKeys
+_namedtuples: dict = {}  # type -> is it a namedtuple class?
 
 _LEAF = tree.structure(0.0)  # the treedef of a single array
 
@@ -294,10 +295,10 @@ class JitFunction:
 
     # -- calling --------------------------------------------------------------------------
     # Three paths, fastest first. (1) Every argument a plain ndarray: the key is the shapes and
-    # dtypes, looked up in ``_fast``. (2) Arguments that are tuples, lists, dicts, None, Python
-    # scalars and ndarrays: the key is a flat tuple of tokens describing the structure, shapes
-    # and dtypes (``_tokens``), looked up in ``_fast_tree``. (3) Everything else (tracers,
-    # namedtuples, registered pytrees, static arguments): ``_call_general`` / ``_call_slow``.
+    # dtypes, looked up in ``_fast``. (2) Arguments that are tuples, lists, dicts, namedtuples,
+    # None, Python scalars and ndarrays (and static values): the key is a flat tuple of tokens
+    # describing the structure, shapes and dtypes (``_tokens``), looked up in ``_fast_tree``.
+    # (3) Everything else (tracers, registered pytrees): ``_call_general`` / ``_call_slow``.
     # A hit calls a runner built once per entry (``_runner``): the compiled function and the
     # output's unflattening in one Python function.
     def __call__(self, *args, **kwargs):
@@ -483,11 +484,12 @@ class _NotSimple(Exception):
 
 
 def _tokens(x, tokens: list, leaves: list) -> None:
-    """Describe the container ``x`` (a tuple, list or dict) as flat tokens, collecting its
-    leaves in ``tree.flatten`` order (dicts by sorted key); Python and NumPy scalars become
-    0-d arrays. Tokens are a prefix code: a container's type and length (a dict's sorted
-    keys), then each child: a leaf is its shape and dtype, None is None. Two calls with equal
-    tokens have equal treedefs and leaf shapes and dtypes, hence the same compiled program."""
+    """Describe the container ``x`` (a tuple, list, dict or unregistered namedtuple) as flat
+    tokens, collecting its leaves in ``tree.flatten`` order (dicts by sorted key); Python and
+    NumPy scalars become 0-d arrays. Tokens are a prefix code: a container's type and length
+    (a dict's sorted keys), then each child: a leaf is its shape and dtype, None is None. Two
+    calls with equal tokens have equal treedefs and leaf shapes and dtypes, hence the same
+    compiled program."""
     t = type(x)
     if t is tuple or t is list:
         tokens.append(t)
@@ -503,21 +505,27 @@ def _tokens(x, tokens: list, leaves: list) -> None:
         tokens.append(keys)
         children = x.values() if keys.order is None else map(x.__getitem__, keys.keys)
     else:
-        raise _NotSimple
+        named = _namedtuples.get(t)
+        if named is None:
+            named = _namedtuples[t] = issubclass(t, tuple) and hasattr(t, "_fields")
+        if not named or t in _registry:  # a registered class flattens its own way
+            raise _NotSimple
+        tokens.append(t)  # the class: two namedtuples with the same fields differ
+        tokens.append(len(x))
+        children = x
     for c in children:
         tc = type(c)
         if tc is _ndarray:
             leaves.append(c)
             tokens.append(c.shape)
             tokens.append(c.dtype)
-        elif tc is tuple or tc is list or tc is dict:
-            _tokens(c, tokens, leaves)
         elif c is None:
             tokens.append(None)
         else:
             dtype = _SCALAR_DTYPES.get(tc)
             if dtype is None and not isinstance(c, np.generic):
-                raise _NotSimple
+                _tokens(c, tokens, leaves)  # a container, or _NotSimple
+                continue
             a = _asarray(c)
             if dtype is not None and a.dtype != dtype:  # an int past int64: the slow path says
                 raise _NotSimple

@@ -4,6 +4,7 @@ switch to the native function once it is ready, and ``explain()`` says which bac
 from __future__ import annotations
 
 import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -86,6 +87,40 @@ def test_pytree_calls_retrace_on_a_new_structure(backend):
         for t in trees:
             same(plus(t), ft.tree.map(lambda v: np.asarray(v) + 1, t))
     assert plus.cache_info().misses == len(trees)
+
+
+class State(NamedTuple):
+    mu: Any
+    nu: Any
+
+
+class Other(NamedTuple):  # the same fields, another class: another treedef
+    mu: Any
+    nu: Any
+
+
+class Reversed(NamedTuple):  # registered: flattens nu before mu
+    mu: Any
+    nu: Any
+
+
+ft.tree.register_pytree_node(
+    Reversed, lambda r: ((r.nu, r.mu), None), lambda _, c: Reversed(c[1], c[0])
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_namedtuples_key_by_class_and_registered_ones_flatten_their_own_way(backend):
+    f = ft.jit(lambda s, g: type(s)(s.mu * 0.9 + g, s.nu + g * g), backend=backend)
+    mu, nu, g = np.arange(3.0), np.ones(3), np.full(3, 2.0)
+    for round_ in range(2):
+        for cls in (State, Other, Reversed):
+            out = f(cls(mu, nu), g)
+            assert type(out) is cls
+            same(tuple(out), (mu * 0.9 + g, nu + g * g))
+    nu32 = nu.astype(np.float32)
+    same(tuple(f(State(mu, nu32), g)), (mu * 0.9 + g, nu32 + g * g))  # a new dtype: a new entry
+    assert f.cache_info().misses == 4
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
