@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 
 import _harness as H
 import numpy as np
@@ -195,12 +196,19 @@ def main():
     overhead_and_first_call()
 
 
-OVERHEAD_CASES = [  # (title, function of (np_module, args), arguments)
+OVERHEAD_CASES = [  # (title, the function, which arguments)
     ("`x + 1.0`, one array", lambda x: x + 1.0, "x"),
     ("`x * y + 1.0`, two arrays", lambda x, y: x * y + 1.0, "xy"),
     ("`p['a'] * p['b'] + 1.0`, a dict of two", lambda p: p["a"] * p["b"] + 1.0, "p"),
     ("`x * s`, an array and a Python float", lambda x, s: x * s, "xs"),
+    ("`s.a * s.b + 1.0`, a namedtuple of two", lambda s: s.a * s.b + 1.0, "nt"),
 ]
+
+
+class Pair(typing.NamedTuple):  # an optimizer state's kind of argument
+    a: typing.Any
+    b: typing.Any
+
 
 # The first call of a 1000-equation program in a fresh process: 500 x `sin(x) * c + d` on a
 # float64[4] (1500 equations after tracing), timed from the call to its return; then how long
@@ -252,6 +260,7 @@ def overhead_and_first_call():
         jax.config.update("jax_enable_x64", True)
     x, y = np.arange(3.0), np.full(3, 2.0)
     arguments = {"x": (x,), "xy": (x, y), "p": ({"a": x, "b": y},), "xs": (x, 3.0)}
+    arguments["nt"] = (Pair(x, y),)
     backends.set_native_sync(False)  # as users run it: tiered, native once ready
     rows = []
     for title, fn, which in OVERHEAD_CASES:
