@@ -13,11 +13,13 @@ Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_nati
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import typing
 
 import _harness as H
 import numpy as np
@@ -26,6 +28,7 @@ import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans import lax
 from ftrans.compiler import backend as backends
+from ftrans.interpreters.jit import compiled
 
 STEPS, H_STEP = 500, 0.01
 LORENZ_STEPS, LORENZ_H = 10_000, 0.001
@@ -193,48 +196,144 @@ def main():
     overhead_and_first_call()
 
 
+OVERHEAD_CASES = [  # (title, the function, which arguments)
+    ("`x + 1.0`, one array", lambda x: x + 1.0, "x"),
+    ("`x * y + 1.0`, two arrays", lambda x, y: x * y + 1.0, "xy"),
+    ("`p['a'] * p['b'] + 1.0`, a dict of two", lambda p: p["a"] * p["b"] + 1.0, "p"),
+    ("`x * s`, an array and a Python float", lambda x, s: x * s, "xs"),
+    ("`s.a * s.b + 1.0`, a namedtuple of two", lambda s: s.a * s.b + 1.0, "nt"),
+]
+
+
+class Pair(typing.NamedTuple):  # an optimizer state's kind of argument
+    a: typing.Any
+    b: typing.Any
+
+
+# The first call of a 1000-equation program in a fresh process: 500 x `sin(x) * c + d` on a
+# float64[4] (1500 equations after tracing), timed from the call to its return; then how long
+# until the native version runs (the disk cache cold, then warm in a second process).
+FIRST_CALL = """
+import json, sys, time
+mode, lib = sys.argv[1], sys.argv[2]
+import numpy as np
+if lib == "jax":
+    import jax, jax.numpy as np_
+    jax.config.update("jax_enable_x64", True)
+    run = jax.jit
+else:
+    import ftrans as ft, ftrans.numpy as np_
+    from ftrans.interpreters.jit import compiled
+    run = lambda f: ft.jit(f, backend=mode)
+def f(x):
+    for k in range(500):
+        x = np_.sin(x) * 1.0001 + 0.001 * k
+    return x
+x = np.ones(4)
+g = run(f)
+t0 = time.perf_counter()
+first = np.asarray(g(x))
+first_s = time.perf_counter() - t0
+t1 = time.perf_counter()
+g(x)
+second_s = time.perf_counter() - t1
+ready_s, backend = first_s, mode
+if lib == "ftrans":
+    fn = compiled(g.lower(x).closed)
+    if hasattr(fn, "wait"):
+        fn.wait()
+        g(x)  # the first native call
+        ready_s, backend = time.perf_counter() - t0, fn.reason
+want = np.ones(4)
+for k in range(500):
+    want = np.sin(want) * 1.0001 + 0.001 * k
+assert np.allclose(first, want, rtol=1e-12, atol=0), (first, want)
+print(json.dumps([first_s, second_s, ready_s, backend]))
+"""
+
+
 def overhead_and_first_call():
-    """Call overhead on a tiny array, and the first call of a 1000-equation program."""
-    x = np.ones(3)
-    tiny = ft.jit(lambda v: v * 2.0 + 1.0, backend="native")
-    tiny(x)
-    t_native = H.median_time(lambda: tiny(x))
-    tiny_np = ft.jit(lambda v: v * 2.0 + 1.0, backend="numpy")
-    tiny_np(x)
-    t_numpy = H.median_time(lambda: tiny_np(x))
-    print("\n## Call overhead, `x * 2 + 1` on float64[3]\n")
-    rows = [["ftrans native", H.fmt_time(t_native)], ["ftrans numpy", H.fmt_time(t_numpy)]]
-    print(H.table(["backend", "median per call"], rows))
-    code = (
-        "import time, numpy as np, ftrans as ft, ftrans.numpy as fnp\n"
-        "from ftrans.compiler import backend\n"
-        "from ftrans.interpreters.jit import compiled\n"
-        "def f(x):\n"
-        "    for k in range(500):\n"
-        "        x = fnp.sin(x) * 1.0001 + 0.001 * k\n"
-        "    return x\n"
-        "x = np.ones(4)\n"
-        "g = ft.jit(f, backend='native')\n"
-        "t0 = time.perf_counter(); g(x); first = time.perf_counter() - t0\n"
-        "fn = compiled(g.lower(x).closed); t1 = time.perf_counter(); fn.wait()\n"
-        "print(first, time.perf_counter() - t1, fn.reason)\n"
+    """Steady-state call overhead on float64[3] (NumPy, native and auto backends, JAX), and
+    the first call of a 1000-equation program in fresh processes."""
+    jax = H.optional("jax")
+    if jax is not None:
+        jax.config.update("jax_enable_x64", True)
+    x, y = np.arange(3.0), np.full(3, 2.0)
+    arguments = {"x": (x,), "xy": (x, y), "p": ({"a": x, "b": y},), "xs": (x, 3.0)}
+    arguments["nt"] = (Pair(x, y),)
+    backends.set_native_sync(False)  # as users run it: tiered, native once ready
+    rows = []
+    for title, fn, which in OVERHEAD_CASES:
+        args = arguments[which]
+        want = fn(*args)
+        cases = [("NumPy itself", lambda f=fn, a=args: f(*a))]
+        for backend in ("numpy", "native", "auto"):
+            jf = ft.jit(fn, backend=backend)
+            _check(f"{title} {backend}", jf(*args), want)
+            tiered = compiled(jf.lower(*args).closed)
+            if hasattr(tiered, "wait"):
+                tiered.wait()  # steady state: the native code has taken over
+            _check(f"{title} {backend}", jf(*args), want)
+            cases.append((f"ftrans {backend}", lambda f=jf, a=args: f(*a)))
+        if jax is not None:
+            jj = jax.jit(fn)
+            jargs = jax.tree.map(
+                lambda v: jax.device_put(v) if isinstance(v, np.ndarray) else v, args
+            )
+            _check(f"{title} JAX", np.asarray(jj(*jargs)), want)
+            cases.append(("JAX jit", lambda f=jj, a=jargs: f(*a).block_until_ready()))
+        t = {r.name: r.median for r in H.timed(cases, repeat=30)}
+        rows.append([title] + [H.fmt_time(t[c[0]]) if c[0] in t else "-" for c in cases])
+        if jax is None:
+            rows[-1].append("-")
+    backends.set_native_sync(True)
+    load = os.getloadavg()
+    print(
+        "\n## Call overhead: a jitted function on float64[3], steady state, median per call"
+        f"\n\n{H.thread_note()}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}. "
+        "JAX: device arrays in, `block_until_ready()` on the result.\n"
     )
-    runs = []
+    headers = ["call", "NumPy itself", "ftrans numpy", "ftrans native", "ftrans auto", "JAX jit"]
+    print(H.table(headers, rows))
+
+    runs = {}
     env = {**os.environ, "FTRANS_CACHE_DIR": tempfile.mkdtemp(prefix="ftrans-bench-cache-")}
-    for _ in range(2):  # the second process finds the compiled code in the disk cache
+    order = [
+        ("ftrans numpy", "numpy", "ftrans"),
+        ("ftrans auto, cold disk cache", "auto", "ftrans"),
+        ("ftrans auto, warm disk cache (a second process)", "auto", "ftrans"),
+        ("ftrans native, warm disk cache", "native", "ftrans"),
+    ]
+    if jax is not None:
+        order.append(("JAX jit", "-", "jax"))
+    for name, mode, lib in order:
         out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+            [sys.executable, "-c", FIRST_CALL, mode, lib],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
-        first, ready, reason = out.stdout.split(maxsplit=2)
-        runs.append((float(first), float(ready), reason.strip()))
-    print("\n## A 1000-equation program (500 x `sin(x) * c + d`), tiered, fresh processes\n")
+        runs[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    load = os.getloadavg()
+    print(
+        "\n## First call of a 1000-equation program (500 x `sin(x) * c + d` on float64[4]), "
+        f"fresh processes\n\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+        "'native from' is the time from the first call to the first call running native code.\n"
+    )
     rows = [
-        [name, f"{first * 1e3:.1f} ms", f"{ready:.2f} s", reason]
-        for name, (first, ready, reason) in zip(
-            ["cold disk cache (first process)", "warm disk cache (second process)"], runs
+        [
+            name,
+            f"{first * 1e3:.1f} ms",
+            f"{second * 1e3:.2f} ms",
+            "-" if lib == "jax" or mode == "numpy" else f"{ready:.2f} s",
+            backend,
+        ]
+        for (name, mode, lib), (first, second, ready, backend) in zip(
+            order, runs.values(), strict=True
         )
     ]
-    print(H.table(["process", "first call", "native ready after", "backend"], rows))
+    print(H.table(["process", "first call", "second call", "native from", "runs"], rows))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -12,6 +13,7 @@ import numpy as np
 
 from ftrans import tree
 from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
+from ftrans.compiler.backend import Tiered
 from ftrans.config import state as _config_state
 from ftrans.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
 from ftrans.errors import FtransError
@@ -19,6 +21,11 @@ from ftrans.interpreters.jit import compiled, jit_call
 from ftrans.interpreters.programs import lift_traced_consts
 from ftrans.interpreters.tracing import trace_to_jaxpr
 from ftrans.primitives._axes import vmap_axes_in_scope, vmap_names_used
+from ftrans.tree._registry import _DictKeys, _registry
+
+_dict_keys = _DictKeys.of
+_dict_memo: dict = {}  # a dict's keys in insertion order -> its _DictKeys
+_namedtuples: dict = {}  # type -> is it a namedtuple class?
 
 _LEAF = tree.structure(0.0)  # the treedef of a single array
 
@@ -121,13 +128,15 @@ class JitFunction:
         except (TypeError, ValueError):
             self.signature = None
         self._cache: dict = {}
-        # Fast path for calls with no static and no keyword arguments: key -> (fn, out_tree,
-        # closed); the key costs one flatten and one tuple of (shape, dtype).
+        # Fast paths for calls with no static arguments (see __call__): key -> runner
         self._simple = not self.static_argnums and not self.static_argnames
         self._fast: dict = {}
+        self._fast_tree: dict = {}
+        self._general: dict = {}  # treedef key -> (program, runner)
         self._hits = 0
         self._misses = 0
         self._last_miss: str | None = None
+        self._last_program: ClosedJaxpr | None = None
         self._static_seen: dict[int, tuple[Any, int]] = {}
         self._resolve_static_names()
 
@@ -285,65 +294,119 @@ class JitFunction:
         return f"jit({self.name}) recompiled: " + "; ".join(lines or ["new signature"])
 
     # -- calling --------------------------------------------------------------------------
+    # Three paths, fastest first. (1) Every argument a plain ndarray: the key is the shapes and
+    # dtypes, looked up in ``_fast``. (2) Arguments that are tuples, lists, dicts, namedtuples,
+    # None, Python scalars and ndarrays (and static values): the key is a flat tuple of tokens
+    # describing the structure, shapes and dtypes (``_tokens``), looked up in ``_fast_tree``.
+    # (3) Everything else (tracers, registered pytrees): ``_call_general`` / ``_call_slow``.
+    # A hit calls a runner built once per entry (``_runner``): the compiled function and the
+    # output's unflattening in one Python function.
     def __call__(self, *args, **kwargs):
         if _config_state.jit_disabled:  # ft.disable_jit(): run the Python function eagerly
             return self.fun(*args, **kwargs)
-        if self._simple and not kwargs:
-            for a in args:
-                if type(a) is not np.ndarray:
-                    break
-            else:  # every argument a plain array (the common case): the shortest path
-                n = len(args)
-                if n == 1:
-                    key = (args[0].shape, args[0].dtype)
-                elif n == 2:
-                    key = (args[0].shape, args[0].dtype, args[1].shape, args[1].dtype)
-                else:
-                    key = tuple([(a.shape, a.dtype) for a in args])
-                hit = self._fast.get(key)
-                if hit is not None:
-                    self._hits += 1
-                    return hit[3](hit[0](*args))
-                return self._call_and_remember(key, args)
-            try:
-                leaves, treedef = tree.flatten(args)
-                fast_key = (treedef, tuple(map(_leaf_signature, leaves)))
-            except KeyError:  # a leaf that is not an array: the slow path explains
-                return self._call_slow(args, kwargs)
-            hit = self._fast.get(fast_key)
-            if hit is not None:
-                self._hits += 1
-                fn, out_tree, closed, finish = hit
-                if any(isinstance(x, Tracer) for x in leaves):
-                    outs = jit_call(*leaves, jaxpr=closed, name=self.name)
-                    return tree.unflatten(out_tree, outs)
-                return finish(fn(*[x if type(x) is np.ndarray else np.asarray(x) for x in leaves]))
-            return self._call_and_remember(fast_key, args)
-        return self._call_slow(args, kwargs)
+        if not self._simple:
+            return self._call_static(args, kwargs)
+        if not kwargs:
+            n = len(args)
+            if n == 1:
+                a = args[0]
+                if type(a) is _ndarray:
+                    key = (a.shape, a.dtype)
+                    hit = self._fast.get(key)
+                    if hit is not None:
+                        self._hits += 1
+                        return hit(a)
+                    return self._call_and_remember(self._fast, key, args, kwargs)
+            elif n == 2:
+                a, b = args
+                if type(a) is _ndarray and type(b) is _ndarray:
+                    key = (a.shape, a.dtype, b.shape, b.dtype)
+                    hit = self._fast.get(key)
+                    if hit is not None:
+                        self._hits += 1
+                        return hit(a, b)
+                    return self._call_and_remember(self._fast, key, args, kwargs)
+        tokens, leaves = [], []
+        try:
+            _tokens(args, tokens, leaves)
+            if kwargs:
+                _tokens(kwargs, tokens, leaves)
+        except _NotSimple:
+            return self._call_general(args, kwargs)
+        key = tuple(tokens)
+        hit = self._fast_tree.get(key)
+        if hit is not None:
+            self._hits += 1
+            return hit(*leaves)
+        return self._call_and_remember(self._fast_tree, key, args, kwargs)
 
-    def _call_and_remember(self, fast_key, args):
-        out = self._call_slow(args, {})
+    def _call_static(self, args, kwargs):
+        """Static arguments: the key is their values (hashed and compared as the slow path's
+        key does: an unhashable or mutated one takes the slow path, which says what is wrong)
+        and the dynamic arguments' tokens."""
+        nums, names, n = self.static_argnums, self.static_argnames, len(args)
+        try:
+            statics = tuple([args[i] for i in nums if i < n])
+            dyn_args = tuple([a for i, a in enumerate(args) if i not in nums]) if statics else args
+            tokens, leaves, dyn_kwargs = [n, statics], [], None
+            if kwargs:
+                tokens.append(tuple([(k, kwargs[k]) for k in names if k in kwargs]))
+                dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
+            _tokens(dyn_args, tokens, leaves)
+            if dyn_kwargs:
+                _tokens(dyn_kwargs, tokens, leaves)
+            key = tuple(tokens)
+            hit = self._fast_tree.get(key)
+        except (_NotSimple, TypeError):
+            return self._call_slow(args, kwargs)
+        if hit is not None:
+            self._hits += 1
+            return hit(*leaves)
+        return self._call_and_remember(self._fast_tree, key, args, kwargs)
+
+    def _call_general(self, args, kwargs):
+        """Arguments with tracers or other pytree nodes: keyed by their treedef."""
+        if kwargs:
+            return self._call_slow(args, kwargs)
+        try:
+            leaves, treedef = tree.flatten(args)
+            fast_key = (treedef, tuple(map(_leaf_signature, leaves)))
+        except KeyError:  # a leaf that is not an array: the slow path explains
+            return self._call_slow(args, kwargs)
+        hit = self._general.get(fast_key)
+        if hit is not None:
+            self._hits += 1
+            closed, out_tree, run = hit
+            if any(isinstance(x, Tracer) for x in leaves):
+                outs = jit_call(*leaves, jaxpr=closed, name=self.name)
+                return tree.unflatten(out_tree, outs)
+            return run(*[x if type(x) is _ndarray else np.asarray(x) for x in leaves])
+        return self._call_and_remember(self._general, fast_key, args, kwargs)
+
+    def _call_and_remember(self, store, key, args, kwargs):
+        """The slow path, then a runner for ``key`` in ``store`` (unless the program is good
+        for this one call only). A tiered program's runner is replaced by one calling the
+        native function directly once that is ready (``Tiered.when_done``)."""
+        out = self._call_slow(args, kwargs)
         entry = self._last_entry
         if entry.captured or entry.local:  # depends on enclosing transformations: this call only
             return out
-        out_tree = entry.out_tree
-        if out_tree == _LEAF:
+        out_tree, closed = entry.out_tree, entry.closed
+        fn = compiled(closed)
+        if isinstance(fn, Tiered) and fn.done:
+            fn = fn.final
+        general = store is self._general  # its entries keep the program for tracer calls
+        run = _runner(fn, out_tree)
+        store[key] = (closed, out_tree, run) if general else run
+        if isinstance(fn, Tiered) and not fn.done:
 
-            def finish(outs):
-                o = outs[0]
-                return o if type(o) is np.ndarray else np.asarray(o)
+            def swap(final):
+                current = store.get(key)
+                if (current[2] if general and current is not None else current) is run:
+                    new = _runner(final, out_tree)
+                    store[key] = (closed, out_tree, new) if general else new
 
-        elif out_tree == tree.structure((0.0,) * out_tree.num_leaves):
-
-            def finish(outs):  # a flat tuple of arrays
-                return tuple([o if type(o) is np.ndarray else np.asarray(o) for o in outs])
-
-        else:
-
-            def finish(outs):
-                return tree.unflatten(out_tree, [np.asarray(o) for o in outs])
-
-        self._fast[fast_key] = (compiled(entry.closed).fn, out_tree, entry.closed, finish)
+            fn.when_done(swap)
         return out
 
     def _call_slow(self, args, kwargs):
@@ -356,6 +419,7 @@ class JitFunction:
                 key, self._argument_names(in_tree, args, static_pos)
             )
             entry = self._trace(key, args, kwargs, static_pos)
+            self._last_program = None if entry.captured else entry.closed
             if not entry.captured and not entry.local:
                 self._cache[key] = entry
         else:
@@ -383,12 +447,23 @@ class JitFunction:
         return CacheInfo(self._hits, self._misses, len(self._cache))
 
     def explain(self) -> str | None:
-        """Why the last cache miss happened (which argument changed, from what to what)."""
-        return self._last_miss
+        """Why the last cache miss happened (which argument changed, from what to what), and
+        which backend runs that signature's program and why, unless the backend is
+        ``"numpy"``: ``native code ready``, ``native code compiling in a background thread``
+        (NumPy code runs meanwhile) or ``NumPy code: <reason>``."""
+        if self._last_miss is None:
+            return None
+        from ftrans.compiler.backend import status
+
+        program = self._last_program
+        why = None if program is None else status(program)
+        return self._last_miss if why is None else f"{self._last_miss}\nbackend: {why}"
 
     def clear_cache(self):
         self._cache.clear()
         self._fast.clear()
+        self._fast_tree.clear()
+        self._general.clear()
 
 
 _SCALAR_SIGNATURES = {
@@ -397,6 +472,133 @@ _SCALAR_SIGNATURES = {
     bool: ((), np.dtype(np.bool_)),
     complex: ((), np.dtype(np.complex128)),
 }
+
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+_SCALAR_DTYPES = {t: d for t, (_, d) in _SCALAR_SIGNATURES.items()}
+
+
+class _NotSimple(Exception):
+    """An argument the token key does not describe (a tracer, a namedtuple, an object)."""
+
+
+def _tokens(x, tokens: list, leaves: list) -> None:
+    """Describe the container ``x`` (a tuple, list, dict or unregistered namedtuple) as flat
+    tokens, collecting its leaves in ``tree.flatten`` order (dicts by sorted key); Python and
+    NumPy scalars become 0-d arrays. Tokens are a prefix code: a container's type and length
+    (a dict's sorted keys), then each child: a leaf is its shape and dtype, None is None. Two
+    calls with equal tokens have equal treedefs and leaf shapes and dtypes, hence the same
+    compiled program."""
+    t = type(x)
+    if t is tuple or t is list:
+        tokens.append(t)
+        tokens.append(len(x))
+        children = x
+    elif t is dict:
+        inserted = tuple(x)
+        keys = _dict_memo.get(inserted)
+        if keys is None:  # the treedef's aux data: keys compare by ==, as the treedef's do
+            if len(_dict_memo) >= 4096:
+                _dict_memo.clear()
+            keys = _dict_memo[inserted] = _dict_keys(x)
+        tokens.append(keys)
+        children = x.values() if keys.order is None else map(x.__getitem__, keys.keys)
+    else:
+        named = _namedtuples.get(t)
+        if named is None:
+            named = _namedtuples[t] = issubclass(t, tuple) and hasattr(t, "_fields")
+        if not named or t in _registry:  # a registered class flattens its own way
+            raise _NotSimple
+        tokens.append(t)  # the class: two namedtuples with the same fields differ
+        tokens.append(len(x))
+        children = x
+    for c in children:
+        tc = type(c)
+        if tc is _ndarray:
+            leaves.append(c)
+            tokens.append(c.shape)
+            tokens.append(c.dtype)
+        elif c is None:
+            tokens.append(None)
+        else:
+            dtype = _SCALAR_DTYPES.get(tc)
+            if dtype is None and not isinstance(c, np.generic):
+                _tokens(c, tokens, leaves)  # a container, or _NotSimple
+                continue
+            a = _asarray(c)
+            if dtype is not None and a.dtype != dtype:  # an int past int64: the slow path says
+                raise _NotSimple
+            leaves.append(a)
+            tokens.append(())
+            tokens.append(a.dtype)
+
+
+def _runner(fn, out_tree):
+    """One function calling ``fn`` and rebuilding the output pytree from its flat results."""
+    if out_tree == _LEAF:
+        native = _native_runner(fn, single=True)
+        if native is not None:
+            return native
+
+        def run(*args):
+            o = fn(*args)[0]
+            return o if type(o) is _ndarray else _asarray(o)
+
+    elif out_tree == tree.structure((0.0,) * out_tree.num_leaves):
+        fn = _native_runner(fn, single=False) or fn
+
+        def run(*args):  # a flat tuple of arrays
+            return tuple([o if type(o) is _ndarray else _asarray(o) for o in fn(*args)])
+
+    else:
+        fn = _native_runner(fn, single=False) or fn
+
+        def run(*args):
+            return tree.unflatten(out_tree, [_asarray(o) for o in fn(*args)])
+
+    return run
+
+
+def _native_runner(fn, single: bool):
+    """For a native function: numba's dispatcher called directly, with 0-d array arguments
+    passed as NumPy scalars (the compiled signature; a 0-d array would make numba raise and
+    ``fn`` convert, at ~100 µs a call), its constants appended, and its outputs as arrays
+    (the first only if ``single``). None for any other function."""
+    native = sys.modules.get("ftrans.compiler.native")  # loaded if fn can be native code
+    if native is None or type(fn) is not native.NativeCompiled:
+        return None
+    raw, consts = fn.fn, fn.consts
+    rank0 = tuple(k for k, a in enumerate(fn.in_avals) if not a.shape)
+    if single and not consts and not rank0 and not fn._rank0:
+
+        def run(*args):  # the common case: arrays in, one array out
+            try:
+                o = raw(*args)[0]
+            except TypeError:  # not the compiled layout (a strided view): fn converts
+                o = fn(*args)[0]
+            return o if type(o) is _ndarray else _asarray(o)
+
+        return run
+    dtypes = [a.dtype for a in fn.out_avals]
+
+    def run(*args):
+        if rank0:
+            args = list(args)
+            for k in rank0:
+                a = args[k]
+                if type(a) is _ndarray:
+                    args[k] = a[()]
+        try:
+            outs = raw(*args, *consts)
+        except TypeError:
+            return fn(*args)[0] if single else fn(*args)
+        if single:
+            o = outs[0]
+            return o if type(o) is _ndarray else _asarray(o, dtypes[0])
+        return [o if type(o) is _ndarray else _asarray(o, d) for o, d in zip(outs, dtypes)]
+
+    return run
 
 
 def _leaf_signature(x):

@@ -188,8 +188,8 @@ def test_unsupported_primitive_runs_numpy_code_and_says_why():
 
 
 def test_tiered_compilation_runs_numpy_code_first():
-    backends.set_native_sync(False)
-    f = ft.jit(lambda x: lax.fori_loop(0, 5, lambda i, c: c + x, 0.0), backend="native")
+    backends.set_native_sync(False)  # backend="native" would compile before the first call
+    f = ft.jit(lambda x: lax.fori_loop(0, 5, lambda i, c: c + x, 0.0), backend="auto")
     assert float(f(1.5)) == 7.5  # NumPy code while numba compiles
     fn = compiled(f.lower(1.5).closed)
     fn.wait()
@@ -197,7 +197,7 @@ def test_tiered_compilation_runs_numpy_code_first():
 
 
 def test_without_numba_native_falls_back(monkeypatch):
-    monkeypatch.setattr(native, "available", lambda: False)
+    monkeypatch.setattr(backends, "numba_available", lambda: False)
     f = ft.jit(lambda x: fnp.sin(x), backend="native")
     assert float(f(0.0)) == 0.0
     assert not isinstance(compiled(f.lower(0.0).closed), backends.Tiered)

@@ -7,14 +7,17 @@
 * ``"auto"`` (the default; without numba it is ``"numpy"``): native code where it pays, see
   ``native_pays``.
 
-Native compilation is tiered: the first calls run the NumPy code while numba compiles in a
-background thread, and the native function takes over once ready (``set_native_sync(True)``
-compiles before the first call instead, which tests use).
+Native compilation is tiered under ``"auto"``: the first calls run the NumPy code while numba
+compiles in a background thread, and the native function takes over once ready.
+``backend="native"`` and ``set_native_sync(True)`` (which tests use) compile before the first
+call instead.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import threading
+import time
 
 from ftrans.core import ClosedJaxpr
 
@@ -44,6 +47,15 @@ def default_backend() -> str:
     return _state["default"]
 
 
+def numba_available() -> bool:
+    """Is numba installed? Checked once, without importing numba or the native backend (both
+    cost tens of milliseconds, which the first call of an ``"auto"`` program must not pay)."""
+    found = _state.get("numba")
+    if found is None:
+        found = _state["numba"] = importlib.util.find_spec("numba") is not None
+    return found
+
+
 def set_native_sync(sync: bool) -> None:
     """Compile native code before the first call (True) or in the background (False)."""
     _state["sync"] = bool(sync)
@@ -55,34 +67,74 @@ def native_pays(closed: ClosedJaxpr) -> bool:
     NumPy's per-call cost dominates; NumPy code for large arrays (NumPy's SIMD loops, BLAS,
     LAPACK and FFT calls gain nothing) and for programs past ``AUTO_MAX_EQNS`` equations
     (numba's compile time grows faster than the program)."""
+    return auto_reason(closed) is None
+
+
+def auto_reason(closed: ClosedJaxpr) -> str | None:
+    """None when ``"auto"`` chooses native code for ``closed``, else why it runs NumPy code."""
     count, loops = 0, False
     stack = [closed.jaxpr]
     while stack:
         jaxpr = stack.pop()
+        # every value is an input, a constant or an equation's output: checking those three
+        # checks each once (an equation's inputs are some other value)
+        for v in (*jaxpr.invars, *jaxpr.constvars):
+            if v.aval.size > SMALL:
+                return _too_big(v.aval)
         for eqn in jaxpr.eqns:
             count += 1
-            for v in (*eqn.inputs, *eqn.outputs):
-                aval = getattr(v, "aval", None)
-                if aval is not None and aval.size > SMALL:
-                    return False
+            for v in eqn.outputs:
+                if v.aval.size > SMALL:
+                    return _too_big(v.aval)
             if eqn.primitive.name in ("scan", "while"):
                 loops = True
             for value in eqn.params.values():
                 for sub in value if isinstance(value, tuple) else (value,):
                     if isinstance(sub, ClosedJaxpr):
                         stack.append(sub.jaxpr)
-    return count <= AUTO_MAX_EQNS and (loops or count >= AUTO_MIN_EQNS)
+    if count > AUTO_MAX_EQNS:
+        return (
+            f"auto: {count} equations, more than {AUTO_MAX_EQNS} (numba's compile time grows "
+            "faster than the program)"
+        )
+    if not loops and count < AUTO_MIN_EQNS:
+        return (
+            f"auto: {count} operation(s) and no loop (native code pays from {AUTO_MIN_EQNS} "
+            "operations or a loop)"
+        )
+    return None
+
+
+def _too_big(aval) -> str:
+    return (
+        f"auto: a value of {aval.size} elements ({aval.str_short()}), more than {SMALL} (NumPy's "
+        "SIMD loops and BLAS/LAPACK/FFT calls are as fast as native code there)"
+    )
+
+
+#: "auto" programs with fewer top-level equations are judged at once, larger ones in the
+#: background thread (judging walks every value: milliseconds for a thousand equations)
+AUTO_JUDGE_NOW = 64
 
 
 class Tiered:
-    """Runs the NumPy code until the native code is ready, then the native code."""
+    """Runs the NumPy code until the native code is ready, then the native code.
 
-    __slots__ = ("numpy_fn", "native_fn", "reason", "program", "_thread", "__weakref__")
+    ``judge``: the ``"auto"`` choice is still to be made (by the background thread, before it
+    compiles); if it says NumPy, the NumPy code stays, with the reason. Callbacks given to
+    ``when_done`` receive the function that runs from then on (the native one, or the NumPy
+    one when native code does not compile or does not pay), so ``jit`` can call it directly.
+    """
 
-    def __init__(self, closed: ClosedJaxpr, numpy_fn, sync: bool):
+    __slots__ = ("numpy_fn", "native_fn", "reason", "program", "_thread", "_judge", "_done",
+                 "__weakref__")  # fmt: skip
+
+    def __init__(self, closed: ClosedJaxpr, numpy_fn, sync: bool, judge: bool = False):
         self.numpy_fn, self.native_fn, self.reason = numpy_fn, None, "compiling"
         self.program = closed
         self._thread = None
+        self._judge = judge
+        self._done: list = []
         if sync:
             self._compile(closed)
 
@@ -90,25 +142,74 @@ class Tiered:
         # after the first call has returned: numba holds the GIL while it compiles, so a
         # thread started before would slow the call that tiering exists to keep fast
         if self._thread is None and self.native_fn is None and self.reason == "compiling":
-            self._thread = threading.Thread(target=self._compile, args=(self.program,), daemon=True)
+            self._thread = threading.Thread(target=self._background, daemon=True)
             self._thread.start()
 
-    def _compile(self, closed):
-        from ftrans.compiler.native import NativeUnsupported, compile_native
+    def _background(self):
+        # give the GIL straight back: the caller's first call is still returning
+        time.sleep(0)
+        self._compile(self.program)
 
+    def _compile(self, closed):
         try:
-            fn = compile_native(closed)
-            description = getattr(fn, "description", None)
-            self.native_fn = fn
-            self.reason = "native code" if description is None else f"native code ({description})"
-        except NativeUnsupported as err:
-            self.reason = f"NumPy code ({err})"
+            why = auto_reason(closed) if self._judge else None
+            if why is not None:
+                self.reason = f"NumPy code ({why})"
+                return
+            from ftrans.compiler.native import NativeUnsupported, compile_native
+
+            try:
+                fn = compile_native(closed)
+                description = getattr(fn, "description", None)
+                self.native_fn = fn
+                self.reason = (
+                    "native code" if description is None else f"native code ({description})"
+                )
+            except NativeUnsupported as err:
+                self.reason = f"NumPy code ({err})"
+        finally:
+            if self.reason == "compiling":  # an unexpected error: keep running NumPy code
+                self.reason = "NumPy code (the native compile failed)"
+            final = self.final
+            for callback in list(self._done):
+                callback(final)
+            self._done.clear()
+
+    @property
+    def done(self) -> bool:
+        """Is the choice made (native code ready, or known not to run)?"""
+        return self.reason != "compiling"
+
+    @property
+    def final(self):
+        """The function that runs once ``done``."""
+        native = self.native_fn
+        return native if native is not None else self.numpy_fn
+
+    def when_done(self, callback) -> None:
+        """Call ``callback(final function)`` once done (now, if it already is)."""
+        self._done.append(callback)
+        if self.done:  # may also run from the thread: callbacks must not mind a second call
+            callback(self.final)
 
     def wait(self):
         """Block until the native code is compiled (or known not to compile)."""
         self._start()
         if self._thread is not None:
             self._thread.join()
+
+    def status(self) -> str:
+        """Which code runs and why, in words (``jit(f).explain()`` shows it)."""
+        if self.native_fn is not None:
+            return "native code ready" + self.reason[len("native code") :]
+        if self.done:
+            return "NumPy code: " + self.reason[len("NumPy code (") : -1]
+        if self._thread is None:
+            return (
+                "native code compiles in a background thread after the first call; NumPy "
+                "code runs until it is ready"
+            )
+        return "native code compiling in a background thread; NumPy code runs until it is ready"
 
     @property
     def source(self) -> str:
@@ -125,7 +226,7 @@ class Tiered:
 
     @property
     def fn(self):
-        # the fast path of jit calls .fn(*args): the native function itself once it is ready
+        # the native function itself once it is ready
         native = self.native_fn
         return native if native is not None else self
 
@@ -140,14 +241,33 @@ class Tiered:
 
 
 def choose(closed: ClosedJaxpr, numpy_fn):
-    """The function to run for ``closed``: its NumPy code, or a tiered native one."""
+    """The function to run for ``closed``: its NumPy code, or a tiered native one.
+
+    ``backend="native"`` (or ``set_native_sync(True)``) compiles before the first call;
+    ``"auto"`` runs the NumPy code first and compiles in a background thread. When NumPy code
+    is chosen outright, ``closed.cache["numpy_reason"]`` says why.
+    """
     backend = closed.cache.get("backend") or _state["default"]
     if backend == "numpy":
         return numpy_fn
-    from ftrans.compiler.native import available
+    if not numba_available():
+        closed.cache["numpy_reason"] = "numba is not installed (pip install 'ftrans[native]')"
+        return numpy_fn
+    sync = _state["sync"] or backend == "native"
+    if backend == "auto" and (sync or len(closed.jaxpr.eqns) < AUTO_JUDGE_NOW):
+        why = auto_reason(closed)
+        if why is not None:
+            closed.cache["numpy_reason"] = why
+            return numpy_fn
+        return Tiered(closed, numpy_fn, sync)
+    return Tiered(closed, numpy_fn, sync, judge=backend == "auto")
 
-    if not available():
-        return numpy_fn
-    if backend == "auto" and not native_pays(closed):
-        return numpy_fn
-    return Tiered(closed, numpy_fn, _state["sync"])
+
+def status(closed: ClosedJaxpr) -> str | None:
+    """Which backend runs ``closed`` and why; None when it is NumPy code because the backend
+    is ``"numpy"`` (nothing to explain) or it is not compiled yet."""
+    fn = closed.cache.get("compiled")
+    if isinstance(fn, Tiered):
+        return fn.status()
+    why = closed.cache.get("numpy_reason")
+    return None if why is None else f"NumPy code: {why}"

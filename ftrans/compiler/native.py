@@ -840,7 +840,7 @@ class NativeCompiled:
         if len(args) != len(self.in_avals):
             raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
         return [
-            a.dtype.type(x) if not a.shape else np.ascontiguousarray(x, a.dtype)
+            a.dtype.type(x) if not a.shape else np.require(x, a.dtype, "CW")  # numba: C, writable
             for a, x in zip(self.in_avals, args, strict=True)
         ]
 
