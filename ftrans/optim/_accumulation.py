@@ -576,9 +576,10 @@ def periodic_update(
 
 
 def scale_gradient(inputs: Any, scale: float) -> Any:
-    """The identity on values whose gradient is multiplied by ``scale`` (leaf by leaf).
+    r"""The identity on values whose gradient is multiplied by ``scale`` (leaf by leaf).
 
-    ``x * scale + stop_gradient(x) * (1 - scale)``: equal to ``x``, derivative ``scale``.
+    $x \, s + \operatorname{stop\_gradient}(x) \, (1 - s)$ with $s$ the ``scale``: equal to $x$,
+    derivative $s$.
 
     Examples:
         >>> import ftrans as ft

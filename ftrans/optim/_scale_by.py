@@ -252,11 +252,8 @@ def scale_by_radam(
     $\rho_t = \rho_\infty - \frac{2 t \, b_2^t}{1 - b_2^t}$:
 
     $$
-    u_t = \begin{cases}
-    r_t \, \dfrac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon}
-        & \text{if } \rho_t \ge \text{threshold}, \\
-    \hat m_t & \text{otherwise.}
-    \end{cases}
+    u_t = r_t \, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon}
+    \quad \text{if } \rho_t \ge \text{threshold}, \qquad u_t = \hat m_t \quad \text{otherwise.}
     $$
 
     Examples:

@@ -111,9 +111,14 @@ def exponential_decay(
     staircase: bool = False,
     end_value: float | None = None,
 ) -> Schedule:
-    """Exponential decay: ``init_value * decay_rate ** ((count - begin) / transition_steps)``.
+    r"""Exponential decay from ``init_value`` by ``decay_rate`` every ``transition_steps``.
 
-    Here ``begin`` is ``transition_begin``, before which the value is ``init_value``. With
+    $$
+    \text{value} = \text{init\_value} \cdot
+        \text{decay\_rate}^{(\text{count} - \text{begin}) / \text{transition\_steps}}
+    $$
+
+    Here begin is ``transition_begin``, before which the value is ``init_value``. With
     ``staircase=True`` the exponent is floored, so the value drops by ``decay_rate`` every
     ``transition_steps`` steps. A given ``end_value`` bounds the result (a floor when
     decaying, a ceiling when ``decay_rate > 1``).
