@@ -454,7 +454,7 @@ def grad(
     r"""Reverse-mode gradient of a scalar-valued function.
 
     For a real-valued ``fun`` of a complex $z = x + iy$ the gradient is JAX's
-    $\frac{\partial f}{\partial x} - i \frac{\partial f}{\partial y}$ (the conjugate of the
+    $\partial f / \partial x - i \, \partial f / \partial y$ (the conjugate of the
     steepest-ascent direction), so gradient descent steps
     $z - \eta \, \overline{\nabla f(z)}$ with $\nabla f$ = ``grad(f)`` and $\eta$ the learning
     rate; see the complex numbers guide.

@@ -246,7 +246,7 @@ def scale_by_radam(
     nesterov: bool = False,
 ) -> GradientTransformation:
     r"""Rectified Adam (Liu et al., 2020): plain momentum until the variance estimate is
-    trustworthy, then Adam with a rectification factor ``r_t``.
+    trustworthy, then Adam with a rectification factor $r_t$.
 
     With $\rho_\infty = \frac{2}{1 - b_2} - 1$ and
     $\rho_t = \rho_\infty - \frac{2 t \, b_2^t}{1 - b_2^t}$:

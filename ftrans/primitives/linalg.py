@@ -6,16 +6,16 @@ call ``numpy.linalg`` only. JVP rules are written with ftrans primitives, linear
 so reverse mode comes from transposition; ``solve`` and ``triangular_solve`` are linear in their
 right-hand side and carry transpose rules. Batching moves the batch axis in front of the leading
 dimensions. Inputs of ``cholesky``, ``eigh`` and ``eigvalsh`` are assumed symmetric (Hermitian
-when complex): their JVPs use the Hermitian part ``(dA + dAᴴ) / 2`` of the tangent, which is
+when complex): their JVPs use the Hermitian part $(dA + dA^H) / 2$ of the tangent, which is
 what makes their gradients symmetric.
 
-Real and complex (complex64/complex128) matrices alike; ``ᴴ`` is the conjugate transpose (the
+Real and complex (complex64/complex128) matrices alike; $A^H$ is the conjugate transpose (the
 plain transpose for real matrices). Eigenvalues, singular values and ``slogdet``'s
 ``logabsdet`` are real. A JVP of a complex input is real-linear (it may conjugate the tangent),
-and transposition under the pairing ``Re(sum(a * b))`` turns it into JAX's gradient convention
-``df/dx - i df/dy``.
+and transposition under the pairing $\operatorname{Re} \sum_{ij} a_{ij} b_{ij}$ turns it into
+JAX's gradient convention $\partial f / \partial x - i \, \partial f / \partial y$.
 
-The JVP rules, with $A^H$ the conjugate transpose:
+The JVP rules:
 
 - Cholesky: $dL = L \, \Phi(L^{-1} \, dA \, L^{-H})$, with $\Phi$ keeping the strict lower
   triangle plus half the real part of the diagonal.
