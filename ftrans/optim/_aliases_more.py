@@ -377,7 +377,9 @@ def rprop(
 
 
 def sign_sgd(learning_rate: ScalarOrSchedule) -> GradientTransformationExtraArgs:
-    """signSGD (Bernstein et al., 2018): steps of ``-lr * sign(g)``.
+    r"""signSGD (Bernstein et al., 2018): steps of $-\eta_t \operatorname{sign}(g_t)$.
+
+    Here $\eta_t$ is the learning rate and $g_t$ the gradient.
 
     Examples:
         >>> import numpy as np

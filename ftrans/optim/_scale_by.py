@@ -578,11 +578,11 @@ def scale_by_rprop(
     min_step_size: float = 1e-6,
     max_step_size: float = 50.0,
 ) -> GradientTransformation:
-    """Rprop (Riedmiller & Braun, 1993): per-element step sizes adapted by sign agreement.
+    r"""Rprop (Riedmiller & Braun, 1993): per-element step sizes adapted by sign agreement.
 
     A step size grows by ``eta_plus`` while the gradient keeps its sign and shrinks by
     ``eta_minus`` when it flips (that step is then skipped); steps move by
-    ``step_size * sign(g)``.
+    $\alpha \operatorname{sign}(g)$, with $\alpha$ the element's step size.
 
     Examples:
         >>> import numpy as np

@@ -3,7 +3,7 @@
 `scale_by_learning_rate` records the rate it used in its state, so `current_learning_rate`
 can read it back from any optimiser state. Notation in the docstrings: ``g`` is the incoming
 update (the gradient at the head of a chain), ``t`` the step number counted from 1.
-"""
+r"""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ftrans.optim._base import (
 
 
 def scale(step_size: Any) -> GradientTransformation:
-    r"""Multiply every update by a fixed ``step_size`` $s$: $u = s \, g$.
+    r"""Multiply every update by a fixed ``step_size`` $s$, so that $u = s \, g$.
 
     Examples:
         >>> import numpy as np
