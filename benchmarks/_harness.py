@@ -122,7 +122,7 @@ def report(title, rows, ftrans_name, bars, *, note=None, extra=None) -> list:
     if note:
         print(note + "\n")
     headers = ["implementation", "median", "best"] + ([extra[0]] if extra else [])
-    headers += ["ftrans / this", "bar"]
+    headers += ["ftrans / this", "target"]
     out, judged = [], []
     for r in rows:
         row = [r.name, fmt_time(r.median), fmt_time(r.best)] + ([extra[1](r)] if extra else [])
@@ -195,7 +195,7 @@ def ratio(t, base) -> str:
 
 
 class Bar(typing.NamedTuple):
-    """One bar of the issue: ftrans's time over another's, and the most it may be."""
+    """One target: ftrans's time over another's, and the most it may be."""
 
     workload: str
     comparison: str
@@ -229,14 +229,14 @@ class Bar(typing.NamedTuple):
 def print_bars(bars, start: float) -> None:
     """The closing summary of a benchmark script: every bar judged, how many were met, the run
     time since ``start`` (a ``time.perf_counter()`` reading) and the load average at the end."""
-    print("\n## Bars\n")
+    print("\n## Targets\n")
     rows = [
         (b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status, b.best_status) for b in bars
     ]
-    headers = ["workload", "ftrans vs", "value", "bar", "status", "value from best samples"]
+    headers = ["workload", "ftrans vs", "value", "target", "status", "value from best samples"]
     print(table(headers, rows))
     print(
-        f"\n{sum(b.met for b in bars)} of {len(bars)} bars met. Total run time "
+        f"\n{sum(b.met for b in bars)} of {len(bars)} targets met. Total run time "
         f"{time.perf_counter() - start:.0f} s; load average at end {os.getloadavg()[0]:.2f}."
     )
 

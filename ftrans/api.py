@@ -451,11 +451,13 @@ def grad(
     has_aux: bool = False,
     holomorphic: bool = False,
 ) -> Callable:
-    """Reverse-mode gradient of a scalar-valued function.
+    r"""Reverse-mode gradient of a scalar-valued function.
 
-    For a real-valued ``fun`` of a complex ``z = x + iy`` the gradient is JAX's
-    ``df/dx - i df/dy`` (the conjugate of the steepest-ascent direction), so gradient descent
-    steps ``z - lr * conj(grad(f)(z))``; see the complex numbers guide.
+    For a real-valued ``fun`` of a complex $z = x + iy$ the gradient is JAX's
+    $\partial f / \partial x - i \, \partial f / \partial y$ (the conjugate of the
+    steepest-ascent direction), so gradient descent steps
+    $z - \eta \, \overline{\nabla f(z)}$ with $\nabla f$ = ``grad(f)`` and $\eta$ the learning
+    rate; see the complex numbers guide.
 
     Args:
         fun: function returning a real scalar (a 0-d float array); pytree arguments allowed.

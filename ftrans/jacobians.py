@@ -135,12 +135,13 @@ def jacrev(
     has_aux: bool = False,
     holomorphic: bool = False,
 ) -> Callable:
-    """Jacobian by reverse mode: one forward pass, then one batched VJP over the output basis.
+    r"""Jacobian by reverse mode: one forward pass, then one batched VJP over the output basis.
 
     Costs about ``k`` backward passes for ``k`` output elements, so it suits wide Jacobians
     (many inputs, few outputs). Same output layout as `jacfwd`. Outputs must be real unless
     ``holomorphic=True`` (complex inputs and outputs, the complex derivative); complex inputs
-    of a real function follow `grad`'s convention ``df/dx - i df/dy``.
+    of a real function follow `grad`'s convention
+    $\partial f / \partial x - i \, \partial f / \partial y$.
 
     Examples:
         >>> import numpy as np, ftrans as ft, ftrans.numpy as fnp

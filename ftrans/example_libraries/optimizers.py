@@ -180,7 +180,7 @@ def optimizer(
 
 @optimizer
 def sgd(step_size: float | Schedule) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """Gradient descent: ``x <- x - step_size(i) * g``.
+    r"""Gradient descent: $x \leftarrow x - \alpha(i) \, g$, with $\alpha$ the ``step_size``.
 
     Examples:
         >>> import numpy as np
@@ -205,7 +205,12 @@ def sgd(step_size: float | Schedule) -> tuple[InitFn, UpdateFn, ParamsFn]:
 
 @optimizer
 def momentum(step_size: float | Schedule, mass: float) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """Heavy-ball momentum: ``v <- mass * v + g``, ``x <- x - step_size(i) * v``."""
+    r"""Heavy-ball momentum with $\alpha$ the ``step_size`` and $\mu$ the ``mass``.
+
+    $$
+    v \leftarrow \mu \, v + g, \qquad x \leftarrow x - \alpha(i) \, v
+    $$
+    """
     step_size = make_schedule(step_size)
 
     def init(x0: Any) -> Any:
@@ -224,7 +229,12 @@ def momentum(step_size: float | Schedule, mass: float) -> tuple[InitFn, UpdateFn
 
 @optimizer
 def nesterov(step_size: float | Schedule, mass: float) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """Nesterov momentum: ``v <- mass * v + g``, ``x <- x - step_size(i) * (mass * v + g)``."""
+    r"""Nesterov momentum with $\alpha$ the ``step_size`` and $\mu$ the ``mass``.
+
+    $$
+    v \leftarrow \mu \, v + g, \qquad x \leftarrow x - \alpha(i) \, (\mu \, v + g)
+    $$
+    """
     step_size = make_schedule(step_size)
 
     def init(x0: Any) -> Any:
@@ -245,7 +255,16 @@ def nesterov(step_size: float | Schedule, mass: float) -> tuple[InitFn, UpdateFn
 def adagrad(
     step_size: float | Schedule, momentum: float = 0.9
 ) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """Adagrad with momentum (JAX's variant): the momentum averages ``g / sqrt(sum g^2)``."""
+    r"""Adagrad with momentum (JAX's variant): the momentum averages $g / \sqrt{\sum g^2}$.
+
+    With $\alpha$ the ``step_size``, $\mu$ the ``momentum`` and $s$ the sum of the squared
+    gradients so far (0 where $s = 0$):
+
+    $$
+    s \leftarrow s + g^2, \qquad m \leftarrow (1 - \mu) \, \frac{g}{\sqrt{s}} + \mu \, m,
+    \qquad x \leftarrow x - \alpha(i) \, m
+    $$
+    """
     step_size = make_schedule(step_size)
 
     def init(x0: Any) -> Any:
@@ -269,7 +288,13 @@ def adagrad(
 def rmsprop(
     step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8
 ) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """RMSProp: ``a <- gamma a + (1 - gamma) g^2``, ``x <- x - step_size(i) g / sqrt(a + eps)``."""
+    r"""RMSProp with $\alpha$ the ``step_size`` and $\gamma$ the ``gamma``.
+
+    $$
+    a \leftarrow \gamma \, a + (1 - \gamma) \, g^2, \qquad
+    x \leftarrow x - \alpha(i) \, \frac{g}{\sqrt{a + \epsilon}}
+    $$
+    """
     step_size = make_schedule(step_size)
 
     def init(x0: Any) -> Any:
@@ -290,7 +315,14 @@ def rmsprop(
 def rmsprop_momentum(
     step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8, momentum: float = 0.9
 ) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """RMSProp whose scaled steps go through a momentum buffer."""
+    r"""RMSProp whose scaled steps go through a momentum buffer ($\mu$ the ``momentum``).
+
+    $$
+    a \leftarrow \gamma \, a + (1 - \gamma) \, g^2, \qquad
+    m \leftarrow \mu \, m + \alpha(i) \, \frac{g}{\sqrt{a + \epsilon}}, \qquad
+    x \leftarrow x - m
+    $$
+    """
     step_size = make_schedule(step_size)
 
     def init(x0: Any) -> Any:
@@ -318,10 +350,19 @@ def _power(base: float, i: Any, like: Any) -> Any:
 def adam(
     step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """Adam (Kingma & Ba, 2015), with the step count ``i`` from 0.
+    r"""Adam (Kingma & Ba, 2015), with the step count ``i`` from 0.
 
-    ``x <- x - step_size(i) * m_hat / (sqrt(v_hat) + eps)`` with bias corrections
-    ``1 - b**(i + 1)``.
+    With $\alpha$ the ``step_size``:
+
+    $$
+    \begin{aligned}
+    m &\leftarrow (1 - b_1) \, g + b_1 m, &
+    \hat m &= \frac{m}{1 - b_1^{i+1}}, \\
+    v &\leftarrow (1 - b_2) \, g^2 + b_2 v, &
+    \hat v &= \frac{v}{1 - b_2^{i+1}}, \\
+    x &\leftarrow x - \alpha(i) \, \frac{\hat m}{\sqrt{\hat v} + \epsilon} .
+    \end{aligned}
+    $$
 
     Examples:
         >>> import numpy as np
@@ -353,7 +394,13 @@ def adam(
 def adamax(
     step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> tuple[InitFn, UpdateFn, ParamsFn]:
-    """Adamax: Adam with the infinity norm, ``u <- max(b2 u, |g|)``."""
+    r"""Adamax: Adam with the infinity norm, $u \leftarrow \max(b_2 u, |g|)$.
+
+    $$
+    m \leftarrow (1 - b_1) \, g + b_1 m, \qquad u \leftarrow \max(b_2 u, |g|), \qquad
+    x \leftarrow x - \frac{\alpha(i)}{1 - b_1^{i+1}} \, \frac{m}{u + \epsilon}
+    $$
+    """
     step_size = make_schedule(step_size)
 
     def init(x0: Any) -> Any:
@@ -428,7 +475,9 @@ def constant(step_size: float) -> Schedule:
 
 
 def exponential_decay(step_size: float, decay_steps: int, decay_rate: float) -> Schedule:
-    """``step_size * decay_rate ** (i / decay_steps)``.
+    r"""$\alpha \, r^{i / n}$: exponential decay of the step size.
+
+    Here $\alpha$ is the ``step_size``, $r$ the ``decay_rate`` and $n$ the ``decay_steps``.
 
     Examples:
         >>> from ftrans.example_libraries import optimizers
@@ -445,7 +494,9 @@ def exponential_decay(step_size: float, decay_steps: int, decay_rate: float) -> 
 def inverse_time_decay(
     step_size: float, decay_steps: int, decay_rate: float, staircase: bool = False
 ) -> Schedule:
-    """``step_size / (1 + decay_rate * i / decay_steps)`` (floored ratio with ``staircase``).
+    r"""$\alpha / (1 + r \, i / n)$ (the ratio $i / n$ floored with ``staircase``).
+
+    Here $\alpha$ is the ``step_size``, $r$ the ``decay_rate`` and $n$ the ``decay_steps``.
 
     Examples:
         >>> from ftrans.example_libraries import optimizers
@@ -460,7 +511,9 @@ def inverse_time_decay(
 def polynomial_decay(
     step_size: float, decay_steps: int, final_step_size: float, power: float = 1.0
 ) -> Schedule:
-    """From ``step_size`` to ``final_step_size`` as ``(1 - i / decay_steps) ** power``.
+    r"""From ``step_size`` to ``final_step_size`` as $(1 - i / n)^p$.
+
+    Here $n$ is the ``decay_steps`` and $p$ the ``power``.
 
     Examples:
         >>> from ftrans.example_libraries import optimizers

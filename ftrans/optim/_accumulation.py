@@ -42,10 +42,10 @@ class EmaState(NamedTuple):
 
 
 def ema(decay: float, debias: bool = True, accumulator_dtype: Any = None) -> GradientTransformation:
-    """Replace the updates by their exponential moving average.
+    r"""Replace the updates by their exponential moving average.
 
-    ``m_t = decay * m_{t-1} + (1 - decay) * g_t``; the output is ``m_t`` or, with
-    ``debias``, ``m_t / (1 - decay**t)``.
+    With $\rho$ the ``decay``, $m_t = \rho \, m_{t-1} + (1 - \rho) \, g_t$; the output is $m_t$
+    or, with ``debias``, $m_t / (1 - \rho^t)$.
 
     Examples:
         >>> import numpy as np
@@ -396,7 +396,7 @@ class AddNoiseState(NamedTuple):
 def add_noise(
     eta: float, gamma: float, key: Any = None, *, seed: int | None = None
 ) -> GradientTransformation:
-    """Add Gaussian noise of variance ``eta / t**gamma`` (Neelakantan et al., 2015).
+    r"""Add Gaussian noise of variance $\eta / t^\gamma$ (Neelakantan et al., 2015).
 
     Args:
         eta: the initial variance.
@@ -576,9 +576,10 @@ def periodic_update(
 
 
 def scale_gradient(inputs: Any, scale: float) -> Any:
-    """The identity on values whose gradient is multiplied by ``scale`` (leaf by leaf).
+    r"""The identity on values whose gradient is multiplied by ``scale`` (leaf by leaf).
 
-    ``x * scale + stop_gradient(x) * (1 - scale)``: equal to ``x``, derivative ``scale``.
+    $x \, s + \operatorname{stop\_gradient}(x) \, (1 - s)$ with $s$ the ``scale``: equal to $x$,
+    derivative $s$.
 
     Examples:
         >>> import ftrans as ft

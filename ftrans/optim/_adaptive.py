@@ -51,16 +51,20 @@ def scale_by_adam(
     *,
     nesterov: bool = False,
 ) -> GradientTransformation:
-    """Rescale by Adam's bias-corrected moment estimates (Kingma & Ba, 2015).
+    r"""Rescale by Adam's bias-corrected moment estimates (Kingma & Ba, 2015).
 
-    ```
-    m_t = b1 * m_{t-1} + (1 - b1) * g_t          m_hat = m_t / (1 - b1**t)
-    v_t = b2 * v_{t-1} + (1 - b2) * g_t**2       v_hat = v_t / (1 - b2**t)
-    u_t = m_hat / (sqrt(v_hat + eps_root) + eps)
-    ```
+    $$
+    \begin{aligned}
+    m_t &= b_1 m_{t-1} + (1 - b_1) \, g_t, &
+    \hat m_t &= \frac{m_t}{1 - b_1^t}, \\
+    v_t &= b_2 v_{t-1} + (1 - b_2) \, g_t^2, &
+    \hat v_t &= \frac{v_t}{1 - b_2^t}, \\
+    u_t &= \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon} .
+    \end{aligned}
+    $$
 
     With ``nesterov=True`` (NAdam, Dozat 2016) the first moment looks ahead:
-    ``m_hat = b1 * m_t / (1 - b1**(t+1)) + (1 - b1) * g_t / (1 - b1**t)``.
+    $\hat m_t = \frac{b_1 m_t}{1 - b_1^{t+1}} + \frac{(1 - b_1) \, g_t}{1 - b_1^t}$.
 
     Args:
         b1: decay of the first moment, in ``[0, 1)``.
@@ -147,15 +151,20 @@ def scale_by_rms(
     eps_in_sqrt: bool = True,
     bias_correction: bool = False,
 ) -> GradientTransformation:
-    """Rescale by the root of a running mean of squared updates (RMSProp, Hinton 2012).
+    r"""Rescale by the root of a running mean of squared updates (RMSProp, Hinton 2012).
 
-    ```
-    v_t = decay * v_{t-1} + (1 - decay) * g_t**2,   v_0 = initial_scale
-    u_t = g_t / sqrt(v_t + eps)          (eps_in_sqrt=True, the default, as in optax)
-    u_t = g_t / (sqrt(v_t) + eps)        (eps_in_sqrt=False)
-    ```
+    With $\rho$ the ``decay``:
 
-    With ``bias_correction=True``, ``v_t`` is replaced by ``v_t / (1 - decay**t)``.
+    $$
+    \begin{aligned}
+    v_t &= \rho \, v_{t-1} + (1 - \rho) \, g_t^2, \qquad v_0 = \text{initial\_scale}, \\
+    u_t &= \frac{g_t}{\sqrt{v_t + \epsilon}}
+        && \text{(eps\_in\_sqrt=True, the default, as in optax)} \\
+    u_t &= \frac{g_t}{\sqrt{v_t} + \epsilon} && \text{(eps\_in\_sqrt=False)}
+    \end{aligned}
+    $$
+
+    With ``bias_correction=True``, $v_t$ is replaced by $v_t / (1 - \rho^t)$.
 
     Examples:
         >>> import numpy as np
@@ -215,13 +224,19 @@ def scale_by_stddev(
     eps_in_sqrt: bool = True,
     bias_correction: bool = False,
 ) -> GradientTransformation:
-    """Rescale by a running standard deviation of the updates (centred RMSProp, Graves 2013).
+    r"""Rescale by a running standard deviation of the updates (centred RMSProp, Graves 2013).
 
-    ```
-    m_t = decay * m_{t-1} + (1 - decay) * g_t
-    v_t = decay * v_{t-1} + (1 - decay) * g_t**2,   v_0 = initial_scale
-    u_t = g_t / sqrt(v_t - m_t**2 + eps)     (or / (sqrt(v_t - m_t**2) + eps))
-    ```
+    With $\rho$ the ``decay``:
+
+    $$
+    \begin{aligned}
+    m_t &= \rho \, m_{t-1} + (1 - \rho) \, g_t, \\
+    v_t &= \rho \, v_{t-1} + (1 - \rho) \, g_t^2, \qquad v_0 = \text{initial\_scale}, \\
+    u_t &= \frac{g_t}{\sqrt{v_t - m_t^2 + \epsilon}}
+        \quad \text{or, with eps\_in\_sqrt=False,} \quad
+        \frac{g_t}{\sqrt{v_t - m_t^2} + \epsilon} .
+    \end{aligned}
+    $$
 
     Examples:
         >>> import numpy as np
@@ -272,12 +287,12 @@ class ScaleByRssState(NamedTuple):
 def scale_by_rss(
     initial_accumulator_value: float = 0.1, eps: float = 1e-7
 ) -> GradientTransformation:
-    """Rescale by the root of the sum of all squared updates so far (Adagrad, Duchi et al. 2011).
+    r"""Rescale by the root of the sum of all squared updates so far (Adagrad, Duchi et al. 2011).
 
-    ```
-    s_t = s_{t-1} + g_t**2,   s_0 = initial_accumulator_value
-    u_t = g_t / sqrt(s_t + eps)    (0 where s_t == 0)
-    ```
+    $$
+    s_t = s_{t-1} + g_t^2, \quad s_0 = \text{initial\_accumulator\_value}, \qquad
+    u_t = \frac{g_t}{\sqrt{s_t + \epsilon}} \quad (0 \text{ where } s_t = 0) .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -325,15 +340,15 @@ def scale_by_lion(
     mode: str = "hard",
     smooth_beta: float = 1.0,
 ) -> GradientTransformation:
-    """The sign of an interpolated momentum (Lion, Chen et al. 2023).
+    r"""The sign of an interpolated momentum (Lion, Chen et al. 2023).
 
-    ```
-    u_t = sign(b1 * m_{t-1} + (1 - b1) * g_t)
-    m_t = b2 * m_{t-1} + (1 - b2) * g_t
-    ```
+    $$
+    u_t = \operatorname{sign}\bigl(b_1 m_{t-1} + (1 - b_1) \, g_t\bigr), \qquad
+    m_t = b_2 m_{t-1} + (1 - b_2) \, g_t .
+    $$
 
-    ``mode="smooth"`` replaces ``sign(x)`` by ``tanh(smooth_beta * x)``, ``mode="refined"`` by
-    ``x`` where ``|x| < 1`` (else ``sign(x)``).
+    ``mode="smooth"`` replaces $\operatorname{sign}(x)$ by $\tanh(\beta x)$ with $\beta$ the
+    ``smooth_beta``; ``mode="refined"`` by $x$ where $|x| < 1$ (else $\operatorname{sign}(x)$).
 
     Examples:
         >>> import numpy as np

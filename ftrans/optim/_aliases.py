@@ -39,13 +39,18 @@ def sgd(
     nesterov: bool = False,
     accumulator_dtype: Any = None,
 ) -> GradientTransformation:
-    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
 
-    ```
-    u_t = -lr * g_t                                         (momentum=None)
-    m_t = g_t + momentum * m_{t-1};  u_t = -lr * m_t        (heavy ball)
-    u_t = -lr * (g_t + momentum * m_t)                      (nesterov=True)
-    ```
+    With $g_t$ the gradient, $\eta_t$ the learning rate and $\mu$ the momentum:
+
+    $$
+    \begin{aligned}
+    u_t &= -\eta_t \, g_t && \text{(momentum=None)} \\
+    m_t &= g_t + \mu \, m_{t-1}, \quad u_t = -\eta_t \, m_t && \text{(heavy ball)} \\
+    m_t &= g_t + \mu \, m_{t-1}, \quad u_t = -\eta_t \, (g_t + \mu \, m_t)
+        && \text{(nesterov=True)}
+    \end{aligned}
+    $$
 
     ``chain(trace(momentum, nesterov), scale_by_learning_rate(learning_rate))``.
 
@@ -83,13 +88,19 @@ def adam(
     *,
     nesterov: bool = False,
 ) -> GradientTransformation:
-    """Adam (Kingma & Ba, 2015).
+    r"""Adam (Kingma & Ba, 2015).
 
-    ```
-    m_t = b1 * m_{t-1} + (1 - b1) * g_t;     m_hat = m_t / (1 - b1**t)
-    v_t = b2 * v_{t-1} + (1 - b2) * g_t**2;  v_hat = v_t / (1 - b2**t)
-    u_t = -lr * m_hat / (sqrt(v_hat + eps_root) + eps)
-    ```
+    With $g_t$ the gradient at step $t = 1, 2, \dots$ and $\eta_t$ the learning rate:
+
+    $$
+    \begin{aligned}
+    m_t &= b_1 m_{t-1} + (1 - b_1) \, g_t, &
+    \hat m_t &= \frac{m_t}{1 - b_1^t}, \\
+    v_t &= b_2 v_{t-1} + (1 - b_2) \, g_t^2, &
+    \hat v_t &= \frac{v_t}{1 - b_2^t}, \\
+    u_t &= -\eta_t \, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon} .
+    \end{aligned}
+    $$
 
     ``chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype), scale_by_learning_rate(lr))``.
 
@@ -128,14 +139,14 @@ def nadam(
     *,
     nesterov: bool = True,
 ) -> GradientTransformation:
-    """NAdam: Adam with Nesterov momentum (Dozat, 2016).
+    r"""NAdam: Adam with Nesterov momentum (Dozat, 2016).
 
     As `adam`, but the bias-corrected first moment looks one step ahead:
 
-    ```
-    m_hat = b1 * m_t / (1 - b1**(t+1)) + (1 - b1) * g_t / (1 - b1**t)
-    u_t   = -lr * m_hat / (sqrt(v_hat + eps_root) + eps)
-    ```
+    $$
+    \hat m_t = \frac{b_1 m_t}{1 - b_1^{t+1}} + \frac{(1 - b_1) \, g_t}{1 - b_1^t}, \qquad
+    u_t = -\eta_t \, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -161,13 +172,15 @@ def adamw(
     *,
     nesterov: bool = False,
 ) -> GradientTransformation:
-    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
 
-    ```
-    u_t = -lr * (m_hat / (sqrt(v_hat + eps_root) + eps) + weight_decay * p)
-    ```
+    $$
+    u_t = -\eta_t \left( \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon}
+        + \lambda \, p \right)
+    $$
 
-    with ``m_hat``, ``v_hat`` as in `adam`; the decay is multiplied by the learning rate, as
+    with $\hat m_t$, $\hat v_t$ as in `adam`, $\lambda$ the ``weight_decay`` and $p$ the
+    parameter; the decay is multiplied by the learning rate, as
     in optax and PyTorch. ``update`` needs the params:
     ``opt.update(grads, state, params)``.
 
@@ -219,14 +232,19 @@ def rmsprop(
     nesterov: bool = False,
     bias_correction: bool = False,
 ) -> GradientTransformation:
-    """RMSProp (Hinton, 2012), optionally centred (Graves, 2013) and with momentum.
+    r"""RMSProp (Hinton, 2012), optionally centred (Graves, 2013) and with momentum.
 
-    ```
-    v_t = decay * v_{t-1} + (1 - decay) * g_t**2            (v_0 = initial_scale)
-    u_t = -lr * g_t / sqrt(v_t + eps)                       (eps_in_sqrt=True, the default)
-    centered: also m_t = decay * m_{t-1} + (1 - decay) * g_t, and v_t - m_t**2 replaces v_t
-    momentum: the scaled step then goes through trace(momentum, nesterov)
-    ```
+    With $\rho$ the ``decay`` and $\eta_t$ the learning rate:
+
+    $$
+    v_t = \rho \, v_{t-1} + (1 - \rho) \, g_t^2 \quad (v_0 = \text{initial\_scale}), \qquad
+    u_t = -\eta_t \, \frac{g_t}{\sqrt{v_t + \epsilon}}
+    \quad \text{(eps\_in\_sqrt=True, the default)} .
+    $$
+
+    With ``centered=True`` it also keeps $m_t = \rho \, m_{t-1} + (1 - \rho) \, g_t$, and
+    $v_t - m_t^2$ replaces $v_t$. With ``momentum``, the scaled step then goes through
+    ``trace(momentum, nesterov)``.
 
     Note that, as in optax, ``eps`` is inside the square root by default and the momentum
     is applied *after* the learning rate.
@@ -257,12 +275,14 @@ def adagrad(
     initial_accumulator_value: float = 0.1,
     eps: float = 1e-7,
 ) -> GradientTransformation:
-    """Adagrad (Duchi, Hazan & Singer, 2011).
+    r"""Adagrad (Duchi, Hazan & Singer, 2011).
 
-    ```
-    s_t = s_{t-1} + g_t**2                 (s_0 = initial_accumulator_value)
-    u_t = -lr * g_t / sqrt(s_t + eps)
-    ```
+    With $\eta_t$ the learning rate:
+
+    $$
+    s_t = s_{t-1} + g_t^2 \quad (s_0 = \text{initial\_accumulator\_value}), \qquad
+    u_t = -\eta_t \, \frac{g_t}{\sqrt{s_t + \epsilon}} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -288,14 +308,19 @@ def lion(
     weight_decay: ScalarOrSchedule = 1e-3,
     mask: Any = None,
 ) -> GradientTransformation:
-    """Lion, the evolved sign-momentum optimiser (Chen et al., 2023).
+    r"""Lion, the evolved sign-momentum optimiser (Chen et al., 2023).
 
-    ```
-    u_t = -lr * (sign(b1 * m_{t-1} + (1 - b1) * g_t) + weight_decay * p)
-    m_t = b2 * m_{t-1} + (1 - b2) * g_t
-    ```
+    With $\eta_t$ the learning rate, $\lambda$ the ``weight_decay`` and $p$ the parameter:
 
-    Every coordinate moves by exactly ``lr`` (plus decay), so Lion wants a learning rate
+    $$
+    \begin{aligned}
+    u_t &= -\eta_t \left( \operatorname{sign}\bigl(b_1 m_{t-1} + (1 - b_1) \, g_t\bigr)
+        + \lambda \, p \right), \\
+    m_t &= b_2 m_{t-1} + (1 - b_2) \, g_t .
+    \end{aligned}
+    $$
+
+    Every coordinate moves by exactly $\eta_t$ (plus decay), so Lion wants a learning rate
     3-10x smaller than Adam's. Defaults follow optax (``weight_decay=1e-3``); ``update``
     needs the params unless ``weight_decay=0``.
 

@@ -189,7 +189,7 @@ def adan(
 def fromage(
     learning_rate: ScalarOrSchedule, min_norm: float = 1e-6
 ) -> GradientTransformationExtraArgs:
-    """Fromage (Bernstein et al., 2020): trust-ratio steps with a shrink of ``1/sqrt(1 + lr^2)``."""
+    r"""Fromage (Bernstein et al., 2020): trust-ratio steps shrunk by $1 / \sqrt{1 + \eta^2}$."""
     check_learning_rate("fromage", learning_rate)
     if not callable(learning_rate):
         mult = 1 / (1 + learning_rate**2) ** 0.5
@@ -377,7 +377,9 @@ def rprop(
 
 
 def sign_sgd(learning_rate: ScalarOrSchedule) -> GradientTransformationExtraArgs:
-    """signSGD (Bernstein et al., 2018): steps of ``-lr * sign(g)``.
+    r"""signSGD (Bernstein et al., 2018): steps of $-\eta_t \operatorname{sign}(g_t)$.
+
+    Here $\eta_t$ is the learning rate and $g_t$ the gradient.
 
     Examples:
         >>> import numpy as np

@@ -269,7 +269,9 @@ def zero_count() -> Any:
 
 
 def global_norm(updates: Updates) -> Any:
-    """The L2 norm of all leaves of a pytree taken together: ``sqrt(sum_i sum(x_i ** 2))``.
+    r"""The L2 norm of all leaves of a pytree taken together: $\sqrt{\sum_i \lVert x_i \rVert^2}$.
+
+    Here $x_i$ are the leaves and $\lVert x_i \rVert^2$ the sum of the squares of a leaf.
 
     Examples:
         >>> import numpy as np

@@ -40,14 +40,17 @@ def clip(max_delta: float) -> GradientTransformation:
 
 
 def clip_by_global_norm(max_norm: float) -> GradientTransformation:
-    """Rescale the updates so that their global norm is at most ``max_norm``.
+    r"""Rescale the updates so that their global norm is at most ``max_norm``.
 
-    With ``n = sqrt(sum over all leaves of sum(g**2))`` (see `global_norm`):
+    With $n = \sqrt{\sum_i \lVert g_i \rVert^2}$, the norm of all leaves $g_i$ taken together
+    (see `global_norm`), and $c$ the ``max_norm``:
 
-    ```
-    u = g                   if n < max_norm
-    u = g / n * max_norm    otherwise
-    ```
+    $$
+    u = \begin{cases}
+    g & \text{if } n < c, \\
+    \dfrac{c}{n} \, g & \text{otherwise.}
+    \end{cases}
+    $$
 
     Every leaf is scaled by the same factor, so the direction of the whole update is kept.
 
@@ -82,9 +85,10 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
 
 
 def clip_by_block_rms(threshold: float) -> GradientTransformation:
-    """Scale each leaf down so that its root-mean-square is at most ``threshold``.
+    r"""Scale each leaf down so that its root-mean-square is at most ``threshold``.
 
-    ``u = g / max(1, rms(g) / threshold)`` per leaf.
+    Per leaf, with $c$ the ``threshold``:
+    $u = g \,/\, \max\bigl(1, \operatorname{rms}(g) / c\bigr)$.
 
     Examples:
         >>> import numpy as np

@@ -20,7 +20,7 @@ from ftrans.optim._base import (
 
 
 def _decay_rate_pow(i: Any, exponent: float = 0.8) -> Any:
-    """Adafactor's default decay ``1 - (i + 1)**-exponent``.
+    r"""Adafactor's default decay $1 - (i + 1)^{-\text{exponent}}$.
 
     Computed in float32, as optax does, so that the numbers agree with it.
     """
@@ -64,13 +64,13 @@ def scale_by_factored_rms(
     epsilon: float = 1e-30,
     decay_rate_fn: Callable[[Any, Any], Any] = _decay_rate_pow,
 ) -> GradientTransformation:
-    """Scale by a factored estimate of the second moment (Shazeer & Stern, 2018, Adafactor).
+    r"""Scale by a factored estimate of the second moment (Shazeer & Stern, 2018, Adafactor).
 
     For a leaf whose two largest axes are both at least ``min_dim_size_to_factor`` long, keep
-    running means of ``g**2 + epsilon`` over each of them (a row and a column vector) and
-    rescale ``g`` by ``(row / mean(row))**-1/2 * col**-1/2``; smaller leaves keep the full
-    running mean ``v`` and get ``g / sqrt(v)``. The decay at step ``t`` is
-    ``decay_rate_fn(t - step_offset, decay_rate)``, by default ``1 - (t + 1)**-0.8``.
+    running means $r$ and $c$ of $g^2 + \epsilon$ over each of them (a row and a column vector)
+    and rescale $g$ by $\bigl(r / \operatorname{mean}(r)\bigr)^{-1/2} \, c^{-1/2}$; smaller
+    leaves keep the full running mean $v$ and get $g / \sqrt{v}$. The decay at step $t$ is
+    ``decay_rate_fn(t - step_offset, decay_rate)``, by default $1 - (t + 1)^{-0.8}$.
 
     Examples:
         >>> import numpy as np

@@ -76,12 +76,13 @@ def _precondition(
 def scale_by_lbfgs(
     memory_size: int = 10, scale_init_precond: bool = True
 ) -> GradientTransformation:
-    """Precondition the updates by the L-BFGS estimate of the inverse Hessian.
+    r"""Precondition the updates by the L-BFGS estimate of the inverse Hessian.
 
-    Keeps the last ``memory_size`` pairs ``s = params - previous params``,
-    ``y = updates - previous updates`` and applies the two-loop recursion. With
-    ``scale_init_precond`` the initial inverse Hessian is ``<s, y> / <y, y>`` times the
-    identity (and ``min(1, 1 / |g|)`` at the first step). ``update`` needs the params.
+    Keeps the last ``memory_size`` pairs $s_k = p_k - p_{k-1}$ (params) and
+    $y_k = g_k - g_{k-1}$ (updates) and applies the two-loop recursion. With
+    ``scale_init_precond`` the initial inverse Hessian is
+    $\langle s, y \rangle / \langle y, y \rangle$ times the identity (for the latest pair, and
+    $\min(1, 1 / \lVert g \rVert)$ at the first step). ``update`` needs the params.
 
     Examples:
         >>> import numpy as np

@@ -74,11 +74,12 @@ def scale_by_amsgrad(
     bias_correction_mu: bool = True,
     bias_correction_nu: bool = True,
 ) -> GradientTransformation:
-    """AMSGrad (Reddi et al., 2018): Adam with the running maximum of the second moment.
+    r"""AMSGrad (Reddi et al., 2018): Adam with the running maximum of the second moment.
 
-    ```
-    v_max_t = max(v_max_{t-1}, v_hat_t);   u_t = m_hat_t / (sqrt(v_max_t + eps_root) + eps)
-    ```
+    $$
+    \hat v^{\max}_t = \max\bigl(\hat v^{\max}_{t-1}, \hat v_t\bigr), \qquad
+    u_t = \frac{\hat m_t}{\sqrt{\hat v^{\max}_t + \epsilon_{\text{root}}} + \epsilon} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -115,11 +116,12 @@ def scale_by_amsgrad(
 def scale_by_adamax(
     b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> GradientTransformation:
-    """Adamax (Kingma & Ba, 2015): Adam with the infinity norm as second moment.
+    r"""Adamax (Kingma & Ba, 2015): Adam with the infinity norm as second moment.
 
-    ```
-    v_t = max(|g_t| + eps, b2 * v_{t-1});   u_t = m_t / (1 - b1**t) / v_t
-    ```
+    $$
+    v_t = \max\bigl(|g_t| + \epsilon, \; b_2 v_{t-1}\bigr), \qquad
+    u_t = \frac{m_t}{(1 - b_1^t) \, v_t} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -159,12 +161,14 @@ def scale_by_belief(
     *,
     nesterov: bool = False,
 ) -> GradientTransformation:
-    """AdaBelief (Zhuang et al., 2020): scale by the spread of ``g`` around its average.
+    r"""AdaBelief (Zhuang et al., 2020): scale by the spread of ``g`` around its average.
 
-    ```
-    m_t = ema(g, b1);   s_t = b2 * s_{t-1} + (1 - b2) * (g_t - m_t)**2 + eps_root
-    u_t = m_hat_t / (sqrt(s_hat_t) + eps)
-    ```
+    With $m_t$ the moving average of $g$ with decay $b_1$, and hats for bias correction:
+
+    $$
+    s_t = b_2 s_{t-1} + (1 - b_2) \, (g_t - m_t)^2 + \epsilon_{\text{root}}, \qquad
+    u_t = \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -199,12 +203,12 @@ def scale_by_yogi(
     eps_root: float = 0.0,
     initial_accumulator_value: float = 1e-6,
 ) -> GradientTransformation:
-    """Yogi (Zaheer et al., 2018): an additive second-moment update.
+    r"""Yogi (Zaheer et al., 2018): an additive second-moment update.
 
-    ```
-    v_t = v_{t-1} - (1 - b2) * sign(v_{t-1} - g_t**2) * g_t**2
-    u_t = m_hat_t / (sqrt(v_hat_t + eps_root) + eps)
-    ```
+    $$
+    v_t = v_{t-1} - (1 - b_2) \operatorname{sign}\bigl(v_{t-1} - g_t^2\bigr) \, g_t^2, \qquad
+    u_t = \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -241,12 +245,16 @@ def scale_by_radam(
     *,
     nesterov: bool = False,
 ) -> GradientTransformation:
-    """Rectified Adam (Liu et al., 2020): plain momentum until the variance estimate is
-    trustworthy, then Adam with a rectification factor ``r_t``.
+    r"""Rectified Adam (Liu et al., 2020): plain momentum until the variance estimate is
+    trustworthy, then Adam with a rectification factor $r_t$.
 
-    With ``rho_inf = 2 / (1 - b2) - 1`` and ``rho_t = rho_inf - 2 t b2**t / (1 - b2**t)``:
-    ``u_t = r_t * m_hat / (sqrt(v_hat + eps_root) + eps)`` if ``rho_t >= threshold``, else
-    ``m_hat``.
+    With $\rho_\infty = \frac{2}{1 - b_2} - 1$ and
+    $\rho_t = \rho_\infty - \frac{2 t \, b_2^t}{1 - b_2^t}$:
+
+    $$
+    u_t = r_t \, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{\text{root}}} + \epsilon}
+    \quad \text{if } \rho_t \ge \text{threshold}, \qquad u_t = \hat m_t \quad \text{otherwise.}
+    $$
 
     Examples:
         >>> import numpy as np
@@ -306,14 +314,16 @@ class ScaleByAdanState(NamedTuple):
 def scale_by_adan(
     b1: float = 0.98, b2: float = 0.92, b3: float = 0.99, eps: float = 1e-8, eps_root: float = 0.0
 ) -> GradientTransformation:
-    """Adan (Xie et al., 2022): Nesterov momentum estimated from gradient differences.
+    r"""Adan (Xie et al., 2022): Nesterov momentum estimated from gradient differences.
 
-    With ``d_t = g_t - g_{t-1}`` (0 at the first step):
+    With $d_t = g_t - g_{t-1}$ (0 at the first step), $m_t$, $v_t$ and $n_t$ the moving
+    averages of $g$, $d$ and $\bigl(g + (1 - b_2) \, d\bigr)^2$ with decays $b_1$, $b_2$ and
+    $b_3$, and hats for bias correction:
 
-    ```
-    m_t = ema(g, b1);  v_t = ema(d, b2);  n_t = ema((g + (1 - b2) d)**2, b3)
-    u_t = (m_hat + (1 - b2) v_hat) / (sqrt(n_hat + eps_root) + eps)
-    ```
+    $$
+    u_t = \frac{\hat m_t + (1 - b_2) \, \hat v_t}
+        {\sqrt{\hat n_t + \epsilon_{\text{root}}} + \epsilon} .
+    $$
 
     Examples:
         >>> import numpy as np
@@ -370,13 +380,20 @@ def scale_by_novograd(
     weight_decay: float = 0.0,
     mu_dtype: Any = None,
 ) -> GradientTransformation:
-    """NovoGrad (Ginsburg et al., 2019): Adam-like with one second moment per leaf (layer).
+    r"""NovoGrad (Ginsburg et al., 2019): Adam-like with one second moment per leaf (layer).
 
-    ```
-    v_t = |g_t|^2 (t = 1), else b2 * v_{t-1} + (1 - b2) * |g_t|^2     (|.|: the leaf's norm)
-    a_t = g_t / (sqrt(v_t + eps_root) + eps) + weight_decay * p
-    m_t = a_t (t = 1), else b1 * m_{t-1} + a_t;     u_t = m_t
-    ```
+    With $\lVert g_t \rVert$ the norm of the leaf, $\lambda$ the ``weight_decay`` and $p$ the
+    parameter:
+
+    $$
+    \begin{aligned}
+    v_t &= \begin{cases} \lVert g_t \rVert^2 & t = 1, \\
+        b_2 v_{t-1} + (1 - b_2) \, \lVert g_t \rVert^2 & \text{otherwise,} \end{cases} \\
+    a_t &= \frac{g_t}{\sqrt{v_t + \epsilon_{\text{root}}} + \epsilon} + \lambda \, p, \\
+    m_t &= \begin{cases} a_t & t = 1, \\ b_1 m_{t-1} + a_t & \text{otherwise,} \end{cases}
+    \qquad u_t = m_t .
+    \end{aligned}
+    $$
 
     Examples:
         >>> import numpy as np
@@ -427,13 +444,15 @@ class ScaleByAdaDeltaState(NamedTuple):
 
 
 def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6) -> GradientTransformation:
-    """Adadelta (Zeiler, 2012): unit-correct steps from two running averages.
+    r"""Adadelta (Zeiler, 2012): unit-correct steps from two running averages.
 
-    ```
-    E[g^2]_t = rho E[g^2]_{t-1} + (1 - rho) g_t^2
-    u_t = sqrt(E[x^2]_{t-1} + eps) / sqrt(E[g^2]_t + eps) * g_t
-    E[x^2]_t = rho E[x^2]_{t-1} + (1 - rho) u_t^2
-    ```
+    $$
+    \begin{aligned}
+    E[g^2]_t &= \rho \, E[g^2]_{t-1} + (1 - \rho) \, g_t^2, \\
+    u_t &= \frac{\sqrt{E[x^2]_{t-1} + \epsilon}}{\sqrt{E[g^2]_t + \epsilon}} \, g_t, \\
+    E[x^2]_t &= \rho \, E[x^2]_{t-1} + (1 - \rho) \, u_t^2 .
+    \end{aligned}
+    $$
 
     Examples:
         >>> import numpy as np
@@ -559,11 +578,11 @@ def scale_by_rprop(
     min_step_size: float = 1e-6,
     max_step_size: float = 50.0,
 ) -> GradientTransformation:
-    """Rprop (Riedmiller & Braun, 1993): per-element step sizes adapted by sign agreement.
+    r"""Rprop (Riedmiller & Braun, 1993): per-element step sizes adapted by sign agreement.
 
     A step size grows by ``eta_plus`` while the gradient keeps its sign and shrinks by
     ``eta_minus`` when it flips (that step is then skipped); steps move by
-    ``step_size * sign(g)``.
+    $\alpha \operatorname{sign}(g)$, with $\alpha$ the element's step size.
 
     Examples:
         >>> import numpy as np
@@ -670,7 +689,9 @@ def safe_root_mean_squares(x: Any, min_rms: Any) -> Any:
 def scale_by_trust_ratio(
     min_norm: float = 0.0, trust_coefficient: float = 1.0, eps: float = 0.0
 ) -> GradientTransformation:
-    """Scale each leaf's update by ``trust_coefficient * |p| / (|u| + eps)`` (LARS/LAMB).
+    r"""Scale each leaf's update by $c \lVert p \rVert / (\lVert u \rVert + \epsilon)$ (LARS/LAMB).
+
+    Here $c$ is the ``trust_coefficient`` and the norms are the leaf's.
 
     Leaves whose param or update norm is 0 keep their update.
 
@@ -734,9 +755,9 @@ class ScaleByOptimisticGradientState(NamedTuple):
 
 
 def scale_by_optimistic_gradient(alpha: float = 1.0, beta: float = 1.0) -> GradientTransformation:
-    """Optimistic gradient (Mokhtari et al., 2020): ``u_t = (alpha + beta) g_t - beta g_{t-1}``.
+    r"""Optimistic gradient (Mokhtari et al., 2020): $u_t = (\alpha + \beta) g_t - \beta g_{t-1}$.
 
-    At the first step ``g_0 = g_1``.
+    At the first step $g_0 = g_1$.
 
     Examples:
         >>> import numpy as np
@@ -768,7 +789,13 @@ def scale_by_optimistic_gradient(alpha: float = 1.0, beta: float = 1.0) -> Gradi
 def scale_by_polyak(
     f_min: float = 0.0, max_learning_rate: float = 1.0, eps: float = 0.0, variant: str = "sps"
 ) -> GradientTransformationExtraArgs:
-    """Polyak's step size (Loizou et al., 2021): ``min((f - f_min) / (|g|^2 + eps), max_lr) * g``.
+    r"""Polyak's step size (Loizou et al., 2021), from the loss's distance to its minimum.
+
+    $$
+    u = \min\left( \frac{f - f_{\min}}{\lVert g \rVert^2 + \epsilon}, \; \eta_{\max} \right) g
+    $$
+
+    with $f$ the loss, $f_{\min}$ the ``f_min`` and $\eta_{\max}$ the ``max_learning_rate``.
 
     ``update`` needs the loss value: ``update(grads, state, params, value=loss)``. With
     ``variant="sps+"`` a negative gap ``f - f_min`` counts as 0.
@@ -826,10 +853,14 @@ def scale_by_distance_over_gradients(
     param_dtype: Any = "float32",
     global_scale: float = 1.0,
 ) -> GradientTransformation:
-    """DoG (Ivgi et al., 2023), per leaf: step ``max_dist / sqrt(sum |g|^2 + eps)`` times ``g``.
+    r"""DoG (Ivgi et al., 2023): a step size per leaf, its distance travelled over its gradients.
 
-    ``max_dist`` is the largest distance the leaf has moved from its initial value (at least
-    ``reps_rel * (1 + |p_0|)``).
+    $$
+    u_t = \frac{r_t}{\sqrt{\sum_{s \le t} \lVert g_s \rVert^2 + \epsilon}} \, g_t
+    $$
+
+    where $r_t$ (``max_dist``) is the largest distance the leaf has moved from its initial
+    value $p_0$, at least $\text{reps\_rel} \, (1 + \lVert p_0 \rVert)$.
     """
 
     def l2(x: Any, y: Any = 0.0) -> Any:

@@ -48,10 +48,16 @@ def polynomial_schedule(
     transition_steps: int,
     transition_begin: int = 0,
 ) -> Schedule:
-    """Polynomial interpolation from ``init_value`` to ``end_value``.
+    r"""Polynomial interpolation from ``init_value`` to ``end_value``.
 
-    With ``s = clip(count - transition_begin, 0, transition_steps)``:
-    ``value = (init_value - end_value) * (1 - s / transition_steps) ** power + end_value``.
+    With $T$ the ``transition_steps`` and $s = \operatorname{clip}(\text{count} -
+    \text{transition\_begin}, 0, T)$:
+
+    $$
+    \text{value} = (\text{init\_value} - \text{end\_value})
+        \left(1 - \frac{s}{T}\right)^{\text{power}} + \text{end\_value} .
+    $$
+
     ``transition_steps == 0`` gives the constant ``init_value`` (as in optax).
 
     Examples:
@@ -77,11 +83,16 @@ def polynomial_schedule(
 def linear_schedule(
     init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0
 ) -> Schedule:
-    """Linear interpolation from ``init_value`` to ``end_value`` over ``transition_steps``.
+    r"""Linear interpolation from ``init_value`` to ``end_value`` over ``transition_steps``.
 
     Constant ``init_value`` until ``transition_begin``, then a straight line that reaches
     ``end_value`` at ``transition_begin + transition_steps`` and stays there:
-    ``value = init_value + (end_value - init_value) * clip(count - transition_begin, 0, T) / T``.
+    with $T$ the ``transition_steps``,
+
+    $$
+    \text{value} = \text{init\_value} + (\text{end\_value} - \text{init\_value}) \,
+        \frac{\operatorname{clip}(\text{count} - \text{transition\_begin}, 0, T)}{T} .
+    $$
 
     Examples:
         >>> from ftrans import optim
@@ -100,9 +111,14 @@ def exponential_decay(
     staircase: bool = False,
     end_value: float | None = None,
 ) -> Schedule:
-    """Exponential decay: ``init_value * decay_rate ** ((count - begin) / transition_steps)``.
+    r"""Exponential decay from ``init_value`` by ``decay_rate`` every ``transition_steps``.
 
-    Here ``begin`` is ``transition_begin``, before which the value is ``init_value``. With
+    $$
+    \text{value} = \text{init\_value} \cdot
+        \text{decay\_rate}^{(\text{count} - \text{begin}) / \text{transition\_steps}}
+    $$
+
+    Here begin is ``transition_begin``, before which the value is ``init_value``. With
     ``staircase=True`` the exponent is floored, so the value drops by ``decay_rate`` every
     ``transition_steps`` steps. A given ``end_value`` bounds the result (a floor when
     decaying, a ceiling when ``decay_rate > 1``).
@@ -146,14 +162,15 @@ def exponential_decay(
 def cosine_decay_schedule(
     init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0
 ) -> Schedule:
-    """Cosine decay from ``init_value`` to ``alpha * init_value`` over ``decay_steps``.
+    r"""Cosine decay from ``init_value`` to ``alpha * init_value`` over ``decay_steps``.
 
     With ``c = min(count, decay_steps)`` (Loshchilov & Hutter, SGDR, 2017):
 
-    ```
-    cosine = 0.5 * (1 + cos(pi * c / decay_steps))
-    value  = init_value * ((1 - alpha) * cosine**exponent + alpha)
-    ```
+    $$
+    \text{cosine} = \tfrac12 \left(1 + \cos \frac{\pi c}{\text{decay\_steps}}\right), \qquad
+    \text{value} = \text{init\_value} \, \bigl((1 - \alpha) \, \text{cosine}^{\text{exponent}}
+        + \alpha\bigr) .
+    $$
 
     Examples:
         >>> from ftrans import optim

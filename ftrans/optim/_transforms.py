@@ -3,7 +3,7 @@
 `scale_by_learning_rate` records the rate it used in its state, so `current_learning_rate`
 can read it back from any optimiser state. Notation in the docstrings: ``g`` is the incoming
 update (the gradient at the head of a chain), ``t`` the step number counted from 1.
-"""
+r"""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ftrans.optim._base import (
 
 
 def scale(step_size: Any) -> GradientTransformation:
-    """Multiply every update by a fixed ``step_size``: ``u = step_size * g``.
+    r"""Multiply every update by a fixed ``step_size`` $s$, so that $u = s \, g$.
 
     Examples:
         >>> import numpy as np
@@ -113,11 +113,11 @@ class ScaleByLearningRateState(NamedTuple):
 def scale_by_learning_rate(
     learning_rate: ScalarOrSchedule | None, *, flip_sign: bool = True
 ) -> GradientTransformation:
-    """Multiply the updates by ``-learning_rate`` (or ``+learning_rate`` if not ``flip_sign``).
+    r"""Multiply the updates by ``-learning_rate`` (or ``+learning_rate`` if not ``flip_sign``).
 
-    ``learning_rate`` is a number or a schedule, a function of the number of previous updates
-    (``u_t = -lr(t - 1) * g_t``). The state records the rate used, so a training loop can log
-    it with `current_learning_rate`. ``None`` gives `identity`.
+    ``learning_rate`` is a number or a schedule $\eta$, a function of the number of previous
+    updates ($u_t = -\eta(t - 1) \, g_t$). The state records the rate used, so a training loop
+    can log it with `current_learning_rate`. ``None`` gives `identity`.
 
     Args:
         learning_rate: a non-negative number, or a schedule such as
@@ -224,9 +224,9 @@ class TraceState(NamedTuple):
 def trace(
     decay: float, nesterov: bool = False, accumulator_dtype: Any = None
 ) -> GradientTransformation:
-    """Heavy-ball momentum: ``m_t = g_t + decay * m_{t-1}``, ``u_t = m_t``.
+    r"""Heavy-ball momentum: $m_t = g_t + \mu \, m_{t-1}$, $u_t = m_t$ ($\mu$ the ``decay``).
 
-    With ``nesterov=True`` the update looks one step ahead: ``u_t = g_t + decay * m_t``.
+    With ``nesterov=True`` the update looks one step ahead: $u_t = g_t + \mu \, m_t$.
     (This is the PyTorch/optax convention: the learning rate is applied afterwards.)
 
     Args:

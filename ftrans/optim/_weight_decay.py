@@ -37,9 +37,10 @@ def add_decayed_weights(
     weight_decay: ScalarOrSchedule = 0.0,
     mask: Any = None,
 ) -> GradientTransformation:
-    """Add ``weight_decay * params`` to the updates (decoupled weight decay, as in AdamW).
+    r"""Add ``weight_decay * params`` to the updates (decoupled weight decay, as in AdamW).
 
-    ``u = g + weight_decay * p`` for the masked-in parameters, ``u = g`` for the others. Put it
+    $u = g + \lambda \, p$ ($\lambda$ the ``weight_decay``, $p$ the parameter) for the
+    masked-in parameters, $u = g$ for the others. Put it
     *before* the learning-rate scaling in a chain, so the decay is multiplied by the learning
     rate too (the convention of `adamw`, optax and PyTorch).
 

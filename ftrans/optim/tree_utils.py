@@ -409,19 +409,22 @@ def tree_allclose(
 
 
 def tree_update_moment(updates: PyTree, moments: PyTree, decay: Any, order: int) -> PyTree:
-    """``(1 - decay) * g**order + decay * m`` leaf by leaf (an exponential moving average)."""
+    r"""$(1 - \rho) \, g^k + \rho \, m$ leaf by leaf (an exponential moving average).
+
+    Here $\rho$ is the ``decay``, $k$ the ``order``, $g$ the update and $m$ the moment.
+    """
     return _map(_none_safe(lambda g, t: (1 - decay) * g**order + decay * t), updates, moments)
 
 
 def tree_update_infinity_moment(updates: PyTree, moments: PyTree, decay: Any, eps: Any) -> PyTree:
-    """``max(|g| + eps, decay * m)`` leaf by leaf (Adamax's infinity norm)."""
+    r"""$\max(|g| + \epsilon, \rho \, m)$ leaf by leaf, $\rho$ the ``decay`` (Adamax's norm)."""
     return _map(_none_safe(lambda g, t: fnp.maximum(fnp.abs(g) + eps, decay * t)), updates, moments)
 
 
 def tree_update_moment_per_elem_norm(
     updates: PyTree, moments: PyTree, decay: Any, order: int
 ) -> PyTree:
-    """As `tree_update_moment` with ``|g|**order`` (the modulus for complex leaves)."""
+    """As `tree_update_moment` with $|g|^k$ (the modulus for complex leaves)."""
 
     def power(g: Any) -> Any:
         if not np.issubdtype(fnp.asarray(g).dtype, np.complexfloating):
@@ -433,7 +436,10 @@ def tree_update_moment_per_elem_norm(
 
 
 def tree_bias_correction(moment: PyTree, decay: Any, count: Any) -> PyTree:
-    """``m / (1 - decay**count)`` leaf by leaf, the factor cast to each leaf's dtype."""
+    r"""$m / (1 - \rho^t)$ leaf by leaf, the factor cast to each leaf's dtype.
+
+    Here $\rho$ is the ``decay`` and $t$ the ``count``.
+    """
     correction = 1 - decay**count
     return _tree.map(lambda t: t / fnp.astype(correction, fnp.asarray(t).dtype), moment)
 

@@ -748,7 +748,7 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
 
 
 def expm_frechet(A, E, *, method=None, compute_expm: bool = True):
-    """The Fréchet derivative ``L(A, E) = d/dt e^(A + tE) |_{t=0}`` with ``e^A``, like
+    r"""The Fréchet derivative $L(A, E) = \frac{d}{dt} e^{A + tE} \big|_{t=0}$ with $e^A$, like
     ``jax.scipy.linalg.expm_frechet``: ``(expm(A), L)``, or ``L`` alone without
     ``compute_expm``. It is ``jvp(expm, (A,), (E,))``: the derivative of the scaling-and-squaring
     algorithm, as in Al-Mohy & Higham (2009). ``method`` is accepted for SciPy compatibility.

@@ -225,7 +225,7 @@ def gamma(x: ArrayLike) -> Array:
 
 
 def digamma(x: ArrayLike) -> Array:
-    """The digamma function ``d/dx log Gamma(x)``.
+    r"""The digamma function $\psi(x) = \frac{d}{dx} \log \Gamma(x)$.
 
     Examples:
         >>> import ftrans.scipy.special as ss
@@ -517,9 +517,10 @@ def logit(x: ArrayLike) -> Array:
 
 
 def xlogy(x: ArrayLike, y: ArrayLike) -> Array:
-    """``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is NaN).
+    r"""``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is NaN).
 
-    The derivative is ``(log y, x / y)`` everywhere, as in JAX: ``(-inf, nan)`` at ``(0, 0)``.
+    The derivative is $\bigl(\frac{\partial}{\partial x}, \frac{\partial}{\partial y}\bigr) =
+    (\log y, \, x / y)$ everywhere, as in JAX: ``(-inf, nan)`` at ``(0, 0)``.
 
     Examples:
         >>> import ftrans.scipy.special as ss

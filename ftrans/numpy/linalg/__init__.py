@@ -1,11 +1,11 @@
-"""``ftrans.numpy.linalg``: NumPy's linear algebra, traceable and differentiable.
+r"""``ftrans.numpy.linalg``: NumPy's linear algebra, traceable and differentiable.
 
 Outside transformations every function is ``numpy.linalg`` itself (after the same argument
 checks). Inside ``grad``/``jvp``/``vmap``/``jit`` each decomposition is one primitive of
 [`ftrans.primitives.linalg`][ftrans.primitives.linalg] (LAPACK through NumPy), and the rest is
 composed from them. Real (float32/float64) and complex (complex64/complex128) matrices, batched over
 leading dimensions ``(..., n, n)`` like NumPy; derivatives of complex inputs follow ftrans's
-gradient convention (``df/dx - i df/dy``, as in JAX).
+gradient convention ($\partial f / \partial x - i \, \partial f / \partial y$, as in JAX).
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def _matrix_norm(x, ord, row, col):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector or matrix norm, like ``numpy.linalg.norm``.
+    r"""Vector or matrix norm, like ``numpy.linalg.norm``.
 
     ``axis`` an int: vector norms (``ord`` None/2, 1, inf, -inf, 0, or any p); ``axis`` a pair:
     matrix norms (None/'fro', 'nuc', 1, -1, 2, -2, inf, -inf); ``axis=None``: the whole array's
@@ -101,7 +101,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     The 2-norm, Frobenius and p-norms have derivative 0 at the origin (a subgradient) instead
     of NaN; ``inf``/``max`` orders split ties like ``max``. Complex ``x`` gives a real norm
     (of the moduli ``|x|``, as in NumPy), and its gradient follows ftrans's convention
-    ``df/dx - i df/dy`` (``conj(x) / norm(x)`` for the 2-norm).
+    $\partial f / \partial x - i \, \partial f / \partial y$ ($\bar x / \lVert x \rVert$ for the
+    2-norm).
 
     Examples:
         >>> import numpy as np

@@ -91,11 +91,12 @@ def inv(a):
 
 
 def slogdet(a):
-    """Sign and natural log of ``|det a|``, like ``numpy.linalg.slogdet``.
+    r"""Sign and natural log of ``|det a|``, like ``numpy.linalg.slogdet``.
 
-    Stable (an LU factorization, no overflow); ``d logabsdet = tr(a⁻¹ da)``, so its gradient is
-    ``a⁻ᵀ``. At a singular matrix the value is ``(0, -inf)`` and the derivative raises
-    LinAlgError (it would need ``a⁻¹``).
+    Stable (an LU factorization, no overflow);
+    $d \log\lvert\det a\rvert = \operatorname{tr}(a^{-1} \, da)$, so its gradient is $a^{-\top}$.
+    At a singular matrix the value is ``(0, -inf)`` and the derivative raises LinAlgError (it
+    would need $a^{-1}$).
 
     Examples:
         >>> import numpy as np
@@ -113,9 +114,9 @@ def slogdet(a):
 
 
 def det(a):
-    """The determinant, like ``numpy.linalg.det``: ``sign * exp(logabsdet)`` of
+    r"""The determinant, like ``numpy.linalg.det``: ``sign * exp(logabsdet)`` of
     [`slogdet`][ftrans.numpy.linalg.slogdet] under transformations (so its gradient is
-    ``det(a) a⁻ᵀ``)."""
+    $\det(a) \, a^{-\top}$)."""
     a = matrix("det", "a", a, square=True)
     if not tracing():
         return call_numpy("det", np.linalg.det, a.shape, a)
