@@ -1,0 +1,115 @@
+"""The ``accuracy=`` argument of ``ftrans.lax``'s transcendental functions (JAX's
+``lax.AccuracyMode`` and ``lax.Tolerance``), and the thirteen functions that take it.
+
+JAX hands the requested accuracy to XLA, which may pick a faster or a more accurate kernel. ftrans
+has one implementation per function, NumPy's (the platform's libm for float64, NumPy's own SIMD
+kernels for some float32 loops), so the argument is checked and then has no effect: the value,
+the derivatives, ``vmap`` and ``jit`` are exactly those of the call without it. The measured
+error of NumPy's functions is in the docs (``docs/guide/lax.md``, "Accuracy").
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ftrans.primitives import elementwise as _ew
+from ftrans.primitives.lax_wrappers import rsqrt as _rsqrt
+
+
+class AccuracyMode(enum.Enum):
+    """Which implementation to prefer (JAX's enum): ``HIGHEST`` accuracy or the ``DEFAULT``.
+    ftrans has one implementation of each function, so both give the same numbers."""
+
+    HIGHEST = 1
+    DEFAULT = 2
+
+
+class Tolerance:
+    """A requested error bound for a transcendental function, as ``jax.lax.Tolerance``: an
+    absolute ``atol``, a relative ``rtol`` and/or ``ulps`` units in the last place (JAX documents
+    at most two of them together). All must be non-negative and at least one positive.
+
+    Example:
+        >>> import numpy as np
+        >>> from ftrans import lax
+        >>> lax.exp(np.array([0.0, 1.0]), accuracy=lax.Tolerance(rtol=1e-15))
+        array([1.        , 2.71828183])
+    """
+
+    def __init__(self, atol: float = 0.0, rtol: float = 0.0, ulps: int = 0):
+        if atol < 0.0 or rtol < 0.0 or ulps < 0:
+            raise ValueError(
+                f"lax.Tolerance: tolerances must be non-negative, got atol={atol!r}, "
+                f"rtol={rtol!r}, ulps={ulps!r}"
+            )
+        if atol == 0.0 and rtol == 0.0 and ulps == 0:
+            raise ValueError(
+                "lax.Tolerance: set at least one of atol, rtol or ulps to a positive value "
+                "(all three are 0)"
+            )
+        self.atol = atol
+        self.rtol = rtol
+        self.ulps = ulps
+
+    def __repr__(self) -> str:
+        return f"Tolerance(atol={self.atol!r}, rtol={self.rtol!r}, ulps={self.ulps!r})"
+
+
+def check_accuracy(name: str, accuracy) -> None:
+    """Raise a ``TypeError`` unless ``accuracy`` is ``None``, an ``AccuracyMode`` or a
+    ``Tolerance`` (JAX accepts nothing else either; it fails later, when lowering)."""
+    if accuracy is None or isinstance(accuracy, (AccuracyMode, Tolerance)):
+        return
+    raise TypeError(
+        f"lax.{name}: accuracy must be None, a lax.AccuracyMode (HIGHEST or DEFAULT) or a "
+        f"lax.Tolerance(atol=, rtol=, ulps=), got {accuracy!r} of type "
+        f"{type(accuracy).__name__}"
+    )
+
+
+def _with_accuracy(name: str, fn, what: str):
+    def op(x, *, accuracy: AccuracyMode | Tolerance | None = None):
+        if accuracy is not None:
+            check_accuracy(name, accuracy)
+        return fn(x)
+
+    op.__name__ = op.__qualname__ = name
+    op.__module__ = "ftrans.lax"
+    op.__doc__ = (
+        f"Elementwise {what}, as ``jax.lax.{name}``. ``accuracy`` (an ``AccuracyMode`` or a "
+        "``Tolerance``) is checked and accepted; NumPy's implementation is the only one, so it "
+        "does not change the result."
+    )
+    return op
+
+
+exp = _with_accuracy("exp", _ew.exp, "exponential e**x")
+exp2 = _with_accuracy("exp2", _ew.exp2, "base-2 exponential 2**x")
+expm1 = _with_accuracy("expm1", _ew.expm1, "e**x - 1 (accurate near 0)")
+log = _with_accuracy("log", _ew.log, "natural logarithm")
+log1p = _with_accuracy("log1p", _ew.log1p, "log(1 + x) (accurate near 0)")
+tanh = _with_accuracy("tanh", _ew.tanh, "hyperbolic tangent")
+logistic = _with_accuracy("logistic", _ew.logistic, "logistic sigmoid 1 / (1 + e**-x)")
+sin = _with_accuracy("sin", _ew.sin, "sine")
+cos = _with_accuracy("cos", _ew.cos, "cosine")
+tan = _with_accuracy("tan", _ew.tan, "tangent")
+sqrt = _with_accuracy("sqrt", _ew.sqrt, "square root")
+rsqrt = _with_accuracy("rsqrt", _rsqrt, "reciprocal square root 1 / sqrt(x)")
+cbrt = _with_accuracy("cbrt", _ew.cbrt, "cube root")
+
+#: the functions that take ``accuracy=`` (JAX's list)
+WITH_ACCURACY = (
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log1p",
+    "tanh",
+    "logistic",
+    "sin",
+    "cos",
+    "tan",
+    "sqrt",
+    "rsqrt",
+    "cbrt",
+)
