@@ -426,6 +426,7 @@ class _EagerGather(typing.NamedTuple):
     starts: tuple[tuple[int, int, int, typing.Any], ...]  # (slot, index-vector entry, hi, offsets)
     constants: tuple[typing.Any, ...]  # the index arrays that do not depend on the indices
     view: tuple[int, ...]  # a start array's shape against the window axes (B + 1s)
+    windowed: bool  # there are window axes (a start array is reshaped to the view)
     fill: bool  # FILL_OR_DROP: out-of-bounds windows go to the general path
     permutation: tuple[int, ...] | None
 
@@ -461,9 +462,9 @@ def _eager_gather_program(operand_shape, indices_shape, dn, slice_sizes, mode):
             offsets = np.arange(full[axis]).reshape(shape)
         if d in position:
             hi = operand_shape[d] - plan.window_sizes[d]
-            starts.append((slot, position[d], hi, offsets if window else None))
+            starts.append((slot, position[d], hi, offsets))
             constants.append(None)
-            shapes.append(view if window else plan.batch_shape)
+            shapes.append(view if offsets is None else np.broadcast_shapes(view, offsets.shape))
             continue
         if d in batch_of:
             shape = [1] * len(full)
@@ -482,6 +483,7 @@ def _eager_gather_program(operand_shape, indices_shape, dn, slice_sizes, mode):
         tuple(starts),
         tuple(constants),
         view,
+        bool(window),
         mode is GatherScatterMode.FILL_OR_DROP,
         None if identity else plan.permutation,
     )
@@ -517,7 +519,9 @@ def _eager_gather(operand, indices, dimension_numbers, slice_sizes, mode):
         if program.fill and ((s < 0).any() or (s > hi).any()):
             return None
         s = np.clip(s, 0, hi)
-        arrays[slot] = s if offsets is None else s.reshape(program.view) + offsets
+        if program.windowed:
+            s = s.reshape(program.view)
+        arrays[slot] = s if offsets is None else s + offsets
     front = program.axes
     if front != tuple(range(len(front))):
         operand = np.moveaxis(operand, front, tuple(range(len(front))))

@@ -10,12 +10,14 @@ from registry_lax import GATHER_CASES
 
 import ftrans as ft
 from ftrans import lax
+from ftrans.lax_indexing import _eager_gather_program
 
 
 @pytest.mark.parametrize("case", GATHER_CASES, ids=[c[0] for c in GATHER_CASES])
 @pytest.mark.parametrize("mode", ["clip", "fill", "promise_in_bounds", None])
 def test_eager_gather_is_the_traced_gather(case, mode):
     _, xs, ishape, (lo, hi), dn, sizes, _ = case
+    assert _eager_gather_program(xs, ishape, dn, sizes, mode) is not None  # the fast path runs
     rng = np.random.default_rng(0)
     x = rng.standard_normal(xs)
     for dtype in (np.int64, np.int32):
