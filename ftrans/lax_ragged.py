@@ -16,8 +16,9 @@ import operator
 
 import numpy as np
 
-from ftrans.core import get_aval
+from ftrans.core import Tracer, get_aval
 from ftrans.primitives.dot import dot_general
+from ftrans.primitives.dot import dot_general_p as _dot_general_p
 
 
 class RaggedDotDimensionNumbers:
@@ -73,6 +74,10 @@ class _Mode(enum.Enum):
     NONCONTRACTING = 1  # [b,m,k], [g,b,k,n], [b,x,g] -> [b,m,n]
     CONTRACTING = 2  # [b,m,k], [b,k,n], [b,x,g] -> [g,b,m,n]
     BATCH = 3  # [b,m,k], [b,k,n], [x,g] -> [b,m,n]
+
+
+def _array(x):
+    return x if isinstance(x, Tracer | np.ndarray) else np.asarray(x)
 
 
 def _free(rank, contracting, batch):
@@ -186,6 +191,46 @@ def _expand(x, group_sizes, axis, prefix):
     return fnp.where(inside, fnp.expand_dims(x, 0), fnp.zeros((), get_aval(x).dtype))
 
 
+def _eager(lhs, rhs, group_sizes, mode, ragged, numbers):
+    """Concrete operands, one row of group sizes: one ``dot_general`` per group on slices
+    (no masked copies, no products of zeros)."""
+    (lc, rc), (lb, rb) = numbers.dot_dimension_numbers
+    n = lhs.shape[ragged]
+    bounds, end = [], 0
+    for size in group_sizes.tolist():  # the mask's [start, end) rows, clipped to the axis
+        start, end = end, end + size
+        bounds.append((min(max(start, 0), n), min(max(end, start, 0), n)))
+    lead = (slice(None),) * ragged
+    if mode is _Mode.NONCONTRACTING:
+        (group,) = numbers.rhs_group_dimensions
+        dims = ((lc, tuple(d - (d > group) for d in rc)), (lb, tuple(d - (d > group) for d in rb)))
+        lhs_free = _free(lhs.ndim, lc, lb)
+        rhs_free = [d for d in _free(rhs.ndim, rc, rb) if d != group]
+        out = np.zeros(
+            tuple(lhs.shape[d] for d in (*lb, *lhs_free)) + tuple(rhs.shape[d] for d in rhs_free),
+            np.result_type(lhs, rhs),
+        )
+        into = (slice(None),) * (len(lb) + lhs_free.index(ragged))
+        pick = (slice(None),) * group
+        for i, (s, e) in enumerate(bounds):
+            if e > s:
+                out[(*into, slice(s, e))] = _dot_general_p.impl(
+                    lhs[(*lead, slice(s, e))], rhs[(*pick, i)], dimension_numbers=dims
+                )
+        return out
+    rhs_lead = (slice(None),) * rc[lc.index(ragged)]
+    return np.stack(
+        [
+            _dot_general_p.impl(
+                lhs[(*lead, slice(s, e))],
+                rhs[(*rhs_lead, slice(s, e))],
+                dimension_numbers=((lc, rc), (lb, rb)),
+            )
+            for s, e in bounds
+        ]
+    )
+
+
 def ragged_dot_general(
     lhs,
     rhs,
@@ -234,13 +279,28 @@ def ragged_dot_general(
         lhs = fnp.asarray(lhs, dtype=preferred_element_type)
         rhs = fnp.asarray(rhs, dtype=preferred_element_type)
     else:
-        lhs, rhs = fnp.asarray(lhs), fnp.asarray(rhs)
-    group_sizes = fnp.asarray(group_sizes)
+        lhs, rhs = _array(lhs), _array(rhs)
+    group_sizes = _array(group_sizes)
+    if get_aval(lhs).dtype != get_aval(rhs).dtype:
+        raise TypeError(
+            f"lax.ragged_dot_general: lhs ({get_aval(lhs).dtype}) and rhs "
+            f"({get_aval(rhs).dtype}) must share a dtype; convert one, or pass "
+            "preferred_element_type"
+        )
     numbers = ragged_dot_dimension_numbers
     lhs_shape, rhs_shape = get_aval(lhs).shape, get_aval(rhs).shape
     mode, ragged = _check(lhs_shape, rhs_shape, get_aval(group_sizes), numbers)
     (lc, rc), (lb, rb) = numbers.dot_dimension_numbers
     up = lambda dims: tuple(d + 1 for d in dims)  # axes after a new leading one
+    if (
+        mode is not _Mode.BATCH
+        and type(lhs) is np.ndarray
+        and type(rhs) is np.ndarray
+        and type(group_sizes) is np.ndarray
+        and group_sizes.ndim == 1
+        and group_sizes.shape[0] > 0
+    ):
+        return _eager(lhs, rhs, group_sizes, mode, ragged, numbers)
     if mode is _Mode.BATCH:
         return dot_general(lhs, rhs, dimension_numbers=((lc, rc), (lb, rb)))
     dense_lhs = _expand(lhs, group_sizes, ragged, _prefix(mode, len(lhs_shape), ragged, lb, lc))
@@ -284,12 +344,33 @@ def ragged_dot(
                [2., 2.],
                [2., 2.]])
     """
-    import ftrans.numpy as fnp
-
-    if len(get_aval(fnp.asarray(lhs)).shape) != 2 or len(get_aval(fnp.asarray(rhs)).shape) != 3:
+    lhs, rhs = _array(lhs), _array(rhs)
+    if (
+        type(lhs) is np.ndarray
+        and type(rhs) is np.ndarray
+        and type(group_sizes) is np.ndarray
+        and preferred_element_type is None
+        and group_offset is None
+        and lhs.ndim == 2
+        and rhs.ndim == 3
+        and group_sizes.shape == (rhs.shape[0],)
+        and group_sizes.dtype.kind in "iu"
+        and lhs.shape[1] == rhs.shape[1]
+        and lhs.dtype == rhs.dtype
+    ):  # eager and well formed: the loop over groups directly
+        m = lhs.shape[0]
+        out = np.zeros((m, rhs.shape[2]), lhs.dtype)
+        end = 0
+        for i, size in enumerate(group_sizes.tolist()):
+            start, end = end, end + size
+            s, e = min(max(start, 0), m), min(max(end, start, 0), m)
+            if e > s:
+                out[s:e] = lhs[s:e] @ rhs[i]
+        return out
+    if len(get_aval(lhs).shape) != 2 or len(get_aval(rhs).shape) != 3:
         raise TypeError(
             "lax.ragged_dot: lhs must be (m, k) and rhs (g, k, n), got shapes "
-            f"{get_aval(fnp.asarray(lhs)).shape} and {get_aval(fnp.asarray(rhs)).shape}"
+            f"{get_aval(lhs).shape} and {get_aval(rhs).shape}"
         )
     return ragged_dot_general(
         lhs,

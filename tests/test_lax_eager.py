@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from registry_lax import GATHER_CASES
+from test_lax_ragged import CASES as RAGGED_CASES
 
 import ftrans as ft
 from ftrans import lax
@@ -63,3 +64,26 @@ def test_eager_top_k_is_the_traced_top_k(make, k):
     np.testing.assert_array_equal(idx, want_idx)
     np.testing.assert_array_equal(values, want_values)
     assert idx.dtype == np.int32
+
+
+@pytest.mark.parametrize("case", RAGGED_CASES, ids=[c[0] for c in RAGGED_CASES])
+def test_eager_ragged_dot_general_is_the_traced_one(case):
+    _, ls, rs, gs_shape, dims, ragged, group = case
+    rng = np.random.default_rng(3)
+    lhs, rhs = rng.standard_normal(ls), rng.standard_normal(rs)
+    numbers = lax.RaggedDotDimensionNumbers(dims, [ragged], group)
+    n = ls[ragged]
+    g = gs_shape[-1]
+    for sizes in ([n] + [0] * (g - 1), [0] * (g - 1) + [n - 1], [-1, n + 2] + [1] * (g - 2)):
+        gs = np.broadcast_to(np.asarray(sizes, np.int32), gs_shape).copy()
+        f = lambda x, w, s: lax.ragged_dot_general(x, w, s, numbers)
+        np.testing.assert_allclose(f(lhs, rhs, gs), ft.jit(f)(lhs, rhs, gs), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("sizes", [[2, 0, 3], [6, 1, 0], [-1, 4, 4], [0, 0, 0]])
+def test_eager_ragged_dot_is_the_traced_one(sizes):
+    rng = np.random.default_rng(4)
+    lhs, rhs, gs = rng.standard_normal((5, 3)), rng.standard_normal((3, 3, 2)), np.array(sizes)
+    np.testing.assert_allclose(
+        lax.ragged_dot(lhs, rhs, gs), ft.jit(lax.ragged_dot)(lhs, rhs, gs), rtol=1e-14
+    )
