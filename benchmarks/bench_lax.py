@@ -37,6 +37,12 @@ if jax is not None:
 DISPATCH_BAR_US = 1.5  # ftrans may cost NumPy's time plus this much (the ~1 µs dispatch)
 _parser = argparse.ArgumentParser(description="ftrans.lax eager benchmarks")
 _parser.add_argument("--wall", action="store_true", help="wall-clock instead of CPU time")
+_parser.add_argument(
+    "--ulps",
+    action="store_true",
+    help="instead of timing: the max ulp error of the accuracy= functions (NumPy's, and JAX's "
+    "on CPU when installed) against mpmath (float64) and float64 (float32) on a sample",
+)
 ARGS = _parser.parse_args()
 
 
@@ -224,7 +230,102 @@ def dn_jax():
     )
 
 
+#: function, mpmath reference, sample domain (lo, hi, "lin" or "log" spaced magnitudes)
+ULP_CASES = [
+    ("exp", "exp", (-700.0, 700.0, "lin")),
+    ("exp2", None, (-1000.0, 1000.0, "lin")),
+    ("expm1", "expm1", (1e-12, 700.0, "log±")),
+    ("log", "log", (1e-300, 1e300, "log")),
+    ("log1p", "log1p", (1e-12, 1e300, "log±1")),
+    ("tanh", "tanh", (1e-12, 20.0, "log±")),
+    ("logistic", None, (-700.0, 700.0, "lin")),
+    ("sin", "sin", (-1e4, 1e4, "lin")),
+    ("cos", "cos", (-1e4, 1e4, "lin")),
+    ("tan", "tan", (-1e4, 1e4, "lin")),
+    ("sqrt", "sqrt", (1e-300, 1e300, "log")),
+    ("rsqrt", None, (1e-300, 1e300, "log")),
+    ("cbrt", "cbrt", (1e-300, 1e300, "log±")),
+]
+
+
+def _ulp_sample(domain, n, rng, dtype):
+    lo, hi, kind = domain
+    if kind == "lin":
+        x = rng.uniform(lo, hi, n)
+    else:
+        tiny, big = (np.finfo(dtype).tiny * 1e3, np.finfo(dtype).max / 1e3)
+        lo, hi = max(lo, tiny), min(hi, big)
+        x = np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+        if kind == "log±":
+            x *= rng.choice([-1.0, 1.0], n)
+        if kind == "log±1":  # log1p: also (-1, 0)
+            x = np.where(rng.random(n) < 0.3, -rng.uniform(0, 1, n), x)
+    x = x.astype(dtype)
+    if dtype == np.float32:  # exp/logistic overflow past ~88 in float32
+        x = x[np.isfinite(x)]
+    return x
+
+
+def _mp_reference(name, mp_name, x):
+    import mpmath
+
+    mpmath.mp.prec = 100
+    fn = {
+        "exp2": lambda v: mpmath.power(2, v),
+        "logistic": lambda v: 1 / (1 + mpmath.exp(-v)),
+        "rsqrt": lambda v: 1 / mpmath.sqrt(v),
+        "cbrt": lambda v: mpmath.cbrt(v) if v >= 0 else -mpmath.cbrt(-v),
+    }.get(name) or getattr(mpmath, mp_name)
+    return np.array([float(fn(mpmath.mpf(float(v)))) for v in x])
+
+
+def _ulps(y, ref, dtype):
+    """|y - ref| in units of the last place of ref in dtype (finite, normal references)."""
+    ok = (
+        np.isfinite(ref)
+        & (np.abs(ref) >= np.finfo(dtype).tiny)
+        & (np.abs(ref) < np.finfo(dtype).max)
+    )
+    ref_t = ref[ok].astype(dtype)
+    spacing = np.spacing(np.abs(ref_t)).astype(np.float64)
+    return float(np.max(np.abs(y[ok].astype(np.float64) - ref[ok]) / spacing))
+
+
+def ulp_report(n=4000):
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, mp_name, domain in ULP_CASES:
+        row = [name]
+        for dtype in (np.float64, np.float32):
+            x = _ulp_sample(domain, n, rng, dtype)
+            if dtype == np.float64:
+                ref = _mp_reference(name, mp_name, x)
+            else:  # a float64 reference is exact to far below a float32 ulp
+                ref = np.asarray(getattr(lax, name)(x.astype(np.float64)))
+            ours = np.asarray(getattr(lax, name)(x, accuracy=lax.AccuracyMode.HIGHEST))
+            row.append(f"{_ulps(ours, ref, dtype):.2f}")
+            if jax is not None:
+                theirs = np.asarray(getattr(jax.lax, name)(jnp.asarray(x)))
+                row.append(f"{_ulps(theirs, ref, dtype):.2f}")
+        rows.append(row)
+    headers = ["function", "NumPy float64", "NumPy float32"]
+    if jax is not None:
+        headers = [
+            "function",
+            "NumPy float64",
+            "JAX CPU float64",
+            "NumPy float32",
+            "JAX CPU float32",
+        ]
+    print(f"# max ulp error on {n} sampled points per function and dtype\n")
+    print(versions())
+    print(_harness.table(headers, rows))
+
+
 def main():
+    if ARGS.ulps:
+        ulp_report()
+        return
     print("# ftrans.lax eager calls vs NumPy and JAX eager\n")
     print(_harness.thread_note())
     print("clock: " + ("wall (perf_counter)" if ARGS.wall else "CPU time of this process"))

@@ -1,17 +1,22 @@
 """The ``accuracy=`` argument of ``ftrans.lax``'s transcendental functions (JAX's
 ``lax.AccuracyMode`` and ``lax.Tolerance``), and the thirteen functions that take it.
 
-JAX hands the requested accuracy to XLA, which may pick a faster or a more accurate kernel. ftrans
-has one implementation per function, NumPy's (the platform's libm for float64, NumPy's own SIMD
-kernels for some float32 loops), so the argument is checked and then has no effect: the value,
-the derivatives, ``vmap`` and ``jit`` are exactly those of the call without it. The measured
-error of NumPy's functions is in the docs (``docs/guide/lax.md``, "Accuracy").
+JAX hands the requested accuracy to XLA, which may pick a faster or a more accurate kernel.
+ftrans evaluates NumPy's functions (the platform's libm for float64, NumPy's own SIMD kernels
+for some float32 loops, up to ~2 ulp off). ``AccuracyMode.HIGHEST`` or a ``Tolerance`` asks for
+more: a float16/float32/complex64 operand is then converted to double precision, evaluated, and
+rounded back (``convert_element_type`` around the primitive, so derivatives, ``vmap`` and
+``jit`` are those of the composition). float64 operands are NumPy's function either way. The
+measured errors are in the docs (``docs/guide/lax.md``, "Accuracy").
 """
 
 from __future__ import annotations
 
 import enum
 
+import numpy as np
+
+from ftrans.core import Tracer, get_aval
 from ftrans.primitives import elementwise as _ew
 from ftrans.primitives.lax_wrappers import rsqrt as _rsqrt
 
@@ -67,18 +72,37 @@ def check_accuracy(name: str, accuracy) -> None:
     )
 
 
+#: the dtype a sub-64-bit operand is evaluated in when more accuracy is asked for
+_WIDER = {
+    np.dtype(np.float16): np.dtype(np.float64),
+    np.dtype(np.float32): np.dtype(np.float64),
+    np.dtype(np.complex64): np.dtype(np.complex128),
+}
+
+
 def _with_accuracy(name: str, fn, what: str):
     def op(x, *, accuracy: AccuracyMode | Tolerance | None = None):
-        if accuracy is not None:
-            check_accuracy(name, accuracy)
-        return fn(x)
+        if accuracy is None or accuracy is AccuracyMode.DEFAULT:
+            return fn(x)
+        check_accuracy(name, accuracy)
+        dtype = get_aval(x).dtype if isinstance(x, Tracer | np.ndarray | np.generic) else None
+        wide = _WIDER.get(dtype)
+        if wide is None:
+            return fn(x)
+        # NumPy's float32 kernels are up to ~2 ulp off; in float64 and rounded once, the
+        # result is correctly rounded but for double rounding (<= 0.5 + 2**-29 ulp)
+        return _ew.convert_element_type(
+            fn(_ew.convert_element_type(x, new_dtype=wide)), new_dtype=dtype
+        )
 
     op.__name__ = op.__qualname__ = name
     op.__module__ = "ftrans.lax"
     op.__doc__ = (
-        f"Elementwise {what}, as ``jax.lax.{name}``. ``accuracy`` (an ``AccuracyMode`` or a "
-        "``Tolerance``) is checked and accepted; NumPy's implementation is the only one, so it "
-        "does not change the result."
+        f"Elementwise {what}, as ``jax.lax.{name}``. ``accuracy``: ``None`` or "
+        "``AccuracyMode.DEFAULT`` is NumPy's function in the operand's dtype; "
+        "``AccuracyMode.HIGHEST`` or any ``Tolerance`` evaluates float16/float32/complex64 "
+        "operands in double precision and rounds once (float64 operands: NumPy's function, "
+        "within about 1 ulp). Differentiable, batched and jitted either way."
     )
     return op
 

@@ -93,3 +93,34 @@ def test_same_functions_take_accuracy_as_in_jax():
             continue
     assert theirs == set(WITH_ACCURACY)
     assert [m.name for m in jax_lax.AccuracyMode] == [m.name for m in lax.AccuracyMode]
+
+
+@pytest.mark.parametrize("name", WITH_ACCURACY)
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.complex64])
+def test_more_accuracy_for_narrow_dtypes_is_double_precision_rounded_once(name, dtype):
+    if dtype == np.complex64 and name in ("logistic", "cbrt"):
+        pytest.skip(f"NumPy has no complex {name}")
+    f = getattr(lax, name)
+    x = X.astype(dtype)
+    wide = np.complex128 if dtype == np.complex64 else np.float64
+    rounded = NUMPY[name](x.astype(wide)).astype(dtype)
+    for accuracy in (lax.AccuracyMode.HIGHEST, lax.Tolerance(ulps=1)):
+        out = f(x, accuracy=accuracy)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, rounded)
+        np.testing.assert_array_equal(ft.jit(ft.vmap(lambda v: f(v, accuracy=accuracy)))(x), out)
+    np.testing.assert_array_equal(f(x, accuracy=lax.AccuracyMode.DEFAULT), f(x))
+    if dtype == np.float32:
+        g = ft.grad(lambda v: f(v, accuracy=lax.AccuracyMode.HIGHEST))(np.float32(0.7))
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, ft.grad(f)(0.7), rtol=1e-6)
+
+
+def test_logistic_is_accurate_in_both_tails():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 100
+    x = np.array([-700.0, -300.0, -40.0, -5.0, -0.1, 0.0, 0.1, 5.0, 40.0])
+    ref = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(v)))) for v in x])
+    np.testing.assert_allclose(lax.logistic(x), ref, rtol=4 * np.finfo(float).eps, atol=0)
+    assert lax.logistic(np.array([-np.inf, np.inf])).tolist() == [0.0, 1.0]
+    assert np.isnan(lax.logistic(np.nan))
