@@ -378,18 +378,25 @@ _RAGGED = (
     "to one size and use all_to_all(..., tiled=True)"
 )
 
+_RNG_BITS = (
+    "rng_bit_generator's bits (and its RandomAlgorithm choices) come from XLA's CPU lowering, "
+    "which ftrans does not reproduce bit for bit, and other bits under JAX's name would break "
+    "reproducibility; use ftrans.random (key, split, bits, uniform, normal, ...)"
+)
+
 #: jax.lax names ftrans.lax deliberately lacks, and why (tests/test_lax_coverage.py checks
 #: every other public jax.lax callable exists).
 UNSUPPORTED: dict[str, str] = {
     "psend": _POINT_TO_POINT,
     "precv": _POINT_TO_POINT,
     "ragged_all_to_all": _RAGGED,
-    "RandomAlgorithm": "see rng_bit_generator; use ftrans.random",
-    "rng_bit_generator": "JAX's bit streams cannot be reproduced here; use ftrans.random (keys, "
-    "split, uniform, normal, bits)",
-    "rng_uniform": "stateful and discouraged in JAX; use ftrans.random.uniform with a key",
-    "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
-    "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions)",
+    "RandomAlgorithm": _RNG_BITS,
+    "rng_bit_generator": _RNG_BITS,
+    "rng_uniform": "stateful and discouraged in JAX itself; use ftrans.random.uniform with a key",
+    "scaled_dot": "block-scaled (MX) low-precision formats do not exist in NumPy; use lax.dot "
+    "(or lax.dot_general) on the dequantized operands",
+    "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions); use the "
+    "shape itself, e.g. np.array(x.shape)",
 }
 
 
