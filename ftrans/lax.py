@@ -50,6 +50,7 @@ from ftrans.lax_indexing import (
     scatter_sub,
 )
 from ftrans.lax_ragged import RaggedDotDimensionNumbers, ragged_dot, ragged_dot_general
+from ftrans.lax_rng import RandomAlgorithm, rng_bit_generator
 from ftrans.lax_solvers import custom_linear_solve, custom_root
 from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
 from ftrans.primitives.collectives import (
@@ -378,20 +379,12 @@ _RAGGED = (
     "to one size and use all_to_all(..., tiled=True)"
 )
 
-_RNG_BITS = (
-    "rng_bit_generator's bits (and its RandomAlgorithm choices) come from XLA's CPU lowering, "
-    "which ftrans does not reproduce bit for bit, and other bits under JAX's name would break "
-    "reproducibility; use ftrans.random (key, split, bits, uniform, normal, ...)"
-)
-
 #: jax.lax names ftrans.lax deliberately lacks, and why (tests/test_lax_coverage.py checks
 #: every other public jax.lax callable exists).
 UNSUPPORTED: dict[str, str] = {
     "psend": _POINT_TO_POINT,
     "precv": _POINT_TO_POINT,
     "ragged_all_to_all": _RAGGED,
-    "RandomAlgorithm": _RNG_BITS,
-    "rng_bit_generator": _RNG_BITS,
     "rng_uniform": "stateful and discouraged in JAX itself; use ftrans.random.uniform with a key",
     "scaled_dot": "block-scaled (MX) low-precision formats do not exist in NumPy; use lax.dot "
     "(or lax.dot_general) on the dequantized operands",

@@ -912,3 +912,57 @@ ragged_spec(
     lambda x, w, gs: np.einsum("bmk,bkn->bmn", x, w),
     [A((5, 2, 3)), A((5, 3, 4)), Arg((3,), group_sizes(5))],
 )
+
+
+# ----------------------------------------------------------------------------- rng_bit_generator
+
+
+def _u32_words(rng, shape, _dtype):
+    return rng.integers(0, 2**32, shape, dtype=np.uint64).astype(np.uint32)
+
+
+def _threefry_reference(key, n):
+    """Threefry (ftrans.random's known-answer-tested cipher) on counters s1 + i, the two words
+    of each block consecutive (a 1-D output of even length)."""
+    from ftrans.random import threefry2x32
+
+    counter = int(key[2]) | int(key[3]) << 32
+    c = [(counter + i) % 2**64 for i in range(n // 2)]
+    lo = np.array([v & 0xFFFFFFFF for v in c], np.uint32)
+    hi = np.array([v >> 32 for v in c], np.uint32)
+    a, b = threefry2x32(key[0], key[1], lo, hi)
+    return np.stack([np.asarray(a), np.asarray(b)], 1).ravel()
+
+
+def _philox_reference(key, n):
+    """Philox-4x32-10 in Python integers on the 128-bit counters (s1 + i) + 2**64 s0."""
+    m = 0xFFFFFFFF
+    s0, s1 = int(key[0]) | int(key[1]) << 32, int(key[2]) | int(key[3]) << 32
+    out = []
+    for i in range(-(-n // 4)):
+        c = (s1 + i + (s0 << 64)) % 2**128
+        x = [(c >> (32 * j)) & m for j in range(4)]
+        k0, k1 = s0 & m, s0 >> 32
+        for _ in range(10):
+            p0, p1 = 0xD2511F53 * x[0], 0xCD9E8D57 * x[2]
+            x = [(p1 >> 32) ^ x[1] ^ k0, p1 & m, (p0 >> 32) ^ x[3] ^ k1, p0 & m]
+            k0, k1 = (k0 + 0x9E3779B9) & m, (k1 + 0xBB67AE85) & m
+        out += x
+    return np.array(out[:n], np.uint32)
+
+
+for _alg, _ref in (("RNG_THREE_FRY", _threefry_reference), ("RNG_PHILOX", _philox_reference)):
+    SPECS.append(
+        Spec(
+            f"lax:rng_bit_generator[{_alg}]",
+            "library",
+            "ftrans.lax.rng_bit_generator",
+            lambda key, a=_alg: lax.rng_bit_generator(key, (8,), np.uint32, lax.RandomAlgorithm[a])[
+                1
+            ],
+            lambda key, r=_ref: r(key, 8),
+            (Arg((4,), _u32_words),),
+            covers=("primitive:threefry2x32",) if _alg == "RNG_THREE_FRY" else ("primitive:mul",),
+            order=0,
+        )
+    )
