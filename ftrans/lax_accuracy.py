@@ -16,7 +16,6 @@ import enum
 
 import numpy as np
 
-from ftrans.core import Tracer, get_aval
 from ftrans.primitives import elementwise as _ew
 from ftrans.primitives.lax_wrappers import rsqrt as _rsqrt
 
@@ -80,15 +79,19 @@ _WIDER = {
 }
 
 
+_DEFAULT, _MODE = AccuracyMode.DEFAULT, AccuracyMode
+
+
 def _with_accuracy(name: str, fn, what: str):
     def op(x, *, accuracy: AccuracyMode | Tolerance | None = None):
-        if accuracy is None or accuracy is AccuracyMode.DEFAULT:
+        if accuracy is None or accuracy is _DEFAULT:
             return fn(x)
-        check_accuracy(name, accuracy)
-        dtype = get_aval(x).dtype if isinstance(x, Tracer | np.ndarray | np.generic) else None
-        wide = _WIDER.get(dtype)
+        if type(accuracy) is not _MODE and type(accuracy) is not Tolerance:
+            check_accuracy(name, accuracy)
+        wide = _WIDER.get(getattr(x, "dtype", None))  # arrays and tracers; scalars are float64
         if wide is None:
             return fn(x)
+        dtype = x.dtype
         # NumPy's float32 kernels are up to ~2 ulp off; in float64 and rounded once, the
         # result is correctly rounded but for double rounding (<= 0.5 + 2**-29 ulp)
         return _ew.convert_element_type(

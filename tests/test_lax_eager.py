@@ -41,6 +41,13 @@ def test_eager_gather_errors_are_the_general_ones():
         lax.gather(np.ones((5, 3)), np.zeros((2, 1), int), dn, (1, 4))
 
 
+def _tied_top(x):
+    x = x.copy()
+    x[..., [3, 50, 120]] = 10.0
+    x[..., [7, 9]] = 9.0
+    return x
+
+
 def _top_k_traced(x, k):
     return ft.jit(lambda v: lax.top_k(v, k))(x)
 
@@ -54,6 +61,8 @@ def _top_k_traced(x, k):
         lambda rng: rng.integers(0, 6, (5, 200)),  # integers with ties
         lambda rng: np.where(rng.random((4, 200)) < 0.01, np.nan, rng.standard_normal((4, 200))),
         lambda rng: np.where(rng.random(200) < 0.2, np.nan, rng.standard_normal(200)),
+        lambda rng: _tied_top(rng.standard_normal(200)),  # ties among the k, none at the k-th
+        lambda rng: _tied_top(rng.standard_normal((3, 200))),
     ],
 )
 @pytest.mark.parametrize("k", [1, 5, 30])

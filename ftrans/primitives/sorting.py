@@ -127,38 +127,36 @@ def top_k(operand, k, *, axis=-1):
 
 def _top_k_eager(x, k, axis):
     """``top_k`` by NumPy: ``argpartition`` around the (k+1)-th largest picks the k largest
-    (O(n)) and, at the partition point, the largest element left out; a stable sort orders the
-    k. When that element equals the k-th value (a tie the pick may have broken the wrong way)
-    or NaNs are involved, a full stable sort decides, so the result always equals the traced
-    path's (lower index first)."""
+    (O(n)) and, at the partition point, the largest element left out; a sort orders the k
+    (by index first when some of them tie). When the element left out equals the k-th value (a
+    tie the pick may have broken the wrong way) or NaNs are involved, a full stable sort
+    decides, so the result always equals the traced path's (lower index first)."""
     last = x.ndim - 1
     if axis != last:
         values, idx = _top_k_eager(np.moveaxis(x, axis, -1), k, last)
         return np.moveaxis(values, -1, axis), np.moveaxis(idx, -1, axis)
     n = x.shape[-1]
     if 0 < k and 4 * k < n and x.dtype.kind in "iuf":
+        if x.ndim == 1:
+            take = lambda a, i: a[i]
+        else:
+            take = lambda a, i: np.take_along_axis(a, i, axis=-1)
         parts = np.argpartition(x, n - k - 1, axis=-1)
-        picked = np.sort(parts[..., n - k :], axis=-1)
-        if x.ndim == 1:
-            values, below = x[picked], x[parts[n - k - 1]]
-        else:
-            values = np.take_along_axis(x, picked, axis=-1)
-            below = np.take_along_axis(x, parts[..., n - k - 1 : n - k], axis=-1)
-        # descending and stable (picked is in index order, so ties keep the lower index first)
-        order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
-        if x.ndim == 1:
-            top, idx = values[order], picked[order]
-        else:
-            top = np.take_along_axis(values, order, axis=-1)
-            idx = np.take_along_axis(picked, order, axis=-1)
-        # unambiguous when everything left out is below the k-th value (False for a NaN left
-        # out) and no NaN was picked (NaNs order differently in the two sorts)
-        if x.ndim == 1:
-            exact = below < top[-1]
-        else:
-            exact = bool((below < top[..., -1:]).all())
-        if exact and (x.dtype.kind != "f" or not np.isnan(values).any()):
-            return top, idx.astype(np.int32)
+        picked = parts[..., n - k :]
+        values = take(x, picked)
+        # NaNs order differently in the two sorts: the full sort decides
+        if x.dtype.kind != "f" or not np.isnan(values).any():
+            order = np.argsort(values, axis=-1)[..., ::-1]
+            top = take(values, order)
+            # unambiguous when everything left out is below the k-th value (False for NaN)
+            if (take(x, parts[..., n - k - 1 : n - k]) < top[..., -1:]).all():
+                if k == 1 or (top[..., 1:] != top[..., :-1]).all():
+                    return top, take(picked, order).astype(np.int32)
+                # ties among the k: index order first, then a stable descending sort
+                picked = np.sort(picked, axis=-1)
+                values = take(x, picked)
+                order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
+                return take(values, order), take(picked, order).astype(np.int32)
     flipped = np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
     idx = n - 1 - flipped
     return np.take_along_axis(x, idx, axis=-1), idx.astype(np.int32)
