@@ -144,19 +144,24 @@ def _top_k_eager(x, k, axis):
         parts = np.argpartition(x, n - k - 1, axis=-1)
         picked = parts[..., n - k :]
         values = take(x, picked)
-        # NaNs order differently in the two sorts: the full sort decides
-        if x.dtype.kind != "f" or not np.isnan(values).any():
-            order = np.argsort(values, axis=-1)[..., ::-1]
-            top = take(values, order)
-            # unambiguous when everything left out is below the k-th value (False for NaN)
-            if (take(x, parts[..., n - k - 1 : n - k]) < top[..., -1:]).all():
-                if k == 1 or (top[..., 1:] != top[..., :-1]).all():
-                    return top, take(picked, order).astype(np.int32)
-                # ties among the k: index order first, then a stable descending sort
-                picked = np.sort(picked, axis=-1)
-                values = take(x, picked)
-                order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
-                return take(values, order), take(picked, order).astype(np.int32)
+        order = np.argsort(values, axis=-1)[..., ::-1]
+        top = take(values, order)
+        first, kth = top[..., 0], top[..., -1]  # a NaN among the k sorts first
+        # unambiguous when no NaN was picked (NaNs order differently in the two sorts) and
+        # everything left out is below the k-th value (False for a NaN left out)
+        if x.ndim == 1:
+            exact = first == first and x[parts[n - k - 1]] < kth
+        else:
+            left_out = parts[..., n - k - 1 : n - k]
+            exact = bool((first == first).all()) and bool((take(x, left_out)[..., 0] < kth).all())
+        if exact:
+            if k == 1 or (top[..., 1:] != top[..., :-1]).all():
+                return top, take(picked, order).astype(np.int32)
+            # ties among the k: index order first, then a stable descending sort
+            picked = np.sort(picked, axis=-1)
+            values = take(x, picked)
+            order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
+            return take(values, order), take(picked, order).astype(np.int32)
     flipped = np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
     idx = n - 1 - flipped
     return np.take_along_axis(x, idx, axis=-1), idx.astype(np.int32)
