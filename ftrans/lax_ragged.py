@@ -281,12 +281,9 @@ def ragged_dot_general(
     else:
         lhs, rhs = _array(lhs), _array(rhs)
     group_sizes = _array(group_sizes)
-    if get_aval(lhs).dtype != get_aval(rhs).dtype:
-        raise TypeError(
-            f"lax.ragged_dot_general: lhs ({get_aval(lhs).dtype}) and rhs "
-            f"({get_aval(rhs).dtype}) must share a dtype; convert one, or pass "
-            "preferred_element_type"
-        )
+    if get_aval(lhs).dtype != get_aval(rhs).dtype:  # JAX promotes mixed operands
+        common = np.result_type(get_aval(lhs).dtype, get_aval(rhs).dtype)
+        lhs, rhs = fnp.asarray(lhs, dtype=common), fnp.asarray(rhs, dtype=common)
     numbers = ragged_dot_dimension_numbers
     lhs_shape, rhs_shape = get_aval(lhs).shape, get_aval(rhs).shape
     mode, ragged = _check(lhs_shape, rhs_shape, get_aval(group_sizes), numbers)

@@ -93,3 +93,14 @@ def test_group_offset_and_ragged_dot_shapes():
         lax.ragged_dot(L, R, GS, group_offset=np.array([0]))
     with pytest.raises(TypeError, match=r"lhs must be \(m, k\) and rhs \(g, k, n\)"):
         lax.ragged_dot(np.ones((5, 3)), np.ones((3, 4)), GS)
+
+
+def test_mixed_dtypes_promote_as_in_jax():
+    lhs, rhs = np.ones((3, 2), np.float32), np.ones((2, 2, 2))
+    out = lax.ragged_dot(lhs, rhs, np.array([1, 2]))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(
+        out, lax.ragged_dot(lhs.astype(np.float64), rhs, np.array([1, 2]))
+    )
+    typed = lax.ragged_dot(lhs, rhs, np.array([1, 2]), preferred_element_type=np.float32)
+    assert typed.dtype == np.float32
