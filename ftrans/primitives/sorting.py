@@ -141,19 +141,18 @@ def _top_k_eager(x, k, axis):
             take = lambda a, i: a[i]
         else:
             take = lambda a, i: np.take_along_axis(a, i, axis=-1)
-        parts = np.argpartition(x, n - k - 1, axis=-1)
-        picked = parts[..., n - k :]
-        values = take(x, picked)
+        parts = np.argpartition(x, n - k - 1, axis=-1)[..., n - k - 1 :]
+        gathered = take(x, parts)  # the largest element left out, then the k picked
+        picked, values = parts[..., 1:], gathered[..., 1:]
         order = np.argsort(values, axis=-1)[..., ::-1]
         top = take(values, order)
         first, kth = top[..., 0], top[..., -1]  # a NaN among the k sorts first
         # unambiguous when no NaN was picked (NaNs order differently in the two sorts) and
         # everything left out is below the k-th value (False for a NaN left out)
         if x.ndim == 1:
-            exact = first == first and x[parts[n - k - 1]] < kth
+            exact = first == first and gathered[0] < kth
         else:
-            left_out = parts[..., n - k - 1 : n - k]
-            exact = bool((first == first).all()) and bool((take(x, left_out)[..., 0] < kth).all())
+            exact = bool((first == first).all()) and bool((gathered[..., 0] < kth).all())
         if exact:
             if k == 1 or (top[..., 1:] != top[..., :-1]).all():
                 return top, take(picked, order).astype(np.int32)
