@@ -37,6 +37,12 @@ if jax is not None:
 DISPATCH_BAR_US = 1.5  # ftrans may cost NumPy's time plus this much (the ~1 µs dispatch)
 _parser = argparse.ArgumentParser(description="ftrans.lax eager benchmarks")
 _parser.add_argument("--wall", action="store_true", help="wall-clock instead of CPU time")
+_parser.add_argument(
+    "--ulps",
+    action="store_true",
+    help="instead of timing: the max ulp error of the accuracy= functions (NumPy's, and JAX's "
+    "on CPU when installed) against mpmath (float64) and float64 (float32) on a sample",
+)
 ARGS = _parser.parse_args()
 
 
@@ -181,20 +187,156 @@ def workloads():
     )
 
 
+def ragged_workloads():
+    """The functions of issue 13's last round: ``accuracy=`` and ``ragged_dot``."""
+    rng = np.random.default_rng(1)
+    small = rng.uniform(0.1, 2.0, 100)
+    lhs, rhs = rng.standard_normal((256, 64)), rng.standard_normal((4, 64, 32))
+    sizes = np.array([100, 60, 50, 40])
+
+    def ragged_np():  # the offsets come from the sizes in the call, as for ftrans
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        out = np.zeros((256, 32))
+        for i in range(4):
+            out[bounds[i] : bounds[i + 1]] = lhs[bounds[i] : bounds[i + 1]] @ rhs[i]
+        return out
+
+    yield (
+        "exp (100, accuracy=HIGHEST)",
+        lambda: lax.exp(small, accuracy=lax.AccuracyMode.HIGHEST),
+        lambda: np.exp(small),
+        (
+            lambda jx: lambda: jax.lax.exp(jx, accuracy=jax.lax.AccuracyMode.HIGHEST),
+            (small,),
+        ),
+    )
+    yield (
+        "tanh (100, Tolerance(ulps=2))",
+        lambda: lax.tanh(small, accuracy=lax.Tolerance(ulps=2)),
+        lambda: np.tanh(small),
+        (lambda jx: lambda: jax.lax.tanh(jx), (small,)),
+    )
+    yield (
+        "ragged_dot (256x64 @ 4 groups of 64x32)",
+        lambda: lax.ragged_dot(lhs, rhs, sizes),
+        ragged_np,
+        (lambda jl, jr, js: lambda: jax.lax.ragged_dot(jl, jr, js), (lhs, rhs, sizes)),
+    )
+
+
 def dn_jax():
     return jax.lax.GatherDimensionNumbers(
         offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,)
     )
 
 
+#: function, mpmath reference, sample domain (lo, hi, "lin" or "log" spaced magnitudes)
+ULP_CASES = [
+    ("exp", "exp", (-700.0, 700.0, "lin")),
+    ("exp2", None, (-1000.0, 1000.0, "lin")),
+    ("expm1", "expm1", (1e-12, 700.0, "log±")),
+    ("log", "log", (1e-300, 1e300, "log")),
+    ("log1p", "log1p", (1e-12, 1e300, "log±1")),
+    ("tanh", "tanh", (1e-12, 20.0, "log±")),
+    ("logistic", None, (-700.0, 700.0, "lin")),
+    ("sin", "sin", (-1e4, 1e4, "lin")),
+    ("cos", "cos", (-1e4, 1e4, "lin")),
+    ("tan", "tan", (-1e4, 1e4, "lin")),
+    ("sqrt", "sqrt", (1e-300, 1e300, "log")),
+    ("rsqrt", None, (1e-300, 1e300, "log")),
+    ("cbrt", "cbrt", (1e-300, 1e300, "log±")),
+]
+
+
+def _ulp_sample(domain, n, rng, dtype):
+    lo, hi, kind = domain
+    if kind == "lin":
+        x = rng.uniform(lo, hi, n)
+    else:
+        tiny, big = (np.finfo(dtype).tiny * 1e3, np.finfo(dtype).max / 1e3)
+        lo, hi = max(lo, tiny), min(hi, big)
+        x = np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+        if kind == "log±":
+            x *= rng.choice([-1.0, 1.0], n)
+        if kind == "log±1":  # log1p: also (-1, 0)
+            x = np.where(rng.random(n) < 0.3, -rng.uniform(0, 1, n), x)
+    x = x.astype(dtype)
+    if dtype == np.float32:  # exp/logistic overflow past ~88 in float32
+        x = x[np.isfinite(x)]
+    return x
+
+
+def _mp_function(name, mp_name):
+    import mpmath
+
+    return {
+        "exp2": lambda v: mpmath.power(2, v),
+        "logistic": lambda v: 1 / (1 + mpmath.exp(-v)),
+        "rsqrt": lambda v: 1 / mpmath.sqrt(v),
+        "cbrt": lambda v: mpmath.cbrt(v) if v >= 0 else -mpmath.cbrt(-v),
+    }.get(name) or getattr(mpmath, mp_name)
+
+
+def _max_ulps(fn, x, ys, dtype):
+    """The largest |y - f(x)| over the sample in ulps of dtype at f(x), f(x) in 100-bit mpmath
+    (outputs that overflow or are subnormal are left out), for each output array in ys."""
+    import mpmath
+
+    mpmath.mp.prec = 100
+    finfo = np.finfo(dtype)
+    worst = [0.0] * len(ys)
+    for i, v in enumerate(x.tolist()):
+        ref = fn(mpmath.mpf(v))
+        r = float(ref)
+        if not np.isfinite(r) or not finfo.tiny <= abs(r) < float(finfo.max):
+            continue
+        ulp = float(np.spacing(np.abs(np.asarray(r, dtype))))
+        for j, y in enumerate(ys):
+            worst[j] = max(worst[j], float(abs(mpmath.mpf(float(y[i])) - ref)) / ulp)
+    return worst
+
+
+def ulp_report(n=3000):
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, mp_name, domain in ULP_CASES:
+        fn, f = _mp_function(name, mp_name), getattr(lax, name)
+        row = [name]
+        for dtype in (np.float64, np.float32):
+            x = _ulp_sample(domain, n, rng, dtype)
+            ys = [np.asarray(f(x))]
+            if dtype == np.float32:
+                ys.append(np.asarray(f(x, accuracy=lax.AccuracyMode.HIGHEST)))
+            if jax is not None:
+                ys.append(np.asarray(getattr(jax.lax, name)(jnp.asarray(x))))
+            row += [f"{e:.2f}" for e in _max_ulps(fn, x, ys, dtype)]
+        rows.append(row)
+    headers = ["function", "NumPy f64", "NumPy f32", "ftrans HIGHEST f32"]
+    if jax is not None:
+        headers = [
+            "function",
+            "ftrans f64 (NumPy)",
+            "JAX CPU f64",
+            "ftrans f32 (NumPy)",
+            "ftrans HIGHEST f32",
+            "JAX CPU f32",
+        ]
+    print(f"# max ulp error against mpmath (100 bits), {n} sampled points per function and dtype\n")
+    print(versions())
+    print(_harness.table(headers, rows))
+
+
 def main():
+    if ARGS.ulps:
+        ulp_report()
+        return
     print("# ftrans.lax eager calls vs NumPy and JAX eager\n")
     print(_harness.thread_note())
     print("clock: " + ("wall (perf_counter)" if ARGS.wall else "CPU time of this process"))
     print(versions())
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     summary = []
-    for label, fun, numpy_fun, jax_case in workloads():
+    for label, fun, numpy_fun, jax_case in [*workloads(), *ragged_workloads()]:
         _harness.assert_tree_allclose(fun(), numpy_fun(), what=label)
         cases = [("ftrans", fun), ("NumPy", numpy_fun)]
         if jax is not None:
@@ -214,8 +356,9 @@ def main():
     out = []
     for label, f, n, extra in summary:
         status = "met" if extra <= DISPATCH_BAR_US else "MISSED"
-        out.append([label, _harness.fmt_time(f), _harness.fmt_time(n), f"{extra:+.2f} µs", status])
-    print(_harness.table(["workload", "ftrans", "NumPy", "ftrans - NumPy", "bar"], out))
+        out.append([label, f"{n * 1e6:.2f}", f"{f * 1e6:.2f}", f"{extra:+.2f}", status])
+    headers = ["function", "NumPy counterpart µs", "ftrans µs", "overhead µs", "bar"]
+    print(_harness.table(headers, out))
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 

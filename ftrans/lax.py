@@ -19,6 +19,23 @@ from ftrans.control_flow import (
     switch,
     while_loop,
 )
+from ftrans.lax_accuracy import (
+    AccuracyMode,
+    Tolerance,
+    cbrt,
+    cos,
+    exp,
+    exp2,
+    expm1,
+    log,
+    log1p,
+    logistic,
+    rsqrt,
+    sin,
+    sqrt,
+    tan,
+    tanh,
+)
 from ftrans.lax_indexing import (
     GatherDimensionNumbers,
     GatherScatterMode,
@@ -32,6 +49,8 @@ from ftrans.lax_indexing import (
     scatter_mul,
     scatter_sub,
 )
+from ftrans.lax_ragged import RaggedDotDimensionNumbers, ragged_dot, ragged_dot_general
+from ftrans.lax_rng import RandomAlgorithm, rng_bit_generator
 from ftrans.lax_solvers import custom_linear_solve, custom_root
 from ftrans.primitives.bits import mulhi, nextafter, reduce_precision
 from ftrans.primitives.collectives import (
@@ -82,16 +101,11 @@ from ftrans.primitives.elementwise import (
     bitwise_and,
     bitwise_or,
     bitwise_xor,
-    cbrt,
     ceil,
     conj,
-    cos,
     cosh,
     div,
     eq,
-    exp,
-    exp2,
-    expm1,
     floor,
     floor_divide,
     ge,
@@ -99,13 +113,10 @@ from ftrans.primitives.elementwise import (
     imag,
     is_finite,
     le,
-    log,
-    log1p,
     log2,
     log10,
     logaddexp,
     logical_not,
-    logistic,
     lt,
     mul,
     ne,
@@ -117,12 +128,8 @@ from ftrans.primitives.elementwise import (
     shift_left,
     shift_right,
     sign,
-    sin,
     sinh,
-    sqrt,
     sub,
-    tan,
-    tanh,
     trunc,
 )
 from ftrans.primitives.elementwise import (
@@ -148,7 +155,6 @@ from ftrans.primitives.lax_misc import (
     fft,
     optimization_barrier,
     platform_dependent,
-    ragged_dot,
     stage,
     with_sharding_constraint,
 )
@@ -199,7 +205,6 @@ from ftrans.primitives.lax_wrappers import (
     reshape,
     rev,
     round,
-    rsqrt,
     select_n,
     shift_right_arithmetic,
     shift_right_logical,
@@ -380,17 +385,11 @@ UNSUPPORTED: dict[str, str] = {
     "psend": _POINT_TO_POINT,
     "precv": _POINT_TO_POINT,
     "ragged_all_to_all": _RAGGED,
-    "AccuracyMode": "the accuracy= argument of JAX's transcendental functions is not taken: "
-    "NumPy's functions are the only implementation",
-    "Tolerance": "see AccuracyMode: there is no accuracy= argument",
-    "RandomAlgorithm": "see rng_bit_generator; use ftrans.random",
-    "rng_bit_generator": "JAX's bit streams cannot be reproduced here; use ftrans.random (keys, "
-    "split, uniform, normal, bits)",
-    "rng_uniform": "stateful and discouraged in JAX; use ftrans.random.uniform with a key",
-    "scaled_dot": "block-scaled (MX) low-precision products do not exist on NumPy; use lax.dot",
-    "ragged_dot_general": "only the common form lax.ragged_dot is provided",
-    "RaggedDotDimensionNumbers": "only the common form lax.ragged_dot is provided",
-    "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions)",
+    "rng_uniform": "stateful and discouraged in JAX itself; use ftrans.random.uniform with a key",
+    "scaled_dot": "block-scaled (MX) low-precision formats do not exist in NumPy; use lax.dot "
+    "(or lax.dot_general) on the dequantized operands",
+    "shape_as_value": "shapes are plain Python ints in ftrans (no symbolic dimensions); use the "
+    "shape itself, e.g. np.array(x.shape)",
 }
 
 

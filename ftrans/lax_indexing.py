@@ -379,6 +379,10 @@ def gather(
                [10., 11.]])
     """
     del unique_indices, indices_are_sorted
+    if type(operand) is np.ndarray and type(start_indices) is np.ndarray:
+        out = _eager_gather(operand, start_indices, dimension_numbers, slice_sizes, mode)
+        if out is not None:
+            return out
     mode = GatherScatterMode.from_any(GatherScatterMode.PROMISE_IN_BOUNDS if mode is None else mode)
     if mode is GatherScatterMode.ONE_HOT:
         raise ValueError("lax.gather: mode ONE_HOT is a TPU lowering; use 'clip' or 'fill'")
@@ -413,6 +417,116 @@ def gather(
             fill = _fill(get_aval(operand).dtype, fill_value)
             out = _ew.select(mask, out, np.broadcast_to(fill, out_shape))
     return out
+
+
+class _EagerGather(typing.NamedTuple):
+    """What an eager ``gather`` of one signature needs besides the values."""
+
+    axes: tuple[int, ...]  # the indexed operand axes (moved to the front, then indexed)
+    starts: tuple[tuple[int, int, int, typing.Any], ...]  # (slot, index-vector entry, hi, offsets)
+    constants: tuple[typing.Any, ...]  # the index arrays that do not depend on the indices
+    view: tuple[int, ...]  # a start array's shape against the window axes (B + 1s)
+    windowed: bool  # there are window axes (a start array is reshaped to the view)
+    fill: bool  # FILL_OR_DROP: out-of-bounds windows go to the general path
+    permutation: tuple[int, ...] | None
+
+
+@functools.lru_cache(maxsize=256)
+def _eager_gather_program(operand_shape, indices_shape, dn, slice_sizes, mode):
+    mode = GatherScatterMode.from_any(GatherScatterMode.PROMISE_IN_BOUNDS if mode is None else mode)
+    if mode is GatherScatterMode.ONE_HOT:
+        return None
+    dn = GatherDimensionNumbers(*(tuple(f) for f in dn))
+    plan = _plan(
+        "lax.gather",
+        operand_shape,
+        indices_shape,
+        _ints(slice_sizes, "slice_sizes", "lax.gather"),
+        *dn,
+    )
+    if not plan.index_axes:
+        return None
+    window = tuple(plan.window_sizes[d] for d in plan.window_axes)
+    nb = len(plan.batch_shape)
+    full = plan.batch_shape + window
+    view = plan.batch_shape + (1,) * len(window)
+    batch_of = dict(plan.batching)
+    position = {d: k for k, d in enumerate(plan.start_index_map)}
+    starts, constants, shapes = [], [], []
+    for slot, d in enumerate(plan.index_axes):
+        offsets = None
+        if d in plan.window_axes:
+            axis = nb + plan.window_axes.index(d)
+            shape = [1] * len(full)
+            shape[axis] = full[axis]
+            offsets = np.arange(full[axis]).reshape(shape)
+        if d in position:
+            hi = operand_shape[d] - plan.window_sizes[d]
+            starts.append((slot, position[d], hi, offsets))
+            constants.append(None)
+            shapes.append(view if offsets is None else np.broadcast_shapes(view, offsets.shape))
+            continue
+        if d in batch_of:
+            shape = [1] * len(full)
+            shape[batch_of[d]] = full[batch_of[d]]
+            index = np.arange(full[batch_of[d]]).reshape(shape)
+        else:
+            index = np.zeros((1,) * len(full), np.int64)
+        index = index if offsets is None else index + offsets
+        constants.append(index)
+        shapes.append(index.shape)
+    if np.broadcast_shapes(*shapes) != full:
+        return None  # the index arrays alone would not span the batch and window axes
+    identity = plan.permutation == tuple(range(len(plan.permutation)))
+    return _EagerGather(
+        plan.index_axes,
+        tuple(starts),
+        tuple(constants),
+        view,
+        bool(window),
+        mode is GatherScatterMode.FILL_OR_DROP,
+        None if identity else plan.permutation,
+    )
+
+
+def _eager_gather(operand, indices, dimension_numbers, slice_sizes, mode):
+    """``gather`` of concrete arrays as one NumPy fancy index, with what does not depend on the
+    values (plan, clamp bounds, window offsets) cached per signature. None when the general
+    path must decide: unhashable arguments, nothing indexed, a window out of bounds in FILL
+    mode, non-integer indices (whose error the general path raises)."""
+    if indices.dtype.kind not in "iu":
+        return None
+    try:  # the arguments as given (hashable in the usual spelling), else as tuples
+        program = _eager_gather_program(
+            operand.shape, indices.shape, dimension_numbers, slice_sizes, mode
+        )
+    except TypeError:
+        try:
+            program = _eager_gather_program(
+                operand.shape,
+                indices.shape,
+                tuple(tuple(f) for f in dimension_numbers),
+                tuple(slice_sizes),
+                mode,
+            )
+        except TypeError:
+            return None
+    if program is None:
+        return None
+    arrays = list(program.constants)
+    for slot, k, hi, offsets in program.starts:
+        s = indices[..., k]
+        if program.fill and ((s < 0).any() or (s > hi).any()):
+            return None
+        s = np.clip(s, 0, hi)
+        if program.windowed:
+            s = s.reshape(program.view)
+        arrays[slot] = s if offsets is None else s + offsets
+    front = program.axes
+    if front != tuple(range(len(front))):
+        operand = np.moveaxis(operand, front, tuple(range(len(front))))
+    out = operand[tuple(arrays)]
+    return out if program.permutation is None else out.transpose(program.permutation)
 
 
 # ----------------------------------------------------------------------------- scatters

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from spec import F32, F64, Arg, Spec, Tol, distinct, ints, uniform
+from spec import F32, F64, Arg, Sampler, Spec, Tol, distinct, ints, uniform
 
 from ftrans import lax
 
@@ -805,3 +805,164 @@ spec(
     [A((3,))],
     linear_argnums=((0,),),
 )
+
+
+# ----------------------------------------------------------------------------- ragged_dot_general
+
+
+def group_sizes(total: int) -> Sampler:
+    """Sizes of consecutive groups (the last axis) covering ``total`` or ``total - 1`` elements
+    (then the last element is in no group), drawn per row of the leading axes."""
+
+    def sample(rng, shape, _dtype):
+        rows = int(np.prod(shape[:-1], dtype=np.int64))
+        g = shape[-1]
+        drawn = [rng.multinomial(total - rng.integers(0, 2), [1 / g] * g) for _ in range(rows)]
+        return np.asarray(drawn, np.int32).reshape(shape)
+
+    return sample
+
+
+def _bounds(sizes):
+    ends = np.cumsum(sizes)
+    return list(zip(ends - sizes, ends, strict=True))
+
+
+def _ragged_rows_reference(lhs, rhs, sizes):
+    """lhs (m, k), rhs (g, k, n): row r times rhs[its group], zeros past the last group."""
+    out = np.zeros((lhs.shape[0], rhs.shape[2]), np.result_type(lhs, rhs))
+    for i, (s, e) in enumerate(_bounds(sizes)):
+        out[s:e] = lhs[s:e] @ rhs[i]
+    return out
+
+
+def _ragged_contracting_reference(lhs, rhs, sizes):
+    """lhs (m, k), rhs (k, n): one product per group of k."""
+    return np.stack([lhs[:, s:e] @ rhs[s:e] for s, e in _bounds(sizes)])
+
+
+def ragged_spec(label, fun, reference, args):
+    fun.__name__ = f"ragged_dot_general[{label}]"
+    SPECS.append(
+        Spec(
+            f"lax:ragged_dot_general[{label}]",
+            "library",
+            "ftrans.lax.ragged_dot_general",
+            fun,
+            reference,
+            tuple(args),
+            covers=("primitive:dot_general", "primitive:select"),
+            dtypes=BOTH,
+            linear_argnums=((0,), (1,)),
+        )
+    )
+
+
+def _ragged_dn(contract, batch, ragged, group):
+    return lax.RaggedDotDimensionNumbers((contract, batch), [ragged], group)
+
+
+# mode 1: a free lhs axis is ragged; the rhs has a group axis
+ragged_spec(
+    "rows (lax.ragged_dot)",
+    lambda x, w, gs: lax.ragged_dot(x, w, gs),
+    _ragged_rows_reference,
+    [A((5, 3)), A((3, 3, 4)), Arg((3,), group_sizes(5))],
+)
+_RDN_ROWS_BATCHED = _ragged_dn(([2], [2]), ([0], [1]), 1, [0])  # [b,m,k] [g,b,k,n] [b,g]
+ragged_spec(
+    "rows, batch axis, per-batch sizes",
+    lambda x, w, gs: lax.ragged_dot_general(x, w, gs, _RDN_ROWS_BATCHED),
+    lambda x, w, gs: np.stack(
+        [_ragged_rows_reference(x[b], w[:, b], gs[b]) for b in range(x.shape[0])]
+    ),
+    [A((2, 5, 3)), A((3, 2, 3, 4)), Arg((2, 3), group_sizes(5))],
+)
+_RDN_COLUMNS = _ragged_dn(([0], [0]), ([], []), 1, [2])  # [k,m] [k,n,g] [g]: other layouts
+ragged_spec(
+    "free axis last, group axis last",
+    lambda x, w, gs: lax.ragged_dot_general(x, w, gs, _RDN_COLUMNS),
+    lambda x, w, gs: _ragged_rows_reference(x.T, np.moveaxis(w, 2, 0), gs),
+    [A((3, 5)), A((3, 4, 2)), Arg((2,), group_sizes(5))],
+)
+# mode 2: a contracting axis is ragged; one result per group
+_RDN_CONTRACT = _ragged_dn(([2], [1]), ([0], [0]), 2, [])  # [b,m,k] [b,k,n] [b,g]
+ragged_spec(
+    "contracting, batch axis, per-batch sizes",
+    lambda x, w, gs: lax.ragged_dot_general(x, w, gs, _RDN_CONTRACT),
+    lambda x, w, gs: np.stack(
+        [_ragged_contracting_reference(x[b], w[b], gs[b]) for b in range(x.shape[0])], axis=1
+    ),
+    [A((2, 4, 6)), A((2, 6, 3)), Arg((2, 3), group_sizes(6))],
+)
+_RDN_CONTRACT_2 = _ragged_dn(([1, 2], [0, 1]), ([], []), 2, [])  # [m,j,k] [j,k,n] [j,g]
+ragged_spec(
+    "contracting, two contracting axes, sizes per outer axis",
+    lambda x, w, gs: lax.ragged_dot_general(x, w, gs, _RDN_CONTRACT_2),
+    lambda x, w, gs: sum(
+        _ragged_contracting_reference(x[:, j], w[j], gs[j]) for j in range(x.shape[1])
+    ),
+    [A((4, 3, 6)), A((3, 6, 2)), Arg((3, 2), group_sizes(6))],
+)
+# mode 3: a batch axis is ragged; the groups partition the batch (a dot_general)
+_RDN_BATCH = _ragged_dn(([2], [1]), ([0], [0]), 0, [])  # [b,m,k] [b,k,n] [g]
+ragged_spec(
+    "batch",
+    lambda x, w, gs: lax.ragged_dot_general(x, w, gs, _RDN_BATCH),
+    lambda x, w, gs: np.einsum("bmk,bkn->bmn", x, w),
+    [A((5, 2, 3)), A((5, 3, 4)), Arg((3,), group_sizes(5))],
+)
+
+
+# ----------------------------------------------------------------------------- rng_bit_generator
+
+
+def _u32_words(rng, shape, _dtype):
+    return rng.integers(0, 2**32, shape, dtype=np.uint64).astype(np.uint32)
+
+
+def _threefry_reference(key, n):
+    """Threefry (ftrans.random's known-answer-tested cipher) on counters s1 + i, the two words
+    of each block consecutive (a 1-D output of even length)."""
+    from ftrans.random import threefry2x32
+
+    counter = int(key[2]) | int(key[3]) << 32
+    c = [(counter + i) % 2**64 for i in range(n // 2)]
+    lo = np.array([v & 0xFFFFFFFF for v in c], np.uint32)
+    hi = np.array([v >> 32 for v in c], np.uint32)
+    a, b = threefry2x32(key[0], key[1], lo, hi)
+    return np.stack([np.asarray(a), np.asarray(b)], 1).ravel()
+
+
+def _philox_reference(key, n):
+    """Philox-4x32-10 in Python integers on the 128-bit counters (s1 + i) + 2**64 s0."""
+    m = 0xFFFFFFFF
+    s0, s1 = int(key[0]) | int(key[1]) << 32, int(key[2]) | int(key[3]) << 32
+    out = []
+    for i in range(-(-n // 4)):
+        c = (s1 + i + (s0 << 64)) % 2**128
+        x = [(c >> (32 * j)) & m for j in range(4)]
+        k0, k1 = s0 & m, s0 >> 32
+        for _ in range(10):
+            p0, p1 = 0xD2511F53 * x[0], 0xCD9E8D57 * x[2]
+            x = [(p1 >> 32) ^ x[1] ^ k0, p1 & m, (p0 >> 32) ^ x[3] ^ k1, p0 & m]
+            k0, k1 = (k0 + 0x9E3779B9) & m, (k1 + 0xBB67AE85) & m
+        out += x
+    return np.array(out[:n], np.uint32)
+
+
+for _alg, _ref in (("RNG_THREE_FRY", _threefry_reference), ("RNG_PHILOX", _philox_reference)):
+    SPECS.append(
+        Spec(
+            f"lax:rng_bit_generator[{_alg}]",
+            "library",
+            "ftrans.lax.rng_bit_generator",
+            lambda key, a=_alg: lax.rng_bit_generator(key, (8,), np.uint32, lax.RandomAlgorithm[a])[
+                1
+            ],
+            lambda key, r=_ref: r(key, 8),
+            (Arg((4,), _u32_words),),
+            covers=("primitive:threefry2x32",) if _alg == "RNG_THREE_FRY" else ("primitive:mul",),
+            order=0,
+        )
+    )

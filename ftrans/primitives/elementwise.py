@@ -58,7 +58,8 @@ def _native_not(args, dtype):
 
 def _native_logistic(args, dtype):
     # the NumPy implementation's formula, so both backends round alike
-    return f"np.exp(-np.logaddexp(np.{dtype.name}(0), -{args[0]}))"
+    x, one = args[0], f"np.{dtype.name}(1)"
+    return f"({one} / ({one} + np.exp(-{x})) if {x} >= 0 else np.exp({x}) / ({one} + np.exp({x})))"
 
 
 def _unary_aval(x, **_):
@@ -403,8 +404,12 @@ sign_p.jvp = _sign_jvp
 
 
 def _logistic_impl(x):
-    # exp(-logaddexp(0, -x)) never overflows, unlike 1 / (1 + exp(-x)).
-    return np.exp(-np.logaddexp(0, -x))
+    # 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: e^-|x| <= 1 never overflows, and
+    # each branch is a few rounded steps (a few ulp; exp(-logaddexp(0, -x)) lost up to ~|x| ulp)
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return out[()] if out.ndim == 0 else out
 
 
 logistic_p = unary("logistic", _logistic_impl, lambda t, x, y: mul(t, mul(y, sub(const(1, y), y))))

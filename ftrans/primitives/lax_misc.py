@@ -1,6 +1,6 @@
-"""The small remaining ``jax.lax`` names: ``fft`` with ``FftType``, ``empty``, ``dtype``,
-``ragged_dot``, and the compiler/sharding hints that mean nothing on one CPU and so return their
-input (``optimization_barrier``, ``with_sharding_constraint``, ``composite``, tokens)."""
+"""The small remaining ``jax.lax`` names: ``fft`` with ``FftType``, ``empty``, ``dtype``, and
+the compiler/sharding hints that mean nothing on one CPU and so return their input
+(``optimization_barrier``, ``with_sharding_constraint``, ``composite``, tokens)."""
 
 from __future__ import annotations
 
@@ -116,43 +116,3 @@ def after_all(*operands):
 def stage(x, /):
     """Returns ``x`` (values are staged into a trace when an ftrans operation uses them)."""
     return tree.map(lambda v: v, x)
-
-
-def ragged_dot(
-    lhs,
-    rhs,
-    group_sizes,
-    precision=None,
-    preferred_element_type=None,
-    group_offset=None,
-    out_sharding=None,
-):
-    """Grouped matrix product, as ``jax.lax.ragged_dot``: ``lhs`` (m, k) is split into
-    consecutive row groups of ``group_sizes`` (g,), and group i is multiplied by ``rhs[i]``
-    (rhs: (g, k, n)); rows past ``sum(group_sizes)`` give zeros.
-
-    Example:
-        >>> import numpy as np
-        >>> from ftrans import lax
-        >>> rhs = np.stack([np.eye(2), 2 * np.eye(2)])
-        >>> lax.ragged_dot(np.ones((3, 2)), rhs, np.array([1, 2]))
-        array([[1., 1.],
-               [2., 2.],
-               [2., 2.]])
-    """
-    del precision, out_sharding
-    import ftrans.numpy as fnp
-
-    if group_offset is not None:
-        raise ValueError("ragged_dot: group_offset is not supported by ftrans; pass None")
-    if preferred_element_type is not None:
-        lhs = fnp.asarray(lhs, dtype=preferred_element_type)
-        rhs = fnp.asarray(rhs, dtype=preferred_element_type)
-    m = get_aval(lhs).shape[0]
-    g = get_aval(rhs).shape[0]
-    ends = fnp.cumsum(group_sizes)
-    group = fnp.sum(fnp.arange(m)[:, None] >= ends[None, :], axis=1)  # (m,) group of each row
-    inside = group < g
-    chosen = fnp.take(rhs, fnp.minimum(group, g - 1), axis=0)  # (m, k, n)
-    out = fnp.einsum("mk,mkn->mn", lhs, chosen)
-    return fnp.where(inside[:, None], out, fnp.zeros_like(out))

@@ -126,32 +126,41 @@ def top_k(operand, k, *, axis=-1):
 
 
 def _top_k_eager(x, k, axis):
-    """``top_k`` by NumPy: ``argpartition`` picks the k largest (O(n)), a stable sort orders
-    them; when ties at the k-th value make the pick ambiguous (or NaNs are involved), a full
-    stable sort decides, so the result always equals the traced path's (lower index first)."""
+    """``top_k`` by NumPy: ``argpartition`` around the (k+1)-th largest picks the k largest
+    (O(n)) and, at the partition point, the largest element left out; a sort orders the k
+    (by index first when some of them tie). When the element left out equals the k-th value (a
+    tie the pick may have broken the wrong way) or NaNs are involved, a full stable sort
+    decides, so the result always equals the traced path's (lower index first)."""
     last = x.ndim - 1
     if axis != last:
         values, idx = _top_k_eager(np.moveaxis(x, axis, -1), k, last)
         return np.moveaxis(values, -1, axis), np.moveaxis(idx, -1, axis)
     n = x.shape[-1]
     if 0 < k and 4 * k < n and x.dtype.kind in "iuf":
-        picked = np.sort(np.argpartition(x, n - k, axis=-1)[..., n - k :], axis=-1)
-        values = x[picked] if x.ndim == 1 else np.take_along_axis(x, picked, axis=-1)
-        # descending and stable (picked is in index order, so ties keep the lower index first)
-        order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
         if x.ndim == 1:
-            top, idx = values[order], picked[order]
+            take = lambda a, i: a[i]
         else:
-            top = np.take_along_axis(values, order, axis=-1)
-            idx = np.take_along_axis(picked, order, axis=-1)
-        kth = top[..., -1:]
-        # unambiguous when no element left out equals the k-th value (and it is not NaN)
+            take = lambda a, i: np.take_along_axis(a, i, axis=-1)
+        parts = np.argpartition(x, n - k - 1, axis=-1)[..., n - k - 1 :]
+        gathered = take(x, parts)  # the largest element left out, then the k picked
+        picked, values = parts[..., 1:], gathered[..., 1:]
+        order = np.argsort(values, axis=-1)[..., ::-1]
+        top = take(values, order)
+        first, kth = top[..., 0], top[..., -1]  # a NaN among the k sorts first
+        # unambiguous when no NaN was picked (NaNs order differently in the two sorts) and
+        # everything left out is below the k-th value (False for a NaN left out)
         if x.ndim == 1:
-            exact = kth[0] == kth[0] and np.count_nonzero(x >= kth) == k
+            exact = first == first and gathered[0] < kth
         else:
-            exact = bool((kth == kth).all()) and bool(((x >= kth).sum(axis=-1) == k).all())
+            exact = bool((first == first).all()) and bool((gathered[..., 0] < kth).all())
         if exact:
-            return top, idx.astype(np.int32)
+            if k == 1 or (top[..., 1:] != top[..., :-1]).all():
+                return top, take(picked, order).astype(np.int32)
+            # ties among the k: index order first, then a stable descending sort
+            picked = np.sort(picked, axis=-1)
+            values = take(x, picked)
+            order = (k - 1 - np.argsort(values[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
+            return take(values, order), take(picked, order).astype(np.int32)
     flipped = np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1][..., :k]
     idx = n - 1 - flipped
     return np.take_along_axis(x, idx, axis=-1), idx.astype(np.int32)
