@@ -148,7 +148,7 @@ def bench_rnn():
         )
     rows = _harness.timed(cases, repeat=9)
     _harness.report(
-        f"RNN gradient, {STEPS} steps (reported, no bar)", rows, "ftrans jit(grad(scan))", {}
+        f"RNN gradient, {STEPS} steps (reported, no target)", rows, "ftrans jit(grad(scan))", {}
     )
 
 

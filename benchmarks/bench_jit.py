@@ -1,4 +1,4 @@
-"""jit benchmarks against the issue's bars, side by side in one run: a large elementwise
+"""jit benchmarks against their performance targets, side by side in one run: a large elementwise
 expression (W1), its gradient (W2), a whole MLP training step (W3), a 50-op function on tiny
 arrays, and trace + compile time.
 
@@ -11,9 +11,9 @@ one thread here. JAX runs with ``jax_enable_x64`` (W1, W2 and the tracing rows a
 is float32 with explicitly float32 arrays). Every library's answer is checked against a NumPy
 reference before it is timed. Times are medians of repeats after warm-up (and after the first,
 compiling call of every ``jit``); the rows of a table are timed round-robin
-(``_harness.interleaved_samples``). Ratios and bars use medians; the "best" column (fastest
+(``_harness.interleaved_samples``). Ratios and targets use medians; the "best" column (fastest
 sample) shows how far a busy machine moved them. Ratios are ftrans / other: lower is better.
-Nothing here asserts on a time: missed bars are printed, not raised.
+Nothing here asserts on a time: missed targets are printed, not raised.
 """
 
 from __future__ import annotations
@@ -561,7 +561,7 @@ def bench_compile():
         "First call = trace + IR passes + codegen + Python compile() + one run of a fresh jit;\n"
         f"{FIRST_CALL_REPEAT} samples per size, sizes taken round-robin. Steady state: jitted "
         "call vs the same\nfunction run eagerly in NumPy (medians of 45 samples in 9 rounds; "
-        "bar: never slower, <= 1.0).\n"
+        "target: never slower, <= 1.0).\n"
     )
     headers = [
         "equations",
@@ -570,11 +570,11 @@ def bench_compile():
         "median with gc paused",
         "of which tracing ms",
         "µs / eqn",
-        "bar",
+        "target",
         "jit call µs",
         "NumPy eager µs",
         "jit / NumPy",
-        "bar <= 1.0",
+        "target <= 1.0",
     ]
     print(_harness.table(headers, rows))
     smallest, largest = min(per_eqn), max(per_eqn)

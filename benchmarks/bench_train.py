@@ -1,4 +1,4 @@
-"""Training-step and random-number benchmarks against the issue's bars, side by side in one run:
+"""Training-step and random-number benchmarks against their performance targets, side by side in one run:
 the digits MLP's whole jitted training step (T1) and ``ftrans.random.normal`` (R1).
 
 Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py``
@@ -37,7 +37,7 @@ variables before NumPy is imported and pins the process to one CPU; ``ft.set_num
 ``torch.set_num_threads(1)``. Times are medians of repeats after warm-up (and after the first,
 compiling call of every ``jit``); a table's rows are timed round-robin
 (``_harness.interleaved_samples``); the "best" column is the fastest sample. Ratios are
-ftrans / other: lower is better. Nothing here asserts on a time: missed bars are printed.
+ftrans / other: lower is better. Nothing here asserts on a time: missed targets are printed.
 """
 
 from __future__ import annotations
@@ -431,7 +431,7 @@ def bench_rng():
     np_row = next(r for r in rows if r.name.startswith("numpy"))
     print(
         f"\nftrans jit (cached call) / NumPy: {jit_row.median / np_row.median:.2f}x "
-        f"(bar <= 3: {'met' if jit_row.median / np_row.median <= 3 else '**missed**'}; "
+        f"(target <= 3: {'met' if jit_row.median / np_row.median <= 3 else '**missed**'}; "
         "listed in the Bars table as well)."
     )
     BARS.append(

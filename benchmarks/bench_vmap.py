@@ -375,8 +375,8 @@ def main():
 
     print("\n## Performance targets\n")
     rows = [(b.workload, b.comparison, f"{b.ratio:.3g}", b.rule, b.status) for b in bars]
-    print(_harness.table(["workload", "ftrans vs", "value", "bar", "status"], rows))
-    print(f"\n{sum(b.met for b in bars)} of {len(bars)} bars met; {_harness.machine()}.")
+    print(_harness.table(["workload", "ftrans vs", "value", "target", "status"], rows))
+    print(f"\n{sum(b.met for b in bars)} of {len(bars)} targets met; {_harness.machine()}.")
 
 
 if __name__ == "__main__":
