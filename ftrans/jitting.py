@@ -565,8 +565,11 @@ def _native_runner(fn, single: bool):
     passed as NumPy scalars (the compiled signature; a 0-d array would make numba raise and
     ``fn`` convert, at ~100 µs a call), its constants appended, and its outputs as arrays
     (the first only if ``single``). None for any other function."""
-    native = sys.modules.get("ftrans.compiler.native")  # loaded if fn can be native code
-    if native is None or type(fn) is not native.NativeCompiled:
+    # Loaded if fn can be native code. A background compile may be importing the module right
+    # now (sys.modules holds it half-initialised): then fn cannot be one of its functions yet.
+    native = sys.modules.get("ftrans.compiler.native")
+    compiled = getattr(native, "NativeCompiled", None)
+    if compiled is None or type(fn) is not compiled:
         return None
     raw, consts = fn.fn, fn.consts
     rank0 = tuple(k for k, a in enumerate(fn.in_avals) if not a.shape)
