@@ -186,10 +186,13 @@ PAGE_PROBE = """() => {
     }
   }
   // KaTeX draws a square root's sign, wide accents and braces as SVGs: one that a stylesheet
-  // squashed to no height leaves a formula that reads wrong (sqrt(v) shown as v).
+  // squashed to no height leaves a formula that reads wrong (sqrt(v) shown as v). KaTeX sizes
+  // each SVG's wrapping span; a brace's repeat pieces are meant to be thin (their span is too),
+  // so an SVG counts as squashed only when it is flat inside a span that is not.
   for (const svg of document.querySelectorAll('.katex svg')) {
     const box = svg.getBoundingClientRect();
-    if (box.width > 0 && box.height < 1) {
+    const room = svg.parentElement ? svg.parentElement.getBoundingClientRect().height : 0;
+    if (box.width > 0 && box.height < 1 && room >= 1) {
       const formula = svg.closest('.arithmatex') || svg.closest('.katex');
       out.mathSvg.push((formula ? formula.textContent : '').slice(0, 80));
     }

@@ -124,3 +124,20 @@ def test_a_page_without_its_content_is_reported(site, tmp_path):
                 f"{page}: losing {selector!r} was not reported; findings:\n{found}"
             )
         assert found.count("a word about the project's process") >= 2, found
+
+
+def test_a_tall_brace_is_not_a_squashed_sign(site, tmp_path):
+    """KaTeX draws a tall brace's repeat pieces as thin SVGs in thin spans: not a finding."""
+    import shutil
+
+    copy = str(tmp_path / "braces")
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("screenshots"))
+    page = os.path.join(copy, "guide", "jit", "index.html")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    rows = " \\\\ ".join(f"x_{i} & \\text{{if }} t = {i}" for i in range(8))
+    formula = f'<div class="arithmatex">\\[ r_t = \\begin{{cases}} {rows} \\end{{cases}} \\]</div>'
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(html.replace("</article>", formula + "</article>", 1))
+    report = check_site.check_site(copy, screenshots=False, only=["guide/jit/"])
+    assert not report.findings, "\n".join(report.findings)
