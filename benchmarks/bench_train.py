@@ -1,4 +1,4 @@
-"""Training-step and random-number benchmarks against their performance targets, side by side in one run:
+"""Training-step and random-number benchmarks against their targets, side by side in one run:
 the digits MLP's whole jitted training step (T1) and ``ftrans.random.normal`` (R1).
 
 Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py``
