@@ -216,8 +216,8 @@ def _contiguous(x):
     return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
-def _collective(name, *, linear):
-    p = _Collective(name, linear=linear)
+def _collective(name, *, linear, multiple_results=False):
+    p = _Collective(name, linear=linear, multiple_results=multiple_results)
     COLLECTIVES.add(p)
     EFFECTFUL.add(p)  # an external axis communicates: never folded, merged or dropped
     return p
@@ -257,13 +257,19 @@ def _check_axis(axis, rank, what):
     return axis % rank
 
 
-def _sum_impl(x, *, axis_name):
-    x = np.asarray(x)
-    if x.dtype == np.bool_:
-        x = x.astype(np.int64)
+def _sum_impl(*xs, axis_name, leaf_paths):
+    """psum of the arrays ``xs`` over external axes: a backend with ``psum_leaves`` gets them
+    all at once (one agreement check over processes), any other one array at a time."""
+    xs = [np.asarray(x) for x in xs]
+    xs = [x.astype(np.int64) if x.dtype == np.bool_ else x for x in xs]
     for name in axis_name:
-        x = np.asarray(_external(name, "psum").psum(_contiguous(x)))
-    return x
+        backend = _external(name, "psum")
+        together = getattr(backend, "psum_leaves", None)
+        if together is not None:
+            xs = [np.asarray(x) for x in together([_contiguous(x) for x in xs], leaf_paths)]
+        else:
+            xs = [np.asarray(backend.psum(_contiguous(x))) for x in xs]
+    return xs
 
 
 def _sum_over(x, d, size):

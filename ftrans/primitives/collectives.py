@@ -140,17 +140,11 @@ def _extremum_impl(method):
     return impl
 
 
-def _sum_aval(x, *, axis_name):
-    return ShapedArray(x.shape, np.int64) if x.dtype == np.bool_ else x
-
-
 def _reducing_rule(primitive, reduce):
     def rule(vals, dims, *, frame, axis_name):
         (x,), (d,) = vals, dims
         if frame.name not in axis_name:  # another axis: the batch rides along
             return primitive.bind(x, axis_name=axis_name), d
-        if get_aval(x).dtype == np.bool_ and primitive is psum_p:
-            x = convert_element_type(x, new_dtype=np.int64)
         out = reduce(x, d, frame.size)
         rest = tuple(n for n in axis_name if n != frame.name)
         if rest:
@@ -160,21 +154,54 @@ def _reducing_rule(primitive, reduce):
     return rule
 
 
-psum_p = _collective("psum", linear=True)
+# psum takes every leaf of a pytree in one equation (as JAX's psum_p does), so an external
+# backend sees them together: one cross-process agreement check per pytree, naming the leaves
+# by their paths (``leaf_paths``, used only in error messages), then the data.
+
+
+def _sum_aval(*xs, axis_name, leaf_paths):
+    return [ShapedArray(x.shape, np.int64) if x.dtype == np.bool_ else x for x in xs]
+
+
+def _psum_batch(vals, dims, *, frame, axis_name, leaf_paths):
+    if frame.name not in axis_name:  # another axis: the batches ride along
+        return psum_p.bind(*vals, axis_name=axis_name, leaf_paths=leaf_paths), list(dims)
+    outs = []
+    for x, d in zip(vals, dims, strict=True):
+        if get_aval(x).dtype == np.bool_:
+            x = convert_element_type(x, new_dtype=np.int64)
+        outs.append(_sum_over(x, d, frame.size))
+    rest = tuple(n for n in axis_name if n != frame.name)
+    if rest:
+        outs = psum_p.bind(*outs, axis_name=rest, leaf_paths=leaf_paths)
+    return list(outs), [None] * len(outs)
+
+
+def _psum_nonzero(values, *, axis_name, leaf_paths):
+    """psum of the non-``Zero`` entries of ``values`` in one equation; the ``Zero``s stay."""
+    picked = [i for i, v in enumerate(values) if type(v) is not Zero]
+    out = list(values)
+    if picked:
+        paths = tuple(leaf_paths[i] for i in picked)
+        sums = psum_p.bind(*[values[i] for i in picked], axis_name=axis_name, leaf_paths=paths)
+        for i, total in zip(picked, sums, strict=True):
+            out[i] = total
+    return out
+
+
+psum_p = _collective("psum", linear=True, multiple_results=True)
 psum_p.impl = _sum_impl
 psum_p.abstract_eval = _sum_aval
-psum_p.jvp = lambda primals, tangents, *, axis_name: (
-    psum_p.bind(primals[0], axis_name=axis_name),
-    tangents[0] if type(tangents[0]) is Zero else _bind_psum(tangents[0], axis_name),
+psum_p.jvp = lambda primals, tangents, **params: (
+    psum_p.bind(*primals, **params),
+    _psum_nonzero(tangents, **params),
 )
-psum_p.transpose = lambda ct, x, *, axis_name: [
-    ct if type(ct) is Zero else _bind_psum(ct, axis_name)
-]
-psum_p.batch = _reducing_rule(psum_p, _sum_over)
+psum_p.transpose = lambda cts, *xs, **params: _psum_nonzero(cts, **params)
+psum_p.batch = _psum_batch
 
 
-def _bind_psum(x, names):
-    return psum_p.bind(x, axis_name=names)
+def _bind_psum(x, names, where="<operand>"):
+    return psum_p.bind(x, axis_name=names, leaf_paths=(where,))[0]
 
 
 def _extremum_jvp(primitive):
@@ -205,24 +232,42 @@ pmax_p = _extremum("pmax", "pmax", reduce_max)
 pmin_p = _extremum("pmin", "pmin", reduce_min)
 
 
+def _psum_leaves(x, names, what):
+    """``x``'s flat leaves, its treedef, and the psum of its array leaves in one equation
+    (Python numbers, which are the same on every member, are multiplied by the axis size)."""
+    from ftrans import tree
+
+    with_paths, treedef = tree.flatten_with_path(x)
+    out = [leaf for _, leaf in with_paths]
+    picked = [i for i, leaf in enumerate(out) if type(leaf) not in (int, float, complex)]
+    if len(picked) < len(out):
+        size = math.prod(_size_of(n, what) for n in names)
+        out = [leaf * size if type(leaf) in (int, float, complex) else leaf for leaf in out]
+    if picked:
+        paths = tuple(tree.keystr(with_paths[i][0]) or "<operand>" for i in picked)
+        operands = [_as_operand(out[i]) for i in picked]
+        for i, total in zip(picked, psum_p.bind(*operands, axis_name=names, leaf_paths=paths)):
+            out[i] = total
+    return out, treedef, picked
+
+
 def psum(x, axis_name):
     """Sum ``x`` (a pytree) over the named axis or axes (JAX's ``lax.psum``).
 
-    A Python number gives a Python number: ``psum(1, "i")`` is the size of axis ``i``.
+    A Python number gives a Python number: ``psum(1, "i")`` is the size of axis ``i``. All
+    array leaves go into one ``psum`` equation: across processes, one agreement check for the
+    whole pytree, then one ``Allreduce`` per leaf.
 
     Examples:
         >>> import numpy as np, ftrans as ft
         >>> ft.vmap(lambda x: ft.lax.psum(x, "i"), axis_name="i")(np.arange(3.0)).tolist()
         [3.0, 3.0, 3.0]
     """
+    from ftrans import tree
+
     names = _names(axis_name)
-
-    def one(leaf):
-        if type(leaf) in (int, float, complex):
-            return leaf * math.prod(_size_of(n, "psum") for n in names)
-        return _bind_psum(leaf, names)
-
-    return _tree_map(one, x)
+    out, treedef, _ = _psum_leaves(x, names, "psum")
+    return tree.unflatten(treedef, out)
 
 
 def pmean(x, axis_name):
@@ -233,20 +278,23 @@ def pmean(x, axis_name):
         >>> ft.vmap(lambda x: ft.lax.pmean(x, "i"), axis_name="i")(np.arange(3.0)).tolist()
         [1.0, 1.0, 1.0]
     """
+    from ftrans import tree
+
     names = _names(axis_name)
     n = math.prod(_size_of(name, "pmean") for name in names)
-
-    def one(leaf):
-        if type(leaf) in (int, float, complex):
-            return leaf * 1.0
-        total = _bind_psum(leaf, names)
+    out, treedef, picked = _psum_leaves(x, names, "pmean")
+    picked = set(picked)
+    for i in range(len(out)):
+        if i not in picked:  # a Python number: the same on every member, its own mean
+            out[i] = out[i] / n
+            continue
+        total = out[i]
         dtype = get_aval(total).dtype
         if not core.is_float_dtype(dtype):
             total = convert_element_type(total, new_dtype=np.float64)
             dtype = np.dtype(np.float64)
-        return div(total, np.asarray(n, dtype))
-
-    return _tree_map(one, x)
+        out[i] = div(total, np.asarray(n, dtype))
+    return tree.unflatten(treedef, out)
 
 
 def pmax(x, axis_name):

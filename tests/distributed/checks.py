@@ -271,15 +271,28 @@ def mismatched_shapes_name_ranks_and_leaf():
     )
     # ... and the user's line that called it, on every rank (here the lambda's line above).
     assert f"Called from ranks {', '.join(map(str, range(n)))}: {__file__}:" in message, message
-    # A leaf inside a pytree and inside jit: the ranks and shapes of the leaf that differs.
-    # (The AxisBackend interface passes no pytree path, so the lax collectives cannot name it.)
+    # A leaf inside a pytree and inside jit: the leaf's path, the ranks and their shapes.
     tree = {"w": np.ones((2, 2)), "b": np.ones(2 if rank == 0 else 4)}
-    expect_error(
+    message = expect_error(
         dist.CollectiveMismatchError,
         lambda: ft.jit(lambda t: lax.pmean(t, P))(tree),
-        "psum",
-        "rank 0: float64[2]",
-        f"{rank_word} {others}: float64[4]",
+        f"psum on ['b']: rank 0: float64[2]; {rank_word} {others}: float64[4].",
+    )
+    assert "['w']" not in message, message  # the leaves that agree are not listed
+    # ... and under grad (the forward psum finds it; the backward one would have its paths).
+    params = {"layer": [np.ones(3), np.ones(2 if rank == 0 else 5)]}
+    expect_error(
+        dist.CollectiveMismatchError,
+        lambda: ft.grad(lambda p: fnp.sum(lax.psum(p, P)["layer"][1] ** 2))(params),
+        "psum on ['layer'][1]: rank 0: float64[2]",
+        f"{rank_word} {others}: float64[5]",
+    )
+    # A different number of leaves: the counts per rank.
+    leaves = [np.ones(2)] * (2 if rank == 0 else 3)
+    expect_error(
+        dist.CollectiveMismatchError,
+        lambda: lax.psum(leaves, P),
+        "psum got a different number of leaves (rank 0: 2;",
     )
     # The host helpers see the pytree, and name the leaf's path.
     expect_error(
