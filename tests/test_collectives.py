@@ -405,3 +405,51 @@ def test_collectives_are_effects_for_the_compiler(processes):
     f(np.ones(2))
     f(np.ones(2))
     assert processes.calls == [("psum", (2,))] * 4  # two per call, none while tracing
+
+
+class TreeRecorder(Recorder):
+    """A `Recorder` that also takes all leaves of a pytree at once, as the MPI backend does."""
+
+    def psum_leaves(self, xs, paths):
+        self.calls.append(("psum_leaves", tuple(x.shape for x in xs), tuple(paths)))
+        return [x * self.n for x in xs]
+
+
+def test_a_backend_with_psum_leaves_gets_a_pytree_in_one_call():
+    """psum/pmean of a pytree is one equation: the backend gets every array leaf in one call
+    with the leaves' paths (one agreement check over processes); the backward pass of psum
+    is one call too, over the leaves whose cotangent is not zero."""
+    backend = TreeRecorder()
+    bind_external_axis(backend)
+    try:
+
+        def loss(params, x):
+            return fnp.sum((x @ params["w"] + params["b"]) ** 2)
+
+        @ft.jit
+        def step(params, x):
+            value, grads = ft.value_and_grad(loss)(params, x)
+            return lax.pmean((value, grads, 1.0), "processes")
+
+        params = {"w": np.ones((3, 2)), "b": np.zeros(2)}
+        x = np.arange(6.0).reshape(2, 3)
+        for _ in range(2):
+            backend.calls.clear()
+            value, grads, one = step(params, x)
+            want = ft.grad(loss)(params, x)
+            np.testing.assert_allclose(grads["w"], want["w"])
+            assert value == pytest.approx(loss(params, x)) and one == 1.0
+            assert backend.calls == [
+                ("psum_leaves", ((), (2,), (3, 2)), ("[0]", "[1]['b']", "[1]['w']"))
+            ]
+
+        backend.calls.clear()
+        w = np.array([1.0, 2.0])
+        g = ft.grad(lambda w: fnp.sum(lax.psum({"a": w**2, "b": w}, "processes")["a"]))(w)
+        np.testing.assert_allclose(g, 4 * 2 * w)
+        assert backend.calls == [
+            ("psum_leaves", ((2,), (2,)), ("['a']", "['b']")),
+            ("psum_leaves", ((2,),), ("['a']",)),  # the cotangent of 'b' is zero
+        ]
+    finally:
+        unbind_external_axis("processes")

@@ -257,18 +257,24 @@ def _check_axis(axis, rank, what):
     return axis % rank
 
 
-def _sum_impl(*xs, axis_name, leaf_paths):
-    """psum of the arrays ``xs`` over external axes: a backend with ``psum_leaves`` gets them
-    all at once (one agreement check over processes), any other one array at a time."""
+def _sum_impl(*xs, axis_name, leaf_paths, mean):
+    """psum (or, with ``mean``, pmean of floating arrays) of ``xs`` over external axes: a
+    backend with ``psum_leaves`` gets them all at once (one agreement check over processes),
+    any other one array at a time."""
     xs = [np.asarray(x) for x in xs]
     xs = [x.astype(np.int64) if x.dtype == np.bool_ else x for x in xs]
+    count = 1
     for name in axis_name:
-        backend = _external(name, "psum")
+        backend = _external(name, "pmean" if mean else "psum")
         together = getattr(backend, "psum_leaves", None)
         if together is not None:
             xs = [np.asarray(x) for x in together([_contiguous(x) for x in xs], leaf_paths)]
         else:
             xs = [np.asarray(backend.psum(_contiguous(x))) for x in xs]
+        count *= int(backend.size())
+    if mean and count != 1:
+        for x in xs:  # a backend returns new arrays: divide them in place
+            x /= np.asarray(count, x.dtype)
     return xs
 
 

@@ -92,7 +92,7 @@ from ftrans.primitives.collectives_move import (
     pswapaxes,
 )
 from ftrans.primitives.elementwise import convert_element_type, div, eq, mul, select
-from ftrans.primitives.reductions import reduce_max, reduce_min
+from ftrans.primitives.reductions import reduce_max, reduce_min, reduce_sum
 from ftrans.primitives.shape import broadcast_in_dim
 
 __all__ = [
@@ -156,34 +156,45 @@ def _reducing_rule(primitive, reduce):
 
 # psum takes every leaf of a pytree in one equation (as JAX's psum_p does), so an external
 # backend sees them together: one cross-process agreement check per pytree, naming the leaves
-# by their paths (``leaf_paths``, used only in error messages), then the data.
+# by their paths (``leaf_paths``, used only in error messages), then the data. ``mean=True`` is
+# pmean of floating operands: the sum divided by the axis size, which over processes divides
+# the received buffer in place instead of allocating another for the quotient.
 
 
-def _sum_aval(*xs, axis_name, leaf_paths):
+def _sum_aval(*xs, axis_name, leaf_paths, mean):
     return [ShapedArray(x.shape, np.int64) if x.dtype == np.bool_ else x for x in xs]
 
 
-def _psum_batch(vals, dims, *, frame, axis_name, leaf_paths):
+def _mean_over(x, d, size):
+    if d is None:  # the same value on every member: its own mean
+        return x
+    return div(reduce_sum(x, axes=(d,)), np.asarray(size, get_aval(x).dtype))
+
+
+def _psum_batch(vals, dims, *, frame, axis_name, leaf_paths, mean):
+    params = dict(leaf_paths=leaf_paths, mean=mean)
     if frame.name not in axis_name:  # another axis: the batches ride along
-        return psum_p.bind(*vals, axis_name=axis_name, leaf_paths=leaf_paths), list(dims)
+        return psum_p.bind(*vals, axis_name=axis_name, **params), list(dims)
     outs = []
     for x, d in zip(vals, dims, strict=True):
         if get_aval(x).dtype == np.bool_:
             x = convert_element_type(x, new_dtype=np.int64)
-        outs.append(_sum_over(x, d, frame.size))
+        outs.append((_mean_over if mean else _sum_over)(x, d, frame.size))
     rest = tuple(n for n in axis_name if n != frame.name)
-    if rest:
-        outs = psum_p.bind(*outs, axis_name=rest, leaf_paths=leaf_paths)
+    if rest:  # the mean over several axes is the mean over the others of this one's mean
+        outs = psum_p.bind(*outs, axis_name=rest, **params)
     return list(outs), [None] * len(outs)
 
 
-def _psum_nonzero(values, *, axis_name, leaf_paths):
+def _psum_nonzero(values, *, axis_name, leaf_paths, mean):
     """psum of the non-``Zero`` entries of ``values`` in one equation; the ``Zero``s stay."""
     picked = [i for i, v in enumerate(values) if type(v) is not Zero]
     out = list(values)
     if picked:
         paths = tuple(leaf_paths[i] for i in picked)
-        sums = psum_p.bind(*[values[i] for i in picked], axis_name=axis_name, leaf_paths=paths)
+        sums = psum_p.bind(
+            *[values[i] for i in picked], axis_name=axis_name, leaf_paths=paths, mean=mean
+        )
         for i, total in zip(picked, sums, strict=True):
             out[i] = total
     return out
@@ -201,7 +212,7 @@ psum_p.batch = _psum_batch
 
 
 def _bind_psum(x, names, where="<operand>"):
-    return psum_p.bind(x, axis_name=names, leaf_paths=(where,))[0]
+    return psum_p.bind(x, axis_name=names, leaf_paths=(where,), mean=False)[0]
 
 
 def _extremum_jvp(primitive):
@@ -232,23 +243,31 @@ pmax_p = _extremum("pmax", "pmax", reduce_max)
 pmin_p = _extremum("pmin", "pmin", reduce_min)
 
 
-def _psum_leaves(x, names, what):
-    """``x``'s flat leaves, its treedef, and the psum of its array leaves in one equation
-    (Python numbers, which are the same on every member, are multiplied by the axis size)."""
+def _psum_leaves(x, names, what, *, mean):
+    """``x``'s flat leaves (its array leaves psum'd or, with ``mean``, pmean'd in one
+    equation; Python numbers, the same on every member, done here) and its treedef."""
     from ftrans import tree
 
     with_paths, treedef = tree.flatten_with_path(x)
     out = [leaf for _, leaf in with_paths]
     picked = [i for i, leaf in enumerate(out) if type(leaf) not in (int, float, complex)]
     if len(picked) < len(out):
-        size = math.prod(_size_of(n, what) for n in names)
+        size = 1.0 if mean else math.prod(_size_of(n, what) for n in names)
         out = [leaf * size if type(leaf) in (int, float, complex) else leaf for leaf in out]
     if picked:
         paths = tuple(tree.keystr(with_paths[i][0]) or "<operand>" for i in picked)
         operands = [_as_operand(out[i]) for i in picked]
-        for i, total in zip(picked, psum_p.bind(*operands, axis_name=names, leaf_paths=paths)):
+        if mean:  # the mean of integers or bools is a float64 (as in JAX)
+            operands = [
+                x
+                if core.is_float_dtype(get_aval(x).dtype)
+                else convert_element_type(x, new_dtype=np.float64)
+                for x in operands
+            ]
+        totals = psum_p.bind(*operands, axis_name=names, leaf_paths=paths, mean=mean)
+        for i, total in zip(picked, totals, strict=True):
             out[i] = total
-    return out, treedef, picked
+    return tree.unflatten(treedef, out)
 
 
 def psum(x, axis_name):
@@ -263,38 +282,24 @@ def psum(x, axis_name):
         >>> ft.vmap(lambda x: ft.lax.psum(x, "i"), axis_name="i")(np.arange(3.0)).tolist()
         [3.0, 3.0, 3.0]
     """
-    from ftrans import tree
-
-    names = _names(axis_name)
-    out, treedef, _ = _psum_leaves(x, names, "psum")
-    return tree.unflatten(treedef, out)
+    return _psum_leaves(x, _names(axis_name), "psum", mean=False)
 
 
 def pmean(x, axis_name):
     """Mean of ``x`` (a pytree) over the named axis or axes (JAX's ``lax.pmean``).
+
+    Integer and bool leaves give float64 means. Like `psum`, all array leaves go into one
+    equation.
 
     Examples:
         >>> import numpy as np, ftrans as ft
         >>> ft.vmap(lambda x: ft.lax.pmean(x, "i"), axis_name="i")(np.arange(3.0)).tolist()
         [1.0, 1.0, 1.0]
     """
-    from ftrans import tree
-
     names = _names(axis_name)
-    n = math.prod(_size_of(name, "pmean") for name in names)
-    out, treedef, picked = _psum_leaves(x, names, "pmean")
-    picked = set(picked)
-    for i in range(len(out)):
-        if i not in picked:  # a Python number: the same on every member, its own mean
-            out[i] = out[i] / n
-            continue
-        total = out[i]
-        dtype = get_aval(total).dtype
-        if not core.is_float_dtype(dtype):
-            total = convert_element_type(total, new_dtype=np.float64)
-            dtype = np.dtype(np.float64)
-        out[i] = div(total, np.asarray(n, dtype))
-    return tree.unflatten(treedef, out)
+    for name in names:
+        _size_of(name, "pmean")  # an unbound name is reported as pmean's
+    return _psum_leaves(x, names, "pmean", mean=True)
 
 
 def pmax(x, axis_name):
