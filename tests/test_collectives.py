@@ -453,3 +453,23 @@ def test_a_backend_with_psum_leaves_gets_a_pytree_in_one_call():
         ]
     finally:
         unbind_external_axis("processes")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 8])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.complex128])
+def test_pmean_over_a_backend_is_psum_divided_by_the_size_exactly(n, dtype):
+    """pmean over processes divides the received sum in place (by a reciprocal for a power of
+    two): the same bits as psum / n, eagerly and jitted."""
+    backend = Recorder(n=n)
+    bind_external_axis(backend)
+    try:
+        rng = np.random.default_rng(n)
+        decades = {np.float16: 3, np.float32: 20}.get(dtype, 200)  # no overflow in psum
+        x = rng.normal(size=(5, 7)) * 10.0 ** rng.integers(-decades, decades, size=(5, 7))
+        x = (x + 1j * x[::-1] if dtype == np.complex128 else x).astype(dtype)
+        want = np.asarray(lax.psum(x, "processes")) / np.asarray(n, dtype)
+        for got in (lax.pmean(x, "processes"), ft.jit(lambda v: lax.pmean(v, "processes"))(x)):
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, want)
+    finally:
+        unbind_external_axis("processes")

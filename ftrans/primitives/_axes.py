@@ -274,8 +274,19 @@ def _sum_impl(*xs, axis_name, leaf_paths, mean):
         count *= int(backend.size())
     if mean and count != 1:
         for x in xs:  # a backend returns new arrays: divide them in place
-            x /= np.asarray(count, x.dtype)
+            _divide_in_place(x, count)
     return xs
+
+
+def _divide_in_place(x, count):
+    """``x /= count``. For a power of two whose reciprocal is a normal number of ``x``'s
+    dtype, multiplying by the reciprocal gives the same bits (both are the correctly rounded
+    ``x * 2**-k``) at about half the cost of a division, which matters for a large gradient."""
+    reciprocal = np.asarray(1.0 / count, x.dtype)
+    if count & (count - 1) == 0 and abs(reciprocal) >= np.finfo(x.dtype).tiny:
+        x *= reciprocal
+    else:
+        x /= np.asarray(count, x.dtype)
 
 
 def _sum_over(x, d, size):
