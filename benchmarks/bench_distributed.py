@@ -390,6 +390,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", choices=["allreduce", "train"])
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument(
+        "--allreduce-only", action="store_true", help="only the Allreduce table (a quick look)"
+    )
     args = parser.parse_args()
     if args.worker:
         from mpi4py import MPI
@@ -410,6 +413,8 @@ def main() -> None:
         "1 BLAS thread; MPICH (mpich wheel) over shared memory on this machine."
     )
     allreduce_med = allreduce_table(launch(2, "--worker", "allreduce"))
+    if args.allreduce_only:
+        return
     one = launch(1, "--worker", "train", "--epochs", str(args.epochs))
     two = launch(2, "--worker", "train", "--epochs", str(args.epochs))
     train_tables(one, two, allreduce_med)
