@@ -192,6 +192,26 @@ def inner_vmap_inside_process_axis():
 
 
 @check
+def tuple_of_names_with_the_process_axis():
+    x = inputs(dist.process_count(), 2, 3)
+
+    def program(v):
+        def inner(row):
+            index = lax.axis_index((P, "i"))  # row-major: the process index varies slowest
+            return lax.pmean(fnp.sin(row), (P, "i")) + lax.psum(row**2, ("i", P)) * index
+
+        return ft.vmap(inner, axis_name="i")(v)
+
+    got = same_as_vmap(program, x)
+    n, rank = dist.process_count(), dist.process_index()
+    want = np.sin(x).mean((0, 1)) + (x**2).sum((0, 1)) * (rank * 2 + np.arange(2))[:, None]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    same_as_vmap(ft.jit(program), x)
+    same_as_vmap(ft.grad(lambda v: fnp.sum(program(v) ** 2)), x)
+    assert lax.axis_size((P,)) == n
+
+
+@check
 def scan_with_collective():
     x = inputs(dist.process_count(), 3)
 
