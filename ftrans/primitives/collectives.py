@@ -38,6 +38,9 @@ The process-axis interface (the other side is ``ftrans.distributed``)::
         def all_to_all(self, x, split_axis: int, concat_axis: int) -> np.ndarray: ...
         def ppermute(self, x, perm: list[tuple[int, int]]) -> np.ndarray: ...
 
+        # optional: psum_leaves(xs, paths) -> list, the psum of every leaf of a pytree at once
+        # (``paths`` name the leaves, for error messages); without it psum is called per leaf
+
     bind_external_axis(backend)      # the name backend.name is now bound, in every program
     unbind_external_axis(name)
     external_axes() -> dict[str, AxisBackend]
@@ -211,8 +214,8 @@ psum_p.transpose = lambda cts, *xs, **params: _psum_nonzero(cts, **params)
 psum_p.batch = _psum_batch
 
 
-def _bind_psum(x, names, where="<operand>"):
-    return psum_p.bind(x, axis_name=names, leaf_paths=(where,), mean=False)[0]
+def _bind_psum(x, names):
+    return psum_p.bind(x, axis_name=names, leaf_paths=("<operand>",), mean=False)[0]
 
 
 def _extremum_jvp(primitive):
@@ -244,8 +247,8 @@ pmin_p = _extremum("pmin", "pmin", reduce_min)
 
 
 def _psum_leaves(x, names, what, *, mean):
-    """``x``'s flat leaves (its array leaves psum'd or, with ``mean``, pmean'd in one
-    equation; Python numbers, the same on every member, done here) and its treedef."""
+    """``x`` with its array leaves psum'd (or, with ``mean``, pmean'd) in one equation, and
+    its Python numbers (the same on every member) multiplied by the axis size (or kept)."""
     from ftrans import tree
 
     with_paths, treedef = tree.flatten_with_path(x)
