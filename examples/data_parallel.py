@@ -35,8 +35,8 @@ def make_step(opt):
     @ft.jit
     def step(params, state, xb, yb):
         loss, grads = ft.value_and_grad(loss_fn)(params, xb, yb)
-        grads = ft.lax.pmean(grads, "processes")  # one MPI Allreduce per leaf
-        loss = ft.lax.pmean(loss, "processes")
+        # the mean over processes: one agreement check, then one MPI Allreduce per leaf
+        loss, grads = ft.lax.pmean((loss, grads), "processes")
         updates, state = opt.update(grads, state, params)
         return optim.apply_updates(params, updates), state, loss
 

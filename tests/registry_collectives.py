@@ -143,6 +143,25 @@ add(
     lambda x: x * np.sin(x[2]),
 )
 add("one member", "psum", [(3,)], lambda x: lax.psum(x, ONE), lambda x: x, linear_argnums=((0,),))
+add(
+    "pmean, nested, tuple of names, a pytree",
+    "psum",
+    [(2, 3, 2), (2, 3)],
+    lambda x, y: nested(
+        lambda r, s: (lambda m: m[0] * r + m[1]["s"])(
+            lax.pmean((fnp.sin(r), {"s": s * s}), ("j", "i"))
+        )
+    )(x, y),
+    lambda x, y: np.sin(x).mean((0, 1)) * x + (y * y).mean(),
+)
+add(
+    "pmean, one member, a pytree",
+    "psum",
+    [(3,), (2, 2)],
+    lambda x, y: lax.pmean((x, y), ONE),
+    lambda x, y: (x, y),
+    linear_argnums=((0, 1),),
+)
 
 
 def _scan_reference(x):

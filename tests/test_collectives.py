@@ -405,3 +405,71 @@ def test_collectives_are_effects_for_the_compiler(processes):
     f(np.ones(2))
     f(np.ones(2))
     assert processes.calls == [("psum", (2,))] * 4  # two per call, none while tracing
+
+
+class TreeRecorder(Recorder):
+    """A `Recorder` that also takes all leaves of a pytree at once, as the MPI backend does."""
+
+    def psum_leaves(self, xs, paths):
+        self.calls.append(("psum_leaves", tuple(x.shape for x in xs), tuple(paths)))
+        return [x * self.n for x in xs]
+
+
+def test_a_backend_with_psum_leaves_gets_a_pytree_in_one_call():
+    """psum/pmean of a pytree is one equation: the backend gets every array leaf in one call
+    with the leaves' paths (one agreement check over processes); the backward pass of psum
+    is one call too, over the leaves whose cotangent is not zero."""
+    backend = TreeRecorder()
+    bind_external_axis(backend)
+    try:
+
+        def loss(params, x):
+            return fnp.sum((x @ params["w"] + params["b"]) ** 2)
+
+        @ft.jit
+        def step(params, x):
+            value, grads = ft.value_and_grad(loss)(params, x)
+            return lax.pmean((value, grads, 1.0), "processes")
+
+        params = {"w": np.ones((3, 2)), "b": np.zeros(2)}
+        x = np.arange(6.0).reshape(2, 3)
+        for _ in range(2):
+            backend.calls.clear()
+            value, grads, one = step(params, x)
+            want = ft.grad(loss)(params, x)
+            np.testing.assert_allclose(grads["w"], want["w"])
+            assert value == pytest.approx(loss(params, x)) and one == 1.0
+            assert backend.calls == [
+                ("psum_leaves", ((), (2,), (3, 2)), ("[0]", "[1]['b']", "[1]['w']"))
+            ]
+
+        backend.calls.clear()
+        w = np.array([1.0, 2.0])
+        g = ft.grad(lambda w: fnp.sum(lax.psum({"a": w**2, "b": w}, "processes")["a"]))(w)
+        np.testing.assert_allclose(g, 4 * 2 * w)
+        assert backend.calls == [
+            ("psum_leaves", ((2,), (2,)), ("['a']", "['b']")),
+            ("psum_leaves", ((2,),), ("['a']",)),  # the cotangent of 'b' is zero
+        ]
+    finally:
+        unbind_external_axis("processes")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 8])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.complex128])
+def test_pmean_over_a_backend_is_psum_divided_by_the_size_exactly(n, dtype):
+    """pmean over processes divides the received sum in place (by a reciprocal for a power of
+    two): the same bits as psum / n, eagerly and jitted."""
+    backend = Recorder(n=n)
+    bind_external_axis(backend)
+    try:
+        rng = np.random.default_rng(n)
+        decades = {np.float16: 3, np.float32: 20}.get(dtype, 200)  # no overflow in psum
+        x = rng.normal(size=(5, 7)) * 10.0 ** rng.integers(-decades, decades, size=(5, 7))
+        x = (x + 1j * x[::-1] if dtype == np.complex128 else x).astype(dtype)
+        want = np.asarray(lax.psum(x, "processes")) / np.asarray(n, dtype)
+        for got in (lax.pmean(x, "processes"), ft.jit(lambda v: lax.pmean(v, "processes"))(x)):
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, want)
+    finally:
+        unbind_external_axis("processes")

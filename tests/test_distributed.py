@@ -97,7 +97,7 @@ def test_process_axis(check_results, name):
         ("raise", ["uncaught exception on rank 1 of 2", "deliberate failure on rank 1"]),
         ("exit", []),
         ("kill", ["BAD TERMINATION", "signal 9"]),
-        ("hang", ["rank 0 of 2 waited more than 3 s in psum over axis 'processes'"]),
+        ("hang", ["rank 0 of 2 waited more than 5 s in psum over axis 'processes'"]),
     ],
 )
 def test_a_failing_rank_ends_the_job(mode, expected):

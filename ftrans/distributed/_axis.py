@@ -179,6 +179,26 @@ class MPIAxis:
     def psum(self, x: np.ndarray) -> np.ndarray:
         return self._allreduce("psum", self._mpi.SUM, x)
 
+    def psum_leaves(self, xs: Sequence[np.ndarray], paths: Sequence[str]) -> list[np.ndarray]:
+        """The psum of every leaf of a pytree: one agreement check over all of them (naming
+        each leaf by its path), then one ``Allreduce`` per leaf (faster than packing them into
+        one buffer here: see benchmarks/bench_distributed.py)."""
+        arrays = [_contiguous(x) for x in xs]
+        self._begin("psum", [(w, describe(a)) for w, a in zip(paths, arrays, strict=True)])
+        try:
+            outs = []
+            for a in arrays:
+                self._reduce_dtype(a, "psum")
+                out = np.empty_like(a)
+                if self._size == 1:
+                    out[...] = a
+                else:
+                    self.comm.Allreduce(a, out, op=self._mpi.SUM)
+                outs.append(out)
+            return outs
+        finally:
+            self._end()
+
     def pmax(self, x: np.ndarray) -> np.ndarray:
         return self._allreduce("pmax", self._mpi.MAX, x)
 

@@ -6,6 +6,13 @@ read garbage or wait forever. Before each collective the ranks agree on a 64-bit
 they are about to do with one tiny ``Allreduce`` (MAX over ``[h, -h]``: equal on every rank iff
 every rank has the same ``h``). Only when they disagree do they exchange the full descriptions,
 so the error names the operation, the leaf and which ranks have which shape.
+
+The check runs on every call, one per collective of a whole pytree (``psum``/``pmean`` of a
+gradient is one), and costs one small-message latency (~8 µs here, under 1% of a 1M-parameter
+Allreduce). It is not skipped for a compiled program already checked: ranks whose compile
+caches differ would then run different sequences of MPI calls, the hang it exists to prevent.
+Nor is it overlapped with (or folded into) the data's ``Allreduce``: that call must not start
+before the counts are known to agree, since a count mismatch there is undefined behaviour.
 """
 
 from __future__ import annotations

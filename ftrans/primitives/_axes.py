@@ -216,8 +216,8 @@ def _contiguous(x):
     return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
-def _collective(name, *, linear):
-    p = _Collective(name, linear=linear)
+def _collective(name, *, linear, multiple_results=False):
+    p = _Collective(name, linear=linear, multiple_results=multiple_results)
     COLLECTIVES.add(p)
     EFFECTFUL.add(p)  # an external axis communicates: never folded, merged or dropped
     return p
@@ -257,13 +257,36 @@ def _check_axis(axis, rank, what):
     return axis % rank
 
 
-def _sum_impl(x, *, axis_name):
-    x = np.asarray(x)
-    if x.dtype == np.bool_:
-        x = x.astype(np.int64)
+def _sum_impl(*xs, axis_name, leaf_paths, mean):
+    """psum (or, with ``mean``, pmean of floating arrays) of ``xs`` over external axes: a
+    backend with ``psum_leaves`` gets them all at once (one agreement check over processes),
+    any other one array at a time."""
+    xs = [np.asarray(x) for x in xs]
+    xs = [x.astype(np.int64) if x.dtype == np.bool_ else x for x in xs]
+    count = 1
     for name in axis_name:
-        x = np.asarray(_external(name, "psum").psum(_contiguous(x)))
-    return x
+        backend = _external(name, "pmean" if mean else "psum")
+        together = getattr(backend, "psum_leaves", None)
+        if together is not None:
+            xs = [np.asarray(x) for x in together([_contiguous(x) for x in xs], leaf_paths)]
+        else:
+            xs = [np.asarray(backend.psum(_contiguous(x))) for x in xs]
+        count *= int(backend.size())
+    if mean and count != 1:
+        for x in xs:  # a backend returns new arrays: divide them in place
+            _divide_in_place(x, count)
+    return xs
+
+
+def _divide_in_place(x, count):
+    """``x /= count``. For a power of two whose reciprocal is a normal number of ``x``'s
+    dtype, multiplying by the reciprocal gives the same bits (both are the correctly rounded
+    ``x * 2**-k``) at about half the cost of a division, which matters for a large gradient."""
+    reciprocal = np.asarray(1.0 / count, x.dtype)
+    if count & (count - 1) == 0 and abs(reciprocal) >= np.finfo(x.dtype).tiny:
+        x *= reciprocal
+    else:
+        x /= np.asarray(count, x.dtype)
 
 
 def _sum_over(x, d, size):

@@ -38,6 +38,9 @@ The process-axis interface (the other side is ``ftrans.distributed``)::
         def all_to_all(self, x, split_axis: int, concat_axis: int) -> np.ndarray: ...
         def ppermute(self, x, perm: list[tuple[int, int]]) -> np.ndarray: ...
 
+        # optional: psum_leaves(xs, paths) -> list, the psum of every leaf of a pytree at once
+        # (``paths`` name the leaves, for error messages); without it psum is called per leaf
+
     bind_external_axis(backend)      # the name backend.name is now bound, in every program
     unbind_external_axis(name)
     external_axes() -> dict[str, AxisBackend]
@@ -92,7 +95,7 @@ from ftrans.primitives.collectives_move import (
     pswapaxes,
 )
 from ftrans.primitives.elementwise import convert_element_type, div, eq, mul, select
-from ftrans.primitives.reductions import reduce_max, reduce_min
+from ftrans.primitives.reductions import reduce_max, reduce_min, reduce_sum
 from ftrans.primitives.shape import broadcast_in_dim
 
 __all__ = [
@@ -140,17 +143,11 @@ def _extremum_impl(method):
     return impl
 
 
-def _sum_aval(x, *, axis_name):
-    return ShapedArray(x.shape, np.int64) if x.dtype == np.bool_ else x
-
-
 def _reducing_rule(primitive, reduce):
     def rule(vals, dims, *, frame, axis_name):
         (x,), (d,) = vals, dims
         if frame.name not in axis_name:  # another axis: the batch rides along
             return primitive.bind(x, axis_name=axis_name), d
-        if get_aval(x).dtype == np.bool_ and primitive is psum_p:
-            x = convert_element_type(x, new_dtype=np.int64)
         out = reduce(x, d, frame.size)
         rest = tuple(n for n in axis_name if n != frame.name)
         if rest:
@@ -160,21 +157,65 @@ def _reducing_rule(primitive, reduce):
     return rule
 
 
-psum_p = _collective("psum", linear=True)
+# psum takes every leaf of a pytree in one equation (as JAX's psum_p does), so an external
+# backend sees them together: one cross-process agreement check per pytree, naming the leaves
+# by their paths (``leaf_paths``, used only in error messages), then the data. ``mean=True`` is
+# pmean of floating operands: the sum divided by the axis size, which over processes divides
+# the received buffer in place instead of allocating another for the quotient.
+
+
+def _sum_aval(*xs, axis_name, leaf_paths, mean):
+    return [ShapedArray(x.shape, np.int64) if x.dtype == np.bool_ else x for x in xs]
+
+
+def _mean_over(x, d, size):
+    if d is None:  # the same value on every member: its own mean
+        return x
+    return div(reduce_sum(x, axes=(d,)), np.asarray(size, get_aval(x).dtype))
+
+
+def _psum_batch(vals, dims, *, frame, axis_name, leaf_paths, mean):
+    params = dict(leaf_paths=leaf_paths, mean=mean)
+    if frame.name not in axis_name:  # another axis: the batches ride along
+        return psum_p.bind(*vals, axis_name=axis_name, **params), list(dims)
+    outs = []
+    for x, d in zip(vals, dims, strict=True):
+        if get_aval(x).dtype == np.bool_:
+            x = convert_element_type(x, new_dtype=np.int64)
+        outs.append((_mean_over if mean else _sum_over)(x, d, frame.size))
+    rest = tuple(n for n in axis_name if n != frame.name)
+    if rest:  # the mean over several axes is the mean over the others of this one's mean
+        outs = psum_p.bind(*outs, axis_name=rest, **params)
+    return list(outs), [None] * len(outs)
+
+
+def _psum_nonzero(values, *, axis_name, leaf_paths, mean):
+    """psum of the non-``Zero`` entries of ``values`` in one equation; the ``Zero``s stay."""
+    picked = [i for i, v in enumerate(values) if type(v) is not Zero]
+    out = list(values)
+    if picked:
+        paths = tuple(leaf_paths[i] for i in picked)
+        sums = psum_p.bind(
+            *[values[i] for i in picked], axis_name=axis_name, leaf_paths=paths, mean=mean
+        )
+        for i, total in zip(picked, sums, strict=True):
+            out[i] = total
+    return out
+
+
+psum_p = _collective("psum", linear=True, multiple_results=True)
 psum_p.impl = _sum_impl
 psum_p.abstract_eval = _sum_aval
-psum_p.jvp = lambda primals, tangents, *, axis_name: (
-    psum_p.bind(primals[0], axis_name=axis_name),
-    tangents[0] if type(tangents[0]) is Zero else _bind_psum(tangents[0], axis_name),
+psum_p.jvp = lambda primals, tangents, **params: (
+    psum_p.bind(*primals, **params),
+    _psum_nonzero(tangents, **params),
 )
-psum_p.transpose = lambda ct, x, *, axis_name: [
-    ct if type(ct) is Zero else _bind_psum(ct, axis_name)
-]
-psum_p.batch = _reducing_rule(psum_p, _sum_over)
+psum_p.transpose = lambda cts, *xs, **params: _psum_nonzero(cts, **params)
+psum_p.batch = _psum_batch
 
 
 def _bind_psum(x, names):
-    return psum_p.bind(x, axis_name=names)
+    return psum_p.bind(x, axis_name=names, leaf_paths=("<operand>",), mean=False)[0]
 
 
 def _extremum_jvp(primitive):
@@ -205,28 +246,53 @@ pmax_p = _extremum("pmax", "pmax", reduce_max)
 pmin_p = _extremum("pmin", "pmin", reduce_min)
 
 
+def _psum_leaves(x, names, what, *, mean):
+    """``x`` with its array leaves psum'd (or, with ``mean``, pmean'd) in one equation, and
+    its Python numbers (the same on every member) multiplied by the axis size (or kept)."""
+    from ftrans import tree
+
+    with_paths, treedef = tree.flatten_with_path(x)
+    out = [leaf for _, leaf in with_paths]
+    picked = [i for i, leaf in enumerate(out) if type(leaf) not in (int, float, complex)]
+    if len(picked) < len(out):
+        size = 1.0 if mean else math.prod(_size_of(n, what) for n in names)
+        out = [leaf * size if type(leaf) in (int, float, complex) else leaf for leaf in out]
+    if picked:
+        paths = tuple(tree.keystr(with_paths[i][0]) or "<operand>" for i in picked)
+        operands = [_as_operand(out[i]) for i in picked]
+        if mean:  # the mean of integers or bools is a float64 (as in JAX)
+            operands = [
+                x
+                if core.is_float_dtype(get_aval(x).dtype)
+                else convert_element_type(x, new_dtype=np.float64)
+                for x in operands
+            ]
+        totals = psum_p.bind(*operands, axis_name=names, leaf_paths=paths, mean=mean)
+        for i, total in zip(picked, totals, strict=True):
+            out[i] = total
+    return tree.unflatten(treedef, out)
+
+
 def psum(x, axis_name):
     """Sum ``x`` (a pytree) over the named axis or axes (JAX's ``lax.psum``).
 
-    A Python number gives a Python number: ``psum(1, "i")`` is the size of axis ``i``.
+    A Python number gives a Python number: ``psum(1, "i")`` is the size of axis ``i``. All
+    array leaves go into one ``psum`` equation: across processes, one agreement check for the
+    whole pytree, then one ``Allreduce`` per leaf.
 
     Examples:
         >>> import numpy as np, ftrans as ft
         >>> ft.vmap(lambda x: ft.lax.psum(x, "i"), axis_name="i")(np.arange(3.0)).tolist()
         [3.0, 3.0, 3.0]
     """
-    names = _names(axis_name)
-
-    def one(leaf):
-        if type(leaf) in (int, float, complex):
-            return leaf * math.prod(_size_of(n, "psum") for n in names)
-        return _bind_psum(leaf, names)
-
-    return _tree_map(one, x)
+    return _psum_leaves(x, _names(axis_name), "psum", mean=False)
 
 
 def pmean(x, axis_name):
     """Mean of ``x`` (a pytree) over the named axis or axes (JAX's ``lax.pmean``).
+
+    Integer and bool leaves give float64 means. Like `psum`, all array leaves go into one
+    equation.
 
     Examples:
         >>> import numpy as np, ftrans as ft
@@ -234,19 +300,9 @@ def pmean(x, axis_name):
         [1.0, 1.0, 1.0]
     """
     names = _names(axis_name)
-    n = math.prod(_size_of(name, "pmean") for name in names)
-
-    def one(leaf):
-        if type(leaf) in (int, float, complex):
-            return leaf * 1.0
-        total = _bind_psum(leaf, names)
-        dtype = get_aval(total).dtype
-        if not core.is_float_dtype(dtype):
-            total = convert_element_type(total, new_dtype=np.float64)
-            dtype = np.dtype(np.float64)
-        return div(total, np.asarray(n, dtype))
-
-    return _tree_map(one, x)
+    for name in names:
+        _size_of(name, "pmean")  # an unbound name is reported as pmean's
+    return _psum_leaves(x, names, "pmean", mean=True)
 
 
 def pmax(x, axis_name):

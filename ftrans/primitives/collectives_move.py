@@ -126,7 +126,7 @@ def _own_chunk(total, dim, tiled, n, k):
 def _psum_scatter_impl(x, *, axis_name, scatter_dimension, tiled):
     (name,) = axis_name
     backend = _external(name, "psum_scatter")
-    total = _sum_impl(x, axis_name=axis_name)
+    total = _sum_impl(x, axis_name=axis_name, leaf_paths=("<operand>",), mean=False)[0]
     return np.array(
         _own_chunk(total, scatter_dimension, tiled, int(backend.size()), int(backend.index()))
     )

@@ -192,6 +192,26 @@ def inner_vmap_inside_process_axis():
 
 
 @check
+def tuple_of_names_with_the_process_axis():
+    x = inputs(dist.process_count(), 2, 3)
+
+    def program(v):
+        def inner(row):
+            index = lax.axis_index((P, "i"))  # row-major: the process index varies slowest
+            return lax.pmean(fnp.sin(row), (P, "i")) + lax.psum(row**2, ("i", P)) * index
+
+        return ft.vmap(inner, axis_name="i")(v)
+
+    got = same_as_vmap(program, x)
+    n, rank = dist.process_count(), dist.process_index()
+    want = np.sin(x).mean((0, 1)) + (x**2).sum((0, 1)) * (rank * 2 + np.arange(2))[:, None]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    same_as_vmap(ft.jit(program), x)
+    same_as_vmap(ft.grad(lambda v: fnp.sum(program(v) ** 2)), x)
+    assert lax.axis_size((P,)) == n
+
+
+@check
 def scan_with_collective():
     x = inputs(dist.process_count(), 3)
 
@@ -271,15 +291,28 @@ def mismatched_shapes_name_ranks_and_leaf():
     )
     # ... and the user's line that called it, on every rank (here the lambda's line above).
     assert f"Called from ranks {', '.join(map(str, range(n)))}: {__file__}:" in message, message
-    # A leaf inside a pytree and inside jit: the ranks and shapes of the leaf that differs.
-    # (The AxisBackend interface passes no pytree path, so the lax collectives cannot name it.)
+    # A leaf inside a pytree and inside jit: the leaf's path, the ranks and their shapes.
     tree = {"w": np.ones((2, 2)), "b": np.ones(2 if rank == 0 else 4)}
-    expect_error(
+    message = expect_error(
         dist.CollectiveMismatchError,
         lambda: ft.jit(lambda t: lax.pmean(t, P))(tree),
-        "psum",
-        "rank 0: float64[2]",
-        f"{rank_word} {others}: float64[4]",
+        f"psum on ['b']: rank 0: float64[2]; {rank_word} {others}: float64[4].",
+    )
+    assert "['w']" not in message, message  # the leaves that agree are not listed
+    # ... and under grad (the forward psum finds it; the backward one would have its paths).
+    params = {"layer": [np.ones(3), np.ones(2 if rank == 0 else 5)]}
+    expect_error(
+        dist.CollectiveMismatchError,
+        lambda: ft.grad(lambda p: fnp.sum(lax.psum(p, P)["layer"][1] ** 2))(params),
+        "psum on ['layer'][1]: rank 0: float64[2]",
+        f"{rank_word} {others}: float64[5]",
+    )
+    # A different number of leaves: the counts per rank.
+    leaves = [np.ones(2)] * (2 if rank == 0 else 3)
+    expect_error(
+        dist.CollectiveMismatchError,
+        lambda: lax.psum(leaves, P),
+        "psum got a different number of leaves (rank 0: 2;",
     )
     # The host helpers see the pytree, and name the leaf's path.
     expect_error(

@@ -9,7 +9,7 @@ over the process axis, while the last rank:
 * ``kill``: is killed by ``SIGKILL``, as by the out-of-memory killer (the launcher reports the
   bad termination and ends the job);
 * ``hang``: stays alive but never reaches the collective (the watchdog of the waiting ranks
-  aborts the job after ``timeout`` seconds, naming the collective).
+  aborts the job after ``HANG_TIMEOUT`` seconds, naming the collective).
 
 In no mode may the job hang: the test gives it a deadline well above these few seconds.
 """
@@ -26,11 +26,19 @@ import numpy as np
 import ftrans.distributed as dist
 from ftrans import lax
 
+# The watchdog's limit in "hang" mode. Only that mode starts the watchdog: in the others the
+# launcher must end the job by itself, and a watchdog could fire first on a loaded machine
+# (a rank descheduled for seconds) and end the job with its own exit code instead.
+HANG_TIMEOUT = 5.0
+
 
 def main(mode: str) -> None:
-    dist.initialize(timeout=3.0)
+    from mpi4py import MPI
+
+    dist.initialize(timeout=HANG_TIMEOUT if mode == "hang" else None)
     rank, count = dist.process_index(), dist.process_count()
-    lax.psum(np.ones(2), "processes")  # everyone is up and talking
+    MPI.COMM_WORLD.Barrier()  # every rank is up (not watched: start-up may be slow under load)
+    lax.psum(np.ones(2), "processes")  # everyone is talking
     if rank == count - 1:
         if mode == "raise":
             raise RuntimeError(f"deliberate failure on rank {rank}")
