@@ -233,3 +233,30 @@ def test_indexing_in_a_loop_is_index_arithmetic():
     jf = ft.jit(f, backend="native")
     np.testing.assert_array_equal(jf(x), ft.jit(f, backend="numpy")(x))
     assert compiled(jf.lower(x).closed).reason == "native code"
+
+
+def test_large_nests_run_in_parallel_with_the_serial_bits():
+    """With more than one ftrans thread, a large fused loop nest (elementwise, and a reduction
+    per output element) is a ``numba.prange`` loop: the same bits as the one-thread code."""
+
+    def f(x):
+        rows = fnp.sum(fnp.reshape(x, (-1, 4)) ** 2, axis=1)
+        return fnp.sin(x) * fnp.exp(-x * x) + fnp.tanh(x) * 0.5, rows
+
+    x = np.linspace(-3.0, 3.0, 4 * native.PARALLEL_MIN)
+    before = ft.get_num_threads()
+    try:
+        ft.set_num_threads(1)
+        serial = ft.jit(f, backend="native")
+        want = serial(x)
+        ft.set_num_threads(2)
+        parallel = ft.jit(f, backend="native")
+        got = parallel(x)
+    finally:
+        ft.set_num_threads(before)
+    assert "prange" not in serial.lower(x).as_text()
+    source = parallel.lower(x).as_text()
+    assert source.count("numba.prange") == 2 and "parallel=True" in source, source
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_allclose(got[1], (x.reshape(-1, 4) ** 2).sum(axis=1), rtol=1e-15)
