@@ -7,8 +7,18 @@ inside ``fori_loop`` (the gradient of the log density inside the loop); an RNN o
 first call of a 1000-equation program (tiered: the NumPy code runs it) and how soon a warm
 disk cache makes native code available in a fresh process.
 
+And the issue's large-array bars, each under the NumPy backend, the native backend and JAX
+``jit`` side by side, with the backend ``"auto"`` picks: W1 (bench_jit's fused elementwise
+chain on 1e7 floats), once pinned to one core and once with 2 threads in an unpinned child
+process (``FTRANS_BENCH_THREADS=2``, ``ft.set_num_threads(2)``: the native loop is a
+``numba.prange``), W2 (its gradient), W3 (bench_jit's 784-512-512-10 MLP Adam step, float32)
+and bench_vmap's per-example gradients (vmap(grad), MLP 32-64-1, batch 256). The builders and
+NumPy references are imported from bench_jit and bench_vmap.
+
 Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_native.py``
-(pinned to one core; every answer is checked against the NumPy backend before timing).
+(pinned to one core, except the 2-thread W1 child; every answer is checked before timing: the
+small-state loops against the NumPy backend, the large-array workloads against the NumPy
+references of bench_jit and bench_vmap).
 """
 
 from __future__ import annotations
@@ -164,7 +174,8 @@ def large_rows():
     import bench_jit as BJ
     import bench_vmap as BV
 
-    out = [(f"W1 `{BJ.W1_TEXT}`, float64[{BJ.W_N:.0e}]", *w1_rows(), "W1")]
+    size = f"{BJ.W_N:.0e}".replace("e+0", "e")
+    out = [(f"W1 `{BJ.W1_TEXT}`, float64[{size}]", *w1_rows(), "W1")]
 
     x = np.random.default_rng(0).uniform(-3.0, 3.0, BJ.W_N)
     ref = BJ.w1_derivative(x)
@@ -180,7 +191,7 @@ def large_rows():
     rows, auto = _both_backends(
         ft.grad(lambda v: fnp.sum(BJ.w1(fnp, v))), (x,), check_w2, jax_fn, BJ.BIG_REPEAT
     )
-    out.append((f"W2 grad of sum(W1), float64[{BJ.W_N:.0e}]", rows, auto, "W2"))
+    out.append((f"W2 grad of sum(W1), float64[{size}]", rows, auto, "W2"))
     del x
 
     params, xb, _, y_onehot = BJ.make_mlp(np.random.default_rng(0))
