@@ -260,3 +260,26 @@ def test_large_nests_run_in_parallel_with_the_serial_bits():
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
     np.testing.assert_allclose(got[1], (x.reshape(-1, 4) ** 2).sum(axis=1), rtol=1e-15)
+
+
+def test_a_stored_matrix_reaches_blas_transposed_as_a_view():
+    """A product contracting a stored matrix's first axis (the weight gradient of a dense
+    layer) passes BLAS the matrix's transpose as a view: no copy loop before ``np.dot``."""
+    rng = np.random.default_rng(0)
+    a, b, c = (
+        rng.standard_normal((64, 48)),
+        rng.standard_normal((64, 40)),
+        rng.normal(size=(64, 40)),
+    )
+
+    def f(a, b, c):
+        ab = lax.dot_general(a, b, dimension_numbers=(([0], [0]), ([], [])))  # a.T @ b
+        return ab, lax.dot_general(ab, c, dimension_numbers=(([1], [1]), ([], [])))  # ab @ c.T
+
+    jf = ft.jit(f, backend="native")
+    got = jf(a, b, c)
+    np.testing.assert_allclose(got[0], a.T @ b, rtol=1e-13)
+    np.testing.assert_allclose(got[1], (a.T @ b) @ c.T, rtol=1e-13)
+    source = jf.lower(a, b, c).as_text()
+    assert source.count(".T\n") == 2, source  # a0.T and a2.T, each a view
+    assert source.count("np.empty") == 0, source  # nothing copied; the results are np.dot's

@@ -379,7 +379,18 @@ class Generator:
         return self.view(v, shape, lambda idx: ix_unflat(ix_flat(idx, shape), v.shape))
 
     def laid_out(self, v: Val, order, shape2) -> str:
-        """A C-contiguous array of ``v`` with its axes in ``order``, reshaped to ``shape2``."""
+        """A contiguous array of ``v`` with its axes in ``order``, reshaped to ``shape2``: C
+        order, or the transpose of a stored matrix as an F-ordered view (``np.dot`` passes
+        BLAS a transpose flag; copying it first cost as much as a third of the product)."""
+        if (
+            v.kind == "array"
+            and len(v.shape) == 2
+            and list(order) == [1, 0]
+            and tuple(shape2) == v.shape[::-1]
+        ):
+            name = self.fresh("v")
+            self.emit(f"{name} = {v.name}.T")
+            return name
         if v.kind == "array" and list(order) == sorted(order):
             base = v.name
         else:
