@@ -448,19 +448,25 @@ class Generator:
         return self.produce(out_shape, dtype, body)
 
     def contraction(self, shape, dtype, contracted, operands) -> Val:
-        """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``."""
+        """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``: a lazy
+        value when the sum is unrolled (an outer product, a short contraction: it fuses into
+        its consumers like an elementwise operation), else loops writing scalars or a buffer."""
         size = math.prod(contracted)
 
-        def body(idx):
+        def unrolled(idx):
             if size == 0:
                 return _literal(0, dtype)
-            if size <= UNROLL:
-                expr = None
-                for c in np.ndindex(*contracted):
-                    a, b = operands(idx, c)
-                    term = wrap(dtype, f"({a} * {b})")
-                    expr = term if expr is None else wrap(dtype, f"({expr} + {term})")
-                return expr
+            expr = None
+            for c in np.ndindex(*contracted):
+                a, b = operands(idx, c)
+                term = wrap(dtype, f"({a} * {b})")
+                expr = term if expr is None else wrap(dtype, f"({expr} + {term})")
+            return expr
+
+        if size <= UNROLL:
+            return self.lazy(shape, dtype, unrolled, 2 * max(size, 1))
+
+        def body(idx):
             acc = self.fresh("acc")
             self.emit(f"{acc} = {_literal(0, dtype)}")
             cs = [self.fresh("r") for _ in contracted]
