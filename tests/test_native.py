@@ -283,3 +283,19 @@ def test_a_stored_matrix_reaches_blas_transposed_as_a_view():
     source = jf.lower(a, b, c).as_text()
     assert source.count(".T\n") == 2, source  # a0.T and a2.T, each a view
     assert source.count("np.empty") == 0, source  # nothing copied; the results are np.dot's
+
+
+def test_an_outer_product_fuses_into_its_consumer():
+    """A product with no contracted axis (per-example weight gradients) is an expression per
+    element: transposed and scaled, it is one loop nest writing the result, no buffer between."""
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((40, 16)), rng.standard_normal((40, 8))
+
+    def f(a, b):
+        outer = lax.dot_general(a, b, dimension_numbers=(([], []), ([0], [0])))  # (40, 16, 8)
+        return 2.0 * fnp.transpose(outer, (0, 2, 1))
+
+    jf = ft.jit(f, backend="native")
+    np.testing.assert_array_equal(jf(a, b), ft.jit(f, backend="numpy")(a, b))
+    source = jf.lower(a, b).as_text()
+    assert source.count("np.empty") == 1 and source.count("for ") == 3, source
