@@ -326,6 +326,8 @@ def main():
         f"# ftrans native backend benchmarks\n\n{H.machine()}; load average at start "
         f"{os.getloadavg()[0]:.2f}"
     )
+    # from a worktree, run with PYTHONPATH=$PWD: an installed ftrans would be measured instead
+    print(f"ftrans imported from {os.path.dirname(ft.__file__)}")
     backends.set_native_sync(True)
     bars = []
     rng = np.random.default_rng(0)
