@@ -299,3 +299,14 @@ def test_an_outer_product_fuses_into_its_consumer():
     np.testing.assert_array_equal(jf(a, b), ft.jit(f, backend="numpy")(a, b))
     source = jf.lower(a, b).as_text()
     assert source.count("np.empty") == 1 and source.count("for ") == 3, source
+
+
+def test_programs_differing_only_in_constant_types_compile_apart():
+    """The same body reading a float and an int constant: two compiled programs (the cache key
+    names the constants' types), both native."""
+    x = np.ones(2)
+    for c in (np.arange(3.0), np.arange(3), np.arange(3, dtype=np.float32)):
+        f = ft.jit(lambda x, c=c: fnp.asarray(c), backend="native")
+        out = f(x)
+        assert out.dtype == c.dtype and compiled(f.lower(x).closed).reason == "native code"
+        np.testing.assert_array_equal(out, c)

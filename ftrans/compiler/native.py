@@ -817,6 +817,8 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
         ", parallel=True" if g.parallel else ""
     )
     signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
+    if g.const_args:  # part of the cache key: the same body may read constants of other types
+        signature += "; constants " + ", ".join(f"{c.dtype}{list(c.shape)}" for c in g.const_args)
     source = (
         f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
