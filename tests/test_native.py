@@ -310,3 +310,14 @@ def test_programs_differing_only_in_constant_types_compile_apart():
         out = f(x)
         assert out.dtype == c.dtype and compiled(f.lower(x).closed).reason == "native code"
         np.testing.assert_array_equal(out, c)
+
+
+def test_read_only_arguments_are_accepted():
+    """numba types a read-only array apart from a writable one: such an argument (a
+    broadcast, a frozen constant, a NumPy segment's output) is copied, not refused."""
+    f = ft.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: c * 2.0, x), backend="native")
+    x = np.arange(4.0)
+    x.flags.writeable = False
+    np.testing.assert_array_equal(f(x), x * 8.0)
+    assert compiled(f.lower(x).closed).reason == "native code"
+    np.testing.assert_array_equal(f(np.broadcast_to(1.5, (4,))), np.full(4, 12.0))

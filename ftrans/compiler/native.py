@@ -859,9 +859,16 @@ class NativeCompiled:
         if len(args) != len(self.in_avals):
             raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
         return [
-            a.dtype.type(x) if not a.shape else np.ascontiguousarray(x, a.dtype)
+            a.dtype.type(x) if not a.shape else _writable_c(x, a.dtype)
             for a, x in zip(self.in_avals, args, strict=True)
         ]
+
+
+def _writable_c(x, dtype):
+    """``x`` as the compiled type: C-contiguous and writable (numba types a read-only array
+    apart; a NumPy segment may hand one on: a broadcast, a constant)."""
+    y = np.ascontiguousarray(x, dtype)
+    return y if y.flags.writeable else y.copy()
 
 
 def _load(source: str):
