@@ -7,8 +7,18 @@ inside ``fori_loop`` (the gradient of the log density inside the loop); an RNN o
 first call of a 1000-equation program (tiered: the NumPy code runs it) and how soon a warm
 disk cache makes native code available in a fresh process.
 
+And the issue's large-array bars, each under the NumPy backend, the native backend and JAX
+``jit`` side by side, with the backend ``"auto"`` picks: W1 (bench_jit's fused elementwise
+chain on 1e7 floats), once pinned to one core and once with 2 threads in an unpinned child
+process (``FTRANS_BENCH_THREADS=2``, ``ft.set_num_threads(2)``: the native loop is a
+``numba.prange``), W2 (its gradient), W3 (bench_jit's 784-512-512-10 MLP Adam step, float32)
+and bench_vmap's per-example gradients (vmap(grad), MLP 32-64-1, batch 256). The builders and
+NumPy references are imported from bench_jit and bench_vmap.
+
 Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_native.py``
-(pinned to one core; every answer is checked against the NumPy backend before timing).
+(pinned to one core, except the 2-thread W1 child; every answer is checked before timing: the
+small-state loops against the NumPy backend, the large-array workloads against the NumPy
+references of bench_jit and bench_vmap).
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ import ftrans.numpy as fnp
 from ftrans import lax
 from ftrans.compiler import backend as backends
 from ftrans.interpreters.jit import compiled
+
+ft.set_num_threads(H.THREADS)  # native code uses prange only when this is above 1
 
 STEPS, H_STEP = 500, 0.01
 LORENZ_STEPS, LORENZ_H = 10_000, 0.001
@@ -113,8 +125,213 @@ def _check(name, got, want, rtol=1e-9):
     H.assert_tree_allclose(got, want, rtol=rtol, atol=1e-12, what=name)
 
 
-def main():
+# --- the issue's large-array bars under both backends (builders from bench_jit/bench_vmap) -----
+
+#: the issue's bars for these workloads: ftrans time / JAX jit time, at most this
+LARGE_BARS = {"W1": 0.8, "W1, 2 threads": 0.5, "W2": 1.0, "W3": 1.0, "per-example": 1.0}
+
+
+def _auto_picks(fn, args) -> str:
+    """Which backend ``jit(fn)``'s default ("auto") runs for ``args``."""
+    from ftrans.interpreters.jit import compiled
+
+    f = ft.jit(fn, backend="auto")
+    f(*args)
+    return "native" if isinstance(compiled(f.lower(*args).closed), backends.Tiered) else "numpy"
+
+
+def _both_backends(fn, args, check, jax_fn=None, repeat=None):
+    """Timing rows (ftrans numpy, ftrans native, JAX jit) of ``fn(*args)``, every answer
+    checked by ``check(name, result)`` first; and which backend "auto" picks."""
+    cases = []
+    for backend in ("numpy", "native"):
+        f = ft.jit(fn, backend=backend)
+        check(f"ftrans {backend}", f(*args))
+        cases.append((f"ftrans {backend}", lambda f=f: f(*args)) + ((repeat,) if repeat else ()))
+    if jax_fn is not None:
+        check("JAX jit", jax_fn())
+        cases.append(("JAX jit", jax_fn) + ((repeat,) if repeat else ()))
+    return H.timed(cases, warmup=1), _auto_picks(fn, args)
+
+
+def w1_rows():
+    """W1 (bench_jit's elementwise chain on 1e7 floats): rows, the auto choice."""
+    import bench_jit as BJ
+
+    x = np.random.default_rng(0).uniform(-3.0, 3.0, BJ.W_N)
+    ref = BJ.w1(np, x)
+
+    def check(name, got):
+        H.assert_tree_allclose(got, ref, rtol=1e-10, atol=1e-12, what=f"W1 {name}")
+
+    jax_fn = None
+    if BJ.jax is not None:
+        jx, jf = BJ.jnp.asarray(x), BJ.jax.jit(lambda v: BJ.w1(BJ.jnp, v))
+        jax_fn = lambda: jf(jx).block_until_ready()
+    return _both_backends(lambda v: BJ.w1(fnp, v), (x,), check, jax_fn, BJ.BIG_REPEAT)
+
+
+def large_rows():
+    """(title, rows, auto choice, bar key) for W1, W2, W3 and per-example gradients."""
+    import bench_jit as BJ
+    import bench_vmap as BV
+
+    size = f"{BJ.W_N:.0e}".replace("e+0", "e")
+    out = [(f"W1 `{BJ.W1_TEXT}`, float64[{size}]", *w1_rows(), "W1")]
+
+    x = np.random.default_rng(0).uniform(-3.0, 3.0, BJ.W_N)
+    ref = BJ.w1_derivative(x)
+    jax_fn = None
+    if BJ.jax is not None:
+        jx = BJ.jnp.asarray(x)
+        jg = BJ.jax.jit(BJ.jax.grad(lambda v: BJ.jnp.sum(BJ.w1(BJ.jnp, v))))
+        jax_fn = lambda: jg(jx).block_until_ready()
+
+    def check_w2(name, got):
+        H.assert_tree_allclose(got, ref, rtol=1e-9, atol=1e-11, what=f"W2 {name}")
+
+    rows, auto = _both_backends(
+        ft.grad(lambda v: fnp.sum(BJ.w1(fnp, v))), (x,), check_w2, jax_fn, BJ.BIG_REPEAT
+    )
+    out.append((f"W2 grad of sum(W1), float64[{size}]", rows, auto, "W2"))
+    del x
+
+    params, xb, _, y_onehot = BJ.make_mlp(np.random.default_rng(0))
+    state = BJ.adam_init(params)
+    _, ref_state, ref_loss = BJ.numpy_step(params, state, xb, y_onehot)
+
+    def step(params, state, x, y):
+        loss, grads = ft.value_and_grad(lambda p: BJ.mlp_loss(fnp, ft.stop_gradient, p, x, y))(
+            params
+        )
+        new_params, new_state = BJ.adam_update(grads, state, params)
+        return new_params, new_state, loss
+
+    def check_w3(name, got):
+        _, (_, mu, nu), loss = got
+        for k in ref_state.mu:  # the moments carry the gradients (see bench_jit.bench_w3)
+            for field, mine, want in (("mu", mu, ref_state.mu), ("nu", nu, ref_state.nu)):
+                g = H.as_numpy(mine[k])
+                assert g.dtype == np.float32, f"W3 {name}: {field}[{k}] is {g.dtype}"
+                np.testing.assert_allclose(
+                    g, want[k], rtol=2e-4, atol=1e-5 * np.abs(want[k]).max(), err_msg=name
+                )
+        np.testing.assert_allclose(H.as_numpy(loss), ref_loss, rtol=1e-5, err_msg=name)
+
+    jax_fn = None
+    if BJ.jax is not None and BJ.optax is not None:
+        jax, jnp, optax = BJ.jax, BJ.jnp, BJ.optax
+        opt = optax.adam(BJ.LR, b1=BJ.B1, b2=BJ.B2, eps=BJ.EPS)
+
+        @jax.jit
+        def jax_step(params, opt_state, x, y):
+            loss, grads = jax.value_and_grad(
+                lambda p: BJ.mlp_loss(jnp, jax.lax.stop_gradient, p, x, y)
+            )(params)
+            updates, opt_state = opt.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        jp = {k: jnp.asarray(v) for k, v in params.items()}
+        jargs = (jp, opt.init(jp), jnp.asarray(xb), jnp.asarray(y_onehot))
+
+        def jax_fn():
+            p, s, loss = jax.block_until_ready(jax_step(*jargs))
+            return p, (None, s[0].mu, s[0].nu), loss
+
+    rows, auto = _both_backends(step, (params, state, xb, y_onehot), check_w3, jax_fn)
+    sizes = "-".join(map(str, BJ.MLP_SIZES))
+    out.append((f"W3 MLP {sizes} Adam step, float32, batch {BJ.BATCH}", rows, auto, "W3"))
+
+    params, xs, ys = BV.make_mlp(np.random.default_rng(0))
+    ref = BV.numpy_per_example_grads(params, xs, ys)
+
+    def check_pe(name, got):
+        H.assert_tree_allclose(got, ref, what=f"per-example {name}", **BV.GRAD_TOL)
+
+    per_example = ft.vmap(ft.grad(lambda p, x, y: BV.mlp_loss(fnp, p, x, y)), in_axes=(None, 0, 0))
+    jax_fn = None
+    if BV.jax is not None:
+        jax, jnp = BV.jax, BV.jnp
+        jv = jax.jit(jax.vmap(jax.grad(lambda p, x, y: BV.mlp_loss(jnp, p, x, y)), (None, 0, 0)))
+        jargs = ({k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(xs), jnp.asarray(ys))
+        jax_fn = lambda: jax.block_until_ready(jv(*jargs))
+    rows, auto = _both_backends(per_example, (params, xs, ys), check_pe, jax_fn)
+    title = f"per-example grads vmap(grad), MLP {BV.D_IN}-{BV.HIDDEN}-1, batch {BV.BATCH}"
+    out.append((title, rows, auto, "per-example"))
+    return out
+
+
+def w1_two_threads():
+    """W1 in a child process with 2 threads (not pinned): rows as (name, median, best)."""
+    env = dict(os.environ, FTRANS_BENCH_THREADS="2", FTRANS_NATIVE_CHILD="w1")
+    for var in ("XLA_FLAGS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(var, None)  # the child's harness sets them for 2 threads
+    argv = [sys.executable, os.path.abspath(__file__)]
+    if hasattr(os, "sched_setaffinity"):  # this process is pinned; the child must not be
+        unpin = (
+            "import os, sys; os.sched_setaffinity(0, set(range(os.cpu_count() or 1))); "
+            "os.execv(sys.executable, [sys.executable] + sys.argv[1:])"
+        )
+        argv = [sys.executable, "-c", unpin, *argv[1:]]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the 2-thread W1 child failed:\n{proc.stderr[-3000:]}")
+    child = json.loads(proc.stdout.strip().splitlines()[-1])
+    return [H.Timing(*r) for r in child["rows"]], child["auto"], child["note"]
+
+
+def large_arrays() -> list:
+    """The table of the issue's large-array bars; returns the judged bars."""
+    sections = large_rows()
+    rows2, auto2, note2 = w1_two_threads()
+    sections.insert(1, ("W1 again, 2 threads (child process)", rows2, auto2, "W1, 2 threads"))
+    bars, table = [], []
+    for title, rows, auto, key in sections:
+        t = {r.name: r for r in rows}
+        jax_t = t.get("JAX jit")
+        line = [title, *(H.fmt_time(t[n].median) for n in ("ftrans numpy", "ftrans native"))]
+        line.append(H.fmt_time(jax_t.median) if jax_t else "-")
+        for backend in ("numpy", "native"):
+            mine = t[f"ftrans {backend}"]
+            line.append(H.ratio(mine.median, jax_t.median) if jax_t else "-")
+            if jax_t is not None:
+                bars.append(
+                    H.Bar(
+                        key,
+                        f"ftrans {backend}{' (auto picks it)' if backend == auto else ''} vs JAX",
+                        mine.median / jax_t.median,
+                        LARGE_BARS[key],
+                        False,
+                        mine.best / jax_t.best,
+                    )
+                )
+        table.append([*line, auto, f"<= {LARGE_BARS[key]:g}"])
+    headers = ["workload", "ftrans numpy", "ftrans native", "JAX jit", "numpy / JAX"]
+    headers += ["native / JAX", '"auto" picks', "bar (x JAX)"]
+    print(f"\n## Large arrays: the issue's bars under both backends. {H.thread_note()}\n")
+    print(f"The 2-thread row ran in a child process: {note2}.\n")
+    print(H.table(headers, table))
+    return bars
+
+
+def w1_child():
+    """The 2-thread child: W1 rows as JSON on the last line of stdout."""
     backends.set_native_sync(True)
+    rows, auto = w1_rows()
+    note = f"{H.thread_note()}; ftrans threads={ft.get_num_threads()}"
+    print(json.dumps({"rows": [tuple(r) for r in rows], "auto": auto, "note": note}))
+
+
+def main():
+    start = time.perf_counter()
+    print(
+        f"# ftrans native backend benchmarks\n\n{H.machine()}; load average at start "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+    # from a worktree, run with PYTHONPATH=$PWD: an installed ftrans would be measured instead
+    print(f"ftrans imported from {os.path.dirname(ft.__file__)}")
+    backends.set_native_sync(True)
+    bars = []
     rng = np.random.default_rng(0)
     jax = H.optional("jax")
     if jax is not None:
@@ -175,7 +392,15 @@ def main():
         if key in jax_fns:
             _check(title + " JAX", jax_fns[key](*args), reference)
             cases.append(("JAX", lambda j=jax_fns[key], a=args: j(*a)))
-        t = {r.name: r.median for r in H.timed(cases)}
+        timings = {r.name: r for r in H.timed(cases)}
+        t = {name: r.median for name, r in timings.items()}
+        if key in ("pend", "pend_g") and "JAX" in t:  # the issue: no slower than JAX
+            r, j = timings["native"], timings["JAX"]
+            bars.append(
+                H.Bar(
+                    title, "ftrans native vs JAX", r.median / j.median, 1.0, False, r.best / j.best
+                )
+            )
         rows.append(
             [
                 title,
@@ -193,7 +418,9 @@ def main():
             rows,
         )
     )
+    bars += large_arrays()
     overhead_and_first_call()
+    H.print_bars(bars, start)
 
 
 OVERHEAD_CASES = [  # (title, the function, which arguments)
@@ -337,4 +564,7 @@ def overhead_and_first_call():
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("FTRANS_NATIVE_CHILD") == "w1":
+        w1_child()
+    else:
+        main()

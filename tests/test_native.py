@@ -233,3 +233,91 @@ def test_indexing_in_a_loop_is_index_arithmetic():
     jf = ft.jit(f, backend="native")
     np.testing.assert_array_equal(jf(x), ft.jit(f, backend="numpy")(x))
     assert compiled(jf.lower(x).closed).reason == "native code"
+
+
+def test_large_nests_run_in_parallel_with_the_serial_bits():
+    """With more than one ftrans thread, a large fused loop nest (elementwise, and a reduction
+    per output element) is a ``numba.prange`` loop: the same bits as the one-thread code."""
+
+    def f(x):
+        rows = fnp.sum(fnp.reshape(x, (-1, 4)) ** 2, axis=1)
+        return fnp.sin(x) * fnp.exp(-x * x) + fnp.tanh(x) * 0.5, rows
+
+    x = np.linspace(-3.0, 3.0, 4 * native.PARALLEL_MIN)
+    before = ft.get_num_threads()
+    try:
+        ft.set_num_threads(1)
+        serial = ft.jit(f, backend="native")
+        want = serial(x)
+        ft.set_num_threads(2)
+        parallel = ft.jit(f, backend="native")
+        got = parallel(x)
+    finally:
+        ft.set_num_threads(before)
+    assert "prange" not in serial.lower(x).as_text()
+    source = parallel.lower(x).as_text()
+    assert source.count("numba.prange") == 2 and "parallel=True" in source, source
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_allclose(got[1], (x.reshape(-1, 4) ** 2).sum(axis=1), rtol=1e-15)
+
+
+def test_a_stored_matrix_reaches_blas_transposed_as_a_view():
+    """A product contracting a stored matrix's first axis (the weight gradient of a dense
+    layer) passes BLAS the matrix's transpose as a view: no copy loop before ``np.dot``."""
+    rng = np.random.default_rng(0)
+    a, b, c = (
+        rng.standard_normal((64, 48)),
+        rng.standard_normal((64, 40)),
+        rng.normal(size=(64, 40)),
+    )
+
+    def f(a, b, c):
+        ab = lax.dot_general(a, b, dimension_numbers=(([0], [0]), ([], [])))  # a.T @ b
+        return ab, lax.dot_general(ab, c, dimension_numbers=(([1], [1]), ([], [])))  # ab @ c.T
+
+    jf = ft.jit(f, backend="native")
+    got = jf(a, b, c)
+    np.testing.assert_allclose(got[0], a.T @ b, rtol=1e-13)
+    np.testing.assert_allclose(got[1], (a.T @ b) @ c.T, rtol=1e-13)
+    source = jf.lower(a, b, c).as_text()
+    assert source.count(".T\n") == 2, source  # a0.T and a2.T, each a view
+    assert source.count("np.empty") == 0, source  # nothing copied; the results are np.dot's
+
+
+def test_an_outer_product_fuses_into_its_consumer():
+    """A product with no contracted axis (per-example weight gradients) is an expression per
+    element: transposed and scaled, it is one loop nest writing the result, no buffer between."""
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((40, 16)), rng.standard_normal((40, 8))
+
+    def f(a, b):
+        outer = lax.dot_general(a, b, dimension_numbers=(([], []), ([0], [0])))  # (40, 16, 8)
+        return 2.0 * fnp.transpose(outer, (0, 2, 1))
+
+    jf = ft.jit(f, backend="native")
+    np.testing.assert_array_equal(jf(a, b), ft.jit(f, backend="numpy")(a, b))
+    source = jf.lower(a, b).as_text()
+    assert source.count("np.empty") == 1 and source.count("for ") == 3, source
+
+
+def test_programs_differing_only_in_constant_types_compile_apart():
+    """The same body reading a float and an int constant: two compiled programs (the cache key
+    names the constants' types), both native."""
+    x = np.ones(2)
+    for c in (np.arange(3.0), np.arange(3), np.arange(3, dtype=np.float32)):
+        f = ft.jit(lambda x, c=c: fnp.asarray(c), backend="native")
+        out = f(x)
+        assert out.dtype == c.dtype and compiled(f.lower(x).closed).reason == "native code"
+        np.testing.assert_array_equal(out, c)
+
+
+def test_read_only_arguments_are_accepted():
+    """numba types a read-only array apart from a writable one: such an argument (a
+    broadcast, a frozen constant, a NumPy segment's output) is copied, not refused."""
+    f = ft.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: c * 2.0, x), backend="native")
+    x = np.arange(4.0)
+    x.flags.writeable = False
+    np.testing.assert_array_equal(f(x), x * 8.0)
+    assert compiled(f.lower(x).closed).reason == "native code"
+    np.testing.assert_array_equal(f(np.broadcast_to(1.5, (4,))), np.full(4, 12.0))

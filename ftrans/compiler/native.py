@@ -379,7 +379,18 @@ class Generator:
         return self.view(v, shape, lambda idx: ix_unflat(ix_flat(idx, shape), v.shape))
 
     def laid_out(self, v: Val, order, shape2) -> str:
-        """A C-contiguous array of ``v`` with its axes in ``order``, reshaped to ``shape2``."""
+        """A contiguous array of ``v`` with its axes in ``order``, reshaped to ``shape2``: C
+        order, or the transpose of a stored matrix as an F-ordered view (``np.dot`` passes
+        BLAS a transpose flag; copying it first cost as much as a third of the product)."""
+        if (
+            v.kind == "array"
+            and len(v.shape) == 2
+            and list(order) == [1, 0]
+            and tuple(shape2) == v.shape[::-1]
+        ):
+            name = self.fresh("v")
+            self.emit(f"{name} = {v.name}.T")
+            return name
         if v.kind == "array" and list(order) == sorted(order):
             base = v.name
         else:
@@ -437,19 +448,25 @@ class Generator:
         return self.produce(out_shape, dtype, body)
 
     def contraction(self, shape, dtype, contracted, operands) -> Val:
-        """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``."""
+        """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``: a lazy
+        value when the sum is unrolled (an outer product, a short contraction: it fuses into
+        its consumers like an elementwise operation), else loops writing scalars or a buffer."""
         size = math.prod(contracted)
 
-        def body(idx):
+        def unrolled(idx):
             if size == 0:
                 return _literal(0, dtype)
-            if size <= UNROLL:
-                expr = None
-                for c in np.ndindex(*contracted):
-                    a, b = operands(idx, c)
-                    term = wrap(dtype, f"({a} * {b})")
-                    expr = term if expr is None else wrap(dtype, f"({expr} + {term})")
-                return expr
+            expr = None
+            for c in np.ndindex(*contracted):
+                a, b = operands(idx, c)
+                term = wrap(dtype, f"({a} * {b})")
+                expr = term if expr is None else wrap(dtype, f"({expr} + {term})")
+            return expr
+
+        if size <= UNROLL:
+            return self.lazy(shape, dtype, unrolled, 2 * max(size, 1))
+
+        def body(idx):
             acc = self.fresh("acc")
             self.emit(f"{acc} = {_literal(0, dtype)}")
             cs = [self.fresh("r") for _ in contracted]
@@ -800,6 +817,8 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
         ", parallel=True" if g.parallel else ""
     )
     signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
+    if g.const_args:  # part of the cache key: the same body may read constants of other types
+        signature += "; constants " + ", ".join(f"{c.dtype}{list(c.shape)}" for c in g.const_args)
     source = (
         f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
@@ -840,9 +859,16 @@ class NativeCompiled:
         if len(args) != len(self.in_avals):
             raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
         return [
-            a.dtype.type(x) if not a.shape else np.require(x, a.dtype, "CW")  # numba: C, writable
+            a.dtype.type(x) if not a.shape else _writable_c(x, a.dtype)
             for a, x in zip(self.in_avals, args, strict=True)
         ]
+
+
+def _writable_c(x, dtype):
+    """``x`` as the compiled type: C-contiguous and writable (numba types a read-only array
+    apart; a NumPy segment may hand one on: a broadcast, a constant)."""
+    y = np.ascontiguousarray(x, dtype)
+    return y if y.flags.writeable else y.copy()
 
 
 def _load(source: str):
