@@ -127,8 +127,8 @@ BENCH_INTRO = (
 )
 
 
-def _benchmarks_page():
-    """docs/benchmarks.md from benchmarks/README.md, headings one level up."""
+def _benchmarks_page() -> str:
+    """The Benchmarks page from benchmarks/README.md, headings one level up."""
     with open(os.path.join(HERE, "..", "benchmarks", "README.md"), encoding="utf-8") as f:
         lines = f.read().splitlines()
     body = []
@@ -136,16 +136,11 @@ def _benchmarks_page():
         if line.startswith("### "):
             line = line[1:]
         body.append(line)
-    page = "# Benchmarks\n\n" + BENCH_INTRO + "\n" + "\n".join(body) + "\n"
-    path = os.path.join(HERE, "benchmarks.md")
-    old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-    if page != old:  # rewriting an unchanged file would make `mkdocs serve` rebuild forever
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
+    return "# Benchmarks\n\n" + BENCH_INTRO + "\n" + "\n".join(body) + "\n"
 
 
 def on_pre_build(config, **kwargs):
-    _benchmarks_page()
+    FIGURES["benchmarks.md"] = _benchmarks_page()  # generated, never a stale copy in docs/
     FIGURES["generated/seed_graph.svg"] = _seed_graph()
     FIGURES["generated/jacobian_cost.png"] = _jacobian_cost()
 
