@@ -33,9 +33,11 @@ LAPACK call per equation, with the matrix shape added to ``LinAlgError``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ftrans.compiler.native_rules import numpy_only
+from ftrans.compiler.native_rules import NativeUnsupported, native_rule
 from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError, UnsupportedError
 from ftrans.primitives import elementwise as ew
@@ -241,7 +243,6 @@ def _cholesky_jvp(primals, tangents):
 
 
 cholesky_p = Primitive("cholesky")
-numpy_only("LAPACK: NumPy calls it already", cholesky_p)
 cholesky_p.impl = _cholesky_impl
 cholesky_p.abstract_eval = _cholesky_aval
 cholesky_p.jvp = _cholesky_jvp
@@ -332,7 +333,6 @@ def _triangular_solve_transpose(ct, a, b, *, lower, transpose_a, unit_diagonal):
 
 
 triangular_solve_p = Primitive("triangular_solve", linear=True)
-numpy_only("LAPACK: NumPy calls it already", triangular_solve_p)
 triangular_solve_p.impl = _triangular_solve_impl
 triangular_solve_p.abstract_eval = lambda a, b, **_: _solve_aval("triangular_solve", a, b)
 triangular_solve_p.jvp = _triangular_solve_jvp
@@ -375,7 +375,6 @@ def _solve_transpose(ct, a, b):
 
 
 solve_p = Primitive("solve", linear=True)
-numpy_only("LAPACK: NumPy calls it already", solve_p)
 solve_p.impl = _solve_impl
 solve_p.abstract_eval = lambda a, b: _solve_aval("solve", a, b)
 solve_p.jvp = _solve_jvp
@@ -424,7 +423,6 @@ def _slogdet_jvp(primals, tangents):
 
 
 slogdet_p = Primitive("slogdet", multiple_results=True)
-numpy_only("LAPACK: NumPy calls it already", slogdet_p)
 slogdet_p.impl = _slogdet_impl
 slogdet_p.abstract_eval = _slogdet_aval
 slogdet_p.jvp = _slogdet_jvp
@@ -459,7 +457,6 @@ def _eigh_jvp(primals, tangents):
 
 
 eigh_p = Primitive("eigh", multiple_results=True)
-numpy_only("LAPACK: NumPy calls it already", eigh_p)
 eigh_p.impl = _eigh_impl
 eigh_p.abstract_eval = _eigh_aval
 eigh_p.jvp = _eigh_jvp
@@ -484,7 +481,6 @@ def _eigvalsh_jvp(primals, tangents):
 
 
 eigvalsh_p = Primitive("eigvalsh")
-numpy_only("LAPACK: NumPy calls it already", eigvalsh_p)
 eigvalsh_p.impl = _eigvalsh_impl
 eigvalsh_p.abstract_eval = lambda a: _eigh_aval(a)[0]
 eigvalsh_p.jvp = _eigvalsh_jvp
@@ -561,7 +557,6 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 
 
 svd_p = Primitive("svd", multiple_results=True)
-numpy_only("LAPACK: NumPy calls it already", svd_p)
 svd_p.impl = _svd_impl
 svd_p.abstract_eval = _svd_aval
 svd_p.jvp = _svd_jvp
@@ -631,7 +626,6 @@ def _qr_jvp(primals, tangents, *, complete):
 
 
 qr_p = Primitive("qr", multiple_results=True)
-numpy_only("LAPACK: NumPy calls it already", qr_p)
 qr_p.impl = _qr_impl
 qr_p.abstract_eval = _qr_aval
 qr_p.jvp = _qr_jvp
@@ -669,7 +663,6 @@ def _pinv_jvp(primals, tangents, *, rcond):
 
 
 pinv_p = Primitive("pinv")
-numpy_only("LAPACK: NumPy calls it already", pinv_p)
 pinv_p.impl = _pinv_impl
 pinv_p.abstract_eval = _pinv_aval
 pinv_p.jvp = _pinv_jvp
@@ -678,3 +671,142 @@ pinv_p.batch = batch_in_front(pinv_p)
 
 def pinv(a, *, rcond):
     return pinv_p.bind(a, rcond=float(rcond))
+
+
+# ----------------------------------------------------------------------------- native lowering
+# numba's np.linalg calls the same LAPACK routines (getrf/getrs, potrf, syevd, gesdd, geqrf) on
+# 2-D float matrices, reading the same triangle: each matrix of a stack goes through it in a
+# native loop over the leading dimensions (flattened). A LAPACK failure raises the NumPy
+# backend's LinAlgError message (numba's own wording differs).
+
+_NUMPY_ERRORS = {
+    "cholesky": "Matrix is not positive definite",
+    "triangular_solve": "Singular matrix (a zero on the diagonal)",
+    "solve": "Singular matrix",
+    "slogdet": "slogdet did not converge",
+    "eigh": "Eigenvalues did not converge",
+    "eigvalsh": "Eigenvalues did not converge",
+    "svd": "SVD did not converge",
+    "qr": "QR did not converge",
+    "pinv": "SVD did not converge",
+}
+
+
+def _native_stack(g, eqn, operands, call):
+    """Each matrix of the stack through ``call(g, matrix names) -> (statements, results)``,
+    one result per output, written into buffers of the outputs' shapes."""
+    name = eqn.primitive.name
+    nd = len(eqn.inputs[0].aval.shape)
+    lead = tuple(eqn.inputs[0].aval.shape[:-2])
+    count = math.prod(lead)
+    if any(0 in v.shape[nd - 2 :] for v in operands):
+        raise NativeUnsupported(f"{name} of an empty matrix")
+    dtypes = {v.dtype.name for v in operands}
+    if not dtypes <= {"float32", "float64"} or len(dtypes) != 1:
+        raise NativeUnsupported(f"{name} on {sorted(dtypes)} matrices (numba: float32/float64)")
+    stacks = [g.laid_out(v, list(range(nd)), (count, *v.shape[nd - 2 :])) for v in operands]
+    outs = [var.aval for var in eqn.outputs]
+    bufs = [g.alloc((count, *a.shape[len(lead) :]), a.dtype) for a in outs]
+    message = str(linalg_error(name, eqn.inputs[0].aval.shape, _NUMPY_ERRORS[name]))
+    i = g.fresh("i")
+    with g.loop(f"for {i} in range({count}):"):
+        statements, results = call(g, [f"{s}[{i}]" for s in stacks])
+        # (numba cannot raise inside an except block: a flag carries the failure out)
+        failed = g.fresh("failed")
+        g.emit(f"{failed} = False")
+        g.emit("try:")
+        for line in statements:
+            g.emit(f"    {line}")
+        g.emit("except Exception:")
+        g.emit(f"    {failed} = True")
+        g.emit(f"if {failed}:")
+        g.emit(f"    raise np.linalg.LinAlgError({message!r})")
+        for buf, expr in zip(bufs, results, strict=True):
+            g.emit(f"{buf}[{i}] = {expr}")
+    values = [
+        g.reshaped(g.array((count, *a.shape[len(lead) :]), a.dtype, buf), a.shape)
+        for buf, a in zip(bufs, outs, strict=True)
+    ]
+    return values if eqn.primitive.multiple_results else values[0]
+
+
+def _one_call(expr, outputs=1):
+    """``call`` for _native_stack: ``r = expr``, then ``r`` (or ``r[k]`` for k < outputs)."""
+
+    def call(g, names):
+        r = g.fresh("r")
+        results = [r] if outputs == 1 else [f"{r}[{k}]" for k in range(outputs)]
+        return [f"{r} = {expr.format(*names)}"], results
+
+    return call
+
+
+@native_rule(cholesky_p)
+def _cholesky_native(g, eqn, a):
+    return _native_stack(g, eqn, [a], _one_call("np.linalg.cholesky({0})"))
+
+
+@native_rule(solve_p)
+def _solve_native(g, eqn, a, b):
+    return _native_stack(g, eqn, [a, b], _one_call("np.linalg.solve({0}, {1})"))
+
+
+@native_rule(triangular_solve_p)
+def _triangular_solve_native(g, eqn, a, b, *, lower, transpose_a, unit_diagonal):
+    """The implementation's: np.linalg.solve on the triangle (blocked beyond ``_BLOCK`` rows
+    in the NumPy code: the last bits may differ there)."""
+
+    def call(g, names):
+        t = g.fresh("tri")
+        lines = [f"{t} = np.{'tril' if lower else 'triu'}({names[0]})"]
+        if unit_diagonal:
+            j = g.fresh("j")
+            lines += [f"for {j} in range({t}.shape[0]):", f"    {t}[{j}, {j}] = 1"]
+        operand = f"{t}.T" if transpose_a else t
+        r = g.fresh("r")
+        return [*lines, f"{r} = np.linalg.solve({operand}, {names[1]})"], [r]
+
+    return _native_stack(g, eqn, [a, b], call)
+
+
+@native_rule(slogdet_p)
+def _slogdet_native(g, eqn, a):
+    return _native_stack(g, eqn, [a], _one_call("np.linalg.slogdet({0})", 2))
+
+
+@native_rule(eigh_p)
+def _eigh_native(g, eqn, a):
+    return _native_stack(g, eqn, [a], _one_call("np.linalg.eigh({0})", 2))
+
+
+@native_rule(eigvalsh_p)
+def _eigvalsh_native(g, eqn, a):
+    return _native_stack(g, eqn, [a], _one_call("np.linalg.eigvalsh({0})"))
+
+
+@native_rule(svd_p)
+def _svd_native(g, eqn, a, *, full_matrices, compute_uv):
+    """numba's svd always computes the vectors (gesdd with jobz A or S): without
+    ``compute_uv`` the singular values may differ from NumPy's (jobz N) in the last bits."""
+    expr = f"np.linalg.svd({{0}}, full_matrices={bool(full_matrices)})"
+    if compute_uv:
+        return _native_stack(g, eqn, [a], _one_call(expr, 3))
+
+    def call(g, names):
+        r = g.fresh("r")
+        return [f"{r} = {expr.format(*names)}"], [f"{r}[1]"]
+
+    return _native_stack(g, eqn, [a], call)
+
+
+@native_rule(qr_p)
+def _qr_native(g, eqn, a, *, complete):
+    m, n = a.shape[-2:]
+    if complete and m > n:
+        raise NativeUnsupported("qr(mode='complete') of a tall matrix (numba's qr is reduced)")
+    return _native_stack(g, eqn, [a], _one_call("np.linalg.qr({0})", 2))
+
+
+@native_rule(pinv_p)
+def _pinv_native(g, eqn, a, *, rcond):
+    return _native_stack(g, eqn, [a], _one_call(f"np.linalg.pinv({{0}}, {float(rcond)!r})"))
