@@ -840,9 +840,15 @@ class NativeCompiled:
         if len(args) != len(self.in_avals):
             raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
         return [
-            a.dtype.type(x) if not a.shape else np.ascontiguousarray(x, a.dtype)
+            a.dtype.type(x) if not a.shape else _writable(np.ascontiguousarray(x, a.dtype))
             for a, x in zip(self.in_avals, args, strict=True)
         ]
+
+
+def _writable(x):
+    # compiled for writable arrays: a read-only one (np.broadcast_to's, a NumPy segment's
+    # output) is a different numba type
+    return x if x.flags.writeable else x.copy()
 
 
 def _load(source: str):
