@@ -221,9 +221,32 @@ def test_auto_chooses_native_where_it_pays():
 
 
 def test_unsupported_primitive_runs_numpy_code_and_says_why():
-    f = ft.jit(lambda a: fnp.linalg.solve(a, np.ones(2)), backend="native")
-    np.testing.assert_allclose(f(np.eye(2) * 2), [0.5, 0.5])
-    assert "no native rule for solve" in compiled(f.lower(np.eye(2)).closed).reason
+    f = ft.jit(lambda a: ft.scipy.linalg.lu_factor(a)[0] * 2.0, backend="native")
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(f(a), ft.jit(lambda a: ft.scipy.linalg.lu_factor(a)[0] * 2.0)(a))
+    assert "no native rule for lu" in compiled(f.lower(a).closed).reason
+
+
+def test_linalg_runs_natively_over_a_stack_and_fails_like_numpy():
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((2, 3, 4, 4))
+    a = m @ np.swapaxes(m, -1, -2) + 4 * np.eye(4)  # a (2, 3) stack of SPD matrices
+
+    def f(a):
+        low = fnp.linalg.cholesky(a)
+        w, v = fnp.linalg.eigh(a)
+        return fnp.linalg.solve(a, low), fnp.linalg.slogdet(a)[1], w, v, fnp.linalg.svd(a)[1]
+
+    jf = ft.jit(f, backend="native")
+    for got, want in zip(jf(a), ft.jit(f, backend="numpy")(a), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    fn = compiled(jf.lower(a).closed)
+    assert fn.reason == "native code" and "np.linalg.cholesky(" in fn.source
+    singular = ft.jit(lambda a: fnp.linalg.solve(a, a), backend="native")
+    with pytest.raises(np.linalg.LinAlgError, match=r"solve: Singular matrix \(matrix of shape"):
+        singular(np.zeros((3, 3)))
+    with pytest.raises(np.linalg.LinAlgError, match="cholesky: Matrix is not positive definite"):
+        ft.jit(fnp.linalg.cholesky, backend="native")(-np.eye(3))
 
 
 def test_tiered_compilation_runs_numpy_code_first():
