@@ -800,6 +800,11 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
         ", parallel=True" if g.parallel else ""
     )
     signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
+    if g.const_args:
+        # the constants are arguments too: programs alike but for their constants' types are
+        # different modules (a module compiles one signature, then compiling is disabled)
+        kinds = ", ".join(f"{c.dtype}{list(c.shape)}" for c in g.const_args)
+        signature += f"; constants {kinds}"
     source = (
         f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
