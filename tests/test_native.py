@@ -43,8 +43,9 @@ def _synchronous():
 # Every registry spec jitted under the native backend against eager values, and the
 # differentiable ones' jit(jvp) and jit(vjp) programs too. A numba compile costs ~0.1-0.3 s for a
 # small program and up to a minute for a large one (scipy.linalg.expm_frechet) on a cold disk
-# cache ($FTRANS_CACHE_DIR; a warm one loads each in milliseconds). CI's budget for this file
-# is a few minutes, so by default:
+# cache ($FTRANS_CACHE_DIR; a warm one loads each in milliseconds); numba's np.linalg costs
+# ~1 s a program. Measured cold, on 2 cores shared at load ~7: every spec's value alone took
+# 2025 s, this file as below 855 s (~5.7x the quiet machine's compile time). So by default:
 # * values: every spec whose traced program has at most NATIVE_CI_EQUATIONS equations (nested
 #   programs counted), which is most of the registry; larger programs are skipped, saying so;
 # * derivatives: the first differentiable spec of each primitive, within the same bound.
