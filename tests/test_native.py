@@ -43,10 +43,10 @@ def _synchronous():
 # Every registry spec jitted under the native backend against eager values, and the
 # differentiable ones' jit(jvp) and jit(vjp) programs too. A numba compile costs ~0.1-0.3 s for a
 # small program and up to a minute for a large one (scipy.linalg.expm_frechet) on a cold disk
-# cache ($FTRANS_CACHE_DIR; a warm one loads each in milliseconds); numba's np.linalg costs
-# ~1 s a program. Measured cold, on 2 cores shared at load ~7: every spec's value alone took
-# 2025 s, this file as below 855 s; a small compile took 0.45 s there, ~0.08 s on a quiet
-# machine. So by default:
+# cache ($FTRANS_CACHE_DIR; a warm one loads each in milliseconds); a program calling numba's
+# np.linalg ~4 s under the load below. Measured cold, on 2 cores shared at load ~7: every
+# spec's value alone took 2025 s, this file as below 855 s; a small compile took 0.45 s there,
+# ~0.08 s on a quiet machine. So by default:
 # * values: every spec whose traced program has at most NATIVE_CI_EQUATIONS equations (nested
 #   programs counted), which is most of the registry; larger programs are skipped, saying so;
 # * derivatives: the first differentiable spec of each primitive, within the same bound.
