@@ -459,3 +459,23 @@ def test_native_floor_divide_is_numpys_at_the_edges(dtype):
         got, want = ft.jit(fun, backend="native")(x, y), ft.jit(fun, backend="numpy")(x, y)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize(
+    "source, target",
+    [
+        (np.float64, np.float32),
+        (np.float32, np.float64),
+        (np.float64, np.int32),
+        (np.int64, np.float64),
+    ],
+)
+def test_native_casts_equal_numpy(source, target):
+    rng = np.random.default_rng(1)
+    x = np.asarray(_wide(rng, _ULP_VALUES) * 1e3, source)  # in range for int32
+    fun = lambda x: lax.convert_element_type(x, target)
+    native_fn = ft.jit(fun, backend="native")
+    got, want = native_fn(x), ft.jit(fun, backend="numpy")(x)
+    assert compiled(native_fn.lower(x).closed).reason == "native code"
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
