@@ -479,3 +479,20 @@ def test_native_casts_equal_numpy(source, target):
     assert compiled(native_fn.lower(x).closed).reason == "native code"
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+def test_linalg_of_non_finite_matrices_is_numpys():
+    # numba's np.linalg refuses infs and NaNs; NumPy returns NaNs (or raises): the native code
+    # hands such a call to the NumPy code, so both backends give the same answer
+    a = np.eye(3)
+    a[1, 2] = np.nan
+
+    def f(a):
+        q, r = fnp.linalg.qr(a)
+        return fnp.linalg.solve(a, a), fnp.linalg.slogdet(a)[1], fnp.linalg.eigvalsh(a), q, r
+
+    jf = ft.jit(f, backend="native")
+    for got, want in zip(jf(a), ft.jit(f, backend="numpy")(a), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert compiled(jf.lower(a).closed).reason == "native code"
+    np.testing.assert_array_equal(jf(np.eye(3) * 2)[0], np.eye(3))  # finite: native again

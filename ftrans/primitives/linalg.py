@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from ftrans.compiler.native_rules import NativeUnsupported, native_rule
+from ftrans.compiler.native_rules import RUN_NUMPY, NativeUnsupported, native_rule
 from ftrans.core import Primitive, ShapedArray, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError, UnsupportedError
 from ftrans.primitives import elementwise as ew
@@ -678,7 +678,8 @@ def pinv(a, *, rcond):
 # numba's np.linalg calls the same LAPACK routines (getrf/getrs, potrf, syevd, gesdd, geqrf) on
 # 2-D float matrices, reading the same triangle: each matrix of a stack goes through it in a
 # native loop over the leading dimensions (flattened). A LAPACK failure raises the NumPy
-# backend's LinAlgError message (numba's own wording differs).
+# backend's LinAlgError message (numba's own wording differs); a matrix with an inf or a NaN,
+# which numba refuses, has the call run the NumPy code (RUN_NUMPY), so both backends agree.
 
 _NUMPY_ERRORS = {
     "cholesky": "Matrix is not positive definite",
@@ -711,7 +712,11 @@ def _native_stack(g, eqn, operands, call):
     message = str(linalg_error(name, eqn.inputs[0].aval.shape, _NUMPY_ERRORS[name]))
     i = g.fresh("i")
     with g.loop(f"for {i} in range({count}):"):
-        statements, results = call(g, [f"{s}[{i}]" for s in stacks])
+        matrices = [f"{s}[{i}]" for s in stacks]
+        for m in matrices:  # numba refuses non-finite matrices; NumPy returns NaNs: run it
+            g.emit(f"if not np.all(np.isfinite({m})):")
+            g.emit(f"    raise np.linalg.LinAlgError({RUN_NUMPY!r})")
+        statements, results = call(g, matrices)
         # (numba cannot raise inside an except block: a flag carries the failure out)
         failed = g.fresh("failed")
         g.emit(f"{failed} = False")
