@@ -492,7 +492,9 @@ def test_linalg_of_non_finite_matrices_is_numpys():
         return fnp.linalg.solve(a, a), fnp.linalg.slogdet(a)[1], fnp.linalg.eigvalsh(a), q, r
 
     jf = ft.jit(f, backend="native")
-    for got, want in zip(jf(a), ft.jit(f, backend="numpy")(a), strict=True):
-        np.testing.assert_array_equal(got, want)
+    with np.errstate(invalid="ignore"):  # NumPy's slogdet warns of the NaN, in both backends
+        pairs = zip(jf(a), ft.jit(f, backend="numpy")(a), strict=True)
+        for got, want in pairs:
+            np.testing.assert_array_equal(got, want)
     assert compiled(jf.lower(a).closed).reason == "native code"
     np.testing.assert_array_equal(jf(np.eye(3) * 2)[0], np.eye(3))  # finite: native again
