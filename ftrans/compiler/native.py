@@ -41,7 +41,7 @@ import threading
 
 import numpy as np
 
-from ftrans.compiler.native_rules import NATIVE_RULES, NUMPY_ONLY, NativeUnsupported
+from ftrans.compiler.native_rules import NATIVE_RULES, NUMPY_ONLY, RUN_NUMPY, NativeUnsupported
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal
 
 __all__ = [
@@ -834,26 +834,41 @@ class NativeCompiled:
     backend's functions. The compiled signature is the only one: arguments of other types or
     layouts are converted (never compiled anew at call time)."""
 
-    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0")
+    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0",
+                 "segment", "_numpy")  # fmt: skip
 
-    def __init__(self, fn, source, in_avals, out_avals, consts):
+    def __init__(self, fn, source, in_avals, out_avals, consts, segment=None):
         self.fn, self.source, self.consts = fn, source, tuple(consts)
         self.in_avals, self.out_avals = list(in_avals), list(out_avals)
         self.n_out = len(self.out_avals)
         self.program = None
         self._rank0 = [k for k, a in enumerate(self.out_avals) if not a.shape]
+        self.segment, self._numpy = segment, None  # the ClosedJaxpr compiled, its NumPy code
 
     def __call__(self, *args):
         try:
-            outs = self.fn(*args, *self.consts)
-        except TypeError:  # not the compiled types: convert (a Python float, a strided view)
-            outs = self.fn(*self._convert(args), *self.consts)
+            try:
+                outs = self.fn(*args, *self.consts)
+            except TypeError:  # not the compiled types: convert (a Python float, a strided view)
+                outs = self.fn(*self._convert(args), *self.consts)
+        except np.linalg.LinAlgError as err:
+            if str(err) != RUN_NUMPY or self.segment is None:
+                raise
+            return self._run_numpy(args)
         if self._rank0:
             outs = list(outs)
             for k in self._rank0:
                 outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
             outs = tuple(outs)
         return outs
+
+    def _run_numpy(self, args):
+        """This call through the NumPy code (a rule asked for it at run time, RUN_NUMPY)."""
+        if self._numpy is None:
+            from ftrans.compiler.codegen import compile_jaxpr
+
+            self._numpy = compile_jaxpr(self.segment.jaxpr, list(self.segment.consts))
+        return tuple(self._numpy(*args))
 
     def _convert(self, args):
         if len(args) != len(self.in_avals):
@@ -902,7 +917,7 @@ def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
     source, const_args, entry = generate_native(closed, threads())
     jaxpr = closed.jaxpr
     fn = getattr(_load(source), entry)
-    compiled = NativeCompiled(fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args)
+    compiled = NativeCompiled(fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args, closed)
     # compile now for the known argument types (never by running it: a loop could be endless)
     import numba
 

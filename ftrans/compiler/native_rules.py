@@ -17,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "NATIVE_RULES",
     "NUMPY_ONLY",
+    "RUN_NUMPY",
     "NativeUnsupported",
     "native_elementwise",
     "native_rule",
@@ -27,6 +28,12 @@ __all__ = [
 NATIVE_RULES: dict = {}
 #: primitive name -> why it has no native rule (its equations call the NumPy lowering)
 NUMPY_ONLY: dict[str, str] = {}
+
+
+#: the message of a LinAlgError that native code raises to have this call run the NumPy code
+#: instead (an input the native rule cannot take at run time: numba's np.linalg refuses
+#: non-finite matrices, where NumPy returns NaNs)
+RUN_NUMPY = "ftrans native: this call runs the NumPy code"
 
 
 class NativeUnsupported(Exception):

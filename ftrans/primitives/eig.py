@@ -59,7 +59,7 @@ def _eig_jvp(primals, tangents):
 
 
 eig_p = Primitive("eig", multiple_results=True)
-numpy_only("LAPACK: NumPy calls it already", eig_p)
+numpy_only("LAPACK through NumPy (complex results; the native backend is real-only)", eig_p)
 eig_p.impl = _eig_impl
 eig_p.abstract_eval = _eig_aval
 eig_p.jvp = _eig_jvp
@@ -84,7 +84,7 @@ def _eigvals_jvp(primals, tangents):
 
 
 eigvals_p = Primitive("eigvals")
-numpy_only("LAPACK: NumPy calls it already", eigvals_p)
+numpy_only("LAPACK through NumPy (complex results; the native backend is real-only)", eigvals_p)
 eigvals_p.impl = _eigvals_impl
 eigvals_p.abstract_eval = lambda a: _eig_aval(a)[0]
 eigvals_p.jvp = _eigvals_jvp

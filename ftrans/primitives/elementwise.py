@@ -532,7 +532,33 @@ rem_p = binary(
 native_elementwise(rem_p, "np.remainder({0}, {1})")
 rem = rem_p.bind
 floor_divide_p = binary("floor_divide", np.floor_divide)
-native_elementwise(floor_divide_p, "np.floor_divide({0}, {1})")
+
+
+@native_rule(floor_divide_p)
+def _floor_divide_native(g, eqn, x, y):
+    """NumPy's float algorithm (npy_divmod): numba's np.floor_divide is floor(x / y), which
+    rounds the quotient first (1.0 // 0.1 is 10 there, 9 in NumPy)."""
+    if x.dtype.kind != "f":
+        return g.elementwise(eqn, "np.floor_divide({0}, {1})", (x, y))
+    out = eqn.outputs[0].aval
+    maps = [g.broadcast_map(v.shape, out.shape) for v in (x, y)]
+    one, half, zero = (g.literal(c, out.dtype).names[0] for c in (1, 0.5, 0))
+
+    def body(idx):
+        a, b = (g.name_expr(g.elem(v, m(idx))) for v, m in zip((x, y), maps, strict=True))
+        mod = g.name_expr(f"np.fmod({a}, {b})")
+        div = g.name_expr(f"({a} - {mod}) / {b}")
+        div = g.name_expr(
+            f"({div} - {one}) if {mod} != 0 and (({b} < 0) != ({mod} < 0)) else {div}"
+        )
+        low = g.name_expr(f"np.floor({div})")
+        snapped = f"(({low} + {one}) if {div} - {low} > {half} else {low})"
+        signed_zero = f"np.copysign({zero}, {a} / {b})"
+        return f"({a} / {b} if {b} == 0 else {snapped} if {div} != 0 else {signed_zero})"
+
+    return g.produce(out.shape, out.dtype, body)
+
+
 floor_divide = floor_divide_p.bind
 
 

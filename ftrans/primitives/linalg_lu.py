@@ -197,7 +197,7 @@ def _lu_jvp(primals, tangents):
 
 
 lu_p = Primitive("lu", multiple_results=True)
-numpy_only("LAPACK: NumPy calls it already", lu_p)
+numpy_only("LAPACK through NumPy (numba's np.linalg has no LU factorisation)", lu_p)
 lu_p.impl = _lu_impl
 lu_p.abstract_eval = _lu_aval
 lu_p.jvp = _lu_jvp
