@@ -455,6 +455,51 @@ def test_a_backend_with_psum_leaves_gets_a_pytree_in_one_call():
         unbind_external_axis("processes")
 
 
+class InPlaceRecorder(TreeRecorder):
+    """A `TreeRecorder` that can also reduce the buffers it is handed in place, as MPI can
+    (``MPI_IN_PLACE``): every member holds the same values, so the sum is ``n * x``."""
+
+    reduces_in_place = True
+
+    def psum_leaves(self, xs, paths, in_place=False):
+        self.calls.append(("psum_leaves", in_place, tuple(paths)))
+        if not in_place:
+            return [x * self.n for x in xs]
+        for x in xs:
+            x *= self.n
+        self.handed = xs
+        return xs
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_pmean_over_a_power_of_two_scales_first_and_reduces_in_place(n):
+    """pmean over processes of a power-of-two size reduces ``x / n`` in a buffer of its own
+    (one pass fewer than dividing a new sum); the caller's arrays are never written, other
+    sizes and integer leaves divide afterwards, and the values are psum / n either way."""
+    backend = InPlaceRecorder(n=n)
+    bind_external_axis(backend)
+    try:
+        x = {"w": np.random.default_rng(0).normal(size=(4, 3)), "b": np.array(1.5)}
+        keep = {k: v.copy() for k, v in x.items()}
+        for run in (
+            lambda t: lax.pmean(t, "processes"),
+            ft.jit(lambda t: lax.pmean(t, "processes")),
+        ):
+            backend.calls.clear()
+            got = run(x)
+            assert backend.calls == [("psum_leaves", n == 4 or n == 2, ("['b']", "['w']"))]
+            for k in x:
+                np.testing.assert_array_equal(x[k], keep[k])  # inputs untouched
+                np.testing.assert_array_equal(got[k], (keep[k] * n) / n)
+                assert got[k].dtype == np.float64 and got[k].shape == keep[k].shape
+            if n != 3:
+                assert all(o is not x["w"] and o is not x["b"] for o in backend.handed)
+        backend.calls.clear()
+        assert lax.pmean(np.arange(4), "processes").tolist() == [0.0, 1.0, 2.0, 3.0]
+    finally:
+        unbind_external_axis("processes")
+
+
 @pytest.mark.parametrize("n", [2, 3, 4, 8])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.complex128])
 def test_pmean_over_a_backend_is_psum_divided_by_the_size_exactly(n, dtype):

@@ -179,16 +179,27 @@ class MPIAxis:
     def psum(self, x: np.ndarray) -> np.ndarray:
         return self._allreduce("psum", self._mpi.SUM, x)
 
-    def psum_leaves(self, xs: Sequence[np.ndarray], paths: Sequence[str]) -> list[np.ndarray]:
+    reduces_in_place = True  # psum_leaves(..., in_place=True): see _axes.pmean
+
+    def psum_leaves(
+        self, xs: Sequence[np.ndarray], paths: Sequence[str], in_place: bool = False
+    ) -> list[np.ndarray]:
         """The psum of every leaf of a pytree: one agreement check over all of them (naming
         each leaf by its path), then one ``Allreduce`` per leaf (faster than packing them into
-        one buffer here: see benchmarks/bench_distributed.py)."""
+        one buffer here: see benchmarks/bench_distributed.py). With ``in_place`` the caller
+        hands over buffers of its own (C-contiguous, writable, not shared): each is reduced in
+        place (``MPI_IN_PLACE``) and returned."""
         arrays = [_contiguous(x) for x in xs]
         self._begin("psum", [(w, describe(a)) for w, a in zip(paths, arrays, strict=True)])
         try:
             outs = []
             for a in arrays:
                 self._reduce_dtype(a, "psum")
+                if in_place and a.flags.c_contiguous and a.flags.writeable:
+                    if self._size > 1:
+                        self.comm.Allreduce(self._mpi.IN_PLACE, a, op=self._mpi.SUM)
+                    outs.append(a)
+                    continue
                 out = np.empty_like(a)
                 if self._size == 1:
                     out[...] = a

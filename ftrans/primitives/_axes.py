@@ -263,6 +263,10 @@ def _sum_impl(*xs, axis_name, leaf_paths, mean):
     any other one array at a time."""
     xs = [np.asarray(x) for x in xs]
     xs = [x.astype(np.int64) if x.dtype == np.bool_ else x for x in xs]
+    if mean and len(axis_name) == 1:
+        scaled = _mean_by_scaling_first(xs, axis_name[0], leaf_paths)
+        if scaled is not None:
+            return scaled
     count = 1
     for name in axis_name:
         backend = _external(name, "pmean" if mean else "psum")
@@ -276,6 +280,27 @@ def _sum_impl(*xs, axis_name, leaf_paths, mean):
         for x in xs:  # a backend returns new arrays: divide them in place
             _divide_in_place(x, count)
     return xs
+
+
+def _mean_by_scaling_first(xs, name, leaf_paths):
+    """pmean over one external axis of a power-of-two size ``n`` as the psum of ``x / n``,
+    reduced in the buffers that hold ``x / n`` (one pass over each leaf fewer than summing into
+    a new buffer and dividing it). Scaling by ``2**-k`` is exact, so the bits are those of the
+    sum divided afterwards, except where ``x / n`` is subnormal (``|x| < n * 2.2e-308`` in
+    float64), which can differ in its last bits (XLA's CPU code flushes such numbers to zero).
+    None when this does not apply: the backend cannot reduce in place
+    (``psum_leaves(..., in_place=True)``, announced by ``reduces_in_place``), the size is not
+    a power of two, or a leaf is not floating."""
+    backend = _external(name, "pmean")
+    n = int(backend.size())
+    if not getattr(backend, "reduces_in_place", False) or n == 1 or n & (n - 1):
+        return None
+    if any(x.dtype.kind not in "fc" for x in xs):
+        return None
+    scaled = [
+        np.multiply(x, np.asarray(1.0 / n, x.dtype), out=np.empty(x.shape, x.dtype)) for x in xs
+    ]
+    return [np.asarray(q) for q in backend.psum_leaves(scaled, leaf_paths, in_place=True)]
 
 
 def _divide_in_place(x, count):
