@@ -307,8 +307,8 @@ def large_arrays() -> list:
                 )
         table.append([*line, auto, f"<= {LARGE_BARS[key]:g}"])
     headers = ["workload", "ftrans numpy", "ftrans native", "JAX jit", "numpy / JAX"]
-    headers += ["native / JAX", '"auto" picks', "bar (x JAX)"]
-    print(f"\n## Large arrays: the issue's bars under both backends. {H.thread_note()}\n")
+    headers += ["native / JAX", '"auto" picks', "target (x JAX)"]
+    print(f"\n## Large arrays: the targets under both backends. {H.thread_note()}\n")
     print(f"The 2-thread row ran in a child process: {note2}.\n")
     print(H.table(headers, table))
     return bars

@@ -300,12 +300,14 @@ def test_explain_says_why_numpy_code_runs(monkeypatch):
         "jit(<lambda>): first call, traced and compiled.\nbackend: NumPy code: auto: "
         "1 operation(s) and no loop (native code pays from 8 operations or a loop)"
     )
-    solve = ft.jit(lambda a: fnp.linalg.solve(a, a), backend="native")
-    solve(np.eye(2))
-    assert "\nbackend: NumPy code: no native rule for solve" in solve.explain()
-    mixed = ft.jit(lambda a: fnp.linalg.solve(a, np.ones(2)), backend="native")
-    mixed(np.eye(2))  # the broadcast of ones is native, the solve NumPy
-    assert "\nbackend: native code ready (NumPy: no native rule for solve" in mixed.explain()
+    lu = ft.jit(lambda a: lax.linalg.lu(a)[0], backend="native")  # lu has no native rule
+    lu(np.eye(2))
+    assert "\nbackend: NumPy code: no native rule for lu" in lu.explain()
+    mixed = ft.jit(lambda a: lax.linalg.lu(a * 2.0)[0] + 1.0, backend="native")
+    mixed(np.eye(2))  # the arithmetic is native, the lu NumPy
+    assert "\nbackend: native code ready (native: 1 equations; NumPy: no native rule for lu" in (
+        mixed.explain()
+    )
     plain = ft.jit(loop, backend="numpy")
     plain(np.ones(3))
     assert plain.explain() == "jit(loop): first call, traced and compiled."  # nothing to add
