@@ -44,15 +44,22 @@ def test_every_page_reads_finished(site):
     assert report.screenshots, "no screenshot was written"
 
 
-def test_the_check_finds_what_it_looks_for(site, tmp_path):
-    """A page with each fault the check knows gets a finding for each (the check can fail)."""
+def plant(site, tmp_path, name, html):
+    """A copy of the built site whose jit guide ends with ``html``; the copy's folder."""
     import shutil
 
-    broken = str(tmp_path / "broken")
-    shutil.copytree(site, broken, ignore=shutil.ignore_patterns("screenshots"))
-    page = os.path.join(broken, "guide", "jit", "index.html")
+    copy = str(tmp_path / name)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("screenshots"))
+    page = os.path.join(copy, "guide", "jit", "index.html")
     with open(page, encoding="utf-8") as f:
-        html = f.read()
+        text = f.read()
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(text.replace("</article>", html + "</article>", 1))
+    return copy
+
+
+def test_the_check_finds_what_it_looks_for(site, tmp_path):
+    """A page with each fault the check knows gets a finding for each (the check can fail)."""
     faults = (
         '<p>see :func:`grad` and <a href="../nowhere/">this</a> and'
         ' <a href="../vmap/#no-such-heading">that</a></p>'
@@ -69,8 +76,7 @@ def test_the_check_finds_what_it_looks_for(site, tmp_path):
         '<p><span class="arithmatex">\\(\\sqrt{v + \\epsilon}\\)</span></p>'
         "<style>.md-typeset svg { max-width: 100%; height: auto; }</style>"
     )
-    with open(page, "w", encoding="utf-8") as f:
-        f.write(html.replace("</article>", faults + "</article>", 1))
+    broken = plant(site, tmp_path, "broken", faults)
     saved = dict(check_site.EXPECTED)
     check_site.EXPECTED["guide/jit/"] = ["figure.no-such-figure"]
     try:
@@ -128,16 +134,8 @@ def test_a_page_without_its_content_is_reported(site, tmp_path):
 
 def test_a_tall_brace_is_not_a_squashed_sign(site, tmp_path):
     """KaTeX draws a tall brace's repeat pieces as thin SVGs in thin spans: not a finding."""
-    import shutil
-
-    copy = str(tmp_path / "braces")
-    shutil.copytree(site, copy, ignore=shutil.ignore_patterns("screenshots"))
-    page = os.path.join(copy, "guide", "jit", "index.html")
-    with open(page, encoding="utf-8") as f:
-        html = f.read()
     rows = " \\\\ ".join(f"x_{i} & \\text{{if }} t = {i}" for i in range(8))
     formula = f'<div class="arithmatex">\\[ r_t = \\begin{{cases}} {rows} \\end{{cases}} \\]</div>'
-    with open(page, "w", encoding="utf-8") as f:
-        f.write(html.replace("</article>", formula + "</article>", 1))
+    copy = plant(site, tmp_path, "braces", formula)
     report = check_site.check_site(copy, screenshots=False, only=["guide/jit/"])
     assert not report.findings, "\n".join(report.findings)
