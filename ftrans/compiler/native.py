@@ -41,6 +41,7 @@ import threading
 
 import numpy as np
 
+from ftrans.compiler.fusion import group_interface
 from ftrans.compiler.native_rules import NATIVE_RULES, NUMPY_ONLY, RUN_NUMPY, NativeUnsupported
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal
 
@@ -938,14 +939,7 @@ def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
 
 def _segment(eqns, later_uses: set):
     """A program of ``eqns`` reading what they do not define and returning what is used later."""
-    defined = {v.id for e in eqns for v in e.outputs}
-    inputs, seen = [], set()
-    for e in eqns:
-        for a in e.inputs:
-            if type(a) is not Literal and a.id not in defined and a.id not in seen:
-                seen.add(a.id)
-                inputs.append(a)
-    outputs = [v for e in eqns for v in e.outputs if v.id in later_uses]
+    inputs, outputs = group_interface(eqns, later_uses)
     return Jaxpr([], inputs, eqns, outputs)
 
 
