@@ -48,6 +48,15 @@ HMC_STEPS, HMC_EPS, HMC_DIM = 20, 0.05, 10
 RNN_STEPS, RNN_HIDDEN, RNN_IN = 200, 16, 4
 
 
+def rk4_step(f, y, h):
+    """One classical Runge-Kutta step of ``y' = f(y)`` with step ``h``."""
+    k1 = f(y)
+    k2 = f(y + 0.5 * h * k1)
+    k3 = f(y + 0.5 * h * k2)
+    k4 = f(y + h * k3)
+    return y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
 def pendulum(np_, scan):
     def rk4(params, y0):
         damping, g = params[0], params[1]
@@ -55,14 +64,7 @@ def pendulum(np_, scan):
         def f(y):
             return np_.stack([y[1], -g * np_.sin(y[0]) - damping * y[1]])
 
-        def step(y, _):
-            k1 = f(y)
-            k2 = f(y + 0.5 * H_STEP * k1)
-            k3 = f(y + 0.5 * H_STEP * k2)
-            k4 = f(y + H_STEP * k3)
-            return y + H_STEP / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
-
-        y, _ = scan(step, y0, None, length=STEPS)
+        y, _ = scan(lambda y, _: (rk4_step(f, y, H_STEP), None), y0, None, length=STEPS)
         return np_.sum(y * y)
 
     return rk4
@@ -76,14 +78,7 @@ def lorenz(np_, scan):
             x, v, z = y[0], y[1], y[2]
             return np_.stack([sigma * (v - x), x * (rho - z) - v, x * v - beta * z])
 
-        def step(y, _):
-            k1 = f(y)
-            k2 = f(y + 0.5 * LORENZ_H * k1)
-            k3 = f(y + 0.5 * LORENZ_H * k2)
-            k4 = f(y + LORENZ_H * k3)
-            return y + LORENZ_H / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
-
-        y, _ = scan(step, y0, None, length=LORENZ_STEPS)
+        y, _ = scan(lambda y, _: (rk4_step(f, y, LORENZ_H), None), y0, None, length=LORENZ_STEPS)
         return np_.sum(y)
 
     return rk4
