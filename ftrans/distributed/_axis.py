@@ -53,6 +53,9 @@ def _check_perm(perm: Sequence[tuple[int, int]], size: int, axis_name: str) -> l
     return pairs
 
 
+_ABORT_GRACE = 1.0  # seconds between the watchdog's message and MPI_Abort
+
+
 class _Watchdog:
     """Aborts the whole MPI job when this rank waits in one collective longer than ``timeout``.
 
@@ -82,6 +85,10 @@ class _Watchdog:
                     "(it exited, hangs, or runs a different program). Aborting the MPI job.\n"
                 )
                 sys.stderr.flush()
+                # The launcher forwards this rank's stderr asynchronously; aborting at once can
+                # end the job before it has read the message (seen on a loaded machine: the
+                # job ended with exit code 3 and no output at all). Give it a moment first.
+                time.sleep(_ABORT_GRACE)
                 self.comm.Abort(3)
                 return
 
