@@ -17,7 +17,7 @@ collect_ignore_glob = ["ftrans/tree/_*.py", "tests/data/*.py", "tests/distribute
 import os  # noqa: E402
 
 import ftrans  # noqa: E402
-from ftrans.compiler.backend import set_native_sync  # noqa: E402
+from ftrans.compiler.native.tiering import set_native_sync  # noqa: E402
 
 set_native_sync(True)
 ftrans.config.update("jit_backend", os.environ.get("FTRANS_TEST_BACKEND", "numpy"))

@@ -37,7 +37,7 @@ import numpy as np
 import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans import lax
-from ftrans.compiler import backend as backends
+from ftrans.compiler.native import tiering as backends
 from ftrans.interpreters.jit import compiled
 
 ft.set_num_threads(H.THREADS)  # native code uses prange only when this is above 1

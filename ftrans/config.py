@@ -211,7 +211,7 @@ config.define(
 
 
 def _jit_backend(value: Any) -> Any:
-    from ftrans.compiler.backend import BACKENDS, set_default_backend
+    from ftrans.compiler.native.tiering import BACKENDS, set_default_backend
 
     if value not in BACKENDS:
         raise ConfigError(f"jit_backend must be one of {BACKENDS}, got {value!r}")

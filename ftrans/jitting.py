@@ -13,7 +13,7 @@ import numpy as np
 
 from ftrans import tree
 from ftrans.api import _is_leaf_value, _to_array, _to_output, check_arguments, fun_name
-from ftrans.compiler.backend import Tiered
+from ftrans.compiler.native.tiering import Tiered
 from ftrans.config import state as _config_state
 from ftrans.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
 from ftrans.errors import FtransError
@@ -453,7 +453,7 @@ class JitFunction:
         (NumPy code runs meanwhile) or ``NumPy code: <reason>``."""
         if self._last_miss is None:
             return None
-        from ftrans.compiler.backend import status
+        from ftrans.compiler.native.tiering import status
 
         program = self._last_program
         why = None if program is None else status(program)
@@ -567,7 +567,7 @@ def _native_runner(fn, single: bool):
     (the first only if ``single``). None for any other function."""
     # Loaded if fn can be native code. A background compile may be importing the module right
     # now (sys.modules holds it half-initialised): then fn cannot be one of its functions yet.
-    native = sys.modules.get("ftrans.compiler.native")
+    native = sys.modules.get("ftrans.compiler.native.compile")
     compiled = getattr(native, "NativeCompiled", None)
     if compiled is None or type(fn) is not compiled:
         return None
@@ -626,7 +626,7 @@ def jit(
 
     ``backend``: ``"numpy"`` (generated NumPy code), ``"native"`` (numba machine code, with the
     ``native`` extra; programs it cannot compile run NumPy code) or ``"auto"`` (native code for
-    loops over small arrays); None uses ``ftrans.compiler.backend.default_backend()``.
+    loops over small arrays); None uses ``ftrans.compiler.native.tiering.default_backend()``.
 
     The cache key is the arguments' pytree structure, shapes and dtypes (Python scalars count
     as 0-d float64/int64, so ``f(1.0)`` and ``f(2.0)`` share an entry) and the values of the
@@ -673,7 +673,7 @@ def jit(
     if backend == "cpu":  # JAX's platform name: the default ftrans backend
         backend = None
     if backend is not None:
-        from ftrans.compiler.backend import check_backend
+        from ftrans.compiler.native.tiering import check_backend
 
         check_backend(backend)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)

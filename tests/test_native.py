@@ -16,8 +16,8 @@ from test_registry import _smooth, check_outputs, differentiated
 import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans import lax
-from ftrans.compiler import backend as backends
 from ftrans.compiler import native
+from ftrans.compiler.native import tiering as backends
 from ftrans.core import PRIMITIVES, ClosedJaxpr
 from ftrans.interpreters.jit import compiled
 from ftrans.primitives import BUILTIN

@@ -12,7 +12,7 @@ import pytest
 import ftrans as ft
 import ftrans.numpy as fnp
 from ftrans import lax
-from ftrans.compiler import backend as backends
+from ftrans.compiler.native import tiering as backends
 from ftrans.interpreters.jit import compiled
 
 try:
@@ -320,13 +320,14 @@ def test_explain_says_why_numpy_code_runs(monkeypatch):
 
 
 def test_a_half_imported_native_module_is_not_native_code(monkeypatch):
-    # A background compile imports ftrans.compiler.native while the caller's first call builds
-    # its runner: sys.modules then holds the module without its classes yet (seen in the docs
-    # build's figure hook as an AttributeError from a partially initialised module).
+    # A background compile importing ftrans.compiler.native.compile while the caller's first
+    # call builds its runner (before the package was imported with ftrans): sys.modules then
+    # holds the module without its classes yet (seen in the docs build's figure hook as an
+    # AttributeError from a partially initialised module).
     import sys
     import types
 
-    monkeypatch.setitem(sys.modules, "ftrans.compiler.native", types.ModuleType("half"))
+    monkeypatch.setitem(sys.modules, "ftrans.compiler.native.compile", types.ModuleType("half"))
     f = ft.jit(lambda x, y: (x * 2.0, {"a": y["a"] + 1.0}), backend="numpy")
     got = f(np.arange(3.0), {"a": np.ones(2)})
     same(got, (np.arange(3.0) * 2.0, {"a": np.full(2, 2.0)}))

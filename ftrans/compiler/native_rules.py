@@ -5,7 +5,7 @@ A primitive module states one of three things next to its other rules:
 * ``native_elementwise(p, template)``: an elementwise primitive, as a scalar expression
   (``"np.sin({0})"``); the native backend places it inside a fused loop nest.
 * ``@native_rule(p)`` on ``rule(g, eqn, *values, **params)``: anything else, written against the
-  generator ``g`` of ``ftrans.compiler.native`` (index maps, loops, sub-programs).
+  generator ``g`` of ``ftrans.compiler.native.codegen`` (index maps, loops, sub-programs).
 * ``numpy_only(reason, p, ...)``: a deliberate choice; an equation of ``p`` runs its NumPy
   lowering at a boundary inside the native program.
 

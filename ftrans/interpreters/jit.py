@@ -22,8 +22,8 @@ def compiled(closed: ClosedJaxpr):
     """The compiled function of a closed jaxpr (compiled once, then cached on it)."""
     fn = closed.cache.get("compiled")
     if fn is None:
-        from ftrans.compiler.backend import choose
         from ftrans.compiler.codegen import compile_jaxpr
+        from ftrans.compiler.native.tiering import choose
 
         fn = compile_jaxpr(closed.jaxpr, closed.consts)
         fn.program = closed

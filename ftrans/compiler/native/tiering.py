@@ -156,7 +156,7 @@ class Tiered:
             if why is not None:
                 self.reason = f"NumPy code ({why})"
                 return
-            from ftrans.compiler.native import NativeUnsupported, compile_native
+            from ftrans.compiler.native.compile import NativeUnsupported, compile_native
 
             try:
                 fn = compile_native(closed)

@@ -1,0 +1,297 @@
+"""Compiling a generated native program: numba, the on-disk cache, NumPy boundaries.
+
+``compile_native`` turns a closed jaxpr into a callable: one numba function when every
+equation has a native rule, else native segments chained by Python around the equations that
+run their NumPy lowering. numba caches each compiled function on disk (``cache=True``) under
+``$FTRANS_CACHE_DIR`` (default ``~/.cache/ftrans/native``), keyed by the generated source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+
+import numpy as np
+
+from ftrans.compiler.fusion import group_interface
+from ftrans.compiler.native.codegen import Generator, _rules_loaded, available
+from ftrans.compiler.native_rules import RUN_NUMPY, NativeUnsupported
+from ftrans.core import ClosedJaxpr, Jaxpr, Literal
+
+
+def cache_dir() -> str:
+    return os.environ.get(
+        "FTRANS_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "ftrans", "native")
+    )
+
+
+def _flatten(lines, out):
+    for line in lines:
+        if isinstance(line, list):
+            _flatten(line, out)
+        else:
+            out.append(line)
+    return out
+
+
+def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str]:
+    """``(module source, constant arrays, entry name)``; raises NativeUnsupported."""
+    _rules_loaded()
+    g = Generator(threads)
+    jaxpr = closed.jaxpr
+    params = [f"a{k}" for k in range(len(jaxpr.invars))]
+    inputs = [
+        g.array(v.aval.shape, v.aval.dtype, name)
+        for v, name in zip(jaxpr.invars, params, strict=True)
+    ]
+    try:
+        outs = g.program(jaxpr, closed.consts, inputs)
+    except NativeUnsupported as err:
+        err.eqn_index = g.top_eqn  # which top-level equation: the program splits there
+        raise
+    returned = []
+    for v in outs:
+        if not v.shape:
+            returned.append(g.name_expr(g.elem(v, ())))
+        elif v.kind == "array" and v.name not in g.owned_arrays:
+            returned.append(f"{v.name}.copy()")  # an input or a constant: never alias it
+        else:
+            returned.append(g.array_form(v))
+    g.emit(f"return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
+    body = "\n".join(_flatten(g.lines, []))
+    args = ", ".join(params + [f"k{k}" for k in range(len(g.const_args))])
+    flags = "cache=True, nogil=True, error_model='numpy'" + (
+        ", parallel=True" if g.parallel else ""
+    )
+    signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
+    if g.const_args:  # part of the cache key: the same body may read constants of other types
+        signature += "; constants " + ", ".join(f"{c.dtype}{list(c.shape)}" for c in g.const_args)
+    source = (
+        f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
+        f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
+    )
+    return source, g.const_args, "program"
+
+
+_lock = threading.Lock()
+
+
+class NativeCompiled:
+    """A program compiled by numba: called with and returning NumPy arrays like the NumPy
+    backend's functions. The compiled signature is the only one: arguments of other types or
+    layouts are converted (never compiled anew at call time)."""
+
+    __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0",
+                 "segment", "_numpy")  # fmt: skip
+
+    def __init__(self, fn, source, in_avals, out_avals, consts, segment=None):
+        self.fn, self.source, self.consts = fn, source, tuple(consts)
+        self.in_avals, self.out_avals = list(in_avals), list(out_avals)
+        self.n_out = len(self.out_avals)
+        self.program = None
+        self._rank0 = [k for k, a in enumerate(self.out_avals) if not a.shape]
+        self.segment, self._numpy = segment, None  # the ClosedJaxpr compiled, its NumPy code
+
+    def __call__(self, *args):
+        try:
+            try:
+                outs = self.fn(*args, *self.consts)
+            except TypeError:  # not the compiled types: convert (a Python float, a strided view)
+                outs = self.fn(*self._convert(args), *self.consts)
+        except np.linalg.LinAlgError as err:
+            if str(err) != RUN_NUMPY or self.segment is None:
+                raise
+            return self._run_numpy(args)
+        if self._rank0:
+            outs = list(outs)
+            for k in self._rank0:
+                outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
+            outs = tuple(outs)
+        return outs
+
+    def _run_numpy(self, args):
+        """This call through the NumPy code (a rule asked for it at run time, RUN_NUMPY)."""
+        if self._numpy is None:
+            from ftrans.compiler.codegen import compile_jaxpr
+
+            self._numpy = compile_jaxpr(self.segment.jaxpr, list(self.segment.consts))
+        return tuple(self._numpy(*args))
+
+    def _convert(self, args):
+        if len(args) != len(self.in_avals):
+            raise TypeError(f"expected {len(self.in_avals)} arguments, got {len(args)}")
+        return [
+            a.dtype.type(x) if not a.shape else _writable_c(x, a.dtype)
+            for a, x in zip(self.in_avals, args, strict=True)
+        ]
+
+
+def _writable_c(x, dtype):
+    """``x`` as the compiled type: C-contiguous and writable (numba types a read-only array
+    apart; a NumPy segment may hand one on: a broadcast, a constant)."""
+    y = np.ascontiguousarray(x, dtype)
+    return y if y.flags.writeable else y.copy()
+
+
+def _load(source: str):
+    key = hashlib.sha256(source.encode()).hexdigest()[:24]
+    with _lock:
+        directory = cache_dir()
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, f"ftrans_native_{key}.py")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(source)
+            os.replace(tmp, path)  # atomic: concurrent processes see a whole file
+        module_name = f"ftrans_native_{key}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[module_name] = module
+    return module
+
+
+def threads() -> int:
+    from ftrans.compiler.fusion import get_num_threads
+
+    return get_num_threads()
+
+
+def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
+    source, const_args, entry = generate_native(closed, threads())
+    jaxpr = closed.jaxpr
+    fn = getattr(_load(source), entry)
+    compiled = NativeCompiled(fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args, closed)
+    # compile now for the known argument types (never by running it: a loop could be endless)
+    import numba
+
+    types = tuple(
+        numba.typeof(a.dtype.type(0) if not a.shape else np.zeros(a.shape, a.dtype))
+        for a in jaxpr.in_avals
+    ) + tuple(numba.typeof(c) for c in const_args)
+    with _lock:  # one compile per module, even when two threads load the same program
+        if types not in fn.overloads:
+            try:
+                fn.compile(types)
+            except Exception as err:  # numba's typing errors are long: keep the gist
+                message = f"numba could not compile the program: {str(err)[:400]}"
+                raise NativeUnsupported(message) from None
+            fn.disable_compile()  # other argument types are converted, never compiled
+    return compiled
+
+
+def _segment(eqns, later_uses: set):
+    """A program of ``eqns`` reading what they do not define and returning what is used later."""
+    inputs, outputs = group_interface(eqns, later_uses)
+    return Jaxpr([], inputs, eqns, outputs)
+
+
+class Segmented:
+    """Native segments and NumPy-lowered equations chained from Python: the program split at
+    equations the native backend does not compile."""
+
+    __slots__ = ("steps", "in_ids", "consts", "outs", "source", "out_avals", "n_out", "program",
+                 "description")  # fmt: skip
+
+    def __init__(self, steps, in_ids, consts, outs, out_avals, description):
+        self.steps, self.in_ids, self.consts, self.outs = steps, in_ids, consts, outs
+        self.out_avals, self.n_out, self.program = list(out_avals), len(out_avals), None
+        self.description = description
+        self.source = "\n\n".join(
+            (
+                f"# native segment {k}\n{fn.source}"
+                if native
+                else f"# NumPy segment {k}\n{fn.source}"
+            )
+            for k, (native, fn, _, _) in enumerate(steps)
+        )
+
+    def __call__(self, *args):
+        env = dict(self.consts)
+        env.update(zip(self.in_ids, args, strict=True))
+        for _, fn, ins, outs in self.steps:
+            env.update(zip(outs, fn(*[env[i] for i in ins]), strict=True))
+        return tuple(env[o] if type(o) is int else o for o in self.outs)
+
+
+def compile_native(closed: ClosedJaxpr):
+    """Compile ``closed`` with numba; NativeUnsupported if no part of it compiles natively.
+
+    Top-level equations the native backend cannot compile run their NumPy lowering: the
+    program splits into native segments and NumPy segments (a ``Segmented``).
+    """
+    if not available():
+        raise NativeUnsupported("numba is not installed (pip install 'ftrans[native]')")
+    from ftrans.compiler.passes import optimize
+
+    jaxpr, consts = optimize(closed.jaxpr, list(closed.consts))
+    numpy_eqns: dict[int, str] = {}  # top-level equation index -> why it is not native
+    while True:
+        runs = _runs(jaxpr, numpy_eqns)
+        if len(runs) == 1 and runs[0][0]:
+            try:
+                return _compile_segment(ClosedJaxpr(jaxpr, consts))
+            except NativeUnsupported as err:
+                if getattr(err, "eqn_index", None) is None:
+                    raise
+                numpy_eqns[err.eqn_index] = str(err)
+                continue
+        if not any(native for native, _ in runs):
+            raise NativeUnsupported("; ".join(dict.fromkeys(numpy_eqns.values())))
+        try:
+            return _segmented(jaxpr, consts, runs, numpy_eqns)
+        except NativeUnsupported as err:
+            if getattr(err, "eqn_index", None) is None:
+                raise
+            numpy_eqns[err.eqn_offset + err.eqn_index] = str(err)
+
+
+def _runs(jaxpr, numpy_eqns):
+    """Maximal runs ``(native?, [equation indices])`` of the top-level equations."""
+    runs = []
+    for k in range(len(jaxpr.eqns)):
+        native = k not in numpy_eqns
+        if runs and runs[-1][0] == native:
+            runs[-1][1].append(k)
+        else:
+            runs.append((native, [k]))
+    return runs or [(True, [])]
+
+
+def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
+    from ftrans.compiler.codegen import compile_jaxpr
+
+    later: list[set] = [set() for _ in runs]  # ids used after each run
+    used = {a.id for a in jaxpr.outvars if type(a) is not Literal}
+    for r in range(len(runs) - 1, -1, -1):
+        later[r] = set(used)
+        for k in runs[r][1]:
+            used.update(a.id for a in jaxpr.eqns[k].inputs if type(a) is not Literal)
+    steps, parts = [], []
+    for (native, idx), after in zip(runs, later, strict=True):
+        program = _segment([jaxpr.eqns[k] for k in idx], after)
+        if native:
+            try:
+                fn = _compile_segment(ClosedJaxpr(program, []))
+            except NativeUnsupported as err:
+                if getattr(err, "eqn_index", None) is not None:
+                    err.eqn_offset = idx[0]
+                raise
+            parts.append(f"native: {len(idx)} equations")
+        else:
+            fn = compile_jaxpr(program, [])
+            parts.append("NumPy: " + ", ".join(numpy_eqns[k] for k in idx))
+        steps.append((native, fn, [v.id for v in program.invars], [v.id for v in program.outvars]))
+    const_env = {v.id: c for v, c in zip(jaxpr.constvars, consts, strict=True)}
+    outs = [
+        a.id if type(a) is not Literal else np.asarray(a.val, a.aval.dtype) for a in jaxpr.outvars
+    ]
+    return Segmented(
+        steps, [v.id for v in jaxpr.invars], const_env, outs, jaxpr.out_avals, "; ".join(parts)
+    )
