@@ -305,7 +305,7 @@ def test_explain_says_why_numpy_code_runs(monkeypatch):
     assert "\nbackend: NumPy code: no native rule for lu" in lu.explain()
     mixed = ft.jit(lambda a: lax.linalg.lu(a * 2.0)[0] + 1.0, backend="native")
     mixed(np.eye(2))  # the arithmetic is native, the lu NumPy
-    assert "\nbackend: native code ready (native: 1 equations; NumPy: no native rule for lu" in (
+    assert "\nbackend: native code ready (native: 1 equation; NumPy: no native rule for lu" in (
         mixed.explain()
     )
     plain = ft.jit(loop, backend="numpy")

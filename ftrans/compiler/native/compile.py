@@ -283,7 +283,7 @@ def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
                 if getattr(err, "eqn_index", None) is not None:
                     err.eqn_offset = idx[0]
                 raise
-            parts.append(f"native: {len(idx)} equations")
+            parts.append(f"native: {len(idx)} equation{'s' if len(idx) != 1 else ''}")
         else:
             fn = compile_jaxpr(program, [])
             parts.append("NumPy: " + ", ".join(numpy_eqns[k] for k in idx))
