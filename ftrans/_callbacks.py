@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
-from ftrans.compiler.codegen import impl_call
+from ftrans.compiler.numpy_rules import impl_call
 from ftrans.core import Primitive, ShapedArray
 from ftrans.errors import FtransError
 from ftrans.interpreters.tracing import EFFECTFUL

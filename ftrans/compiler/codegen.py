@@ -3,6 +3,8 @@
 Every name in the generated source is made here (``a``, ``b``, ... for variables, ``k0``... for
 constants, ``p_<primitive>`` for implementations), so no user-controlled text reaches
 ``compile()``: constants, dtypes and non-numeric parameters are passed in as globals.
+Each equation is written by its primitive's ``lower`` rule, in the forms that
+``ftrans.compiler.numpy_rules`` describes (the primitives import that module, not this one).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import keyword
 
 import numpy as np
 
+from ftrans.compiler.numpy_rules import OUT_BY_KEYWORD, impl_call
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
 from ftrans.core import _var_names as var_names
 
 _SAFE_SCALARS = (bool, int, float)
-OUT_BY_KEYWORD = frozenset({"np.maximum", "np.minimum"})  # a third positional is deprecated
 
 
 class Compiled:
@@ -149,34 +151,6 @@ def _lower(em: _Emitter, eqn, args, reuse) -> str:
         target = ", ".join(outs) + ("," if len(outs) == 1 else "")
         return f"    {target} = {expr}"
     return f"    {outs[0]} = {expr}"
-
-
-def impl_call(em: _Emitter, eqn, args) -> str:
-    """The expression calling a primitive's NumPy implementation (the generic lowering)."""
-    prim = eqn.primitive
-    fn = f"p_{prim.name}"
-    if not prim.name.isidentifier() or em.globals.get(fn, prim.impl) is not prim.impl:
-        fn = em.const(prim.impl, "p")  # a user primitive's name never enters the source
-    em.globals[fn] = prim.impl
-    kwargs = [f"{k}={em.param(v)}" for k, v in eqn.params.items()]
-    return f"{fn}({', '.join(args + kwargs)})"
-
-
-def expression_lowering(rule):
-    """A ``lower`` rule from ``rule(eqn, args) -> str | None``: a NumPy expression chosen with
-    the equation's types in hand (ranks, dtypes, shapes), or None to call the implementation."""
-
-    def emit(em, eqn, args):
-        expr = rule(eqn, args)
-        if expr is None:
-            expr = impl_call(em, eqn, args)
-        return f"    {em.bind(eqn.outputs[0])} = {expr}"
-
-    def lower(args, **params):
-        raise TypeError("expression_lowering: code generation calls lower.emit")
-
-    lower.emit = emit
-    return lower
 
 
 def _ufunc_operand(em: _Emitter, atom, eqn) -> str:
@@ -322,14 +296,3 @@ def compile_jaxpr(jaxpr: Jaxpr, consts, name="jitted") -> Compiled:
     code = compile(source, f"<ftrans.jit {name}>", "exec")
     exec(code, namespace)
     return Compiled(namespace[name], source, len(jaxpr.outvars), jaxpr.out_avals)
-
-
-def ufunc_lowering(ufunc):
-    """``lower`` rule for a primitive whose implementation is the NumPy ufunc ``ufunc``."""
-    name = f"np.{ufunc.__name__}"
-
-    def lower(args, **params):
-        return f"{name}({', '.join(args)})"
-
-    lower.ufunc_name = name  # lets the fusion pass run it inside a chunked kernel
-    return lower
