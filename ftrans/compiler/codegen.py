@@ -31,7 +31,7 @@ class Compiled:
         self.source = source
         self.n_out = n_out
         self.out_avals = out_avals
-        self.program = None  # the ClosedJaxpr it was compiled from (set by jit.compiled)
+        self.program = None  # the ClosedJaxpr it was compiled from (set by tiering.compile_program)
 
     def __call__(self, *args):
         return self.fn(*args)
