@@ -10,6 +10,7 @@ import cycle, with one stated exception (`_cycles_allowed`).
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 from typing import NamedTuple
 
@@ -45,7 +46,7 @@ def layer(module: str) -> str:
 class Import(NamedTuple):
     line: int
     target: str  # the ftrans module imported
-    deferred: bool  # inside a function or class body (runs later, not at import time)
+    deferred: bool  # inside a function (runs when called, not at import time)
 
 
 class Module(NamedTuple):
@@ -79,8 +80,13 @@ def _resolve(base: str, names: list[str], known) -> list[str]:
     return found
 
 
-def imports_of(module: Module, known) -> list[Import]:
-    """Every import of an ftrans module in ``module``'s source."""
+def imports_of(module: Module, known) -> tuple[Import, ...]:
+    """Every import of an ftrans module in ``module``'s source (``known``: the module names)."""
+    return _imports_of(module, frozenset(known))
+
+
+@functools.cache  # each check reads every module; parse each source once
+def _imports_of(module: Module, known: frozenset) -> tuple[Import, ...]:
     tree = ast.parse(module.source, filename=module.path)
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     found: list[Import] = []
@@ -92,8 +98,9 @@ def imports_of(module: Module, known) -> list[Import]:
 
     def visit(node, deferred):
         for child in ast.iter_child_nodes(node):
+            # a function body runs when called; a class body runs at import, like module code
             inner = deferred or isinstance(
-                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
             )
             if isinstance(child, ast.Import):
                 add(child, [a.name for a in child.names], inner)
@@ -121,7 +128,7 @@ def imports_of(module: Module, known) -> list[Import]:
             visit(child, inner)
 
     visit(tree, False)
-    return found
+    return tuple(found)
 
 
 def upward_imports(modules: dict[str, Module]) -> list[str]:
