@@ -14,9 +14,12 @@ import keyword
 
 import numpy as np
 
+from ftrans.compiler import fusion
 from ftrans.compiler.numpy_rules import OUT_BY_KEYWORD, impl_call
+from ftrans.compiler.passes import is_uniform, optimize
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
 from ftrans.core import _var_names as var_names
+from ftrans.interpreters.jit import compiled
 
 _SAFE_SCALARS = (bool, int, float)
 
@@ -113,12 +116,9 @@ class _Emitter:
         if _is_safe(value):
             return repr(value)
         if isinstance(value, ClosedJaxpr):
-            from ftrans.interpreters.jit import compiled
-
             return self.const(compiled(value), "f")
         if type(value) is tuple and value and all(isinstance(v, ClosedJaxpr) for v in value):
-            from ftrans.interpreters.jit import compiled  # the branches of cond
-
+            # the branches of cond
             return self.const(tuple(compiled(v) for v in value), "f")
         return self.const(value, "q")
 
@@ -177,9 +177,6 @@ class _UsedAfter:
 
 
 def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
-    from ftrans.compiler import fusion
-    from ftrans.compiler.passes import is_uniform
-
     em = _Emitter(name)
     # constants holding one repeated value (a broadcast scalar, or AD's `-1 * ones`): kernels
     # read that number instead of streaming a whole array through memory
@@ -289,8 +286,6 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
 
 def compile_jaxpr(jaxpr: Jaxpr, consts, name="jitted") -> Compiled:
     """Optimise ``jaxpr`` and compile it to a Python function returning a tuple of outputs."""
-    from ftrans.compiler.passes import optimize
-
     jaxpr, consts = optimize(jaxpr, list(consts))
     source, namespace = generate(jaxpr, consts, name)
     code = compile(source, f"<ftrans.jit {name}>", "exec")

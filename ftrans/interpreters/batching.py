@@ -21,6 +21,7 @@ import numpy as np
 from ftrans.core import ShapedArray, Trace, Tracer, get_aval
 from ftrans.errors import ConcretizationError, UnsupportedError, format_frame, user_frame
 from ftrans.primitives._axes import COLLECTIVES, uses_axis
+from ftrans.primitives._batch import to_front
 
 
 class BatchAxis(NamedTuple):
@@ -153,8 +154,6 @@ class BatchTrace(Trace):
                 f"{frame.name!r} under {self.main.name}; give it an operand (e.g. pass an "
                 "array argument to the jitted function)."
             )
-        from ftrans.primitives._batch import to_front
-
         x = vals[0]
         if not isinstance(x, (np.ndarray, Tracer)):
             x = np.asarray(x)

@@ -16,7 +16,7 @@ from ftrans.core import (
     get_aval,
     new_main,
 )
-from ftrans.errors import UnsupportedError, user_frame
+from ftrans.errors import ConcretizationError, UnsupportedError, format_frame, user_frame
 
 
 class JaxprTracer(Tracer):
@@ -34,8 +34,6 @@ class JaxprTracer(Tracer):
         return self._aval
 
     def to_concrete(self, why):
-        from ftrans.errors import ConcretizationError, format_frame, user_frame
-
         builder = self._trace.main.payload
         origin = ""
         names = builder.arg_names
