@@ -3,8 +3,9 @@
 Every import of every ftrans module counts: at module level, inside functions and classes,
 under ``if``/``try`` (``TYPE_CHECKING`` too), relative ones, and ``importlib.import_module``
 / ``__import__`` of a constant name. Each module has a layer (`LAYERS`); a module may import
-its own layer and the layers below it, never one above. Below the libraries there is also no
-import cycle, with one stated exception (`_cycles_allowed`).
+its own layer and the layers below it, never one above; a package's ``__init__``, which runs
+before any module inside it, imports nothing above the modules it holds. Below the libraries
+there is also no import cycle, with one stated exception (`_cycles_allowed`).
 """
 
 from __future__ import annotations
@@ -196,6 +197,28 @@ def _cycles_allowed(component: list[str]) -> bool:
     return all(layer(m) == "primitives" for m in component)
 
 
+def package_imports_above(modules: dict[str, Module]) -> list[str]:
+    """Importing a module runs the ``__init__`` of each package holding it first, so a package
+    holding a module of a lower layer (``ftrans.compiler`` holds the rule modules) must import
+    nothing above that module's layer. The root ``ftrans``, the public API, loads everything by
+    design and is left out. One line per such import."""
+    report = []
+    for module in modules.values():
+        parts = module.name.split(".")
+        for k in range(2, len(parts)):
+            package = modules.get(".".join(parts[:k]))
+            if package is None:
+                continue
+            for imp in imports_of(package, modules):
+                if ORDER[layer(imp.target)] > ORDER[layer(module.name)]:
+                    report.append(
+                        f"{package.path}:{imp.line}: {package.name} imports {imp.target} "
+                        f"({layer(imp.target)}), and runs first when {module.name} "
+                        f"({layer(module.name)}) is imported"
+                    )
+    return sorted(set(report))
+
+
 def import_cycles(modules: dict[str, Module]) -> list[str]:
     """One line per import cycle among the modules below the libraries: cycles of module-level
     imports (they make the import order matter), and cycles through imports inside functions
@@ -249,6 +272,22 @@ def test_no_upward_import(modules):
         "imports from a higher layer (DESIGN.md 'Imports run one way': core <- rules <- "
         "primitives <- interpreters <- compiler <- libraries):\n" + "\n".join(report)
     )
+
+
+def test_no_package_init_imports_above_its_modules(modules):
+    report = package_imports_above(modules)
+    assert not report, "package __init__ files importing above their modules:\n" + "\n".join(report)
+
+
+def test_planted_package_import_is_reported(modules):
+    planted = _plant(modules, "ftrans.compiler", "from ftrans.compiler import codegen\n")
+    line = _line_of(planted["ftrans.compiler"].source, "from ftrans.compiler import codegen")
+    report = package_imports_above(planted)
+    assert report == [
+        f"ftrans/compiler/__init__.py:{line}: ftrans.compiler imports ftrans.compiler.codegen "
+        f"(compiler), and runs first when ftrans.compiler.{name} (rules) is imported"
+        for name in ("native_rules", "numpy_rules")
+    ]
 
 
 def test_no_import_cycle_below_the_libraries(modules):
