@@ -2,7 +2,7 @@
 and ``pure_callback`` (a pure function computed by NumPy/SciPy outside ftrans).
 
 Both primitives carry every rule here. ``debug_callback`` returns nothing, so it is marked
-effectful (`ftrans.interpreters.tracing.EFFECTFUL`): dead-code elimination keeps it (and any
+effectful (`ftrans.core.EFFECTFUL`): dead-code elimination keeps it (and any
 ``jit``/``scan``/``cond`` holding it) and common-subexpression elimination never merges two.
 ``pure_callback`` is pure: an unused result may be dropped, as in JAX.
 """
@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 
 from ftrans import tree
-from ftrans.compiler.codegen import impl_call
-from ftrans.core import Primitive, ShapedArray
+from ftrans.compiler.numpy_rules import impl_call
+from ftrans.core import EFFECTFUL, Primitive, ShapedArray
 from ftrans.errors import FtransError
-from ftrans.interpreters.tracing import EFFECTFUL
 from ftrans.primitives._batch import batch_size, to_front
 
 

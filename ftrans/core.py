@@ -398,6 +398,13 @@ class Primitive:
 
 PRIMITIVES: dict[str, Primitive] = {}
 
+# Primitives run for what they do, not what they return (ftrans.debug.print, debug.callback, a
+# collective over processes): dead-code elimination keeps them, and so every equation holding
+# one in a sub-program, and common-subexpression elimination never merges two of them. Empty
+# unless such a primitive was made, so ordinary programs never pay for the check. (Here, below
+# the primitives that add to it, and read by ``ftrans.interpreters.tracing.has_effect``.)
+EFFECTFUL: set = set()
+
 
 # ----------------------------------------------------------------------------- traces
 

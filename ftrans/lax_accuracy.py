@@ -16,8 +16,8 @@ import enum
 
 import numpy as np
 
+from ftrans.lax_wrappers import rsqrt as _rsqrt
 from ftrans.primitives import elementwise as _ew
-from ftrans.primitives.lax_wrappers import rsqrt as _rsqrt
 
 
 class AccuracyMode(enum.Enum):

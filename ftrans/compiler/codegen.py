@@ -3,6 +3,8 @@
 Every name in the generated source is made here (``a``, ``b``, ... for variables, ``k0``... for
 constants, ``p_<primitive>`` for implementations), so no user-controlled text reaches
 ``compile()``: constants, dtypes and non-numeric parameters are passed in as globals.
+Each equation is written by its primitive's ``lower`` rule, in the forms that
+``ftrans.compiler.numpy_rules`` describes (the primitives import that module, not this one).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import keyword
 
 import numpy as np
 
+from ftrans.compiler import fusion
+from ftrans.compiler.numpy_rules import OUT_BY_KEYWORD, impl_call
+from ftrans.compiler.passes import is_uniform, optimize
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal, Var
 from ftrans.core import _var_names as var_names
+from ftrans.interpreters.jit import compiled
 
 _SAFE_SCALARS = (bool, int, float)
-OUT_BY_KEYWORD = frozenset({"np.maximum", "np.minimum"})  # a third positional is deprecated
 
 
 class Compiled:
@@ -29,7 +34,7 @@ class Compiled:
         self.source = source
         self.n_out = n_out
         self.out_avals = out_avals
-        self.program = None  # the ClosedJaxpr it was compiled from (set by jit.compiled)
+        self.program = None  # the ClosedJaxpr it was compiled from (set by tiering.compile_program)
 
     def __call__(self, *args):
         return self.fn(*args)
@@ -111,12 +116,9 @@ class _Emitter:
         if _is_safe(value):
             return repr(value)
         if isinstance(value, ClosedJaxpr):
-            from ftrans.interpreters.jit import compiled
-
             return self.const(compiled(value), "f")
         if type(value) is tuple and value and all(isinstance(v, ClosedJaxpr) for v in value):
-            from ftrans.interpreters.jit import compiled  # the branches of cond
-
+            # the branches of cond
             return self.const(tuple(compiled(v) for v in value), "f")
         return self.const(value, "q")
 
@@ -151,34 +153,6 @@ def _lower(em: _Emitter, eqn, args, reuse) -> str:
     return f"    {outs[0]} = {expr}"
 
 
-def impl_call(em: _Emitter, eqn, args) -> str:
-    """The expression calling a primitive's NumPy implementation (the generic lowering)."""
-    prim = eqn.primitive
-    fn = f"p_{prim.name}"
-    if not prim.name.isidentifier() or em.globals.get(fn, prim.impl) is not prim.impl:
-        fn = em.const(prim.impl, "p")  # a user primitive's name never enters the source
-    em.globals[fn] = prim.impl
-    kwargs = [f"{k}={em.param(v)}" for k, v in eqn.params.items()]
-    return f"{fn}({', '.join(args + kwargs)})"
-
-
-def expression_lowering(rule):
-    """A ``lower`` rule from ``rule(eqn, args) -> str | None``: a NumPy expression chosen with
-    the equation's types in hand (ranks, dtypes, shapes), or None to call the implementation."""
-
-    def emit(em, eqn, args):
-        expr = rule(eqn, args)
-        if expr is None:
-            expr = impl_call(em, eqn, args)
-        return f"    {em.bind(eqn.outputs[0])} = {expr}"
-
-    def lower(args, **params):
-        raise TypeError("expression_lowering: code generation calls lower.emit")
-
-    lower.emit = emit
-    return lower
-
-
 def _ufunc_operand(em: _Emitter, atom, eqn) -> str:
     """A ufunc operand; a scalar literal of the same dtype as everything else in the equation
     becomes a 0-d array constant (see `_Emitter.zero_d`)."""
@@ -203,9 +177,6 @@ class _UsedAfter:
 
 
 def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
-    from ftrans.compiler import fusion
-    from ftrans.compiler.passes import is_uniform
-
     em = _Emitter(name)
     # constants holding one repeated value (a broadcast scalar, or AD's `-1 * ones`): kernels
     # read that number instead of streaming a whole array through memory
@@ -315,21 +286,8 @@ def generate(jaxpr: Jaxpr, consts, name="jitted", fuse=True):
 
 def compile_jaxpr(jaxpr: Jaxpr, consts, name="jitted") -> Compiled:
     """Optimise ``jaxpr`` and compile it to a Python function returning a tuple of outputs."""
-    from ftrans.compiler.passes import optimize
-
     jaxpr, consts = optimize(jaxpr, list(consts))
     source, namespace = generate(jaxpr, consts, name)
     code = compile(source, f"<ftrans.jit {name}>", "exec")
     exec(code, namespace)
     return Compiled(namespace[name], source, len(jaxpr.outvars), jaxpr.out_avals)
-
-
-def ufunc_lowering(ufunc):
-    """``lower`` rule for a primitive whose implementation is the NumPy ufunc ``ufunc``."""
-    name = f"np.{ufunc.__name__}"
-
-    def lower(args, **params):
-        return f"{name}({', '.join(args)})"
-
-    lower.ufunc_name = name  # lets the fusion pass run it inside a chunked kernel
-    return lower

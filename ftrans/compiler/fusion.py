@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ftrans.compiler.codegen import OUT_BY_KEYWORD
+from ftrans.compiler.numpy_rules import OUT_BY_KEYWORD
 from ftrans.core import Literal, Var
 
 CHUNK = 8192  # elements per chunk: a few float64 buffers of 64 KiB stay in L2

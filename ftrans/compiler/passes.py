@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftrans.core import Jaxpr, Literal, Var, get_aval
+from ftrans.core import Eqn, Jaxpr, Literal, Var, get_aval
 from ftrans.interpreters.tracing import dead_code_elimination, has_effect
 
 
@@ -37,8 +37,6 @@ class _Renamer:
 
 
 def _copy_eqn(eqn):
-    from ftrans.core import Eqn
-
     return Eqn(eqn.primitive, list(eqn.inputs), eqn.outputs, eqn.params, eqn.source)
 
 
@@ -170,8 +168,6 @@ def _transposed_product(eqn, producers, uses):
     a, b = inner.inputs
     if batch_a or batch_b or a.aval.ndim != 2 or b.aval.ndim != 2:
         return None
-    from ftrans.core import Eqn
-
     params = {**inner.params, "dimension_numbers": ((contract_b, contract_a), ((), ()))}
     return Eqn(inner.primitive, [b, a], list(eqn.outputs), params, eqn.source)
 

@@ -6,7 +6,7 @@ possible: elementwise ops keep it where it is, reductions shift their axes aroun
 ``dot_general`` folds it into its batch dimensions.
 
 A batching main's payload is a :class:`BatchAxis`: the batch size and, for ``vmap(axis_name=)``,
-the axis name. Collectives (:data:`COLLECTIVES`, see ``ftrans.primitives.collectives``) get the
+the axis name. Collectives (``COLLECTIVES``, see ``ftrans.primitives.collectives``) get the
 axis as ``frame=`` so their rule can tell a reduction over this batch from a collective over
 another name; under a named axis, a primitive whose sub-programs hold a collective over that
 name is batched even when none of its operands is.
@@ -20,6 +20,8 @@ import numpy as np
 
 from ftrans.core import ShapedArray, Trace, Tracer, get_aval
 from ftrans.errors import ConcretizationError, UnsupportedError, format_frame, user_frame
+from ftrans.primitives._axes import COLLECTIVES, uses_axis
+from ftrans.primitives._batch import to_front
 
 
 class BatchAxis(NamedTuple):
@@ -28,9 +30,6 @@ class BatchAxis(NamedTuple):
     size: int
     name: Any = None
 
-
-#: Collective primitives: their batching rules take the batching axis as ``frame=``.
-COLLECTIVES: set = set()
 
 # The axis of the batching rule running now (None outside named batching), read by the rules
 # of primitives holding sub-programs (``programs.batch_program``) to name their inner batch.
@@ -96,6 +95,11 @@ class BatchTracer(Tracer):
 class BatchTrace(Trace):
     __slots__ = ()
 
+    #: its main's payload (a ``BatchAxis``) may name an axis: the collectives look for the
+    #: main that binds their axis by asking the trace this (a primitive module imports no
+    #: interpreter)
+    names_axes = True
+
     @property
     def axis_size(self) -> int:
         return self.main.payload.size
@@ -139,8 +143,6 @@ class BatchTrace(Trace):
     def _forced(self, primitive, vals, dims, params) -> bool:
         """Under a named axis: whether an unbatched equation must still be batched (it holds a
         collective over the name); then its first operand is made batched, in place."""
-        from ftrans.primitives._axes import uses_axis
-
         frame = self.main.payload
         if not uses_axis(primitive, params, frame.name):
             return False
@@ -152,8 +154,6 @@ class BatchTrace(Trace):
                 f"{frame.name!r} under {self.main.name}; give it an operand (e.g. pass an "
                 "array argument to the jitted function)."
             )
-        from ftrans.primitives._batch import to_front
-
         x = vals[0]
         if not isinstance(x, (np.ndarray, Tracer)):
             x = np.asarray(x)

@@ -17,17 +17,28 @@ from ftrans.interpreters.programs import (
 )
 from ftrans.interpreters.tracing import JaxprTracer
 
+# Compiling a program is the compiler's job, a layer above the interpreters (DESIGN.md "Imports
+# run one way"): ``ftrans.compiler.native.tiering`` gives its entry point to ``set_compiler``
+# when it loads, which ``import ftrans`` does before any function can be jitted.
+_compile_program = None
+
+
+def set_compiler(compile_program) -> None:
+    """Make ``compile_program(closed) -> callable`` what `compiled` runs on a new program."""
+    global _compile_program
+    _compile_program = compile_program
+
 
 def compiled(closed: ClosedJaxpr):
     """The compiled function of a closed jaxpr (compiled once, then cached on it)."""
     fn = closed.cache.get("compiled")
     if fn is None:
-        from ftrans.compiler.codegen import compile_jaxpr
-        from ftrans.compiler.native.tiering import choose
-
-        fn = compile_jaxpr(closed.jaxpr, closed.consts)
-        fn.program = closed
-        fn = closed.cache["compiled"] = choose(closed, fn)
+        if _compile_program is None:
+            raise RuntimeError(
+                "ftrans.interpreters.jit: no compiler is registered; import ftrans (its "
+                "ftrans.compiler.native.tiering registers one with set_compiler)"
+            )
+        fn = closed.cache["compiled"] = _compile_program(closed)
     return fn
 
 

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ftrans.core import ShapedArray, Zero, eval_jaxpr, get_aval, is_float_dtype, new_main
+from ftrans.core import (
+    Jaxpr,
+    Literal,
+    ShapedArray,
+    Zero,
+    eval_jaxpr,
+    get_aval,
+    is_float_dtype,
+    new_main,
+)
 from ftrans.interpreters.jvp import JVPTrace, JVPTracer
-from ftrans.interpreters.tracing import JaxprBuilder, JaxprTrace
+from ftrans.interpreters.tracing import JaxprBuilder, JaxprTrace, dead_code_elimination
 
 
 @dataclass
@@ -79,9 +88,6 @@ def partial_eval_jaxpr(jaxpr, consts, unknowns):
     ``unknown`` is a ``Jaxpr`` (no consts) taking the residuals followed by the unknown inputs
     and returning the unknown outputs.
     """
-    from ftrans.core import Jaxpr, Literal
-    from ftrans.interpreters.tracing import dead_code_elimination
-
     unknown_ids = {v.id for v, u in zip(jaxpr.invars, unknowns, strict=True) if u}
     known_eqns, unknown_eqns = [], []
     for eqn in jaxpr.eqns:

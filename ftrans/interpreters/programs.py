@@ -22,7 +22,11 @@ from ftrans.core import (
     is_float_dtype,
     new_main,
 )
+from ftrans.interpreters.batching import BatchAxis, BatchTrace, BatchTracer, current_axis_name
+from ftrans.interpreters.jvp import jvp_flat
 from ftrans.interpreters.tracing import JaxprBuilder, JaxprTrace, JaxprTracer, trace_to_jaxpr
+from ftrans.interpreters.transpose import backward_pass
+from ftrans.primitives._batch import moveaxis, to_front
 
 
 def trace_program(fun, avals, name) -> ClosedJaxpr:
@@ -88,8 +92,6 @@ def jvp_program(closed: ClosedJaxpr, nonzero, instantiate=False):
     inst = per_output(instantiate, n_out)
 
     def build():
-        from ftrans.interpreters.jvp import jvp_flat
-
         in_avals = closed.in_avals
         n = len(in_avals)
         out_nonzero: list[bool] = []
@@ -192,8 +194,6 @@ def transpose_program(closed: ClosedJaxpr, linear, ct_nonzero):
     ct_nonzero = tuple(bool(x) for x in ct_nonzero)
 
     def build():
-        from ftrans.interpreters.transpose import backward_pass
-
         in_avals, out_avals = closed.in_avals, closed.out_avals
         residual_avals = [a for a, lin in zip(in_avals, linear, strict=True) if not lin]
         ct_avals = [a for a, nz in zip(out_avals, ct_nonzero, strict=True) if nz]
@@ -227,7 +227,6 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
     first; ``force`` (a bool, or one per output) makes an unbatched output batched by
     broadcasting; other unbatched outputs stay as they are.
     """
-    from ftrans.interpreters.batching import BatchAxis, current_axis_name
 
     dims = tuple(dims)
     n_out = len(closed.out_avals)
@@ -236,9 +235,6 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
     key = ("batch", dims, tuple((a.shape, a.dtype) for a in avals), forced, axis.name)
 
     def build():
-        from ftrans.interpreters.batching import BatchTrace, BatchTracer
-        from ftrans.primitives._batch import moveaxis, to_front
-
         out_batched: list[bool] = []
 
         def fun(*args):
@@ -265,8 +261,6 @@ def batch_program(closed: ClosedJaxpr, dims, avals, size, force=True):
 def batched_call(fun, vals, dims, size):
     """Run the Python callable ``fun`` (flat lists) on batched ``vals`` right now, under a
     batching trace; outputs come back batched along axis 0 (broadcast when unbatched)."""
-    from ftrans.interpreters.batching import BatchAxis, BatchTrace, BatchTracer, current_axis_name
-    from ftrans.primitives._batch import moveaxis, to_front
 
     with new_main(BatchTrace, "vmap", BatchAxis(size, current_axis_name())) as main:
         trace = main.trace

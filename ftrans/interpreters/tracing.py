@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.core import (
+    EFFECTFUL,
     ClosedJaxpr,
     Eqn,
     Jaxpr,
@@ -15,7 +16,7 @@ from ftrans.core import (
     get_aval,
     new_main,
 )
-from ftrans.errors import UnsupportedError, user_frame
+from ftrans.errors import ConcretizationError, UnsupportedError, format_frame, user_frame
 
 
 class JaxprTracer(Tracer):
@@ -33,8 +34,6 @@ class JaxprTracer(Tracer):
         return self._aval
 
     def to_concrete(self, why):
-        from ftrans.errors import ConcretizationError, format_frame, user_frame
-
         builder = self._trace.main.payload
         origin = ""
         names = builder.arg_names
@@ -114,13 +113,6 @@ class JaxprBuilder:
         return jaxpr, consts
 
 
-# Primitives run for what they do, not what they return (ftrans.debug.print, debug.callback):
-# dead-code elimination keeps them, and so every equation holding one in a sub-program, and
-# common-subexpression elimination never merges two of them. Empty unless such a primitive was
-# made, so ordinary programs never pay for the check.
-EFFECTFUL: set = set()
-
-
 def has_effect(eqn) -> bool:
     """True when ``eqn`` (or a sub-program among its params) runs an effectful primitive."""
     if not EFFECTFUL:
@@ -152,6 +144,11 @@ def dead_code_elimination(eqns, outvars, keep_effects=True):
 
 class JaxprTrace(Trace):
     __slots__ = ()
+
+    #: its mains build a program that runs later (jit, make_jaxpr, a loop body): a collective
+    #: over an external axis is staged into it (``ftrans.primitives._axes`` asks the trace
+    #: this, since a primitive module imports no interpreter)
+    stages_programs = True
 
     def new_arg(self, aval):
         return JaxprTracer(self, aval)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from ftrans.core import Literal, UndefinedPrimal, Zero
 from ftrans.errors import UnsupportedError
+from ftrans.primitives.elementwise import add_any
 
 
 def _add_cotangents(a, b):
-    from ftrans.primitives.elementwise import add_any
-
     return add_any(a, b)
 
 

@@ -13,16 +13,23 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ftrans import core
-from ftrans.core import Primitive, Tracer, get_aval
+from ftrans.core import EFFECTFUL, Primitive, Tracer, get_aval
 from ftrans.errors import FtransError, ShapeError, format_frame, user_frame
-from ftrans.interpreters.batching import COLLECTIVES, BatchTrace
-from ftrans.interpreters.tracing import EFFECTFUL, JaxprTrace
 from ftrans.primitives._batch import to_front
 from ftrans.primitives.elementwise import mul
 from ftrans.primitives.reductions import reduce_sum
 from ftrans.primitives.shape import reshape
 
 # ----------------------------------------------------------------------------- axis environment
+
+#: The collective primitives: their batching rules take the batching axis as ``frame=``
+#: (``ftrans.interpreters.batching`` reads this set).
+COLLECTIVES: set = set()
+
+# The mains that bind axis names (vmap's) and the mains that build programs (jit's) are found
+# by asking each trace on the stack (``names_axes``, ``stages_programs``, set by
+# ``BatchTrace`` and ``JaxprTrace``), so the primitives need not import the interpreters above
+# them (DESIGN.md "Imports run one way").
 
 
 class UnboundAxisError(FtransError, NameError):
@@ -95,22 +102,23 @@ def external_axes() -> dict[str, AxisBackend]:
 def _vmap_main(name):
     """The innermost active batching main that binds ``name``, or None."""
     for main in reversed(core._stack):
-        trace = main.trace
-        if type(trace) is BatchTrace and main.payload.name == name:
+        if getattr(main.trace, "names_axes", False) and main.payload.name == name:
             return main
     return None
 
 
 def vmap_axes_in_scope() -> bool:
     """True when an enclosing vmap binds an axis name."""
-    return any(type(m.trace) is BatchTrace and m.payload.name is not None for m in core._stack)
+    return any(
+        getattr(m.trace, "names_axes", False) and m.payload.name is not None for m in core._stack
+    )
 
 
 def names_in_scope() -> list:
     """Axis names bound here: by enclosing vmaps (innermost first), then external ones."""
     names = []
     for main in reversed(core._stack):
-        if type(main.trace) is BatchTrace and main.payload.name is not None:
+        if getattr(main.trace, "names_axes", False) and main.payload.name is not None:
             if main.payload.name not in names:
                 names.append(main.payload.name)
     names += [n for n in _EXTERNAL if n not in names]
@@ -194,7 +202,7 @@ def _staging_main():
     """The innermost active program-building main (jit, make_jaxpr, a loop body), or None;
     linearize's known-value pass does not count (its known work runs now)."""
     for main in reversed(core._stack):
-        if type(main.trace) is JaxprTrace and not main.payload.partial_eval:
+        if getattr(main.trace, "stages_programs", False) and not main.payload.partial_eval:
             return main
     return None
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ftrans.compiler.native_rules import native_rule
+from ftrans.compiler.numpy_rules import expression_lowering
 from ftrans.core import Primitive, ShapedArray, Tracer, Zero, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import moveaxis, physical_axis
@@ -198,8 +199,6 @@ def _lower_dot(eqn, args):
 
 
 def _install_lowering():
-    from ftrans.compiler.codegen import expression_lowering
-
     dot_general_p.lower = expression_lowering(_lower_dot)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftrans.compiler.codegen import ufunc_lowering
 from ftrans.compiler.native_rules import (
     NativeUnsupported,
     native_elementwise,
     native_rule,
     numpy_only,
 )
+from ftrans.compiler.numpy_rules import ufunc_lowering
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import elementwise_rule

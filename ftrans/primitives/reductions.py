@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.compiler.native_rules import native_rule, numpy_only
+from ftrans.compiler.numpy_rules import expression_lowering
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import reduce_rule, single_axis_rule
@@ -411,8 +412,6 @@ def _reduction_lowering(ufunc_name):
 
 
 def _install_lowerings():
-    from ftrans.compiler.codegen import expression_lowering
-
     reduce_sum_p.lower = expression_lowering(_reduction_lowering("add"))
     reduce_max_p.lower = expression_lowering(_reduction_lowering("maximum"))
     reduce_min_p.lower = expression_lowering(_reduction_lowering("minimum"))

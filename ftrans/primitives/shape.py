@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.compiler.native_rules import native_rule
+from ftrans.compiler.numpy_rules import expression_lowering
 from ftrans.core import Primitive, ShapedArray, Zero, get_aval, is_undefined, shape_of
 from ftrans.errors import ShapeError
 from ftrans.primitives._batch import batch_size, moveaxis, physical_axis, to_front
@@ -537,8 +538,6 @@ def _lower_broadcast(eqn, args):
 def _install_lowerings():
     """Shape operations as NumPy methods written into the generated code (views, no copies),
     instead of calls through the implementations."""
-    from ftrans.compiler.codegen import expression_lowering
-
     reshape_p.lower = expression_lowering(_lower_reshape)
     squeeze_p.lower = expression_lowering(_lower_reshape)
     transpose_p.lower = expression_lowering(_lower_transpose)

@@ -44,7 +44,6 @@ from ftrans.random._discrete import (
 )
 from ftrans.random._distributions import (
     cauchy,
-    double_sided_maxwell,
     exponential,
     gumbel,
     laplace,
@@ -65,6 +64,7 @@ from ftrans.random._gamma import (
     beta,
     chisquare,
     dirichlet,
+    double_sided_maxwell,
     f,
     gamma,
     generalized_normal,

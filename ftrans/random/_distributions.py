@@ -436,32 +436,3 @@ def maxwell(key: Array, shape: Shape = (), dtype: DTypeLike | None = None) -> Ar
     shape = check_shape(shape, "ftrans.random.maxwell")
     z = normal_real(key, (*shape, 3), dtype)
     return fnp.sqrt(fnp.sum(z * z, axis=-1))
-
-
-def double_sided_maxwell(
-    key: Array,
-    loc: ArrayLike,
-    scale: ArrayLike,
-    shape: Shape = (),
-    dtype: DTypeLike | None = None,
-) -> Array:
-    """Maxwell magnitudes with random signs, ``sign * maxwell * scale + loc``.
-
-    As in JAX, ``shape`` is a prefix: the result has shape ``shape + broadcast(loc, scale)``.
-
-    Examples:
-        >>> import ftrans.random as fr
-        >>> fr.double_sided_maxwell(fr.PRNGKey(0), 0.0, 1.0, (3,)).shape
-        (3,)
-    """
-    key = check_key(key, "ftrans.random.double_sided_maxwell")
-    dtype = float_dtype(dtype, "double_sided_maxwell")
-    shape = check_shape(shape, "ftrans.random.double_sided_maxwell")
-    params = tuple(np.broadcast_shapes(fnp.shape(loc), fnp.shape(scale)))
-    shape = (shape or params) + params
-    from ftrans.random._discrete import rademacher
-
-    maxwell_key, sign_key = split(key)
-    magnitude = maxwell(maxwell_key, shape, dtype)
-    sign = rademacher(sign_key, shape, dtype)
-    return sign * magnitude * scale + loc

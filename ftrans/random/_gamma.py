@@ -14,7 +14,8 @@ Its derivative wrt ``a`` is JAX's implicit reparameterisation gradient
 
 ``poisson`` is JAX's split at ``lam = 10``: Knuth's multiplication method below, Hormann's
 transformed rejection above, both in float32 as in JAX. ``beta``, ``dirichlet``,
-``chisquare``, ``f``, ``t``, ``generalized_normal`` and ``ball`` are JAX's formulas on top.
+``chisquare``, ``f``, ``t``, ``generalized_normal``, ``ball`` and ``double_sided_maxwell`` are
+JAX's formulas on top.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ftrans.random._distributions import (
     as_dtype,
     float_dtype,
     int_dtype,
+    maxwell,
     normal_real,
     unit,
 )
@@ -451,3 +453,30 @@ def poisson(
         _poisson_rejection(key, lam_rejection, shape, dtype),
     )
     return fnp.where(lam == 0, fnp.zeros_like(result), result)
+
+
+def double_sided_maxwell(
+    key: Array,
+    loc: ArrayLike,
+    scale: ArrayLike,
+    shape: Shape = (),
+    dtype: DTypeLike | None = None,
+) -> Array:
+    """Maxwell magnitudes with random signs, ``sign * maxwell * scale + loc``.
+
+    As in JAX, ``shape`` is a prefix: the result has shape ``shape + broadcast(loc, scale)``.
+
+    Examples:
+        >>> import ftrans.random as fr
+        >>> fr.double_sided_maxwell(fr.PRNGKey(0), 0.0, 1.0, (3,)).shape
+        (3,)
+    """
+    key = check_key(key, "ftrans.random.double_sided_maxwell")
+    dtype = float_dtype(dtype, "double_sided_maxwell")
+    shape = check_shape(shape, "ftrans.random.double_sided_maxwell")
+    params = tuple(np.broadcast_shapes(fnp.shape(loc), fnp.shape(scale)))
+    shape = (shape or params) + params
+    maxwell_key, sign_key = split(key)
+    magnitude = maxwell(maxwell_key, shape, dtype)
+    sign = rademacher(sign_key, shape, dtype)
+    return sign * magnitude * scale + loc

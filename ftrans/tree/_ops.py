@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import collections
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -11,18 +10,12 @@ from typing import Any
 import numpy as np
 
 from ftrans.tree._keys import (
-    KeyPath,
     _where,
     keystr,
 )
-from ftrans.tree._registry import (
-    _UNKNOWN,
-    _kind_cache,
-    _kind_of,
-)
+from ftrans.tree._match import _flatten_up_to, _Mismatch, _mismatch_parts, _paths_up_to
 from ftrans.tree._treedef import (
     PyTreeDef,
-    _keyed_children,
     flatten,
     flatten_with_path,
     leaves,
@@ -32,103 +25,6 @@ from ftrans.tree._treedef import (
 
 PyTree = Any
 LeafPredicate = Callable[[Any], bool] | None
-
-
-# ----------------------------------------------------------------------------- matching trees
-
-
-class _Mismatch(Exception):
-    """Internal: a tree does not have the expected structure; ``path`` is filled while unwinding."""
-
-    def __init__(self, expected: PyTreeDef, got: Any):
-        super().__init__()
-        self.expected = expected
-        self.got = got
-        self.path: list[Any] = []  # innermost key first
-
-
-def _flatten_up_to(treedef: PyTreeDef, x: Any, out: list[Any]) -> None:
-    """Append to ``out`` the subtrees of ``x`` sitting at ``treedef``'s leaves."""
-    kind = treedef._kind
-    if kind is None:
-        out.append(x)
-        return
-    if type(x) is not treedef._node_type:
-        raise _Mismatch(treedef, x)
-    children, aux = kind.flatten(x)
-    children = list(children)
-    if len(children) != len(treedef._children) or aux != treedef._aux:
-        raise _Mismatch(treedef, x)
-    for i, (sub_def, child) in enumerate(zip(treedef._children, children, strict=True)):
-        if sub_def._kind is None:
-            out.append(child)
-            continue
-        try:
-            _flatten_up_to(sub_def, child, out)
-        except _Mismatch as e:
-            e.path.append(_keyed_children(kind, x)[0][i][0])
-            raise
-
-
-def _paths_up_to(treedef: PyTreeDef, x: Any, path: KeyPath) -> list[KeyPath]:
-    """Key paths of ``treedef``'s leaves inside ``x`` (which must match); for error messages."""
-    if treedef._kind is None:
-        return [path]
-    keyed, _ = _keyed_children(treedef._kind, x)
-    out = []
-    for sub_def, (key, child) in zip(treedef._children, keyed, strict=True):
-        out += _paths_up_to(sub_def, child, (*path, key))
-    return out
-
-
-def _describe_node(treedef: PyTreeDef) -> str:
-    return treedef._kind.describe(treedef._node_type, treedef._aux, len(treedef._children))
-
-
-def _describe_value(x: Any) -> str:
-    tp = type(x)
-    kind = _kind_cache.get(tp, _UNKNOWN)
-    if kind is _UNKNOWN:
-        kind = _kind_of(tp)
-    if kind is None:
-        return f"a leaf of type {tp.__name__}"
-    children, aux = kind.flatten(x)
-    return kind.describe(tp, aux, len(list(children)))
-
-
-def _dict_keys_of(treedef_or_value: Any) -> list[Any] | None:
-    """The keys of a dict-like node (treedef or value), else None; for 'missing/extra' hints."""
-    if isinstance(treedef_or_value, PyTreeDef):
-        tp, aux = treedef_or_value._node_type, treedef_or_value._aux
-        if tp is dict:
-            return list(aux.keys)
-        if tp is collections.defaultdict:
-            return list(aux[1].keys)
-        if tp is collections.OrderedDict:
-            return list(aux)
-        return None
-    return (
-        list(treedef_or_value)
-        if type(treedef_or_value) in (dict, collections.OrderedDict, collections.defaultdict)
-        else None
-    )
-
-
-def _mismatch_parts(e: _Mismatch) -> tuple[str, str, str]:
-    """``(where, expected, got)`` phrases for an error message."""
-    expected, got = _describe_node(e.expected), _describe_value(e.got)
-    want, have = _dict_keys_of(e.expected), _dict_keys_of(e.got)
-    if want is not None and have is not None:
-        missing = [k for k in want if k not in have]
-        extra = [k for k in have if k not in want]
-        hints = []
-        if missing:
-            hints.append(f"missing {missing}")
-        if extra:
-            hints.append(f"extra {extra}")
-        if hints:
-            got += f" ({', '.join(hints)})"
-    return _where(tuple(reversed(e.path))), expected, got
 
 
 def _rest_up_to(fn: str, treedef: PyTreeDef, rest: tuple[Any, ...]) -> list[list[Any]]:

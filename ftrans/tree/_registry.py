@@ -11,6 +11,7 @@ from typing import Any
 
 from ftrans.tree._keys import (
     DictKey,
+    FlattenedIndexKey,
     GetAttrKey,
     SequenceKey,
 )
@@ -51,6 +52,15 @@ def _kind_of(tp: type) -> _NodeKind | None:
         kind = _namedtuple_kind(tp)
     _kind_cache[tp] = kind
     return kind
+
+
+def _keyed_children(kind: _NodeKind, x: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    """``([(key, child), ...], aux)`` of node ``x`` of ``kind`` (index keys when it has none)."""
+    if kind.flatten_with_keys is not None:
+        keyed, aux = kind.flatten_with_keys(x)
+        return list(keyed), aux
+    children, aux = kind.flatten(x)
+    return [(FlattenedIndexKey(i), c) for i, c in enumerate(children)], aux
 
 
 def _type_name(tp: type) -> str:

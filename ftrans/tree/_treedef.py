@@ -6,12 +6,11 @@ import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ftrans.tree._keys import (
-    FlattenedIndexKey,
-    KeyPath,
-)
+from ftrans.tree._keys import KeyPath
+from ftrans.tree._match import _flatten_up_to, _Mismatch, _mismatch_parts
 from ftrans.tree._registry import (
     _UNKNOWN,
+    _keyed_children,
     _kind_cache,
     _kind_of,
     _NodeKind,
@@ -124,8 +123,6 @@ class PyTreeDef:
             >>> structure([0, (0, 0)]).flatten_up_to([{'x': 1}, (2, [3])])
             [{'x': 1}, 2, [3]]
         """
-        from ftrans.tree._ops import _flatten_up_to, _Mismatch, _mismatch_parts
-
         out: list[Any] = []
         try:
             _flatten_up_to(self, tree, out)
@@ -307,14 +304,6 @@ def _flatten_with_path(
     start = len(out)
     defs = tuple([_flatten_with_path(c, (*path, k), out, is_leaf) for k, c in keyed])
     return PyTreeDef._make(kind, tp, aux, defs, len(out) - start)
-
-
-def _keyed_children(kind: _NodeKind, x: Any) -> tuple[list[tuple[Any, Any]], Any]:
-    if kind.flatten_with_keys is not None:
-        keyed, aux = kind.flatten_with_keys(x)
-        return list(keyed), aux
-    children, aux = kind.flatten(x)
-    return [(FlattenedIndexKey(i), c) for i, c in enumerate(children)], aux
 
 
 def flatten(tree: PyTree, is_leaf: LeafPredicate = None) -> tuple[list[Any], PyTreeDef]:

@@ -9,7 +9,7 @@ import pytest
 
 import ftrans
 import ftrans.numpy as fnp
-from ftrans.compiler.codegen import ufunc_lowering
+from ftrans.compiler.numpy_rules import ufunc_lowering
 from ftrans.primitives import elementwise as ew
 
 from . import oracles, shrink, stacks

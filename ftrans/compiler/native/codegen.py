@@ -42,7 +42,11 @@ def available() -> bool:
 
 
 def _rules_loaded():
-    import ftrans.control_flow
+    # A primitive's native rule registers when its module loads, and a program can hold the
+    # primitive only after that, so this only makes sure of the primitives package (a layer
+    # below). Modules above the compiler (control_flow's cond, while and scan; random; remat)
+    # register their rules the same way and are not imported from here (DESIGN.md "Imports run
+    # one way").
     import ftrans.primitives  # noqa: F401
 
 

@@ -19,7 +19,9 @@ import importlib.util
 import threading
 import time
 
+from ftrans.compiler.codegen import compile_jaxpr
 from ftrans.core import ClosedJaxpr
+from ftrans.interpreters.jit import set_compiler
 
 BACKENDS = ("numpy", "native", "auto")
 _state = {"default": "auto", "sync": False}
@@ -271,3 +273,15 @@ def status(closed: ClosedJaxpr) -> str | None:
         return fn.status()
     why = closed.cache.get("numpy_reason")
     return None if why is None else f"NumPy code: {why}"
+
+
+def compile_program(closed: ClosedJaxpr):
+    """What runs ``closed``: its NumPy code (``ftrans.compiler.codegen``), or a tiered native
+    function `choose` makes of it. ``ftrans.interpreters.jit.compiled`` calls this (registered
+    below: the interpreter below does not import the compiler) and caches the result."""
+    fn = compile_jaxpr(closed.jaxpr, closed.consts)
+    fn.program = closed
+    return choose(closed, fn)
+
+
+set_compiler(compile_program)

@@ -31,14 +31,13 @@ def _array(x):
 
 def _monoid(computation):
     """'add' / 'mul' / 'max' / 'min' when ``computation`` is one of the known binary ops."""
-    from ftrans import lax
     from ftrans import numpy as fnp
 
-    table = {
-        "add": (lax.add, fnp.add, operator.add, np.add),
-        "mul": (lax.mul, fnp.multiply, operator.mul, np.multiply),
-        "max": (lax.max, fnp.maximum, np.maximum),
-        "min": (lax.min, fnp.minimum, np.minimum),
+    table = {  # lax.add, lax.mul, lax.max and lax.min are the elementwise primitives' binds
+        "add": (_ew.add, fnp.add, operator.add, np.add),
+        "mul": (_ew.mul, fnp.multiply, operator.mul, np.multiply),
+        "max": (_ew.max_, fnp.maximum, np.maximum),
+        "min": (_ew.min_, fnp.minimum, np.minimum),
     }
     for name, fns in table.items():
         if any(computation is f for f in fns):
@@ -184,7 +183,7 @@ def _output_shape(operand_shape, window, strides, pads, base, wdil):
 
 def _gather_windows(x, init, window, strides, pads, base, wdil):
     """``(*out_shape, prod(window))``: every window of the padded, dilated ``x``."""
-    from ftrans.primitives.lax_wrappers import pad
+    from ftrans.lax_wrappers import pad
 
     shape = shape_of(x)
     padded = pad(x, init, [(lo, hi, b - 1) for (lo, hi), b in zip(pads, base, strict=True)])
@@ -213,7 +212,7 @@ def _pad_eager(x, init, pads, base):
         out = np.full(shape, init, x.dtype)
         out[tuple(builtin_slice(lo, lo + n) for n, (lo, _) in zip(x.shape, pads))] = x
         return out
-    from ftrans.primitives.lax_wrappers import pad
+    from ftrans.lax_wrappers import pad
 
     return pad(x, init, [(lo, hi, b - 1) for (lo, hi), b in zip(pads, base, strict=True)])
 

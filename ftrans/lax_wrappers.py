@@ -167,7 +167,7 @@ def select_n(which, *cases):
 
 
 class RoundingMethod(enum.IntEnum):
-    """How [`round`][ftrans.primitives.lax_wrappers.round] breaks ties (JAX's enum)."""
+    """How [`round`][ftrans.lax_wrappers.round] breaks ties (JAX's enum)."""
 
     AWAY_FROM_ZERO = 0
     TO_NEAREST_EVEN = 1
@@ -679,7 +679,7 @@ def reduce_xor(operand, axes):
 
 
 def _bitwise_reduce(operand, axes, ufunc):
-    from ftrans.primitives.windowed import fold
+    from ftrans.lax_windowed import fold
 
     combine = {
         np.bitwise_and: _ew.bitwise_and,
@@ -718,7 +718,7 @@ def _scanned(combine, doc):
     # JAX computes cummax/cummin as an associative scan of max/min, so at ties its derivative
     # is max's (shared equally); the same scan here gives the same numbers
     def cumulative(operand, axis=0, reverse=False):
-        from ftrans.primitives.windowed import associative_scan
+        from ftrans.lax_windowed import associative_scan
 
         operand = _array(operand)
         axis = _axis(axis, _ndim(operand))
