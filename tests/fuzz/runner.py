@@ -76,7 +76,8 @@ def native_outcome(reason: str) -> str:
         return "native+NumPy segments"
     if reason.startswith("native code"):
         return "native"
-    return " ".join(reason.replace(":", " ").split()[:5])
+    words = reason.removeprefix("NumPy code (").removesuffix(")").split()
+    return "NumPy: " + " ".join(words[:5])
 
 
 def run(
