@@ -14,10 +14,13 @@ script prints. Oracles (none needs another library; JAX is an extra one when ins
 * ``symmetry``: an outermost ``hessian`` is symmetric.
 * ``fd``: ``jvp`` of the whole stack agrees with central differences (float64, smooth cases).
 * ``jax``: values, shapes and dtypes agree with the same source run on JAX (x64).
+* ``native``: under the native or auto jit backend, numba compiles what the native rules wrote
+  (a program it rejects runs NumPy code instead: the other oracles would not see it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -287,12 +290,44 @@ class Verdict:
     failures: list
     skipped: str = ""  # why the case was not judged (invalid program)
     checks: tuple = ()
+    native: tuple = ()  # what each native compile of the case chose (Tiered.reason)
+
+
+@contextlib.contextmanager
+def native_compiles():
+    """The outcome (``Tiered.reason``) of every native compile inside the block, in a list."""
+    from ftrans.compiler.native import tiering
+
+    seen: list = []
+    original = tiering.Tiered._compile
+
+    def recording(self, closed):
+        try:
+            original(self, closed)
+        finally:
+            seen.append(self.reason)
+
+    tiering.Tiered._compile = recording
+    try:
+        yield seen
+    finally:
+        tiering.Tiered._compile = original
 
 
 def judge(
     case: Case, use_jax: bool = True, use_fd: bool = True, namespace: dict | None = None
 ) -> Verdict:
     """Every oracle on one case; ``namespace`` replaces the ftrans names (for tests)."""
+    with native_compiles() as outcomes:
+        verdict = _judge(case, use_jax, use_fd, namespace)
+    verdict.native = tuple(outcomes)
+    rejected = [r for r in outcomes if "numba could not compile" in r]
+    if rejected:
+        verdict.failures.append(Failure("native", "numba", rejected[0][:400]))
+    return verdict
+
+
+def _judge(case: Case, use_jax: bool, use_fd: bool, namespace: dict | None) -> Verdict:
     p = case.program
     ns = namespace or ftrans_namespace()
     jns = jax_namespace() if use_jax else None

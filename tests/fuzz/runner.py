@@ -24,11 +24,13 @@ class Report:
     depths: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     checks: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     kinds: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    native: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     failures: list = dataclasses.field(default_factory=list)  # (case, [Failure])
 
     def add(self, verdict: oracles.Verdict) -> None:
         c = verdict.case
         self.cases += 1
+        self.native.update(native_outcome(r) for r in verdict.native)
         if verdict.skipped:
             self.skipped[verdict.skipped.split(" (")[0]] += 1
             return
@@ -52,6 +54,7 @@ class Report:
             f"cases per transform: {counts(self.layers)}",
             f"cases per op family: {counts(self.families)}",
             f"oracle runs: {counts(self.checks)}",
+            f"native compiles: {counts(self.native) or 'none (jit backend numpy)'}",
             f"failing cases: {len(self.failures)}",
         ]
         if self.kinds:
@@ -64,6 +67,17 @@ class Report:
                 ]
                 lines.append(f"  {kind}[{detail}]: {n}  (seeds {seeds[:8]})")
         return "\n".join(lines)
+
+
+def native_outcome(reason: str) -> str:
+    """A native compile's outcome in a few words: native, native and NumPy segments, or NumPy
+    code and the start of why."""
+    if reason.startswith("native code ("):
+        return "native+NumPy segments"
+    if reason.startswith("native code"):
+        return "native"
+    words = reason.removeprefix("NumPy code (").removesuffix(")").split()
+    return "NumPy: " + " ".join(words[:5])
 
 
 def run(
@@ -92,6 +106,16 @@ def run(
         if log is not None and report_every and (i + 1) % report_every == 0:
             log(f"--- after {i + 1} cases (last seed {seed}) ---\n" + report.summary())
     return report
+
+
+def use_backend(name: str) -> None:
+    """Every case's ``jit`` under backend ``name``, compiled synchronously: a case then runs the
+    code of that backend, not NumPy code while numba compiles in the background."""
+    import ftrans
+    from ftrans.compiler.native.tiering import set_native_sync
+
+    set_native_sync(True)
+    ftrans.config.update("jit_backend", name)
 
 
 def main(argv=None) -> int:
@@ -127,7 +151,16 @@ def main(argv=None) -> int:
         help="comma-separated op families to draw from (default all): " + ",".join(OPS),
     )
     ap.add_argument("--report-every", type=int, default=0, help="print the counts every n cases")
+    ap.add_argument(
+        "--backend",
+        choices=["numpy", "native", "auto"],
+        default=None,
+        help="jit's default backend for the cases (default: the library's); native code "
+        "compiles before the first call, as in the test suite",
+    )
     ns = ap.parse_args(argv)
+    if ns.backend is not None:
+        use_backend(ns.backend)
     n = ns.cases if ns.cases is not None else (10_000 if ns.long else 200)
     use_jax = {"auto": None, "on": True, "off": False}[ns.jax]
     t0 = time.time()

@@ -110,8 +110,11 @@ def _array_source(name: str, a: np.ndarray) -> str:
 
 def script(case: oracles.Case, failure: oracles.Failure | None = None) -> str:
     """A standalone Python script reproducing ``case`` (numpy and ftrans only)."""
+    import ftrans
+
     n = len(case.layers)
     args = case.args()
+    backend = ftrans.config.read("jit_backend")
     alt = (
         stacks.stack_source(
             case.layers, True, case.program.flags, prefix="g", base_shapes=case.base_shapes()
@@ -131,6 +134,16 @@ def script(case: oracles.Case, failure: oracles.Failure | None = None) -> str:
         "import ftrans.numpy as fnp",
         "from ftrans import lax",
         "",
+        *(
+            [
+                "from ftrans.compiler.native.tiering import set_native_sync",
+                "",
+                f"ft.config.update({'jit_backend'!r}, {backend!r})",
+                "set_native_sync(True)  # native code compiles before the first call",
+            ]
+            if backend != "numpy"
+            else []
+        ),
         "",
         oracles.case_source(
             case,

@@ -145,6 +145,25 @@ def test_wrong_lowering_is_caught_by_eager(monkeypatch):
     assert "alt" in kinds_of(v)
 
 
+def test_native_rule_numba_rejects_is_caught(monkeypatch):
+    pytest.importorskip("numba")
+    from ftrans.compiler import native_rules
+
+    def wrong(g, eqn, *values, **params):  # np.sin takes no second scalar in numba
+        return g.elementwise(eqn, "np.sin({0}, {0})", values)
+
+    monkeypatch.setitem(native_rules.NATIVE_RULES, "sin", wrong)
+    before = ftrans.config.read("jit_backend")
+    ftrans.config.update("jit_backend", "native")
+    try:
+        v = oracles.judge(tiny_case(["v1 = fnp.sin(x0) * 3.0"], (JIT,)), use_jax=False)
+    finally:
+        ftrans.config.update("jit_backend", before)
+    # the program ran NumPy code with the right numbers: only this oracle sees it
+    assert kinds_of(v) == {"native"}
+    assert any("numba could not compile" in r for r in v.native)
+
+
 def shim(**overrides):
     """The ftrans namespace with some transforms replaced (for the oracle tests below)."""
     ft = types.SimpleNamespace(
