@@ -331,3 +331,112 @@ def test_a_half_imported_native_module_is_not_native_code(monkeypatch):
     f = ft.jit(lambda x, y: (x * 2.0, {"a": y["a"] + 1.0}), backend="numpy")
     got = f(np.arange(3.0), {"a": np.ones(2)})
     same(got, (np.arange(3.0) * 2.0, {"a": np.full(2, 2.0)}))
+
+
+# ----------------------------------------------------------------------------- "auto" on products
+
+
+def _mlp_step(activation):
+    """An MLP's loss, gradient and an SGD-with-momentum update in float32: products, their
+    transposes, a bias gradient (a reduction over the batch) and fused elementwise updates."""
+
+    def step(params, velocity, x, y):
+        def loss(p):
+            h = activation(x @ p["w0"] + p["b0"])
+            return fnp.mean((h @ p["w1"] - y) ** 2)
+
+        value, grads = ft.value_and_grad(loss)(params)
+        velocity = ft.tree.map(lambda v, g: 0.9 * v + g, velocity, grads)
+        params = ft.tree.map(lambda p, v: p - 0.01 * v, params, velocity)
+        return params, velocity, value
+
+    return step
+
+
+def _mlp_args(batch=64, d_in=96, hidden=80, d_out=8):  # every product BLAS-sized
+    rng = np.random.default_rng(0)
+    f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+    params = {"w0": f32(d_in, hidden), "b0": f32(hidden), "w1": f32(hidden, d_out)}
+    velocity = ft.tree.map(lambda p: np.zeros_like(p), params)
+    return params, velocity, f32(batch, d_in), f32(batch, d_out)
+
+
+def _close(got, want):
+    got_leaves, got_tree = ft.tree.flatten(got)
+    want_leaves, want_tree = ft.tree.flatten(want)
+    assert got_tree == want_tree
+    for g, w in zip(got_leaves, want_leaves, strict=True):
+        assert g.dtype == w.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-5 * max(1.0, np.abs(w).max()))
+
+
+@needs_numba
+def test_auto_runs_native_code_for_a_large_program_built_around_products():
+    args = _mlp_args()
+    step = _mlp_step(lambda h: fnp.maximum(h, 0.0))
+    closed = ft.jit(step).lower(*args).closed
+    biggest = max(v.aval.size for e in closed.jaxpr.eqns for v in e.outputs)
+    assert biggest > backends.SMALL  # the old rule sent every such program to NumPy code
+    f = ft.jit(step, backend="auto")
+    _close(f(*args), ft.jit(step, backend="numpy")(*args))
+    assert isinstance(compiled(f.lower(*args).closed), backends.Tiered)
+    products = sum(e.primitive.name == "dot_general" for e in closed.jaxpr.eqns)
+    assert f"; auto: {products} BLAS product(s) (" in f.explain()
+    assert f"values up to {biggest} elements" in f.explain()
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("activation", "why"),
+    [
+        (fnp.tanh, "tanh on f32[64,80] (libm per element)"),
+        (lambda h: h - fnp.max(h, axis=1, keepdims=True), "reduce_max along the last axis"),
+    ],
+)
+def test_auto_keeps_numpy_code_where_native_loops_lose_to_numpy(activation, why):
+    args = _mlp_args()
+    f = ft.jit(_mlp_step(activation), backend="auto")
+    _close(f(*args), ft.jit(_mlp_step(activation), backend="numpy")(*args))
+    assert compiled(f.lower(*args).closed) is not None
+    assert "\nbackend: NumPy code: auto: a value of" in f.explain() and why in f.explain()
+
+
+@needs_numba
+def test_auto_keeps_numpy_code_for_a_large_product_that_native_code_loops_over():
+    # one GEMM, and a batch of matrix products: the native rule writes loops for the batch
+    def f(a, b, w):
+        return fnp.matmul(a, b) * 2.0 + a[0] @ w
+
+    a, b = np.ones((8, 32, 48), np.float32), np.ones((8, 48, 24), np.float32)
+    w = np.ones((48, 24), np.float32)
+    jf = ft.jit(f, backend="auto")
+    np.testing.assert_array_equal(jf(a, b, w), np.matmul(a, b) * 2.0 + a[0] @ w)
+    assert "a 32x48 by 48x24 product native code runs as loops" in jf.explain()
+
+
+@needs_numba
+def test_the_products_rule_leaves_programs_without_products_alone():
+    f = ft.jit(lambda x: fnp.sin(x) * 2.0 + 1.0, backend="auto")
+    x = np.ones(backends.SMALL + 1)
+    f(x)
+    assert f.explain().endswith(
+        f"auto: a value of {x.size} elements (f64[{x.size}]), more than {backends.SMALL} "
+        "(NumPy's SIMD loops and BLAS/LAPACK/FFT calls are as fast as native code there)"
+    )
+    verdict = backends.products_verdict(f.lower(x).closed)
+    assert verdict == ("", "")
+
+
+@needs_numba
+def test_libm_bound_is_read_off_each_native_template(monkeypatch):
+    from ftrans.compiler.native_rules import NATIVE_RULES
+
+    for name in ("exp", "tanh", "log1p", "logistic", "pow"):
+        assert backends.libm_bound(name), name
+    for name in ("add", "mul", "max", "sqrt", "select", "dot_general", "reduce_sum"):
+        assert not backends.libm_bound(name), name
+    # a template that stops calling libm stops counting (a vectorised exp, say)
+    rule = NATIVE_RULES["exp"]
+    monkeypatch.setattr(rule, "template", "my_vector_exp({0})", raising=False)
+    monkeypatch.setattr(backends, "_libm_bound", {})
+    assert not backends.libm_bound("exp")
