@@ -440,3 +440,79 @@ def test_libm_bound_is_read_off_each_native_template(monkeypatch):
     monkeypatch.setattr(rule, "template", "my_vector_exp({0})", raising=False)
     monkeypatch.setattr(backends, "_libm_bound", {})
     assert not backends.libm_bound("exp")
+
+
+# ----------------------------------------------------------------------------- stored values
+# (the native generator: a large value read more than once is stored once, fused into the first
+# loop nest that reads it at its own index; these programs read such values every other way)
+
+
+def _fused_and_transposed(x):
+    # u is fused into the sum's nest; w, read transposed there, recomputes u (not yet written)
+    u = x * 2.0 + 1.0
+    w = fnp.sin(u) * u
+    return u + w.T, w
+
+
+def _shifted_rows(x):
+    u = x * 2.0 + 1.0  # one nest reads u at its own index, then a row up (not yet written)
+    return u + fnp.roll(u, 1, axis=0), u
+
+
+def _scan_reads(x):
+    u = x * 2.0 + 1.0
+    c, _ = lax.scan(lambda c, row: (c + row * u[0], None), np.zeros(x.shape[1]), u)
+    return c + u[1], u
+
+
+def _cond_reads(x):
+    u = x * 2.0 + 1.0
+    return lax.cond(x[0, 0] > 0, lambda: u * 3.0, lambda: u - 1.0) + u
+
+
+def _rows_then_product(x):
+    d = fnp.maximum(x, 0.0) * x
+    return d.sum(0), d @ x.T, d
+
+
+def _columns(x):
+    d = x * x - 1.0
+    return d.sum(1), d.max(0), d * 2.0
+
+
+def _moment_update(x):
+    m, v = 0.9 * x + 0.1, 0.99 * x * x + 0.01
+    return x - 0.1 * m / (fnp.sqrt(v) + 1e-8), m, v
+
+
+STORED_PROGRAMS = {
+    "fused and transposed": _fused_and_transposed,
+    "shifted rows": _shifted_rows,
+    "in a scan body": _scan_reads,
+    "in cond branches": _cond_reads,
+    "reduced over rows, then a product": _rows_then_product,
+    "reduced over columns": _columns,
+    "a moment update": _moment_update,
+}
+
+
+@needs_numba
+@pytest.mark.parametrize("name", list(STORED_PROGRAMS))
+def test_stored_values_read_every_way_agree_with_numpy_code(name):
+    fn = STORED_PROGRAMS[name]
+    x = np.random.default_rng(0).standard_normal((6, 6))
+    want = ft.jit(fn, backend="numpy")(x)
+    got = ft.jit(fn, backend="native")(x)
+    for g, w in zip(ft.tree.leaves(got), ft.tree.leaves(want), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-13)
+        assert g.dtype == w.dtype and g.shape == w.shape
+
+
+@needs_numba
+def test_a_moment_update_is_one_loop_nest_writing_all_three_outputs():
+    f = ft.jit(_moment_update, backend="native")
+    x = np.ones((30, 40))
+    f(x)
+    source = f.lower(x).as_text()
+    assert source.count("for ") == 2, source  # one 2-D nest
+    assert source.count("] = t") == 2, source  # the two moments stored from it

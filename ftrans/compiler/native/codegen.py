@@ -148,6 +148,33 @@ class Val:
         return math.prod(self.shape)
 
 
+class Stored(Val):
+    """A large value read more than once, stored in a buffer whose loop is written late:
+    fused into the first loop nest that reads it at that nest's own index (one pass then
+    writes several outputs, as Adam's moments and parameters), else written in a slot left
+    where it was defined, the first time something reads it another way (``Generator.read``).
+
+    Only top-level values are stored so (not in loops or branches): their inputs never change
+    once written, so the value may also be recomputed from its expression where its buffer
+    is not written yet."""
+
+    __slots__ = ("g", "buf", "seq", "slot", "written", "nest", "scalar")
+
+    def __init__(self, g, v: Val, buf: str, seq: int, slot):
+        super().__init__(v.shape, v.dtype, "array", fn=v.fn)
+        self.g, self.buf, self.seq, self.slot = g, buf, seq, slot
+        self.written = None  # position of the loop that writes the buffer, once written
+        self.nest = self.scalar = None  # the nest it was fused into, the scalar holding it
+
+    @property
+    def name(self) -> str:  # the buffer, for code that reads the array as a whole
+        return self.g.stored_name(self)
+
+    @name.setter
+    def name(self, value) -> None:  # Val.__init__ sets it; the buffer is the name
+        pass
+
+
 def _literal(value, dtype) -> str:
     dtype = np.dtype(dtype)
     value = np.asarray(value, dtype).item()
@@ -187,6 +214,10 @@ class Generator:
         self.nesting = 0  # depth of inlined programs; 0 is the program itself
         self.top_eqn = None  # index of the top-level equation being written
         keep_freed_memory()  # native code is about to run: its buffers come back each call
+        self.nests: list = []  # the loop nests being written: (token, shape, idx, position)
+        self.open_nests: set = set()
+        self.stored_count = itertools.count()
+        self.position = 0.5  # where code goes: a stored value's slot k, or after slot k (k+0.5)
 
     # -- writing
     def emit(self, line: str) -> None:
@@ -267,6 +298,8 @@ class Generator:
         """The scalar expression of ``v`` at ``idx`` (ints or index expressions)."""
         if v.kind == "lazy":
             return v.fn(tuple(idx))
+        if type(v) is Stored:
+            return self.read(v, tuple(idx))
         if not v.shape:
             return v.names[0] if v.kind == "scalars" else v.name
         if v.kind == "scalars":
@@ -337,6 +370,7 @@ class Generator:
             opened += 1
         if parallel:
             self.parallel = True
+        token = self._open_nest(shape, idx)
         self.in_nest += 1
         try:
             expr = body(tuple(idx))
@@ -345,6 +379,7 @@ class Generator:
             self.in_nest -= 1
             self.depth -= opened
             self.pre.pop()
+            self._close_nest(token)
 
     def write_into(self, buf: str, lead, v: Val) -> None:
         """``buf[lead..., :] = v`` (``lead``: leading index expressions)."""
@@ -409,6 +444,75 @@ class Generator:
         self.emit(f"{name} = {base}.reshape({tuple(shape2)!r})")
         return name
 
+    # -- stored values (see ``Stored``)
+    def _top_level(self) -> bool:
+        return not self.in_nest and not self.loop_bufs and self.scope == ()
+
+    def store(self, v: Val) -> Val:
+        """``v`` (lazy, read more than once) computed once: a ``Stored`` value when large and
+        at the top level, else computed here."""
+        if v.size <= SMALL or not self._top_level():
+            return self.concrete(v)
+        buf = self.alloc(v.shape, v.dtype)
+        seq = next(self.stored_count)
+        slot = self.placeholder()
+        self.position = seq + 0.5
+        return Stored(self, v, buf, seq, slot)
+
+    def _open_nest(self, shape, idx):
+        token = object()
+        fusing = self._top_level()  # an outermost nest at the top level runs every index once
+        self.nests.append((token, tuple(shape), tuple(idx), self.position if fusing else None))
+        self.open_nests.add(token)
+        return token
+
+    def _close_nest(self, token):
+        self.nests.pop()
+        self.open_nests.discard(token)
+
+    def read(self, v: Stored, idx) -> str:
+        """``v`` at ``idx``: fused into the nest being written when it reads ``v`` at its own
+        index; else from its buffer when written before this point; else recomputed."""
+        here = self.nests[-1] if self.nests else None
+        if v.written is None and here is not None and here[3] is not None:
+            token, shape, nest_idx, position = here
+            if shape == v.shape and idx == nest_idx and position == self.position:
+                t = self.fresh("t")
+                self.emit(f"{t} = {v.fn(idx)}")
+                self.emit(f"{v.buf}[{', '.join(idx)}] = {t}")
+                v.written, v.nest, v.scalar = position, token, t
+                return t
+        if v.written is None:
+            self._write_stored(v)
+        if v.nest in self.open_nests:  # its buffer is being written in an enclosing nest
+            if here is not None and here[0] is v.nest and idx == here[2]:
+                return v.scalar
+            return v.fn(idx)
+        if v.written <= self.position:
+            return f"{v.buf}[{', '.join(map(str, idx))}]"
+        return v.fn(idx)  # written further down: its inputs are all here already
+
+    def stored_name(self, v: Stored) -> str:
+        if v.written is None:
+            self._write_stored(v)
+        if v.nest in self.open_nests or v.written > self.position:
+            raise NativeUnsupported("a stored value read as a whole before it is written")
+        return v.buf
+
+    def _write_stored(self, v: Stored) -> None:
+        """Write ``v``'s loop into the slot left where it was defined."""
+        saved = (self.lines, self.depth, self.in_nest, self.pre, self.hoist, self.loop_bufs,
+                 self.scope, self.nests, self.position)  # fmt: skip
+        slot, depth = v.slot
+        self.lines, self.depth, self.in_nest, self.pre, self.hoist = slot, depth, 0, [], []
+        self.loop_bufs, self.scope, self.nests, self.position = [], (), [], v.seq
+        v.written = v.seq  # reads of it from here on (its own loop aside) see the buffer
+        try:
+            self.write_nest(v.shape, lambda idx: f"{v.buf}[{', '.join(idx)}]", v.fn)
+        finally:
+            (self.lines, self.depth, self.in_nest, self.pre, self.hoist, self.loop_bufs,
+             self.scope, self.nests, self.position) = saved  # fmt: skip
+
     def reduction(self, eqn, x: Val, axes, combine: str, identity) -> Val:
         """``x`` reduced over ``axes`` with ``combine`` (``"({0} + {1})"``): unrolled when
         short, else a loop accumulating in a scalar (the operand's expression fused in)."""
@@ -426,6 +530,9 @@ class Generator:
             for d, i in zip(axes, r_idx, strict=True):
                 idx[d] = i
             return tuple(idx)
+
+        if size > UNROLL and math.prod(out_shape) > SMALL and keep and keep[-1] == len(x.shape) - 1:
+            return self._reduce_rows(x, keep, out_shape, dtype, combine, identity)
 
         def body(out_idx):
             if size == 0:
@@ -453,6 +560,29 @@ class Generator:
             return acc
 
         return self.produce(out_shape, dtype, body)
+
+    def _reduce_rows(self, x: Val, keep, out_shape, dtype, combine: str, identity) -> Val:
+        """A reduction keeping the last axis (a sum over a batch of rows): one pass over ``x``
+        in its own order, each element combined into its output element, so the innermost
+        loop runs along contiguous memory (a vector loop) and ``x``'s expression is fused in
+        (a ``Stored`` ``x`` is written in the same pass). Each output element meets its terms
+        in the order a scalar loop over the reduced axes would."""
+        buf = self.alloc(out_shape, dtype)
+        start = identity(dtype)
+        if dtype.kind == "f" and start == 0 and combine == "({0} + {1})":
+            start = -0.0  # -0.0 + t is t, also for t = -0.0
+        self.write_nest(
+            out_shape, lambda idx: f"{buf}[{', '.join(idx)}]", lambda idx: _literal(start, dtype)
+        )
+
+        def target(idx):
+            return f"{buf}[{', '.join(idx[d] for d in keep)}]"
+
+        def body(idx):
+            return wrap(dtype, combine.format(target(idx), self.elem(x, idx)))
+
+        self.write_nest(x.shape, target, body, parallel=False)  # rows meet in one output
+        return Val(out_shape, dtype, "array", name=buf)
 
     def contraction(self, shape, dtype, contracted, operands) -> Val:
         """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``: a lazy
@@ -623,7 +753,7 @@ class Generator:
 
         def bind(var, val):
             if val.kind == "lazy" and val.cost > 0 and uses.get(var.id, 0) > 1:
-                val = self.concrete(val)
+                val = self.store(val)
             env[var.id] = val
 
         for var, c in zip(jaxpr.constvars, consts, strict=True):
