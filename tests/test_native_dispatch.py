@@ -390,6 +390,7 @@ def test_auto_runs_native_code_for_a_large_program_built_around_products():
     ("activation", "why"),
     [
         (fnp.tanh, "tanh on f32[64,80] (libm per element)"),
+        (lambda h: h**3, "integer_pow on f32[64,80] (libm per element)"),
         (lambda h: h - fnp.max(h, axis=1, keepdims=True), "reduce_max along the last axis"),
     ],
 )

@@ -180,7 +180,9 @@ def products_verdict(closed: ClosedJaxpr) -> tuple[str | None, str]:
                     flops, gemms = flops + 2 * m * n * k, gemms + 1
                 elif m * n * k >= BLAS_MIN and k > UNROLL:
                     why_not = why_not or f"a {m}x{k} by {k}x{n} product native code runs as loops"
-            elif size > SMALL and libm_bound(name):
+            elif size > SMALL and (
+                libm_bound(name) or (name == "integer_pow" and eqn.params["y"] not in (0, 1, 2))
+            ):  # x**3 and beyond: np.power, a libm call per element in native code
                 why_not = (
                     why_not or f"{name} on {eqn.outputs[0].aval.str_short()} (libm per element)"
                 )
