@@ -135,13 +135,14 @@ def libm_bound(name: str) -> bool:
         from ftrans.compiler.native_rules import NATIVE_RULES
 
         template = getattr(NATIVE_RULES.get(name), "template", None)
+        args = ["x0", "x1", "x2", "x3"]
         if template is None:
-            found = False
+            text = ""
+        elif callable(template):
+            text = template(args, np.dtype("float64"))
         else:
-            args = ["x0", "x1", "x2", "x3"]
-            text = template(args, np.dtype("float64")) if callable(template) else template
-            found = bool(_LIBM.search(text if callable(template) else text.format(*args)))
-        _libm_bound[name] = found
+            text = template.format(*args)
+        found = _libm_bound[name] = bool(_LIBM.search(text))
     return found
 
 
@@ -153,11 +154,11 @@ def products_verdict(closed: ClosedJaxpr) -> tuple[str | None, str]:
     Native code makes the same BLAS calls as the NumPy code (``np.dot`` on the same operands,
     transposes passed as flags) and fuses the elementwise work around them into one loop per
     output, without temporaries: bench_native's W3 (784-512-512-10 MLP + Adam, float32) ran
-    ~0.8x the NumPy code's time. It does not pay where native loops are slower than NumPy's:
+    in 0.7-0.85x the NumPy code's time. It does not pay where native loops are slower than NumPy's:
     a libm function (``exp``, ``tanh``, ...) on a large array (one scalar call per element
     against NumPy's SIMD loops), a reduction along the last axis of a large array (a chain of
     dependent scalar adds against NumPy's pairwise SIMD sum), a large product native code
-    runs as loops (batched or integer), and loops (their large-array bodies are not tuned).
+    runs as loops (batched or integer), and ``scan``/``while`` loops (not tuned for this).
     """
     from ftrans.compiler.native.codegen import BLAS_MIN, UNROLL
     from ftrans.primitives.dot import native_product
@@ -173,7 +174,7 @@ def products_verdict(closed: ClosedJaxpr) -> tuple[str | None, str]:
             size = max((v.aval.size for v in eqn.outputs), default=0)
             biggest = max(biggest, size)
             if name in ("scan", "while"):
-                why_not = why_not or "a loop on large arrays"
+                why_not = why_not or f"a {name} loop (large-array loop bodies are not tuned)"
             if name == "dot_general":
                 m, n, k, gemm = native_product(eqn)
                 if gemm and m * n * k >= BLAS_MIN:
