@@ -486,6 +486,15 @@ def _moment_update(x):
     return x - 0.1 * m / (fnp.sqrt(v) + 1e-8), m, v
 
 
+def _small_vector_in_late_loops(x):
+    # s is scalars, read at a loop index: each loop needs its array form above it; w's loop is
+    # written (into its slot) before u's, which sits higher up
+    s = fnp.sign(x[0, :3])
+    u = x[:3, :3] * s
+    w = x[3:, 3:] * s[:, None]
+    return w.T + u.T, u, w
+
+
 STORED_PROGRAMS = {
     "fused and transposed": _fused_and_transposed,
     "shifted rows": _shifted_rows,
@@ -494,6 +503,7 @@ STORED_PROGRAMS = {
     "reduced over rows, then a product": _rows_then_product,
     "reduced over columns": _columns,
     "a moment update": _moment_update,
+    "a small vector in late loops": _small_vector_in_late_loops,
 }
 
 
@@ -503,7 +513,10 @@ def test_stored_values_read_every_way_agree_with_numpy_code(name):
     fn = STORED_PROGRAMS[name]
     x = np.random.default_rng(0).standard_normal((6, 6))
     want = ft.jit(fn, backend="numpy")(x)
-    got = ft.jit(fn, backend="native")(x)
+    native = ft.jit(fn, backend="native")
+    got = native(x)
+    tiered = compiled(native.lower(x).closed)
+    assert tiered.native_fn is not None and tiered.reason == "native code", tiered.reason
     for g, w in zip(ft.tree.leaves(got), ft.tree.leaves(want), strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-13)
         assert g.dtype == w.dtype and g.shape == w.shape

@@ -141,7 +141,7 @@ class Val:
     def __init__(self, shape, dtype, kind, *, names=None, name=None, fn=None, cost=0):
         self.shape, self.dtype, self.kind = tuple(shape), np.dtype(dtype), kind
         self.names, self.name, self.fn, self.cost = names, name, fn, cost
-        self.arrays = []  # (scope, name) of this value's array form
+        self.arrays = []  # (scope, position, name) of this value's array form
 
     @property
     def size(self) -> int:
@@ -315,8 +315,10 @@ class Generator:
         if v.kind == "lazy":
             c = self.concrete(v)
             return self.array_form(c)
-        for scope, name in v.arrays:
-            if self.scope[: len(scope)] == scope:
+        for scope, position, name in v.arrays:
+            # written in an enclosing scope, and above here (a stored value's loop goes into a
+            # slot above the code being written: see ``Stored``)
+            if self.scope[: len(scope)] == scope and position <= self.position:
                 return name
         name = self.alloc(v.shape, v.dtype)
         lines = [
@@ -329,7 +331,7 @@ class Generator:
         else:
             for line in lines:
                 self.emit(line)
-        v.arrays.append((self.scope, name))
+        v.arrays.append((self.scope, self.position, name))
         return name
 
     def concrete(self, v: Val) -> Val:
