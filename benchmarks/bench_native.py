@@ -11,7 +11,8 @@ And the issue's large-array bars, each under the NumPy backend, the native backe
 ``jit`` side by side, with the backend ``"auto"`` picks: W1 (bench_jit's fused elementwise
 chain on 1e7 floats), once pinned to one core and once with 2 threads in an unpinned child
 process (``FTRANS_BENCH_THREADS=2``, ``ft.set_num_threads(2)``: the native loop is a
-``numba.prange``), W2 (its gradient), W3 (bench_jit's 784-512-512-10 MLP Adam step, float32)
+``numba.prange``), W2 (its gradient), W3 (bench_jit's 784-512-512-10 MLP Adam step, float32, with
+bench_jit's Adam in ftrans.numpy and with ``ftrans.optim.adam``; JAX runs optax.adam)
 and bench_vmap's per-example gradients (vmap(grad), MLP 32-64-1, batch 256). The builders and
 NumPy references are imported from bench_jit and bench_vmap.
 
@@ -123,7 +124,14 @@ def _check(name, got, want, rtol=1e-9):
 # --- the issue's large-array bars under both backends (builders from bench_jit/bench_vmap) -----
 
 #: the issue's bars for these workloads: ftrans time / JAX jit time, at most this
-LARGE_BARS = {"W1": 0.8, "W1, 2 threads": 0.5, "W2": 1.0, "W3": 1.0, "per-example": 1.0}
+LARGE_BARS = {
+    "W1": 0.8,
+    "W1, 2 threads": 0.5,
+    "W2": 1.0,
+    "W3": 1.0,
+    "W3, optim.adam": 1.0,
+    "per-example": 1.0,
+}
 
 
 def _auto_picks(fn, args) -> str:
@@ -166,6 +174,72 @@ def w1_rows():
     return _both_backends(lambda v: BJ.w1(fnp, v), (x,), check, jax_fn, BJ.BIG_REPEAT)
 
 
+def w3_rows(optim: bool):
+    """W3 (bench_jit's MLP training step) with bench_jit's Adam written in ftrans.numpy, or
+    with ``ftrans.optim.adam``: rows and the auto choice; JAX runs optax.adam either way."""
+    import bench_jit as BJ
+
+    params, xb, _, y_onehot = BJ.make_mlp(np.random.default_rng(0))
+    _, ref_state, ref_loss = BJ.numpy_step(params, BJ.adam_init(params), xb, y_onehot)
+    if optim:
+        from ftrans import optim as fo
+
+        opt = fo.adam(BJ.LR, b1=BJ.B1, b2=BJ.B2, eps=BJ.EPS)
+        state = opt.init(params)
+
+        def update(grads, state, params):
+            updates, state = opt.update(grads, state, params)
+            return fo.apply_updates(params, updates), state
+    else:
+        state, update = BJ.adam_init(params), BJ.adam_update
+
+    def moments(state):
+        """(mu, nu) of bench_jit's AdamState, or of a chain's (optax's or ftrans.optim's) first
+        state, ScaleByAdamState."""
+        adam = state if hasattr(state, "mu") else state[0]
+        return adam.mu, adam.nu
+
+    def step(params, state, x, y):
+        loss, grads = ft.value_and_grad(lambda p: BJ.mlp_loss(fnp, ft.stop_gradient, p, x, y))(
+            params
+        )
+        new_params, new_state = update(grads, state, params)
+        return new_params, new_state, loss
+
+    def check_w3(name, got):
+        _, new_state, loss = got
+        mu, nu = moments(new_state)
+        for k in ref_state.mu:  # the moments carry the gradients (see bench_jit.bench_w3)
+            for field, mine, want in (("mu", mu, ref_state.mu), ("nu", nu, ref_state.nu)):
+                g = H.as_numpy(mine[k])
+                assert g.dtype == np.float32, f"W3 {name}: {field}[{k}] is {g.dtype}"
+                np.testing.assert_allclose(
+                    g, want[k], rtol=2e-4, atol=1e-5 * np.abs(want[k]).max(), err_msg=name
+                )
+        np.testing.assert_allclose(H.as_numpy(loss), ref_loss, rtol=1e-5, err_msg=name)
+
+    jax_fn = None
+    if BJ.jax is not None and BJ.optax is not None:
+        jax, jnp, optax = BJ.jax, BJ.jnp, BJ.optax
+        jopt = optax.adam(BJ.LR, b1=BJ.B1, b2=BJ.B2, eps=BJ.EPS)
+
+        @jax.jit
+        def jax_step(params, opt_state, x, y):
+            loss, grads = jax.value_and_grad(
+                lambda p: BJ.mlp_loss(jnp, jax.lax.stop_gradient, p, x, y)
+            )(params)
+            updates, opt_state = jopt.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        jp = {k: jnp.asarray(v) for k, v in params.items()}
+        jargs = (jp, jopt.init(jp), jnp.asarray(xb), jnp.asarray(y_onehot))
+
+        def jax_fn():
+            return jax.block_until_ready(jax_step(*jargs))
+
+    return _both_backends(step, (params, state, xb, y_onehot), check_w3, jax_fn)
+
+
 def large_rows():
     """(title, rows, auto choice, bar key) for W1, W2, W3 and per-example gradients."""
     import bench_jit as BJ
@@ -191,51 +265,10 @@ def large_rows():
     out.append((f"W2 grad of sum(W1), float64[{size}]", rows, auto, "W2"))
     del x
 
-    params, xb, _, y_onehot = BJ.make_mlp(np.random.default_rng(0))
-    state = BJ.adam_init(params)
-    _, ref_state, ref_loss = BJ.numpy_step(params, state, xb, y_onehot)
-
-    def step(params, state, x, y):
-        loss, grads = ft.value_and_grad(lambda p: BJ.mlp_loss(fnp, ft.stop_gradient, p, x, y))(
-            params
-        )
-        new_params, new_state = BJ.adam_update(grads, state, params)
-        return new_params, new_state, loss
-
-    def check_w3(name, got):
-        _, (_, mu, nu), loss = got
-        for k in ref_state.mu:  # the moments carry the gradients (see bench_jit.bench_w3)
-            for field, mine, want in (("mu", mu, ref_state.mu), ("nu", nu, ref_state.nu)):
-                g = H.as_numpy(mine[k])
-                assert g.dtype == np.float32, f"W3 {name}: {field}[{k}] is {g.dtype}"
-                np.testing.assert_allclose(
-                    g, want[k], rtol=2e-4, atol=1e-5 * np.abs(want[k]).max(), err_msg=name
-                )
-        np.testing.assert_allclose(H.as_numpy(loss), ref_loss, rtol=1e-5, err_msg=name)
-
-    jax_fn = None
-    if BJ.jax is not None and BJ.optax is not None:
-        jax, jnp, optax = BJ.jax, BJ.jnp, BJ.optax
-        opt = optax.adam(BJ.LR, b1=BJ.B1, b2=BJ.B2, eps=BJ.EPS)
-
-        @jax.jit
-        def jax_step(params, opt_state, x, y):
-            loss, grads = jax.value_and_grad(
-                lambda p: BJ.mlp_loss(jnp, jax.lax.stop_gradient, p, x, y)
-            )(params)
-            updates, opt_state = opt.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, loss
-
-        jp = {k: jnp.asarray(v) for k, v in params.items()}
-        jargs = (jp, opt.init(jp), jnp.asarray(xb), jnp.asarray(y_onehot))
-
-        def jax_fn():
-            p, s, loss = jax.block_until_ready(jax_step(*jargs))
-            return p, (None, s[0].mu, s[0].nu), loss
-
-    rows, auto = _both_backends(step, (params, state, xb, y_onehot), check_w3, jax_fn)
     sizes = "-".join(map(str, BJ.MLP_SIZES))
-    out.append((f"W3 MLP {sizes} Adam step, float32, batch {BJ.BATCH}", rows, auto, "W3"))
+    title = f"W3 MLP {sizes} Adam step, float32, batch {BJ.BATCH}"
+    out.append((title + " (bench_jit's Adam)", *w3_rows(optim=False), "W3"))
+    out.append((title + " (`ftrans.optim.adam`)", *w3_rows(optim=True), "W3, optim.adam"))
 
     params, xs, ys = BV.make_mlp(np.random.default_rng(0))
     ref = BV.numpy_per_example_grads(params, xs, ys)

@@ -331,3 +331,202 @@ def test_a_half_imported_native_module_is_not_native_code(monkeypatch):
     f = ft.jit(lambda x, y: (x * 2.0, {"a": y["a"] + 1.0}), backend="numpy")
     got = f(np.arange(3.0), {"a": np.ones(2)})
     same(got, (np.arange(3.0) * 2.0, {"a": np.full(2, 2.0)}))
+
+
+# ----------------------------------------------------------------------------- "auto" on products
+
+
+def _mlp_step(activation):
+    """An MLP's loss, gradient and an SGD-with-momentum update in float32: products, their
+    transposes, a bias gradient (a reduction over the batch) and fused elementwise updates."""
+
+    def step(params, velocity, x, y):
+        def loss(p):
+            h = activation(x @ p["w0"] + p["b0"])
+            return fnp.mean((h @ p["w1"] - y) ** 2)
+
+        value, grads = ft.value_and_grad(loss)(params)
+        velocity = ft.tree.map(lambda v, g: 0.9 * v + g, velocity, grads)
+        params = ft.tree.map(lambda p, v: p - 0.01 * v, params, velocity)
+        return params, velocity, value
+
+    return step
+
+
+def _mlp_args(batch=64, d_in=96, hidden=80, d_out=8):  # every product BLAS-sized
+    rng = np.random.default_rng(0)
+    f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+    params = {"w0": f32(d_in, hidden), "b0": f32(hidden), "w1": f32(hidden, d_out)}
+    velocity = ft.tree.map(lambda p: np.zeros_like(p), params)
+    return params, velocity, f32(batch, d_in), f32(batch, d_out)
+
+
+def _close(got, want):
+    got_leaves, got_tree = ft.tree.flatten(got)
+    want_leaves, want_tree = ft.tree.flatten(want)
+    assert got_tree == want_tree
+    for g, w in zip(got_leaves, want_leaves, strict=True):
+        assert g.dtype == w.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-5 * max(1.0, np.abs(w).max()))
+
+
+@needs_numba
+def test_auto_runs_native_code_for_a_large_program_built_around_products():
+    args = _mlp_args()
+    step = _mlp_step(lambda h: fnp.maximum(h, 0.0))
+    closed = ft.jit(step).lower(*args).closed
+    biggest = max(v.aval.size for e in closed.jaxpr.eqns for v in e.outputs)
+    assert biggest > backends.SMALL  # the old rule sent every such program to NumPy code
+    f = ft.jit(step, backend="auto")
+    _close(f(*args), ft.jit(step, backend="numpy")(*args))
+    assert isinstance(compiled(f.lower(*args).closed), backends.Tiered)
+    products = sum(e.primitive.name == "dot_general" for e in closed.jaxpr.eqns)
+    assert f"; auto: {products} BLAS product(s) (" in f.explain()
+    assert f"values up to {biggest} elements" in f.explain()
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("activation", "why"),
+    [
+        (fnp.tanh, "tanh on f32[64,80] (libm per element)"),
+        (lambda h: h**3, "integer_pow on f32[64,80] (libm per element)"),
+        (lambda h: h - fnp.max(h, axis=1, keepdims=True), "reduce_max along the last axis"),
+    ],
+)
+def test_auto_keeps_numpy_code_where_native_loops_lose_to_numpy(activation, why):
+    args = _mlp_args()
+    f = ft.jit(_mlp_step(activation), backend="auto")
+    _close(f(*args), ft.jit(_mlp_step(activation), backend="numpy")(*args))
+    assert compiled(f.lower(*args).closed) is not None
+    assert "\nbackend: NumPy code: auto: a value of" in f.explain() and why in f.explain()
+
+
+@needs_numba
+def test_auto_keeps_numpy_code_for_a_large_product_that_native_code_loops_over():
+    # one GEMM, and a batch of matrix products: the native rule writes loops for the batch
+    def f(a, b, w):
+        return fnp.matmul(a, b) * 2.0 + a[0] @ w
+
+    a, b = np.ones((8, 32, 48), np.float32), np.ones((8, 48, 24), np.float32)
+    w = np.ones((48, 24), np.float32)
+    jf = ft.jit(f, backend="auto")
+    np.testing.assert_array_equal(jf(a, b, w), np.matmul(a, b) * 2.0 + a[0] @ w)
+    assert "a 32x48 by 48x24 product native code runs as loops" in jf.explain()
+
+
+@needs_numba
+def test_the_products_rule_leaves_programs_without_products_alone():
+    f = ft.jit(lambda x: fnp.sin(x) * 2.0 + 1.0, backend="auto")
+    x = np.ones(backends.SMALL + 1)
+    f(x)
+    assert f.explain().endswith(
+        f"auto: a value of {x.size} elements (f64[{x.size}]), more than {backends.SMALL} "
+        "(NumPy's SIMD loops and BLAS/LAPACK/FFT calls are as fast as native code there)"
+    )
+    verdict = backends.products_verdict(f.lower(x).closed)
+    assert verdict == ("", "")
+
+
+@needs_numba
+def test_libm_bound_is_read_off_each_native_template(monkeypatch):
+    from ftrans.compiler.native_rules import NATIVE_RULES
+
+    for name in ("exp", "tanh", "log1p", "logistic", "pow"):
+        assert backends.libm_bound(name), name
+    for name in ("add", "mul", "max", "sqrt", "select", "dot_general", "reduce_sum"):
+        assert not backends.libm_bound(name), name
+    # a template that stops calling libm stops counting (a vectorised exp, say)
+    rule = NATIVE_RULES["exp"]
+    monkeypatch.setattr(rule, "template", "my_vector_exp({0})", raising=False)
+    monkeypatch.setattr(backends, "_libm_bound", {})
+    assert not backends.libm_bound("exp")
+
+
+# ----------------------------------------------------------------------------- stored values
+# (the native generator: a large value read more than once is stored once, fused into the first
+# loop nest that reads it at its own index; these programs read such values every other way)
+
+
+def _fused_and_transposed(x):
+    # u is fused into the sum's nest; w, read transposed there, recomputes u (not yet written)
+    u = x * 2.0 + 1.0
+    w = fnp.sin(u) * u
+    return u + w.T, w
+
+
+def _shifted_rows(x):
+    u = x * 2.0 + 1.0  # one nest reads u at its own index, then a row up (not yet written)
+    return u + fnp.roll(u, 1, axis=0), u
+
+
+def _scan_reads(x):
+    u = x * 2.0 + 1.0
+    c, _ = lax.scan(lambda c, row: (c + row * u[0], None), np.zeros(x.shape[1]), u)
+    return c + u[1], u
+
+
+def _cond_reads(x):
+    u = x * 2.0 + 1.0
+    return lax.cond(x[0, 0] > 0, lambda: u * 3.0, lambda: u - 1.0) + u
+
+
+def _rows_then_product(x):
+    d = fnp.maximum(x, 0.0) * x
+    return d.sum(0), d @ x.T, d
+
+
+def _columns(x):
+    d = x * x - 1.0
+    return d.sum(1), d.max(0), d * 2.0
+
+
+def _moment_update(x):
+    m, v = 0.9 * x + 0.1, 0.99 * x * x + 0.01
+    return x - 0.1 * m / (fnp.sqrt(v) + 1e-8), m, v
+
+
+def _small_vector_in_late_loops(x):
+    # s is scalars, read at a loop index: each loop needs its array form above it; w's loop is
+    # written (into its slot) before u's, which sits higher up
+    s = fnp.sign(x[0, :3])
+    u = x[:3, :3] * s
+    w = x[3:, 3:] * s[:, None]
+    return w.T + u.T, u, w
+
+
+STORED_PROGRAMS = {
+    "fused and transposed": _fused_and_transposed,
+    "shifted rows": _shifted_rows,
+    "in a scan body": _scan_reads,
+    "in cond branches": _cond_reads,
+    "reduced over rows, then a product": _rows_then_product,
+    "reduced over columns": _columns,
+    "a moment update": _moment_update,
+    "a small vector in late loops": _small_vector_in_late_loops,
+}
+
+
+@needs_numba
+@pytest.mark.parametrize("name", list(STORED_PROGRAMS))
+def test_stored_values_read_every_way_agree_with_numpy_code(name):
+    fn = STORED_PROGRAMS[name]
+    x = np.random.default_rng(0).standard_normal((6, 6))
+    want = ft.jit(fn, backend="numpy")(x)
+    native = ft.jit(fn, backend="native")
+    got = native(x)
+    tiered = compiled(native.lower(x).closed)
+    assert tiered.native_fn is not None and tiered.reason == "native code", tiered.reason
+    for g, w in zip(ft.tree.leaves(got), ft.tree.leaves(want), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-13)
+        assert g.dtype == w.dtype and g.shape == w.shape
+
+
+@needs_numba
+def test_a_moment_update_is_one_loop_nest_writing_all_three_outputs():
+    f = ft.jit(_moment_update, backend="native")
+    x = np.ones((30, 40))
+    f(x)
+    source = f.lower(x).as_text()
+    assert source.count("for ") == 2, source  # one 2-D nest
+    assert source.count("] = t") == 2, source  # the two moments stored from it

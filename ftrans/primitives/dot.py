@@ -208,6 +208,21 @@ _install_lowering()
 # ----------------------------------------------------------------------------- native lowering
 
 
+def native_product(eqn) -> tuple[int, int, int, bool]:
+    """``(m, n, k, gemm)`` of a ``dot_general`` equation: the sizes of the matrix product it
+    is (batch dimensions aside) and whether the native rule can hand it to BLAS as one GEMM
+    (float, no batch dimensions) once ``m * n * k`` reaches the generator's ``BLAS_MIN``;
+    otherwise it is loops (unrolled and fused into its consumers when ``k`` is short)."""
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    lhs, rhs = (a.aval for a in eqn.inputs)
+    out = eqn.outputs[0].aval
+    m = math.prod(lhs.shape[d] for d in _free(lhs.ndim, lc, lb))
+    n = math.prod(rhs.shape[d] for d in _free(rhs.ndim, rc, rb))
+    k = math.prod(lhs.shape[d] for d in lc)
+    gemm = not lb and out.dtype.name in ("float32", "float64") and lhs.dtype == rhs.dtype
+    return m, n, k, gemm
+
+
 @native_rule(dot_general_p)
 def _dot_general_native(g, eqn, lhs, rhs, *, dimension_numbers, **_):
     """Loops accumulating in a scalar for small products; np.dot (BLAS) on 2-D contiguous
@@ -215,16 +230,9 @@ def _dot_general_native(g, eqn, lhs, rhs, *, dimension_numbers, **_):
     (lc, rc), (lb, rb) = dimension_numbers
     out = eqn.outputs[0].aval
     lf, rf = _free(len(lhs.shape), lc, lb), _free(len(rhs.shape), rc, rb)
-    m = math.prod(lhs.shape[d] for d in lf)
-    n = math.prod(rhs.shape[d] for d in rf)
+    m, n, k, gemm = native_product(eqn)
     contracted = [lhs.shape[d] for d in lc]
-    k = math.prod(contracted)
-    if (
-        not lb
-        and out.dtype.name in ("float32", "float64")
-        and lhs.dtype == rhs.dtype == out.dtype
-        and m * n * k >= g.BLAS_MIN
-    ):
+    if gemm and m * n * k >= g.BLAS_MIN:
         a = g.laid_out(lhs, [*lf, *lc], (m, k))
         b = g.laid_out(rhs, [*rc, *rf], (k, n))
         return g.reshaped(g.array((m, n), out.dtype, g.owned(f"np.dot({a}, {b})")), out.shape)

@@ -11,9 +11,12 @@ The generator walks the program once and keeps every value in one of three forms
   values (broadcasting is index arithmetic), so a fused chain becomes ONE loop nest over its
   output shape with a scalar expression inside and no intermediate arrays. A lazy value is
   computed (into scalars or a buffer) when it is used twice, read by a reduction, product or
-  loop, or returned.
+  loop, or returned. A large top-level value used twice is *stored* (``codegen.Stored``): the
+  first loop nest that reads it at its own index also writes its buffer, so one pass writes
+  several outputs (an Adam step's moments and parameters).
 
-Reductions are loops accumulating in a scalar (unrolled when short), ``dot_general`` is loops
+Reductions are loops accumulating in a scalar (unrolled when short; one vector pass over the
+operand when the last axis is kept), ``dot_general`` is loops
 for small sizes and ``np.dot`` (BLAS) on 2-D contiguous operands for large ones, and ``scan``,
 ``while``, ``cond`` and nested programs are inlined: native loops and branches whose carries
 are scalar variables or preallocated buffers. Buffers needed inside a loop are allocated once

@@ -9,10 +9,13 @@ live beside the primitive (``ftrans.compiler.native_rules``) and are written aga
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import itertools
 import math
+import os
 import re
+import sys
 
 import numpy as np
 
@@ -39,6 +42,42 @@ _ATOM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def available() -> bool:
     """Is numba importable (the ``native`` extra)?"""
     return importlib.util.find_spec("numba") is not None
+
+
+#: glibc ``mallopt`` settings while native code runs (see ``keep_freed_memory``): arrays
+#: below this many bytes come from the heap, ...
+MMAP_THRESHOLD = 32 << 20
+#: ... and freed memory at the top of the heap goes back to the OS past this many bytes
+TRIM_THRESHOLD = 256 << 20
+_malloc = {"tuned": None}
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep the memory a compiled program frees, for the next call (once
+    per process; ``FTRANS_KEEP_FREED_MEMORY=0`` turns it off; True when it took effect).
+
+    A compiled program allocates and frees the same large buffers on every call. glibc's
+    default hands freed memory at the top of the heap back to the OS past twice the largest
+    freed block, so each call faults it in again, page by page: 1,600 minor faults per call
+    of bench_jit's MLP Adam step (8 MB of new parameters and moments), 1-2 us each under a
+    hypervisor, half the step's time (JAX's allocator keeps its memory: ~20 faults a call).
+    Fixed thresholds keep up to ``TRIM_THRESHOLD`` bytes (arrays from ``MMAP_THRESHOLD`` on
+    are mapped and unmapped as before). Other C libraries are left alone."""
+    if _malloc["tuned"] is None:
+        _malloc["tuned"] = False
+        if os.environ.get("FTRANS_KEEP_FREED_MEMORY", "1") != "0" and sys.platform == "linux":
+            try:
+                libc = ctypes.CDLL(None)
+                gnu = libc.gnu_get_libc_version  # glibc only (musl has no mallopt options)
+            except (OSError, AttributeError):
+                return False
+            del gnu
+            m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
+            _malloc["tuned"] = bool(
+                libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD)
+                and libc.mallopt(m_trim_threshold, TRIM_THRESHOLD)
+            )
+    return _malloc["tuned"]
 
 
 def _rules_loaded():
@@ -106,11 +145,38 @@ class Val:
     def __init__(self, shape, dtype, kind, *, names=None, name=None, fn=None, cost=0):
         self.shape, self.dtype, self.kind = tuple(shape), np.dtype(dtype), kind
         self.names, self.name, self.fn, self.cost = names, name, fn, cost
-        self.arrays = []  # (scope, name) of this value's array form
+        self.arrays = []  # (scope, position, name) of this value's array form
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
+
+
+class Stored(Val):
+    """A large value read more than once, stored in a buffer whose loop is written late:
+    fused into the first loop nest that reads it at that nest's own index (one pass then
+    writes several outputs, as Adam's moments and parameters), else written in a slot left
+    where it was defined, the first time something reads it another way (``Generator.read``).
+
+    Only top-level values are stored so (not in loops or branches): their inputs never change
+    once written, so the value may also be recomputed from its expression where its buffer
+    is not written yet."""
+
+    __slots__ = ("g", "buf", "seq", "slot", "written", "nest", "scalar")
+
+    def __init__(self, g, v: Val, buf: str, seq: int, slot):
+        super().__init__(v.shape, v.dtype, "array", fn=v.fn)
+        self.g, self.buf, self.seq, self.slot = g, buf, seq, slot
+        self.written = None  # position of the loop that writes the buffer, once written
+        self.nest = self.scalar = None  # the nest it was fused into, the scalar holding it
+
+    @property
+    def name(self) -> str:  # the buffer, for code that reads the array as a whole
+        return self.g.stored_name(self)
+
+    @name.setter
+    def name(self, value) -> None:  # Val.__init__ sets it; the buffer is the name
+        pass
 
 
 def _literal(value, dtype) -> str:
@@ -151,6 +217,11 @@ class Generator:
         self.owned_arrays: set[str] = set()  # arrays made here (not inputs or constants)
         self.nesting = 0  # depth of inlined programs; 0 is the program itself
         self.top_eqn = None  # index of the top-level equation being written
+        keep_freed_memory()  # native code is about to run: its buffers come back each call
+        self.nests: list = []  # the loop nests being written: (token, shape, idx, position)
+        self.open_nests: set = set()
+        self.stored_count = itertools.count()
+        self.position = 0.5  # where code goes: a stored value's slot k, or after slot k (k+0.5)
 
     # -- writing
     def emit(self, line: str) -> None:
@@ -231,6 +302,8 @@ class Generator:
         """The scalar expression of ``v`` at ``idx`` (ints or index expressions)."""
         if v.kind == "lazy":
             return v.fn(tuple(idx))
+        if type(v) is Stored:
+            return self.read(v, tuple(idx))
         if not v.shape:
             return v.names[0] if v.kind == "scalars" else v.name
         if v.kind == "scalars":
@@ -246,8 +319,10 @@ class Generator:
         if v.kind == "lazy":
             c = self.concrete(v)
             return self.array_form(c)
-        for scope, name in v.arrays:
-            if self.scope[: len(scope)] == scope:
+        for scope, position, name in v.arrays:
+            # written in an enclosing scope, and above here (a stored value's loop goes into a
+            # slot above the code being written: see ``Stored``)
+            if self.scope[: len(scope)] == scope and position <= self.position:
                 return name
         name = self.alloc(v.shape, v.dtype)
         lines = [
@@ -260,7 +335,7 @@ class Generator:
         else:
             for line in lines:
                 self.emit(line)
-        v.arrays.append((self.scope, name))
+        v.arrays.append((self.scope, self.position, name))
         return name
 
     def concrete(self, v: Val) -> Val:
@@ -301,6 +376,7 @@ class Generator:
             opened += 1
         if parallel:
             self.parallel = True
+        token = self._open_nest(shape, idx)
         self.in_nest += 1
         try:
             expr = body(tuple(idx))
@@ -309,6 +385,7 @@ class Generator:
             self.in_nest -= 1
             self.depth -= opened
             self.pre.pop()
+            self._close_nest(token)
 
     def write_into(self, buf: str, lead, v: Val) -> None:
         """``buf[lead..., :] = v`` (``lead``: leading index expressions)."""
@@ -373,6 +450,75 @@ class Generator:
         self.emit(f"{name} = {base}.reshape({tuple(shape2)!r})")
         return name
 
+    # -- stored values (see ``Stored``)
+    def _top_level(self) -> bool:
+        return not self.in_nest and not self.loop_bufs and self.scope == ()
+
+    def store(self, v: Val) -> Val:
+        """``v`` (lazy, read more than once) computed once: a ``Stored`` value when large and
+        at the top level, else computed here."""
+        if v.size <= SMALL or not self._top_level():
+            return self.concrete(v)
+        buf = self.alloc(v.shape, v.dtype)
+        seq = next(self.stored_count)
+        slot = self.placeholder()
+        self.position = seq + 0.5
+        return Stored(self, v, buf, seq, slot)
+
+    def _open_nest(self, shape, idx):
+        token = object()
+        fusing = self._top_level()  # an outermost nest at the top level runs every index once
+        self.nests.append((token, tuple(shape), tuple(idx), self.position if fusing else None))
+        self.open_nests.add(token)
+        return token
+
+    def _close_nest(self, token):
+        self.nests.pop()
+        self.open_nests.discard(token)
+
+    def read(self, v: Stored, idx) -> str:
+        """``v`` at ``idx``: fused into the nest being written when it reads ``v`` at its own
+        index; else from its buffer when written before this point; else recomputed."""
+        here = self.nests[-1] if self.nests else None
+        if v.written is None and here is not None and here[3] is not None:
+            token, shape, nest_idx, position = here
+            if shape == v.shape and idx == nest_idx and position == self.position:
+                t = self.fresh("t")
+                self.emit(f"{t} = {v.fn(idx)}")
+                self.emit(f"{v.buf}[{', '.join(idx)}] = {t}")
+                v.written, v.nest, v.scalar = position, token, t
+                return t
+        if v.written is None:
+            self._write_stored(v)
+        if v.nest in self.open_nests:  # its buffer is being written in an enclosing nest
+            if here is not None and here[0] is v.nest and idx == here[2]:
+                return v.scalar
+            return v.fn(idx)
+        if v.written <= self.position:
+            return f"{v.buf}[{', '.join(map(str, idx))}]"
+        return v.fn(idx)  # written further down: its inputs are all here already
+
+    def stored_name(self, v: Stored) -> str:
+        if v.written is None:
+            self._write_stored(v)
+        if v.nest in self.open_nests or v.written > self.position:
+            raise NativeUnsupported("a stored value read as a whole before it is written")
+        return v.buf
+
+    def _write_stored(self, v: Stored) -> None:
+        """Write ``v``'s loop into the slot left where it was defined."""
+        saved = (self.lines, self.depth, self.in_nest, self.pre, self.hoist, self.loop_bufs,
+                 self.scope, self.nests, self.position)  # fmt: skip
+        slot, depth = v.slot
+        self.lines, self.depth, self.in_nest, self.pre, self.hoist = slot, depth, 0, [], []
+        self.loop_bufs, self.scope, self.nests, self.position = [], (), [], v.seq
+        v.written = v.seq  # reads of it from here on (its own loop aside) see the buffer
+        try:
+            self.write_nest(v.shape, lambda idx: f"{v.buf}[{', '.join(idx)}]", v.fn)
+        finally:
+            (self.lines, self.depth, self.in_nest, self.pre, self.hoist, self.loop_bufs,
+             self.scope, self.nests, self.position) = saved  # fmt: skip
+
     def reduction(self, eqn, x: Val, axes, combine: str, identity) -> Val:
         """``x`` reduced over ``axes`` with ``combine`` (``"({0} + {1})"``): unrolled when
         short, else a loop accumulating in a scalar (the operand's expression fused in)."""
@@ -390,6 +536,9 @@ class Generator:
             for d, i in zip(axes, r_idx, strict=True):
                 idx[d] = i
             return tuple(idx)
+
+        if size > UNROLL and math.prod(out_shape) > SMALL and keep and keep[-1] == len(x.shape) - 1:
+            return self._reduce_rows(x, keep, out_shape, dtype, combine, identity)
 
         def body(out_idx):
             if size == 0:
@@ -417,6 +566,29 @@ class Generator:
             return acc
 
         return self.produce(out_shape, dtype, body)
+
+    def _reduce_rows(self, x: Val, keep, out_shape, dtype, combine: str, identity) -> Val:
+        """A reduction keeping the last axis (a sum over a batch of rows): one pass over ``x``
+        in its own order, each element combined into its output element, so the innermost
+        loop runs along contiguous memory (a vector loop) and ``x``'s expression is fused in
+        (a ``Stored`` ``x`` is written in the same pass). Each output element meets its terms
+        in the order a scalar loop over the reduced axes would."""
+        buf = self.alloc(out_shape, dtype)
+        start = identity(dtype)
+        if dtype.kind == "f" and start == 0 and combine == "({0} + {1})":
+            start = -0.0  # -0.0 + t is t, also for t = -0.0
+        self.write_nest(
+            out_shape, lambda idx: f"{buf}[{', '.join(idx)}]", lambda idx: _literal(start, dtype)
+        )
+
+        def target(idx):
+            return f"{buf}[{', '.join(idx[d] for d in keep)}]"
+
+        def body(idx):
+            return wrap(dtype, combine.format(target(idx), self.elem(x, idx)))
+
+        self.write_nest(x.shape, target, body, parallel=False)  # rows meet in one output
+        return Val(out_shape, dtype, "array", name=buf)
 
     def contraction(self, shape, dtype, contracted, operands) -> Val:
         """``out[idx] = sum over c of a * b`` with ``operands(idx, c) -> (a, b)``: a lazy
@@ -587,7 +759,7 @@ class Generator:
 
         def bind(var, val):
             if val.kind == "lazy" and val.cost > 0 and uses.get(var.id, 0) > 1:
-                val = self.concrete(val)
+                val = self.store(val)
             env[var.id] = val
 
         for var, c in zip(jaxpr.constvars, consts, strict=True):
