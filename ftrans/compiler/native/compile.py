@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import threading
 
@@ -35,6 +36,10 @@ def _flatten(lines, out):
         else:
             out.append(line)
     return out
+
+
+#: a call of a ``ftrans.compiler.native.vecmath`` kernel in generated code
+_USES_VECMATH = re.compile(r"\bvm\.")
 
 
 def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str]:
@@ -69,8 +74,14 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
     signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
     if g.const_args:  # part of the cache key: the same body may read constants of other types
         signature += "; constants " + ", ".join(f"{c.dtype}{list(c.shape)}" for c in g.const_args)
+    header = "import numpy as np\nimport numba\n"
+    if _USES_VECMATH.search(body):
+        from ftrans.compiler.native import vecmath
+
+        # the kernels' version is part of the source, so of numba's cache key
+        header += f"from ftrans.compiler.native import vecmath as vm  # {vecmath.VERSION}\n"
     source = (
-        f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
+        f"# ftrans native program ({signature})\n{header}\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
     )
     return source, g.const_args, "program"

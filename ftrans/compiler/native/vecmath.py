@@ -5,7 +5,7 @@ loop holding one cannot be vectorised (llvmlite has no SVML). The kernels here a
 in plain arithmetic, FMA and selects (no branches), so once LLVM inlines them into a fused
 loop nest it vectorises the whole body (``vfmadd...pd`` on ``ymm``/``zmm`` registers).
 
-Every kernel takes and returns one scalar: ``exp64(x)`` for float64, ``exp32(x)`` for
+Every kernel takes and returns one scalar: ``exp_f64(x)`` for float64, ``exp_f32(x)`` for
 float32 (computed in float64 with the same kernel and rounded once to float32). The
 methods are the textbook ones:
 
@@ -16,10 +16,12 @@ methods are the textbook ones:
 * ``log``/``log1p``/``log2``: ``x = 2^e m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` read from
   the bits (subnormals scaled by ``2^54`` first), ``log(m) = 2 atanh(s)`` with
   ``s = f/(2+f)``, ``f = m - 1``, as a polynomial in ``s^2``.
-* ``sin``/``cos``: ``x = k pi/2 + r`` with ``pi/2`` in three parts (products by FMA), valid
-  for ``|x| <= TRIG_MAX``; a Taylor polynomial for each of ``sin r`` and ``cos r`` and the
-  quadrant chosen by selects. Larger finite ``|x|`` call the C library's function (a
-  predicated, rare path: the loop still vectorises).
+* ``sin``/``cos``: ``x = k pi/2 + r``. For ``|x| <= TRIG_MAX`` (2^28) Cody-Waite, ``pi/2``
+  in three parts (products by FMA); above, Payne-Hanek: ``x = M 2^q`` with an integer
+  ``M``, and ``x 2/pi mod 4 = M F_q mod 4`` where ``F_q = (2/pi) 2^q mod 4`` is read (as four
+  doubles) from a table computed at import with integer arithmetic, the products exact by
+  FMA. Both reductions are computed and one selected. Then a Taylor polynomial for each of
+  ``sin r`` and ``cos r``, the quadrant chosen by selects.
 * ``tanh``: ``expm1(2|x|) / (expm1(2|x|) + 2)`` with the sign copied; ``logistic``: ftrans's
   formula (``1/(1+e^-x)`` or ``e^x/(1+e^x)``) over ``exp``.
 
@@ -27,7 +29,11 @@ Accuracy: within 4 ulp of NumPy's result everywhere (``tests/test_native_vecmath
 checks it over the whole range, at the reduction boundaries and at the special values, for
 both dtypes); NaN, infinities, signed zeros, overflow to inf, underflow to 0 and subnormal
 results are NumPy's. ``ft.config.update("native_fast_math", False)`` makes native code call
-NumPy's exact functions instead (numba's C-library calls).
+the C library's functions instead (numba's ``np.exp``, ...: what native code did before).
+
+The kernels are compiled with ``inline="always"``: numba inlines them into the generated
+program before LLVM sees it (LLVM alone would not inline kernels this large, and a call in
+the loop body keeps the loop scalar).
 
 ``VERSION`` is a hash of this file: generated programs that use a kernel carry it in a
 comment, so numba's disk cache (keyed by the program's source) never reuses a program
@@ -93,6 +99,7 @@ def _unary_intrinsic(name, doc):
 
 
 fabs = _unary_intrinsic("llvm.fabs", "``|x|`` (clears the sign bit).")
+floor = _unary_intrinsic("llvm.floor", "The largest integer at most ``x`` (one instruction).")
 
 
 @intrinsic
@@ -163,7 +170,7 @@ PIO2_1 = 1.5707963267948966192313216916397514420986
 PIO2_2 = 6.123233995736766035868820147291818e-17
 PIO2_3 = -1.4973849048591698329435e-33
 TWO_OVER_PI = 0.6366197723675813430755350534900574481378
-#: sin and cos reduce ``|x| <= TRIG_MAX`` themselves; above it they call the C library
+#: sin and cos reduce ``|x| <= TRIG_MAX`` by Cody-Waite, larger ``|x|`` by Payne-Hanek
 TRIG_MAX = 2.0**28
 INF = math.inf
 NAN = math.nan
@@ -177,7 +184,7 @@ C2, C4, C6, C8, C10, C12, C14, C16, C18 = (-_F[2], _F[4], -_F[6], _F[8], -_F[10]
                                            -_F[14], _F[16], -_F[18])  # fmt: skip
 L1, L2, L3, L4, L5, L6, L7, L8, L9, L10 = (2.0 / (2 * n + 1) for n in range(1, 11))
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy", inline="never")
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 # ----------------------------------------------------------------------------- exp family
 
@@ -217,7 +224,7 @@ def _scale(p, k):
 
 
 @_jit
-def exp64(x):
+def exp_f64(x):
     """``e^x`` for float64."""
     x = select(x > 710.0, 710.0, x)  # beyond these the result is inf / 0 (NaN stays NaN)
     x = select(x < -746.0, -746.0, x)
@@ -226,7 +233,7 @@ def exp64(x):
 
 
 @_jit
-def expm1_64(x):
+def expm1_f64(x):
     """``e^x - 1`` for float64 (accurate near 0)."""
     y = select(x > 710.0, 710.0, x)
     y = select(y < -40.0, -40.0, y)  # e^-40 - 1 rounds to -1
@@ -240,7 +247,7 @@ def expm1_64(x):
 
 
 @_jit
-def exp2_64(x):
+def exp2_f64(x):
     """``2^x`` for float64."""
     x = select(x > 1025.0, 1025.0, x)
     x = select(x < -1077.0, -1077.0, x)
@@ -281,7 +288,7 @@ def _log_parts(x):
 
 
 @_jit
-def log64(x):
+def log_f64(x):
     """Natural logarithm for float64."""
     ef, f, rest = _log_parts(x)
     out = fma(ef, LN2_HI_LOG, f - fma(-ef, LN2_LO_LOG, rest))
@@ -291,7 +298,7 @@ def log64(x):
 
 
 @_jit
-def log1p64(x):
+def log1p_f64(x):
     """``log(1 + x)`` for float64 (accurate near 0)."""
     u = 1.0 + x
     # the rounding error of u, exactly: (1 + x) - u
@@ -308,14 +315,91 @@ def log1p64(x):
 # ----------------------------------------------------------------------------- sin, cos, tanh
 
 
+def _two_over_pi_table(q_min: int, q_max: int) -> np.ndarray:
+    """``table[q - q_min] = F0, F1, F2, F3``: ``(2/pi) 2^q mod 4`` as four non-overlapping
+    doubles, for each ``q`` from ``q_min`` to ``q_max``. ``x = M 2^q`` (``M`` an integer)
+    has ``x 2/pi = M (F0 + F1 + F2 + F3) mod 4`` (the dropped part times ``M`` is a multiple
+    of 4). 2/pi comes from Machin's formula in integer arithmetic."""
+    bits = 1300 + q_max
+    one = 1 << (bits + 16)
+
+    def arctan_inv(n):  # arctan(1/n) * one
+        total, term, k, sign = 0, one // n, 1, 1
+        while term:
+            total += sign * (term // k)
+            term //= n * n
+            k += 2
+            sign = -sign
+        return total
+
+    pi = 16 * arctan_inv(5) - 4 * arctan_inv(239)  # pi * one
+    two_over_pi = (2 * one << bits) // pi  # floor((2/pi) 2^bits), to ~1 unit
+    table = np.empty((q_max - q_min + 1, 4))
+    for q in range(q_min, q_max + 1):
+        # (2/pi) 2^q mod 4 in units of 2^-(bits - q): keep the bits below 2^2
+        scaled = two_over_pi & ((1 << (bits - q + 2)) - 1) if q > -2 else two_over_pi
+        denom = bits - q
+        for j in range(4):
+            part = scaled / (1 << denom)  # correctly rounded (Python's int division)
+            num, den = part.as_integer_ratio()
+            scaled -= (num << denom) // den  # exact: den is a power of two dividing 2^denom
+            table[q - q_min, j] = part
+    return table
+
+
+#: |x| above TRIG_MAX: x = M 2^q, q from -24 (x = 2^28) to 971 (the largest doubles)
+_Q_MIN = -30
+_PIO2_TABLE = _two_over_pi_table(_Q_MIN, 971)
+_F0 = np.ascontiguousarray(_PIO2_TABLE[:, 0])
+_F1 = np.ascontiguousarray(_PIO2_TABLE[:, 1])
+_F2 = np.ascontiguousarray(_PIO2_TABLE[:, 2])
+_F3 = np.ascontiguousarray(_PIO2_TABLE[:, 3])
+_N_TABLE = _PIO2_TABLE.shape[0]
+
+
 @_jit
-def _sincos(x):
-    """``(sin r, cos r, q)``: ``x = k pi/2 + r``, ``q = k mod 4`` (for ``|x| <= TRIG_MAX``)."""
-    shifted = fma(x, TWO_OVER_PI, ROUND)
-    kf = shifted - ROUND
-    r = fma(-kf, PIO2_1, x)
-    r = fma(-kf, PIO2_2, r)
-    r = fma(-kf, PIO2_3, r)
+def _two_sum(a, b):
+    """``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@_jit
+def _reduce_big(x):
+    """``(r, q)`` with ``x = (4n + q) pi/2 + r``, ``|r|`` about ``pi/4`` at most, for any finite
+    ``x`` (Payne-Hanek: the bits of 2/pi that matter for ``x``'s exponent, from a table)."""
+    b = bits(x)
+    # the integer M with x = M 2^q: x's significand with the exponent of 2^52 (and x's sign)
+    m = from_bits((b & np.int64(-0x7FF0000000000001)) | 0x4330000000000000)
+    q = ((b >> 52) & 0x7FF) - 1075
+    j = q - _Q_MIN
+    j = select(j < 0, np.int64(0), j)
+    j = select(j >= _N_TABLE, np.int64(_N_TABLE - 1), j)
+    f0, f1, f2, f3 = _F0[j], _F1[j], _F2[j], _F3[j]
+    p0 = m * f0
+    e0 = fma(m, f0, -p0)  # m f0 = p0 + e0 exactly
+    p0 = p0 - 4.0 * floor(p0 * 0.25)  # mod 4, exact
+    p1 = m * f1
+    e1 = fma(m, f1, -p1)
+    p2 = m * f2
+    e2 = fma(m, f2, -p2)
+    a, ta = _two_sum(p0, p1)
+    a, tb = _two_sum(a, e0)  # |a| < 12: the integer part of x 2/pi mod 4 is a's
+    shifted = a + ROUND
+    f = a - (shifted - ROUND)  # the fraction in [-1/2, 1/2], exact
+    f, tc = _two_sum(f, p2)
+    f, td = _two_sum(f, e1)
+    f, lo = _two_sum(f, ta + tb + tc + td + e2 + m * f3)
+    # r = (f + lo) pi/2, to about an ulp of r
+    r = f * PIO2_1
+    r_lo = fma(f, PIO2_1, -r) + fma(f, PIO2_2, lo * PIO2_1)
+    return r + r_lo, (bits(shifted) - ROUND_BITS) & 3
+
+
+@_jit
+def _sin_cos_poly(r):
+    """``(sin r, cos r)`` for ``|r| <= pi/4`` (a little beyond is fine)."""
     z = r * r
     s = fma(z, S17, S15)
     s = fma(s, z, S13)
@@ -333,45 +417,57 @@ def _sincos(x):
     c = fma(c, z, C6)
     c = fma(c, z, C4)
     c = fma(c, z, C2)
-    cos_r = fma(z, c, 1.0)
-    return sin_r, cos_r, bits(shifted) & 3
+    return sin_r, fma(z, c, 1.0)
 
 
 @_jit
-def sin64(x):
+def _sincos(x):
+    """``(sin r, cos r, q)``: ``x = (4n + q) pi/2 + r`` (Cody-Waite for ``|x| <= TRIG_MAX``,
+    Payne-Hanek above: both computed, one selected, so the loop has no branch)."""
+    shifted = fma(x, TWO_OVER_PI, ROUND)
+    kf = shifted - ROUND
+    r = fma(-kf, PIO2_1, x)
+    r = fma(-kf, PIO2_2, r)
+    r = fma(-kf, PIO2_3, r)
+    big_r, big_q = _reduce_big(x)
+    small = fabs(x) <= TRIG_MAX
+    r = select(small, r, big_r)
+    q = select(small, bits(shifted) & 3, big_q)
+    sin_r, cos_r = _sin_cos_poly(r)
+    return sin_r, cos_r, q
+
+
+@_jit
+def sin_f64(x):
     """Sine for float64."""
     sin_r, cos_r, q = _sincos(x)
     out = select((q & 1) == 0, sin_r, cos_r)
     out = select(q >= 2, -out, out)
-    if not fabs(x) <= TRIG_MAX and fabs(x) < INF:  # rare: |x| beyond the reduction's range
-        out = np.sin(x)
-    return out
+    return select(fabs(x) < INF, out, NAN)
 
 
 @_jit
-def cos64(x):
+def cos_f64(x):
     """Cosine for float64."""
     sin_r, cos_r, q = _sincos(x)
     out = select((q & 1) == 0, cos_r, sin_r)
     out = select((q == 1) | (q == 2), -out, out)
-    if not fabs(x) <= TRIG_MAX and fabs(x) < INF:
-        out = np.cos(x)
-    return out
+    return select(fabs(x) < INF, out, NAN)
 
 
 @_jit
-def tanh64(x):
+def tanh_f64(x):
     """Hyperbolic tangent for float64."""
     a = fabs(x)
-    em = expm1_64(a + a)
+    em = expm1_f64(a + a)
     out = select(a > 22.0, 1.0, em / (em + 2.0))
     return copysign(out, x)
 
 
 @_jit
-def logistic64(x):
+def logistic_f64(x):
     """``1 / (1 + e^-x)`` for float64, by ftrans's formula (NumPy backend's rounding steps)."""
-    e = exp64(-fabs(x))
+    e = exp_f64(-fabs(x))
     return select(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -382,68 +478,58 @@ def logistic64(x):
 
 
 @_jit
-def exp32(x):
+def exp_f32(x):
     """``exp`` for float32."""
-    return np.float32(exp64(np.float64(x)))
+    return np.float32(exp_f64(np.float64(x)))
 
 
 @_jit
-def expm1_32(x):
+def expm1_f32(x):
     """``expm1`` for float32."""
-    return np.float32(expm1_64(np.float64(x)))
+    return np.float32(expm1_f64(np.float64(x)))
 
 
 @_jit
-def exp2_32(x):
+def exp2_f32(x):
     """``exp2`` for float32."""
-    return np.float32(exp2_64(np.float64(x)))
+    return np.float32(exp2_f64(np.float64(x)))
 
 
 @_jit
-def log32(x):
+def log_f32(x):
     """``log`` for float32."""
-    return np.float32(log64(np.float64(x)))
+    return np.float32(log_f64(np.float64(x)))
 
 
 @_jit
-def log1p32(x):
+def log1p_f32(x):
     """``log1p`` for float32."""
-    return np.float32(log1p64(np.float64(x)))
+    return np.float32(log1p_f64(np.float64(x)))
 
 
 @_jit
-def sin32(x):
+def sin_f32(x):
     """``sin`` for float32."""
-    return np.float32(sin64(np.float64(x)))
+    return np.float32(sin_f64(np.float64(x)))
 
 
 @_jit
-def cos32(x):
+def cos_f32(x):
     """``cos`` for float32."""
-    return np.float32(cos64(np.float64(x)))
+    return np.float32(cos_f64(np.float64(x)))
 
 
 @_jit
-def tanh32(x):
+def tanh_f32(x):
     """``tanh`` for float32."""
-    return np.float32(tanh64(np.float64(x)))
+    return np.float32(tanh_f64(np.float64(x)))
 
 
 @_jit
-def logistic32(x):
+def logistic_f32(x):
     """``logistic`` for float32."""
-    return np.float32(logistic64(np.float64(x)))
+    return np.float32(logistic_f64(np.float64(x)))
 
 
-#: function name -> (float64 kernel name, float32 kernel name) in this module
-KERNELS = {
-    "exp": ("exp64", "exp32"),
-    "expm1": ("expm1_64", "expm1_32"),
-    "exp2": ("exp2_64", "exp2_32"),
-    "log": ("log64", "log32"),
-    "log1p": ("log1p64", "log1p32"),
-    "sin": ("sin64", "sin32"),
-    "cos": ("cos64", "cos32"),
-    "tanh": ("tanh64", "tanh32"),
-    "logistic": ("logistic64", "logistic32"),
-}
+#: the functions with kernels here: ``<name>_f64`` and ``<name>_f32``
+FUNCTIONS = ("exp", "expm1", "exp2", "log", "log1p", "sin", "cos", "tanh", "logistic")
