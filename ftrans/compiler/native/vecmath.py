@@ -443,6 +443,7 @@ def sin_f64(x):
     sin_r, cos_r, q = _sincos(x)
     out = select((q & 1) == 0, sin_r, cos_r)
     out = select(q >= 2, -out, out)
+    out = select(x == 0.0, x, out)  # sin(-0.0) is -0.0
     return select(fabs(x) < INF, out, NAN)
 
 
