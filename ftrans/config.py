@@ -229,7 +229,6 @@ config.define(
 )
 
 
-
 def _native_fast_math(value: Any) -> bool:
     state.native_fast_math = bool(value)
     return bool(value)

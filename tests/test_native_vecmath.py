@@ -101,7 +101,7 @@ def boundaries(name, dtype) -> np.ndarray:
         centers = [*np.sqrt(0.5) * 2.0**e, 1.0, 2.0, 0.5, fi.tiny, fi.smallest_subnormal,
                    fi.max, 2.0**-54, -(2.0**-54), 1e-300, -0.5, -1.0 + 2.0**-20]  # fmt: skip
         if name == "log1p":
-            centers = [*centers, *(np.sqrt(0.5) * 2.0**e[(e > -60) & (e < 60)] - 1.0), -1.0]
+            centers = [*centers, *(np.sqrt(0.5) * 2.0 ** e[(e > -60) & (e < 60)] - 1.0), -1.0]
     else:  # sin, cos
         n = np.concatenate([np.arange(-400, 401), np.geomspace(1e3, 1e12, 300).round()])
         centers = [*n * (math.pi / 4), vm.TRIG_MAX, -vm.TRIG_MAX, 2.0**52, 2.0**53, 1e22,
@@ -227,3 +227,36 @@ def test_the_loop_vectorises():
     loop(x, np.empty_like(x))
     asm = loop.inspect_asm(loop.signatures[0])
     assert re.search(r"vfmadd\w*pd\s+%[yz]mm", asm), "the kernel loop did not vectorise"
+
+
+# ----------------------------------------------------------------------------- the "auto" choice
+
+
+def test_auto_knows_the_kernels():
+    from ftrans.compiler.native import tiering
+
+    assert tiering.VECTORISED_MATH == set(vm.FUNCTIONS)
+
+
+def test_auto_runs_large_elementwise_math_natively_and_says_why():
+    from ftrans.compiler.native import tiering
+
+    big = np.linspace(-3, 3, tiering.SMALL + 1)
+    w1 = ft.jit(
+        lambda v: fnp.sin(v) * fnp.cos(v) + fnp.exp(-v * v) * 0.5 - fnp.tanh(v), backend="auto"
+    )
+    np.testing.assert_allclose(w1(big), np.sin(big) * np.cos(big) + np.exp(-big * big) * 0.5
+                               - np.tanh(big), rtol=1e-14, atol=1e-15)  # fmt: skip
+    assert "backend: native code ready (auto: a large elementwise program" in w1.explain()
+    # a product (BLAS), or no transcendental: NumPy code stays, with its reason
+    matrix = np.ones((80, 80))
+    product = ft.jit(lambda a: fnp.exp(a @ a), backend="auto")
+    product(matrix)
+    assert "NumPy code: auto: a value of 6400 elements" in product.explain()
+    plain = ft.jit(lambda v: v * 2.0 + 1.0, backend="auto")
+    plain(big)
+    assert "NumPy code: auto: a value of" in plain.explain()
+    with ft.config.override("native_fast_math", False):
+        exact = ft.jit(lambda v: fnp.sin(v) + 1.0, backend="auto")
+        exact(big)
+    assert "NumPy code: auto: a value of" in exact.explain()
