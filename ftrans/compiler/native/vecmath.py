@@ -13,7 +13,7 @@ methods are the textbook ones:
   the products by FMA) with ``|r| <= ln2/2``, a Taylor polynomial for ``e^r``, and
   ``2^k`` built in the exponent bits; ``2^k`` is applied as two factors ``2^(k//2)`` and
   ``2^(k - k//2)``, so results that overflow or are subnormal round once, like NumPy's.
-* ``log``/``log1p``/``log2``: ``x = 2^e m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` read from
+* ``log``/``log1p``: ``x = 2^e m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` read from
   the bits (subnormals scaled by ``2^54`` first), ``log(m) = 2 atanh(s)`` with
   ``s = f/(2+f)``, ``f = m - 1``, as a polynomial in ``s^2``.
 * ``sin``/``cos``: ``x = k pi/2 + r``. For ``|x| <= TRIG_MAX`` (2^28) Cody-Waite, ``pi/2``
@@ -153,9 +153,9 @@ def _split(value: float, keep: int) -> tuple[float, float]:
 
 _LN2 = 0.6931471805599453094172321214581765680755
 LN2_HI = _LN2  # with FMA, k * LN2_HI needs no zero bits: the product is exact inside the FMA
-LN2_LO = 2.319046813846299558417771e-17  # ln 2 - LN2_HI
+LN2_LO = 2.319046813846299558417771e-17  # ln 2 - LN2_HI (from mpmath at 300 bits)
 LOG2E = 1.4426950408889634073599246810018921374266
-# log: e * LN2_HI exact for |e| <= 2^11 (trailing zero bits), the rest in LN2_LO2
+# log: e * LN2_HI_LOG exact for |e| <= 2^12 (trailing zero bits), the rest in LN2_LO_LOG
 LN2_HI_LOG, LN2_LO_LOG = _split(_LN2, 40)
 #: 1.5 * 2^52: adding it rounds a float of magnitude below 2^51 to an integer (ties to even),
 #: which then sits in the low bits of the sum's significand
