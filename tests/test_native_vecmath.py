@@ -256,6 +256,12 @@ def test_auto_runs_large_elementwise_math_natively_and_says_why():
     plain = ft.jit(lambda v: v * 2.0 + 1.0, backend="auto")
     plain(big)
     assert "NumPy code: auto: a value of" in plain.explain()
+    single = ft.jit(lambda v: fnp.sin(v) * fnp.cos(v), backend="auto")
+    single(big.astype(np.float32))
+    assert "NumPy code: auto: a value of" in single.explain()  # float32: NumPy's kernels win
+    single = ft.jit(lambda v: fnp.sin(v) * fnp.cos(v), backend="auto")
+    single(big.astype(np.float32))
+    assert "NumPy code: auto: a value of" in single.explain()  # float32: NumPy's kernels win
     with ft.config.override("native_fast_math", False):
         exact = ft.jit(lambda v: fnp.sin(v) + 1.0, backend="auto")
         exact(big)

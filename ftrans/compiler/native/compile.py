@@ -4,6 +4,8 @@
 equation has a native rule, else native segments chained by Python around the equations that
 run their NumPy lowering. numba caches each compiled function on disk (``cache=True``) under
 ``$FTRANS_CACHE_DIR`` (default ``~/.cache/ftrans/native``), keyed by the generated source.
+Buffers the program only indexes are passed in by the caller (``_passed_buffers``):
+temporaries kept from call to call, large outputs allocated by NumPy.
 """
 
 from __future__ import annotations

@@ -128,10 +128,10 @@ LARGE_MATH_REASON = (
 
 def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
     """The ``"auto"`` rule for programs on large arrays: native code when every equation is
-    elementwise (so the program is fused loop nests, no BLAS/LAPACK/FFT call, no reduction
-    or loop) and at least one is a transcendental the native backend vectorises
+    elementwise on float64 (so the program is fused loop nests, no BLAS/LAPACK/FFT call, no
+    reduction or loop) and at least one is a transcendental the native backend vectorises
     (``ft.config.native_fast_math`` on). Measured on bench_native's W1 and its gradient W2
-    (10^7 float64): native code 0.3-0.5x the NumPy backend's time, see docs/guide/jit.md."""
+    (10^7 float64): native code well under the NumPy backend's time (bench_native)."""
     from ftrans.compiler.native_rules import NATIVE_RULES
     from ftrans.config import state
 
@@ -149,8 +149,12 @@ def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
             or getattr(NATIVE_RULES.get(name), "template", None) is not None
         ):
             return False
-        if any(v.aval.dtype.kind not in "fbiu" for v in (*eqn.inputs, *eqn.outputs)):
-            return False  # complex values: the native backend is real-only
+        for v in (*eqn.inputs, *eqn.outputs):
+            kind = v.aval.dtype.kind
+            if kind not in "fbiu" or (kind == "f" and v.aval.dtype.itemsize != 8):
+                # complex: the native backend is real-only; float32: NumPy's own float32
+                # kernels were 1.3-13x faster than the float64 ones native code uses for it
+                return False
     return math
 
 
