@@ -280,7 +280,9 @@ def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
         numba.typeof(a.dtype.type(0) if not a.shape else np.zeros(a.shape, a.dtype))
         for a in jaxpr.in_avals
     ) + tuple(numba.typeof(c) for c in const_args)
-    types += tuple(numba.typeof(np.empty(shape, dtype)) for shape, dtype, _ in scratch)
+    types += tuple(
+        numba.types.Array(numba.from_dtype(dtype), len(shape), "C") for shape, dtype, _ in scratch
+    )
     with _lock:  # one compile per module, even when two threads load the same program
         if types not in fn.overloads:
             try:
