@@ -24,10 +24,11 @@ class ConfigError(FtransError, ValueError):
 class _State:
     """Flags read on hot paths (``jit.__call__``): plain attributes, no lookups."""
 
-    __slots__ = ("jit_disabled",)
+    __slots__ = ("jit_disabled", "native_fast_math")
 
     def __init__(self) -> None:
         self.jit_disabled = False
+        self.native_fast_math = True
 
 
 state = _State()
@@ -225,6 +226,21 @@ config.define(
     _jit_backend,
     "the default backend of jit: 'auto' (native code where it pays, when numba is "
     "installed), 'numpy' or 'native' (numba)",
+)
+
+
+def _native_fast_math(value: Any) -> bool:
+    state.native_fast_math = bool(value)
+    return bool(value)
+
+
+config.define(
+    "native_fast_math",
+    True,
+    _native_fast_math,
+    "native code computes exp, log, sin, cos, tanh, ... with vectorised kernels within 4 ulp "
+    "of NumPy's (True) or calls the C library's exact functions (False); read when a program "
+    "is compiled",
 )
 
 # ----------------------------------------------------------------------------- context managers

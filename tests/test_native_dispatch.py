@@ -432,8 +432,14 @@ def test_the_products_rule_leaves_programs_without_products_alone():
 def test_libm_bound_is_read_off_each_native_template(monkeypatch):
     from ftrans.compiler.native_rules import NATIVE_RULES
 
-    for name in ("exp", "tanh", "log1p", "logistic", "pow"):
+    for name in ("tan", "asinh", "pow"):  # libm calls in every dtype
         assert backends.libm_bound(name), name
+        assert backends.libm_bound(name, "float32"), name
+    for name in ("exp", "tanh", "log1p", "logistic"):  # vectorised kernels (vecmath) ...
+        assert not backends.libm_bound(name), name
+        assert backends.libm_bound(name, "float32"), name  # ... which NumPy beats in float32
+        with ft.config.override("native_fast_math", False):  # NumPy's functions: libm
+            assert backends.libm_bound(name), name
     for name in ("add", "mul", "max", "sqrt", "select", "dot_general", "reduce_sum"):
         assert not backends.libm_bound(name), name
     # a template that stops calling libm stops counting (a vectorised exp, say)

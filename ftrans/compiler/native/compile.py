@@ -4,13 +4,18 @@
 equation has a native rule, else native segments chained by Python around the equations that
 run their NumPy lowering. numba caches each compiled function on disk (``cache=True``) under
 ``$FTRANS_CACHE_DIR`` (default ``~/.cache/ftrans/native``), keyed by the generated source.
+Buffers the program only indexes are passed in by the caller (``_passed_buffers``):
+temporaries kept from call to call, large outputs allocated by NumPy.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import math
 import os
+import re
 import sys
 import threading
 
@@ -37,8 +42,13 @@ def _flatten(lines, out):
     return out
 
 
-def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str]:
-    """``(module source, constant arrays, entry name)``; raises NativeUnsupported."""
+#: a call of a ``ftrans.compiler.native.vecmath`` kernel in generated code
+_USES_VECMATH = re.compile(r"\bvm\.")
+
+
+def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str, list]:
+    """``(module source, constant arrays, entry name, passed buffers' (shape, dtype, kind))``;
+    raises NativeUnsupported."""
     _rules_loaded()
     g = Generator(threads)
     jaxpr = closed.jaxpr
@@ -61,19 +71,80 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
         else:
             returned.append(g.array_form(v))
     g.emit(f"return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
-    body = "\n".join(_flatten(g.lines, []))
-    args = ", ".join(params + [f"k{k}" for k in range(len(g.const_args))])
+    lines, scratch = _passed_buffers(_flatten(g.lines, []))
+    body = "\n".join(lines)
+    args = ", ".join(
+        params + [f"k{k}" for k in range(len(g.const_args))] + [name for name, _ in scratch]
+    )
     flags = "cache=True, nogil=True, error_model='numpy'" + (
         ", parallel=True" if g.parallel else ""
     )
     signature = ", ".join(a.str_short() for a in jaxpr.in_avals)
     if g.const_args:  # part of the cache key: the same body may read constants of other types
         signature += "; constants " + ", ".join(f"{c.dtype}{list(c.shape)}" for c in g.const_args)
+    header = "import numpy as np\nimport numba\n"
+    if _USES_VECMATH.search(body):
+        from ftrans.compiler.native import vecmath
+
+        # the kernels' version is part of the source, so of numba's cache key
+        header += f"from ftrans.compiler.native import vecmath as vm  # {vecmath.VERSION}\n"
     source = (
-        f"# ftrans native program ({signature})\nimport numpy as np\nimport numba\n\n\n"
+        f"# ftrans native program ({signature})\n{header}\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
     )
-    return source, g.const_args, "program"
+    return source, g.const_args, "program", [spec for _, spec in scratch]
+
+
+_ALLOCATION = re.compile(r"^    (b\d+) = np\.empty\((\(.*\)), np\.(\w+)\)$")
+_NAME = re.compile(r"\bb\d+\b")
+#: returned buffers of at least this many bytes are allocated by NumPy (see _passed_buffers)
+NUMPY_OUTPUT_MIN = 1 << 16
+
+
+def _passed_buffers(lines: list[str]) -> tuple[list[str], list]:
+    """``(lines, [(name, (shape, dtype, kind))])``: buffers the caller allocates and passes in.
+
+    Only buffers allocated at the top of the program and otherwise only indexed
+    (``b3[i] = ...``, ``... b3[i] ...``: never viewed, aliased or passed to a call) qualify:
+
+    * ``"scratch"``: never returned. The caller keeps them between calls.
+    * ``"output"``: returned as they are, at least ``NUMPY_OUTPUT_MIN`` bytes. The caller
+      allocates them with ``np.empty`` on each call.
+
+    numba allocates with plain ``malloc``: glibc hands large freed blocks back to the system,
+    so a fresh one is a page fault per 4 KiB when first written, ~6 us each here (a program
+    with two 8 MB temporaries spent 24 ms on them, its loops 0.4 ms). NumPy's allocator asks
+    for huge pages.
+    """
+    allocated = {}
+    for k, line in enumerate(lines):
+        m = _ALLOCATION.match(line)
+        if m:
+            allocated[m.group(1)] = (k, ast.literal_eval(m.group(2)), np.dtype(m.group(3)))
+    if not allocated:
+        return lines, []
+    returned, disqualified = set(), set()
+    for k, line in enumerate(lines):
+        is_return = line.startswith("    return (")
+        for m in _NAME.finditer(line):
+            name = m.group(0)
+            if name not in allocated or allocated[name][0] == k:
+                continue
+            after = line[m.end() : m.end() + 1]
+            if is_return and after in ",)" and line[m.start() - 1] in "( ":
+                returned.add(name)
+            elif after != "[" or is_return:
+                disqualified.add(name)
+    passed = []
+    for name, (_, shape, dtype) in allocated.items():
+        if name in disqualified:
+            continue
+        if name not in returned:
+            passed.append((name, (shape, dtype, "scratch")))
+        elif math.prod(shape) * dtype.itemsize >= NUMPY_OUTPUT_MIN:
+            passed.append((name, (shape, dtype, "output")))
+    drop = {allocated[name][0] for name, _ in passed}
+    return [line for k, line in enumerate(lines) if k not in drop], passed
 
 
 _lock = threading.Lock()
@@ -85,10 +156,13 @@ class NativeCompiled:
     layouts are converted (never compiled anew at call time)."""
 
     __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0",
-                 "segment", "_numpy")  # fmt: skip
+                 "segment", "_numpy", "scratch", "_pool")  # fmt: skip
 
-    def __init__(self, fn, source, in_avals, out_avals, consts, segment=None):
+    def __init__(self, fn, source, in_avals, out_avals, consts, segment=None, scratch=()):
         self.fn, self.source, self.consts = fn, source, tuple(consts)
+        # buffers passed in (``_passed_buffers``): scratch ones kept between calls, one set per
+        # concurrent call; outputs allocated by NumPy on each call
+        self.scratch, self._pool = tuple(scratch), []
         self.in_avals, self.out_avals = list(in_avals), list(out_avals)
         self.n_out = len(self.out_avals)
         self.program = None
@@ -96,6 +170,8 @@ class NativeCompiled:
         self.segment, self._numpy = segment, None  # the ClosedJaxpr compiled, its NumPy code
 
     def __call__(self, *args):
+        if self.scratch:
+            return self._call_with_scratch(args)
         try:
             try:
                 outs = self.fn(*args, *self.consts)
@@ -105,6 +181,33 @@ class NativeCompiled:
             if str(err) != RUN_NUMPY or self.segment is None:
                 raise
             return self._run_numpy(args)
+        if self._rank0:
+            outs = list(outs)
+            for k in self._rank0:
+                outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
+            outs = tuple(outs)
+        return outs
+
+    def _call_with_scratch(self, args):
+        pool = self._pool
+        try:
+            kept = pool.pop()  # atomic under the GIL: two threads never share a set
+        except IndexError:
+            kept = [np.empty(shape, dtype) if kind == "scratch" else None
+                    for shape, dtype, kind in self.scratch]  # fmt: skip
+        buffers = [np.empty(shape, dtype) if b is None else b
+                   for b, (shape, dtype, _) in zip(kept, self.scratch, strict=True)]  # fmt: skip
+        try:
+            try:
+                outs = self.fn(*args, *self.consts, *buffers)
+            except TypeError:
+                outs = self.fn(*self._convert(args), *self.consts, *buffers)
+        except np.linalg.LinAlgError as err:
+            if str(err) != RUN_NUMPY or self.segment is None:
+                raise
+            return self._run_numpy(args)
+        finally:
+            pool.append(kept)
         if self._rank0:
             outs = list(outs)
             for k in self._rank0:
@@ -164,10 +267,12 @@ def threads() -> int:
 
 
 def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
-    source, const_args, entry = generate_native(closed, threads())
+    source, const_args, entry, scratch = generate_native(closed, threads())
     jaxpr = closed.jaxpr
     fn = getattr(_load(source), entry)
-    compiled = NativeCompiled(fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args, closed)
+    compiled = NativeCompiled(
+        fn, source, jaxpr.in_avals, jaxpr.out_avals, const_args, closed, scratch
+    )
     # compile now for the known argument types (never by running it: a loop could be endless)
     import numba
 
@@ -175,6 +280,9 @@ def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
         numba.typeof(a.dtype.type(0) if not a.shape else np.zeros(a.shape, a.dtype))
         for a in jaxpr.in_avals
     ) + tuple(numba.typeof(c) for c in const_args)
+    types += tuple(
+        numba.types.Array(numba.from_dtype(dtype), len(shape), "C") for shape, dtype, _ in scratch
+    )
     with _lock:  # one compile per module, even when two threads load the same program
         if types not in fn.overloads:
             try:

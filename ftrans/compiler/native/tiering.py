@@ -69,16 +69,28 @@ def set_native_sync(sync: bool) -> None:
 def native_pays(closed: ClosedJaxpr) -> bool:
     """The ``"auto"`` choice: native code for programs on small arrays (every value at most
     ``SMALL`` elements) that loop or run at least ``AUTO_MIN_EQNS`` operations, where
-    NumPy's per-call cost dominates, and for programs on large arrays built around BLAS
-    products (``products_verdict``); NumPy code for other large-array programs (NumPy's SIMD
-    loops, BLAS, LAPACK and FFT calls gain nothing) and for programs past ``AUTO_MAX_EQNS``
+    NumPy's per-call cost dominates, for programs on large arrays built around BLAS products
+    (``products_verdict``) and for fused elementwise float64 programs over vectorised
+    transcendentals (``vectorised_math_pays``); NumPy code for other large-array programs
+    (NumPy's SIMD loops, BLAS, LAPACK and FFT calls gain nothing) and for programs past
+    ``AUTO_MAX_EQNS``
     equations (numba's compile time grows faster than the program)."""
     return auto_reason(closed) is None
 
 
 def auto_reason(closed: ClosedJaxpr) -> str | None:
     """None when ``"auto"`` chooses native code for ``closed``, else why it runs NumPy code."""
-    count, loops = 0, False
+    big = _first_large_value(closed)
+    if big is not None:
+        if vectorised_math_pays(closed):
+            closed.cache["auto_note"] = LARGE_MATH_REASON
+            return None
+        return _large_reason(closed, big)
+    return _small_reason(closed)
+
+
+def _first_large_value(closed: ClosedJaxpr):
+    """The aval of a value of more than ``SMALL`` elements in ``closed``, or None."""
     stack = [closed.jaxpr]
     while stack:
         jaxpr = stack.pop()
@@ -86,18 +98,84 @@ def auto_reason(closed: ClosedJaxpr) -> str | None:
         # checks each once (an equation's inputs are some other value)
         for v in (*jaxpr.invars, *jaxpr.constvars):
             if v.aval.size > SMALL:
-                return _large_reason(closed, v.aval)
+                return v.aval
         for eqn in jaxpr.eqns:
-            count += 1
             for v in eqn.outputs:
                 if v.aval.size > SMALL:
-                    return _large_reason(closed, v.aval)
+                    return v.aval
+            stack.extend(_sub_jaxprs(eqn))
+    return None
+
+
+def _sub_jaxprs(eqn):
+    for value in eqn.params.values():
+        for sub in value if isinstance(value, tuple) else (value,):
+            if isinstance(sub, ClosedJaxpr):
+                yield sub.jaxpr
+
+
+# --- large arrays: fused elementwise programs over vectorised transcendentals ----------------
+
+#: the functions ``ftrans.compiler.native.vecmath`` has vectorised kernels for (that module
+#: imports numba, so the names are repeated here; a test checks they agree)
+VECTORISED_MATH = frozenset(
+    {"exp", "expm1", "exp2", "log", "log1p", "sin", "cos", "tanh", "logistic"}
+)
+#: elementwise primitives with a native rule of their own (not a scalar template)
+_ELEMENTWISE_RULES = frozenset({"div", "integer_pow", "convert_element_type"})
+#: equations that only move or broadcast values: index arithmetic inside a fused loop nest
+_LAYOUT = frozenset({"broadcast_in_dim", "reshape", "squeeze", "expand_dims", "stop_gradient"})
+#: at most this many top-level equations (the whole program is one loop nest)
+LARGE_MATH_MAX_EQNS = 400
+LARGE_MATH_REASON = (
+    "auto: a large elementwise program with transcendentals: one fused native loop with "
+    "vectorised exp/log/sin/cos/tanh kernels beats NumPy's chunked ufunc calls"
+)
+
+
+def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
+    """The ``"auto"`` rule for programs on large arrays: native code when every equation is
+    elementwise on float64 (so the program is fused loop nests, no BLAS/LAPACK/FFT call, no
+    reduction or loop) and at least one is a transcendental the native backend vectorises
+    (``ft.config.native_fast_math`` on). Measured on bench_native's W1 and its gradient W2
+    (10^7 float64): native code well under the NumPy backend's time (bench_native)."""
+    from ftrans.compiler.native_rules import NATIVE_RULES
+    from ftrans.config import state
+
+    eqns = closed.jaxpr.eqns
+    if not state.native_fast_math or len(eqns) > LARGE_MATH_MAX_EQNS:
+        return False
+    math = False
+    for eqn in eqns:
+        name = eqn.primitive.name
+        if name in VECTORISED_MATH:
+            math = True
+        elif not (
+            name in _ELEMENTWISE_RULES
+            or name in _LAYOUT
+            or getattr(NATIVE_RULES.get(name), "template", None) is not None
+        ):
+            return False
+        for v in (*eqn.inputs, *eqn.outputs):
+            kind = v.aval.dtype.kind
+            if kind not in "fbiu" or (kind == "f" and v.aval.dtype.itemsize != 8):
+                # complex: the native backend is real-only; float32: NumPy's own float32
+                # kernels were 1.3-13x faster than the float64 ones native code uses for it
+                return False
+    return math
+
+
+def _small_reason(closed: ClosedJaxpr) -> str | None:
+    """The ``"auto"`` rule for programs on small arrays (every value at most ``SMALL``)."""
+    count, loops = 0, False
+    stack = [closed.jaxpr]
+    while stack:
+        jaxpr = stack.pop()
+        for eqn in jaxpr.eqns:
+            count += 1
             if eqn.primitive.name in ("scan", "while"):
                 loops = True
-            for value in eqn.params.values():
-                for sub in value if isinstance(value, tuple) else (value,):
-                    if isinstance(sub, ClosedJaxpr):
-                        stack.append(sub.jaxpr)
+            stack.extend(_sub_jaxprs(eqn))
     if count > AUTO_MAX_EQNS:
         return (
             f"auto: {count} equations, more than {AUTO_MAX_EQNS} (numba's compile time grows "
@@ -121,18 +199,26 @@ def _large_reason(closed: ClosedJaxpr, aval) -> str | None:
 
 
 #: libm functions numba calls once per element (no vector math library in its LLVM): NumPy's
-#: SIMD ufunc loops beat a native loop over them on large arrays
+#: SIMD ufunc loops beat a native loop over them on large arrays. So do NumPy's float32 loops
+#: beat the float32 kernels of ``vecmath`` (1.3-13x, measured with ``vectorised_math_pays``);
+#: its float64 kernels vectorise and win (W1, W2), so they do not count.
 _LIBM = re.compile(
     r"np\.(sin|cos|tan|arcsin|arccos|arctan|arctan2|sinh|cosh|tanh|arcsinh|arccosh|arctanh|"
-    r"exp|exp2|expm1|log|log2|log10|log1p|logaddexp|power|cbrt)\("
+    r"exp|exp2|expm1|log|log2|log10|log1p|logaddexp|power|cbrt)\(|vm\.\w+_f32\("
 )
-_libm_bound: dict[str, bool] = {}
+_libm_bound: dict[tuple, bool] = {}
 
 
-def libm_bound(name: str) -> bool:
-    """Does the native lowering of elementwise primitive ``name`` call a libm function per
-    element? Read off its template, so a template that stops calling libm stops counting."""
-    found = _libm_bound.get(name)
+def libm_bound(name: str, dtype="float64") -> bool:
+    """Does the native lowering of elementwise primitive ``name`` on ``dtype`` call a libm
+    function per element (or a kernel NumPy's loops beat)? Read off its template as it is
+    generated now (``ft.config.native_fast_math`` included), so a template that stops calling
+    libm stops counting."""
+    from ftrans.config import state
+
+    dtype = np.dtype(dtype)
+    key = (name, dtype.name, bool(state.native_fast_math))
+    found = _libm_bound.get(key)
     if found is None:
         from ftrans.compiler.native_rules import NATIVE_RULES
 
@@ -141,10 +227,10 @@ def libm_bound(name: str) -> bool:
         if template is None:
             text = ""
         elif callable(template):
-            text = template(args, np.dtype("float64"))
+            text = template(args, dtype)
         else:
             text = template.format(*args)
-        found = _libm_bound[name] = bool(_LIBM.search(text))
+        found = _libm_bound[key] = bool(_LIBM.search(text))
     return found
 
 
@@ -184,7 +270,8 @@ def products_verdict(closed: ClosedJaxpr) -> tuple[str | None, str]:
                 elif m * n * k >= BLAS_MIN and k > UNROLL:
                     why_not = why_not or f"a {m}x{k} by {k}x{n} product native code runs as loops"
             elif size > SMALL and (
-                libm_bound(name) or (name == "integer_pow" and eqn.params["y"] not in (0, 1, 2))
+                libm_bound(name, eqn.outputs[0].aval.dtype)
+                or (name == "integer_pow" and eqn.params["y"] not in (0, 1, 2))
             ):  # x**3 and beyond: np.power, a libm call per element in native code
                 why_not = (
                     why_not or f"{name} on {eqn.outputs[0].aval.str_short()} (libm per element)"
@@ -267,9 +354,7 @@ class Tiered:
                 fn = compile_native(closed)
                 description = getattr(fn, "description", None)
                 self.native_fn = fn
-                self.reason = (
-                    "native code" if description is None else f"native code ({description})"
-                )
+                self.reason = "native code" + (f" ({description})" if description else "")
             except NativeUnsupported as err:
                 self.reason = f"NumPy code ({err})"
         finally:
