@@ -24,11 +24,10 @@ class ConfigError(FtransError, ValueError):
 class _State:
     """Flags read on hot paths (``jit.__call__``): plain attributes, no lookups."""
 
-    __slots__ = ("jit_disabled", "native_fast_math")
+    __slots__ = ("jit_disabled",)
 
     def __init__(self) -> None:
         self.jit_disabled = False
-        self.native_fast_math = True
 
 
 state = _State()
@@ -230,7 +229,9 @@ config.define(
 
 
 def _native_fast_math(value: Any) -> bool:
-    state.native_fast_math = bool(value)
+    from ftrans.compiler.native_rules import SETTINGS
+
+    SETTINGS.fast_math = bool(value)
     return bool(value)
 
 

@@ -247,18 +247,20 @@ def test_auto_runs_large_elementwise_math_natively_and_says_why():
     )
     np.testing.assert_allclose(w1(big), np.sin(big) * np.cos(big) + np.exp(-big * big) * 0.5
                                - np.tanh(big), rtol=1e-14, atol=1e-15)  # fmt: skip
-    assert "backend: native code ready (auto: a large elementwise program" in w1.explain()
-    # a product (BLAS), or no transcendental: NumPy code stays, with its reason
+    assert "backend: native code ready; auto: a large elementwise program" in w1.explain()
+    # a product (BLAS) with a vectorised kernel after it: the products rule takes it; with a
+    # libm function (tan) after it, or no transcendental at all: NumPy code, with its reason
     matrix = np.ones((80, 80))
     product = ft.jit(lambda a: fnp.exp(a @ a), backend="auto")
     product(matrix)
+    assert "native code ready; auto: 1 BLAS product(s)" in product.explain()
+    product = ft.jit(lambda a: fnp.tan(a @ a), backend="auto")
+    product(matrix)
     assert "NumPy code: auto: a value of 6400 elements" in product.explain()
+    assert "tan on f64[80,80] (libm per element)" in product.explain()
     plain = ft.jit(lambda v: v * 2.0 + 1.0, backend="auto")
     plain(big)
     assert "NumPy code: auto: a value of" in plain.explain()
-    single = ft.jit(lambda v: fnp.sin(v) * fnp.cos(v), backend="auto")
-    single(big.astype(np.float32))
-    assert "NumPy code: auto: a value of" in single.explain()  # float32: NumPy's kernels win
     single = ft.jit(lambda v: fnp.sin(v) * fnp.cos(v), backend="auto")
     single(big.astype(np.float32))
     assert "NumPy code: auto: a value of" in single.explain()  # float32: NumPy's kernels win

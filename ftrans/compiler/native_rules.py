@@ -18,6 +18,7 @@ __all__ = [
     "NATIVE_RULES",
     "NUMPY_ONLY",
     "RUN_NUMPY",
+    "SETTINGS",
     "NativeUnsupported",
     "native_elementwise",
     "native_rule",
@@ -34,6 +35,21 @@ NUMPY_ONLY: dict[str, str] = {}
 #: instead (an input the native rule cannot take at run time: numba's np.linalg refuses
 #: non-finite matrices, where NumPy returns NaNs)
 RUN_NUMPY = "ftrans native: this call runs the NumPy code"
+
+
+class NativeSettings:
+    """How native code is generated, read by the rules and the backend when a program is
+    compiled; ``ft.config.update("native_fast_math", ...)`` writes it (this module sits below
+    the primitives, so their templates can read it without importing ``ftrans.config``)."""
+
+    __slots__ = ("fast_math",)
+
+    def __init__(self) -> None:
+        #: vectorised exp/log/sin/... kernels (within 4 ulp of NumPy) instead of libm's
+        self.fast_math = True
+
+
+SETTINGS = NativeSettings()
 
 
 class NativeUnsupported(Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ftrans.compiler.native_rules import (
+    SETTINGS,
     NativeUnsupported,
     native_elementwise,
     native_rule,
@@ -68,9 +69,7 @@ def _native_math(name, exact):
     of NumPy), else (other dtypes, or ``ft.config.native_fast_math`` off) ``exact``."""
 
     def template(args, dtype):
-        from ftrans.config import state  # read when a program is generated
-
-        if state.native_fast_math and dtype.name in ("float64", "float32"):
+        if SETTINGS.fast_math and dtype.name in ("float64", "float32"):
             return f"vm.{name}_f{dtype.itemsize * 8}({', '.join(args)})"
         return exact(args, dtype) if callable(exact) else exact.format(*args)
 

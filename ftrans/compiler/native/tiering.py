@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from ftrans.compiler.codegen import compile_jaxpr
+from ftrans.compiler.native_rules import NATIVE_RULES, SETTINGS
 from ftrans.core import ClosedJaxpr
 from ftrans.interpreters.jit import set_compiler
 
@@ -140,10 +141,8 @@ def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
     (``ft.config.native_fast_math`` on). Measured on bench_native's W1 and its gradient W2
     (10^7 float64): native code well under the NumPy backend's time (bench_native)."""
     from ftrans.compiler.native_rules import NATIVE_RULES
-    from ftrans.config import state
-
     eqns = closed.jaxpr.eqns
-    if not state.native_fast_math or len(eqns) > LARGE_MATH_MAX_EQNS:
+    if not SETTINGS.fast_math or len(eqns) > LARGE_MATH_MAX_EQNS:
         return False
     math = False
     for eqn in eqns:
@@ -214,14 +213,10 @@ def libm_bound(name: str, dtype="float64") -> bool:
     function per element (or a kernel NumPy's loops beat)? Read off its template as it is
     generated now (``ft.config.native_fast_math`` included), so a template that stops calling
     libm stops counting."""
-    from ftrans.config import state
-
     dtype = np.dtype(dtype)
-    key = (name, dtype.name, bool(state.native_fast_math))
+    key = (name, dtype.name, SETTINGS.fast_math)
     found = _libm_bound.get(key)
     if found is None:
-        from ftrans.compiler.native_rules import NATIVE_RULES
-
         template = getattr(NATIVE_RULES.get(name), "template", None)
         args = ["x0", "x1", "x2", "x3"]
         if template is None:
