@@ -73,6 +73,7 @@ def _native_math(name, exact):
             return f"vm.{name}_f{dtype.itemsize * 8}({', '.join(args)})"
         return exact(args, dtype) if callable(exact) else exact.format(*args)
 
+    template.exact = exact  # what the generator uses on small arrays (VECTOR_MATH_MIN)
     return template
 
 

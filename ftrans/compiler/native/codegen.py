@@ -30,6 +30,11 @@ UNROLL = 8
 MAX_COST = 24
 #: float ``dot_general`` with M*N*K at least this calls BLAS (np.dot); smaller ones are loops
 BLAS_MIN = 32 * 32 * 32
+#: a transcendental with a vectorised kernel (``vecmath``) uses it on arrays of at least this
+#: many elements, NumPy's (libm's) function below: the kernels are inlined at every use, which
+#: costs numba ~1-1.5 s of compile time per program (measured: sin+sum on 16 elements 0.20 s
+#: with libm, 1.73 s with the kernel), and vectorising a few elements gains nothing
+VECTOR_MATH_MIN = 256
 #: loop nests of at least this many elements run with prange when threads > 1
 PARALLEL_MIN = 1 << 18
 
@@ -708,6 +713,9 @@ class Generator:
         maps = [self.broadcast_map(v.shape, shape) for v in values]
         cost = 1 + sum(v.cost for v in values)
         in_dtype = values[0].dtype if values else dtype
+        exact = getattr(template, "exact", None)
+        if exact is not None and math.prod(shape) < VECTOR_MATH_MIN:
+            template = exact  # a small array: libm's function, no inlined kernel to compile
         if callable(template):
 
             def fn(idx):
