@@ -569,8 +569,8 @@ def _native_runner(fn, single: bool):
     # now (sys.modules holds it half-initialised): then fn cannot be one of its functions yet.
     native = sys.modules.get("ftrans.compiler.native.compile")
     compiled = getattr(native, "NativeCompiled", None)
-    if compiled is None or type(fn) is not compiled:
-        return None
+    if compiled is None or type(fn) is not compiled or fn.scratch:
+        return None  # (buffers passed in: fn's own call supplies them)
     raw, consts = fn.fn, fn.consts
     rank0 = tuple(k for k, a in enumerate(fn.in_avals) if not a.shape)
     if single and not consts and not rank0 and not fn._rank0:
