@@ -170,25 +170,8 @@ class NativeCompiled:
         self.segment, self._numpy = segment, None  # the ClosedJaxpr compiled, its NumPy code
 
     def __call__(self, *args):
-        if self.scratch:
-            return self._call_with_scratch(args)
-        try:
-            try:
-                outs = self.fn(*args, *self.consts)
-            except TypeError:  # not the compiled types: convert (a Python float, a strided view)
-                outs = self.fn(*self._convert(args), *self.consts)
-        except np.linalg.LinAlgError as err:
-            if str(err) != RUN_NUMPY or self.segment is None:
-                raise
-            return self._run_numpy(args)
-        if self._rank0:
-            outs = list(outs)
-            for k in self._rank0:
-                outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
-            outs = tuple(outs)
-        return outs
-
-    def _call_with_scratch(self, args):
+        if not self.scratch:
+            return self._run(args, ())
         pool = self._pool
         try:
             kept = pool.pop()  # atomic under the GIL: two threads never share a set
@@ -198,16 +181,20 @@ class NativeCompiled:
         buffers = [np.empty(shape, dtype) if b is None else b
                    for b, (shape, dtype, _) in zip(kept, self.scratch, strict=True)]  # fmt: skip
         try:
+            return self._run(args, buffers)
+        finally:
+            pool.append(kept)
+
+    def _run(self, args, buffers):
+        try:
             try:
                 outs = self.fn(*args, *self.consts, *buffers)
-            except TypeError:
+            except TypeError:  # not the compiled types: convert (a Python float, a strided view)
                 outs = self.fn(*self._convert(args), *self.consts, *buffers)
         except np.linalg.LinAlgError as err:
             if str(err) != RUN_NUMPY or self.segment is None:
                 raise
             return self._run_numpy(args)
-        finally:
-            pool.append(kept)
         if self._rank0:
             outs = list(outs)
             for k in self._rank0:
