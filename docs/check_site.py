@@ -126,6 +126,10 @@ RAW_TEXT = [
     (re.compile(r"\$\$|\\\(|\\\[|\\frac|\\partial"), "math KaTeX did not typeset", "prose"),
 ]
 
+# The theme's English words that a page declared Chinese (<html lang="zh">) must not show
+# (docs/hooks_figures.py translates them).
+THEME_WORDS = ["Table of contents", "Search"]
+
 # Words about how the project is run, not about ftrans: issue numbers, review jargon. A reader
 # cannot follow them, so none may show on a page (code blocks included). tests/test_docs_figures.py
 # applies the same list to README.md, benchmarks/README.md and the Markdown sources.
@@ -155,6 +159,8 @@ def process_words(text: str) -> list[str]:
 PAGE_PROBE = """() => {
   const out = {links: [], images: [], overflow: [], math: [], mathSvg: []};
   out.text = document.body.innerText;
+  out.lang = document.documentElement.lang;
+  out.placeholder = (document.querySelector('input[placeholder]') || {}).placeholder || '';
   const prose = document.querySelector('article') || document.body;
   const copy = prose.cloneNode(true);
   copy.querySelectorAll('pre, code, .katex, script, style').forEach((el) => el.remove());
@@ -321,6 +327,10 @@ def check_page(browser_page, base: str, site_dir: str, page: str, report: Report
             report.add(page, f"{what} is visible as text: ...{context}...")
     for context in process_words(probe["text"]):
         report.add(page, f"a word about the project's process, not ftrans: ...{context}...")
+    if probe["lang"].startswith("zh"):
+        for english in THEME_WORDS:
+            if english in probe["text"] or english == probe["placeholder"]:
+                report.add(page, f"the theme's English {english!r} shows on a Chinese page")
     for line in probe["overflow"]:
         report.add(page, f"output line wider than its code block: {line!r}")
     for formula in probe["math"]:

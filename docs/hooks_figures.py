@@ -128,11 +128,25 @@ def on_page_context(context, page, config, nav):
     return context
 
 
+# The theme's own words on a Chinese page (material takes one language for the whole site).
+ZH_CHROME = {
+    ">\n      Table of contents\n    <": ">\n      目录\n    <",
+    'aria-label="Table of contents"': 'aria-label="目录"',
+    'placeholder="Search"': 'placeholder="搜索"',
+    'aria-label="Search"': 'aria-label="搜索"',
+    '"clipboard.copied": "Copied to clipboard"': '"clipboard.copied": "已复制"',
+    '"clipboard.copy": "Copy to clipboard"': '"clipboard.copy": "复制"',
+}
+
+
 def on_post_page(output, page, config):
-    """Pages under ``zh/`` declare their language, so browsers pick Chinese fonts for them."""
+    """Pages under ``zh/`` declare their language, so browsers pick Chinese fonts for them, and
+    show the theme's table-of-contents title, search box and copy button in Chinese."""
     config.extra.pop("alternate", None)
     if page.file.src_uri.startswith("zh/"):
-        return re.sub(r'<html lang="[^"]*"', '<html lang="zh"', output, count=1)
+        output = re.sub(r'<html lang="[^"]*"', '<html lang="zh"', output, count=1)
+        for english, chinese in ZH_CHROME.items():
+            output = output.replace(english, chinese)
     return output
 
 

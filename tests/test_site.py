@@ -139,3 +139,23 @@ def test_a_tall_brace_is_not_a_squashed_sign(site, tmp_path):
     copy = plant(site, tmp_path, "braces", formula)
     report = check_site.check_site(copy, screenshots=False, only=["guide/jit/"])
     assert not report.findings, "\n".join(report.findings)
+
+
+def test_english_theme_words_on_the_chinese_page_are_reported(site, tmp_path):
+    """The Chinese tutorial shows the theme's own words in Chinese; put the English ones back
+    (as an untranslated build would show them) and the check reports each."""
+    import shutil
+
+    broken = str(tmp_path / "untranslated")
+    shutil.copytree(site, broken, ignore=shutil.ignore_patterns("screenshots"))
+    path = os.path.join(broken, "zh", "guide", "autodiff", "index.html")
+    with open(path, encoding="utf-8") as f:
+        html = f.read()
+    assert "目录" in html and 'placeholder="搜索"' in html
+    html = html.replace("目录", "Table of contents").replace('placeholder="搜索"', 'placeholder="Search"')
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(html)
+    report = check_site.check_site(broken, screenshots=False, only=["zh/guide/autodiff/"])
+    found = "\n".join(report.findings)
+    for english in check_site.THEME_WORDS:
+        assert f"the theme's English {english!r} shows on a Chinese page" in found, found
