@@ -152,7 +152,8 @@ def test_english_theme_words_on_the_chinese_page_are_reported(site, tmp_path):
     with open(path, encoding="utf-8") as f:
         html = f.read()
     assert "目录" in html and 'placeholder="搜索"' in html
-    html = html.replace("目录", "Table of contents").replace('placeholder="搜索"', 'placeholder="Search"')
+    html = html.replace("目录", "Table of contents")
+    html = html.replace('placeholder="搜索"', 'placeholder="Search"')
     with open(path, "w", encoding="utf-8") as f:
         f.write(html)
     report = check_site.check_site(broken, screenshots=False, only=["zh/guide/autodiff/"])
