@@ -248,6 +248,11 @@ def test_auto_runs_large_elementwise_math_natively_and_says_why():
     np.testing.assert_allclose(w1(big), np.sin(big) * np.cos(big) + np.exp(-big * big) * 0.5
                                - np.tanh(big), rtol=1e-14, atol=1e-15)  # fmt: skip
     assert "backend: native code ready; auto: a large elementwise program" in w1.explain()
+    # its gradient too: the discarded primal sum left in grad's program does not count
+    w2 = ft.jit(ft.grad(lambda v: fnp.sum(fnp.sin(v) * fnp.exp(-v * v))), backend="auto")
+    np.testing.assert_allclose(w2(big), (np.cos(big) - 2 * big * np.sin(big)) * np.exp(-big * big),
+                               rtol=1e-13, atol=1e-15)  # fmt: skip
+    assert "backend: native code ready; auto: a large elementwise program" in w2.explain()
     # a product (BLAS) with a vectorised kernel after it: the products rule takes it; with a
     # libm function (tan) after it, or no transcendental at all: NumPy code, with its reason
     matrix = np.ones((80, 80))

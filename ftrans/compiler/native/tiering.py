@@ -141,7 +141,11 @@ def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
     (``ft.config.native_fast_math`` on). Measured on bench_native's W1 and its gradient W2
     (10^7 float64): native code well under the NumPy backend's time (bench_native)."""
     from ftrans.compiler.native_rules import NATIVE_RULES
-    eqns = closed.jaxpr.eqns
+    from ftrans.interpreters.tracing import dead_code_elimination
+
+    # judged on the live equations, as both backends' code generators see them: a gradient's
+    # program still holds its discarded primal output (W2's reduce_sum of W1)
+    eqns = dead_code_elimination(closed.jaxpr.eqns, closed.jaxpr.outvars)
     if not SETTINGS.fast_math or len(eqns) > LARGE_MATH_MAX_EQNS:
         return False
     math = False
