@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from types import FunctionType
 
 import numba
 import numpy as np
@@ -475,15 +476,21 @@ def logistic_f64(x):
 # ----------------------------------------------------------------------------- float32
 
 
+def _f32_template(x):
+    return np.float32(kernel_f64(np.float64(x)))  # noqa: F821 (bound by _float32)
+
+
 def _float32(kernel_f64):
     """The float32 kernel of ``kernel_f64``: the float64 kernel, rounded once to float32
-    (double rounding: at most 1 ulp more). Named ``<name>_f32`` so numba caches each apart."""
+    (double rounding: at most 1 ulp more), named ``<name>_f32``.
+
+    Each is `_f32_template`'s code with its own globals holding ``kernel_f64``, not a closure:
+    numba keys the disk cache of a closure by its pickled cells, which differ in every process
+    (a dispatcher pickles with a fresh id), so closures would compile again in each one."""
     name = kernel_f64.__name__.removesuffix("_f64")
-
-    def kernel_f32(x):
-        return np.float32(kernel_f64(np.float64(x)))
-
-    kernel_f32.__name__ = kernel_f32.__qualname__ = f"{name}_f32"
+    scope = {"__name__": __name__, "np": np, "kernel_f64": kernel_f64}
+    kernel_f32 = FunctionType(_f32_template.__code__, scope, f"{name}_f32")
+    kernel_f32.__qualname__ = kernel_f32.__name__  # numba's cache file name
     kernel_f32.__doc__ = f"``{name}`` for float32."
     return _jit(kernel_f32)
 
