@@ -21,7 +21,7 @@ from ftrans.core import Tracer, get_aval, shape_of
 from ftrans.primitives import elementwise as _ew
 from ftrans.primitives import reductions as _red
 from ftrans.primitives import shape as _shape
-from ftrans.primitives.conv_api import padtype_to_pads
+from ftrans.primitives.conv_api import explicit_padding, per_axis_ints
 from ftrans.primitives.indexing import gather, take_along_axis
 
 
@@ -106,19 +106,6 @@ def _fold_last(x, combine, acc=None):
 # ----------------------------------------------------------------------------- reduce_window
 
 
-def _resolve(value, n, name, default=1):
-    if value is None:
-        return (default,) * n
-    value = tuple(operator.index(v) for v in value)
-    if len(value) != n:
-        raise ValueError(
-            f"reduce_window: {name} has {len(value)} entries for an operand of rank {n}"
-        )
-    if any(v < 1 for v in value):
-        raise ValueError(f"reduce_window: {name} must be positive, got {value}")
-    return value
-
-
 def _window_params(
     shape, window_dimensions, window_strides, padding, base_dilation, window_dilation
 ):
@@ -129,18 +116,11 @@ def _window_params(
             f"reduce_window: window_dimensions {window} has {len(window)} entries for an "
             f"operand of rank {n} (shape {tuple(shape)})"
         )
-    strides = _resolve(window_strides, n, "window_strides")
-    base = _resolve(base_dilation, n, "base_dilation")
-    wdil = _resolve(window_dilation, n, "window_dilation")
-    if isinstance(padding, str):
-        effective = [0 if w == 0 else (w - 1) * d + 1 for w, d in zip(window, wdil, strict=True)]
-        pads = tuple(tuple(p) for p in padtype_to_pads(shape, effective, strides, padding))
-    else:
-        pads = tuple((operator.index(lo), operator.index(hi)) for lo, hi in padding)
-        if len(pads) != n:
-            raise ValueError(
-                f"reduce_window: padding has {len(pads)} (low, high) pairs for rank {n}"
-            )
+    rank = f"the operand has rank {n}"
+    strides = per_axis_ints(window_strides, n, "reduce_window: window_strides", rank)
+    base = per_axis_ints(base_dilation, n, "reduce_window: base_dilation", rank)
+    wdil = per_axis_ints(window_dilation, n, "reduce_window: window_dilation", rank)
+    pads = explicit_padding(padding, shape, window, strides, wdil, "reduce_window: padding", rank)
     return window, strides, pads, base, wdil
 
 

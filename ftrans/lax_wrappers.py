@@ -195,30 +195,28 @@ def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
     return _ew.select(_ew.ge(frac, half), _ew.add(t, _ew.sign(x)), t)
 
 
-def shift_right_logical(x, y):
-    """Shift right, filling with zeros (as an unsigned shift)."""
+def _shift_right_as(x, y, kind):
+    """``x >> y`` on the bits of ``x`` read as integers of ``kind`` (``"u"`` fills with zeros,
+    ``"i"`` with the sign bit), returned in ``x``'s dtype."""
     x, y = _array(x), _array(y)
     dtype = get_aval(x).dtype
-    if dtype.kind == "u":
+    if dtype.kind == kind:
         return _ew.shift_right(x, y)
-    unsigned = np.dtype(f"u{dtype.itemsize}")
+    as_kind = np.dtype(f"{kind}{dtype.itemsize}")
     out = _ew.shift_right(
-        bitcast_convert_type(x, unsigned), _ew.convert_element_type(y, new_dtype=unsigned)
+        bitcast_convert_type(x, as_kind), _ew.convert_element_type(y, new_dtype=as_kind)
     )
     return bitcast_convert_type(out, dtype)
+
+
+def shift_right_logical(x, y):
+    """Shift right, filling with zeros (as an unsigned shift)."""
+    return _shift_right_as(x, y, "u")
 
 
 def shift_right_arithmetic(x, y):
     """Shift right, filling with the sign bit."""
-    x, y = _array(x), _array(y)
-    dtype = get_aval(x).dtype
-    if dtype.kind == "i":
-        return _ew.shift_right(x, y)
-    signed = np.dtype(f"i{dtype.itemsize}")
-    out = _ew.shift_right(
-        bitcast_convert_type(x, signed), _ew.convert_element_type(y, new_dtype=signed)
-    )
-    return bitcast_convert_type(out, dtype)
+    return _shift_right_as(x, y, "i")
 
 
 def bitcast_convert_type(operand, new_dtype):
@@ -633,44 +631,40 @@ def _axes(axes, ndim):
     return tuple(sorted(_axis(a, ndim) for a in axes))
 
 
-def reduce_sum(operand, axes):
-    """Sum over ``axes``."""
-    operand = _array(operand)
-    return _red.reduce_sum(operand, axes=_axes(axes, _ndim(operand)))
+def _reduction(name, reducer, doc, bitwise=None):
+    """The JAX-positional ``name(operand, axes)`` over the primitive ``reducer``. With
+    ``bitwise`` (a NumPy ufunc), non-boolean operands are folded with it instead (JAX's
+    ``reduce_and``/``reduce_or`` are bitwise on integers)."""
+
+    def reduction(operand, axes):
+        operand = _array(operand)
+        if bitwise is not None and get_aval(operand).dtype != np.bool_:
+            return _bitwise_reduce(operand, axes, bitwise)
+        return reducer(operand, axes=_axes(axes, _ndim(operand)))
+
+    reduction.__name__ = reduction.__qualname__ = name
+    reduction.__doc__ = doc
+    return reduction
 
 
-def reduce_prod(operand, axes):
-    """Product over ``axes``."""
-    operand = _array(operand)
-    return _red.reduce_prod(operand, axes=_axes(axes, _ndim(operand)))
-
-
-def reduce_max(operand, axes):
-    """Maximum over ``axes`` (ties share the gradient, as in JAX)."""
-    operand = _array(operand)
-    return _red.reduce_max(operand, axes=_axes(axes, _ndim(operand)))
-
-
-def reduce_min(operand, axes):
-    """Minimum over ``axes``."""
-    operand = _array(operand)
-    return _red.reduce_min(operand, axes=_axes(axes, _ndim(operand)))
-
-
-def reduce_and(operand, axes):
-    """Logical (booleans) or bitwise (integers) AND over ``axes``."""
-    operand = _array(operand)
-    if get_aval(operand).dtype != np.bool_:
-        return _bitwise_reduce(operand, axes, np.bitwise_and)
-    return _red.reduce_and(operand, axes=_axes(axes, _ndim(operand)))
-
-
-def reduce_or(operand, axes):
-    """Logical (booleans) or bitwise (integers) OR over ``axes``."""
-    operand = _array(operand)
-    if get_aval(operand).dtype != np.bool_:
-        return _bitwise_reduce(operand, axes, np.bitwise_or)
-    return _red.reduce_or(operand, axes=_axes(axes, _ndim(operand)))
+reduce_sum = _reduction("reduce_sum", _red.reduce_sum, "Sum over ``axes``.")
+reduce_prod = _reduction("reduce_prod", _red.reduce_prod, "Product over ``axes``.")
+reduce_max = _reduction(
+    "reduce_max", _red.reduce_max, "Maximum over ``axes`` (ties share the gradient, as in JAX)."
+)
+reduce_min = _reduction("reduce_min", _red.reduce_min, "Minimum over ``axes``.")
+reduce_and = _reduction(
+    "reduce_and",
+    _red.reduce_and,
+    "Logical (booleans) or bitwise (integers) AND over ``axes``.",
+    np.bitwise_and,
+)
+reduce_or = _reduction(
+    "reduce_or",
+    _red.reduce_or,
+    "Logical (booleans) or bitwise (integers) OR over ``axes``.",
+    np.bitwise_or,
+)
 
 
 def reduce_xor(operand, axes):

@@ -130,38 +130,48 @@ def padtype_to_pads(in_shape, window_shape, window_strides, padding):
     return pads
 
 
-def _spatial(value, nsp, name, default=1):
+def per_axis_ints(value, n: int, what: str, axes: str, default: int = 1) -> tuple[int, ...]:
+    """``value`` (strides, dilations) as ``n`` positive ints, one per axis: None is ``default``
+    on each, one int that int on each. In errors ``what`` names the argument and ``axes`` says
+    what the ``n`` axes are (``"the convolution has 2 spatial dimensions"``)."""
     if value is None:
-        return (default,) * nsp
+        return (default,) * n
     if isinstance(value, int):
-        return (value,) * nsp
+        value = (value,) * n
     value = tuple(operator.index(v) for v in value)
-    if len(value) != nsp:
-        raise ValueError(
-            f"{name} has {len(value)} entries but the convolution has {nsp} spatial dimensions"
-        )
+    if len(value) != n:
+        raise ValueError(f"{what} has {len(value)} entries but {axes}")
     if any(v < 1 for v in value):
-        raise ValueError(f"{name} must be positive, got {value}")
+        raise ValueError(f"{what} must be positive, got {value}")
     return value
 
 
-def _resolve_padding(padding, lhs_spatial, window, strides, rhs_dilation):
+def explicit_padding(padding, in_shape, window, strides, dilation, what: str, axes: str):
+    """``padding`` (a padding string or ``(low, high)`` pairs) as ``(low, high)`` pairs, one per
+    axis of ``in_shape``; a string pads for the ``window`` dilated by ``dilation``. ``what``
+    and ``axes`` word the errors as in `per_axis_ints`."""
     if isinstance(padding, str):
-        effective = [_dilate(k, d) for k, d in zip(window, rhs_dilation, strict=True)]
-        return tuple(padtype_to_pads(lhs_spatial, effective, strides, padding))
+        effective = [_dilate(k, d) for k, d in zip(window, dilation, strict=True)]
+        return tuple(padtype_to_pads(in_shape, effective, strides, padding))
     try:
         pads = tuple((operator.index(lo), operator.index(hi)) for lo, hi in padding)
     except (TypeError, ValueError) as err:
         raise ValueError(
-            "padding must be 'SAME', 'SAME_LOWER', 'VALID' or a sequence of (low, high) integer "
+            f"{what} must be 'SAME', 'SAME_LOWER', 'VALID' or a sequence of (low, high) integer "
             f"pairs, got {padding!r}"
         ) from err
-    if len(pads) != len(lhs_spatial):
-        raise ValueError(
-            f"padding has {len(pads)} (low, high) pairs but the convolution has "
-            f"{len(lhs_spatial)} spatial dimensions"
-        )
+    if len(pads) != len(in_shape):
+        raise ValueError(f"{what} has {len(pads)} (low, high) pairs but {axes}")
     return pads
+
+
+def _spatial(value, nsp, name):
+    return per_axis_ints(value, nsp, name, f"the convolution has {nsp} spatial dimensions")
+
+
+def _resolve_padding(padding, lhs_spatial, window, strides, rhs_dilation):
+    axes = f"the convolution has {len(lhs_spatial)} spatial dimensions"
+    return explicit_padding(padding, lhs_spatial, window, strides, rhs_dilation, "padding", axes)
 
 
 def conv_general_dilated(

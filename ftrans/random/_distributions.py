@@ -42,6 +42,18 @@ def float_dtype(dtype, fn: str, *, complex_ok: bool = False) -> np.dtype:
     return dtype
 
 
+def float_args(name: str, key, shape, dtype, *params) -> tuple[Array, tuple[int, ...], np.dtype]:
+    """``(key, shape, dtype)`` of the float sampler ``ftrans.random.<name>``, checked: the PRNG
+    key, then a floating dtype (default float64), then the sample shape. Without ``params``
+    the shape is taken as given; with the distribution's parameters it is `broadcast_shape`'s
+    (None: theirs; else one they broadcast to)."""
+    fn = f"ftrans.random.{name}"
+    key = check_key(key, fn)
+    dtype = float_dtype(dtype, name)
+    shape = broadcast_shape(fn, shape, *params) if params else check_shape(shape, fn)
+    return key, shape, dtype
+
+
 def int_dtype(dtype, fn: str) -> np.dtype:
     dtype = np.dtype(np.int64 if dtype is None else dtype)
     if not np.issubdtype(dtype, np.integer):
@@ -190,9 +202,7 @@ def truncated_normal(
         >>> bool((abs(x) < 2).all())
         True
     """
-    key = check_key(key, "ftrans.random.truncated_normal")
-    dtype = float_dtype(dtype, "truncated_normal")
-    shape = broadcast_shape("ftrans.random.truncated_normal", shape, lower, upper)
+    key, shape, dtype = float_args("truncated_normal", key, shape, dtype, lower, upper)
     sqrt2 = np.array(math.sqrt(2), dtype)
     lower, upper = as_dtype(lower, dtype), as_dtype(upper, dtype)
     a = _special.erf(lower / sqrt2)
@@ -262,9 +272,7 @@ def laplace(key: Array, shape: Shape = (), dtype: DTypeLike | None = None) -> Ar
         >>> fr.laplace(fr.PRNGKey(0), (2, 2)).shape
         (2, 2)
     """
-    key = check_key(key, "ftrans.random.laplace")
-    dtype = float_dtype(dtype, "laplace")
-    shape = check_shape(shape, "ftrans.random.laplace")
+    key, shape, dtype = float_args("laplace", key, shape, dtype)
     epsneg = np.finfo(dtype).epsneg
     u = uniform_in(key, shape, dtype, np.array(-1.0 + epsneg, dtype), 1.0)
     return fnp.sign(u) * _special.log1p_xla(-fnp.abs(u))
@@ -278,9 +286,7 @@ def logistic(key: Array, shape: Shape = (), dtype: DTypeLike | None = None) -> A
         >>> fr.logistic(fr.PRNGKey(0)).shape
         ()
     """
-    key = check_key(key, "ftrans.random.logistic")
-    dtype = float_dtype(dtype, "logistic")
-    shape = check_shape(shape, "ftrans.random.logistic")
+    key, shape, dtype = float_args("logistic", key, shape, dtype)
     x = uniform_in(key, shape, dtype, np.array(np.finfo(dtype).tiny, dtype), 1.0)
     return fnp.log(x) - _special.log1p_xla(-x)
 
@@ -293,9 +299,7 @@ def cauchy(key: Array, shape: Shape = (), dtype: DTypeLike | None = None) -> Arr
         >>> fr.cauchy(fr.PRNGKey(0), (4,)).shape
         (4,)
     """
-    key = check_key(key, "ftrans.random.cauchy")
-    dtype = float_dtype(dtype, "cauchy")
-    shape = check_shape(shape, "ftrans.random.cauchy")
+    key, shape, dtype = float_args("cauchy", key, shape, dtype)
     u = uniform_in(key, shape, dtype, np.array(np.finfo(dtype).eps, dtype), 1.0)
     return fnp.tan(np.array(np.pi, dtype) * (u - np.array(0.5, dtype)))
 
@@ -310,9 +314,7 @@ def pareto(
         >>> bool((fr.pareto(fr.PRNGKey(0), 3.0, (100,)) >= 1).all())
         True
     """
-    key = check_key(key, "ftrans.random.pareto")
-    dtype = float_dtype(dtype, "pareto")
-    shape = broadcast_shape("ftrans.random.pareto", shape, b)
+    key, shape, dtype = float_args("pareto", key, shape, dtype, b)
     return fnp.exp(_exponential(key, shape, dtype) / as_dtype(b, dtype))
 
 
@@ -326,9 +328,7 @@ def rayleigh(
         >>> fr.rayleigh(fr.PRNGKey(0), 2.0, (3,)).shape
         (3,)
     """
-    key = check_key(key, "ftrans.random.rayleigh")
-    dtype = float_dtype(dtype, "rayleigh")
-    shape = broadcast_shape("ftrans.random.rayleigh", shape, scale)
+    key, shape, dtype = float_args("rayleigh", key, shape, dtype, scale)
     u = unit(key, shape, dtype)
     scale = fnp.broadcast_to(as_dtype(scale, dtype), shape)
     return scale * fnp.sqrt(fnp.log(u) * np.array(-2, dtype))
@@ -348,9 +348,7 @@ def weibull_min(
         >>> fr.weibull_min(fr.PRNGKey(0), 1.0, 2.0, (3,)).shape
         (3,)
     """
-    key = check_key(key, "ftrans.random.weibull_min")
-    dtype = float_dtype(dtype, "weibull_min")
-    shape = check_shape(shape, "ftrans.random.weibull_min")
+    key, shape, dtype = float_args("weibull_min", key, shape, dtype)
     u = unit(key, shape, dtype)
     return fnp.power(-_special.log1p_xla(-u), 1.0 / fnp.asarray(concentration)) * scale
 
@@ -371,9 +369,7 @@ def triangular(
         >>> bool(((0 <= x) & (x <= 1)).all())
         True
     """
-    key = check_key(key, "ftrans.random.triangular")
-    dtype = float_dtype(dtype, "triangular")
-    shape = broadcast_shape("ftrans.random.triangular", shape, left, mode, right)
+    key, shape, dtype = float_args("triangular", key, shape, dtype, left, mode, right)
     left, mode, right = (fnp.broadcast_to(as_dtype(v, dtype), shape) for v in (left, mode, right))
     fc = (mode - left) / (right - left)
     u = unit(key, shape, dtype)
@@ -392,9 +388,7 @@ def lognormal(
         >>> bool((fr.lognormal(fr.PRNGKey(0), 0.5, (10,)) > 0).all())
         True
     """
-    key = check_key(key, "ftrans.random.lognormal")
-    dtype = float_dtype(dtype, "lognormal")
-    shape = broadcast_shape("ftrans.random.lognormal", shape, sigma)
+    key, shape, dtype = float_args("lognormal", key, shape, dtype, sigma)
     return fnp.exp(normal_real(key, shape, dtype) * as_dtype(sigma, dtype))
 
 
@@ -408,9 +402,7 @@ def wald(
         >>> bool((fr.wald(fr.PRNGKey(0), 1.0, (10,)) > 0).all())
         True
     """
-    key = check_key(key, "ftrans.random.wald")
-    dtype = float_dtype(dtype, "wald")
-    shape = broadcast_shape("ftrans.random.wald", shape, mean)
+    key, shape, dtype = float_args("wald", key, shape, dtype, mean)
     k1, k2 = split(key, 2)
     mean = fnp.broadcast_to(as_dtype(mean, dtype), shape)
     v = normal_real(k1, shape, dtype)
@@ -431,8 +423,6 @@ def maxwell(key: Array, shape: Shape = (), dtype: DTypeLike | None = None) -> Ar
         >>> fr.maxwell(fr.PRNGKey(0), (2,)).shape
         (2,)
     """
-    key = check_key(key, "ftrans.random.maxwell")
-    dtype = float_dtype(dtype, "maxwell")
-    shape = check_shape(shape, "ftrans.random.maxwell")
+    key, shape, dtype = float_args("maxwell", key, shape, dtype)
     z = normal_real(key, (*shape, 3), dtype)
     return fnp.sqrt(fnp.sum(z * z, axis=-1))

@@ -35,6 +35,7 @@ from ftrans.random._discrete import rademacher
 from ftrans.random._distributions import (
     _exponential,
     as_dtype,
+    float_args,
     float_dtype,
     int_dtype,
     maxwell,
@@ -234,9 +235,7 @@ def beta(
         >>> bool(((0 < x) & (x < 1)).all())
         True
     """
-    key = check_key(key, "ftrans.random.beta")
-    dtype = float_dtype(dtype, "beta")
-    shape = broadcast_shape("ftrans.random.beta", shape, a, b)
+    key, shape, dtype = float_args("beta", key, shape, dtype, a, b)
     key_a, key_b = split(key)
     a = fnp.broadcast_to(as_dtype(a, dtype), shape)
     b = fnp.broadcast_to(as_dtype(b, dtype), shape)
@@ -286,9 +285,8 @@ def chisquare(
         >>> fr.chisquare(fr.PRNGKey(0), 3.0, (2,)).shape
         (2,)
     """
-    key = check_key(key, "ftrans.random.chisquare")
-    dtype = float_dtype(dtype, "chisquare")
-    return _chisquare(key, df, broadcast_shape("ftrans.random.chisquare", shape, df), dtype)
+    key, shape, dtype = float_args("chisquare", key, shape, dtype, df)
+    return _chisquare(key, df, shape, dtype)
 
 
 def f(
@@ -305,9 +303,7 @@ def f(
         >>> bool((fr.f(fr.PRNGKey(0), 3.0, 5.0, (10,)) > 0).all())
         True
     """
-    key = check_key(key, "ftrans.random.f")
-    dtype = float_dtype(dtype, "f")
-    shape = broadcast_shape("ftrans.random.f", shape, dfnum, dfden)
+    key, shape, dtype = float_args("f", key, shape, dtype, dfnum, dfden)
     dfden, dfnum = as_dtype(dfden, dtype), as_dtype(dfnum, dtype)
     key_dfd, key_dfn = split(key)
     chi2_dfn = _chisquare(key_dfn, dfnum, shape, dtype)
@@ -325,9 +321,7 @@ def t(
         >>> fr.t(fr.PRNGKey(0), 4.0, (3,)).shape
         (3,)
     """
-    key = check_key(key, "ftrans.random.t")
-    dtype = float_dtype(dtype, "t")
-    shape = broadcast_shape("ftrans.random.t", shape, df)
+    key, shape, dtype = float_args("t", key, shape, dtype, df)
     df = as_dtype(df, dtype)
     key_n, key_g = split(key)
     n = normal_real(key_n, shape, dtype)
@@ -346,9 +340,7 @@ def generalized_normal(
         >>> fr.generalized_normal(fr.PRNGKey(0), 1.5, (3,)).shape
         (3,)
     """
-    key = check_key(key, "ftrans.random.generalized_normal")
-    dtype = float_dtype(dtype, "generalized_normal")
-    shape = check_shape(shape, "ftrans.random.generalized_normal")
+    key, shape, dtype = float_args("generalized_normal", key, shape, dtype)
     return _generalized_normal(key, p, shape, dtype)
 
 
@@ -370,9 +362,7 @@ def ball(
         >>> x.shape, bool((np.linalg.norm(x, axis=-1) <= 1).all())
         ((50, 3), True)
     """
-    key = check_key(key, "ftrans.random.ball")
-    dtype = float_dtype(dtype, "ball")
-    shape = check_shape(shape, "ftrans.random.ball")
+    key, shape, dtype = float_args("ball", key, shape, dtype)
     if isinstance(d, Tracer) or int(d) != d:
         raise TypeError("ftrans.random.ball: d must be a concrete int")
     k1, k2 = split(key)
@@ -471,9 +461,7 @@ def double_sided_maxwell(
         >>> fr.double_sided_maxwell(fr.PRNGKey(0), 0.0, 1.0, (3,)).shape
         (3,)
     """
-    key = check_key(key, "ftrans.random.double_sided_maxwell")
-    dtype = float_dtype(dtype, "double_sided_maxwell")
-    shape = check_shape(shape, "ftrans.random.double_sided_maxwell")
+    key, shape, dtype = float_args("double_sided_maxwell", key, shape, dtype)
     params = tuple(np.broadcast_shapes(fnp.shape(loc), fnp.shape(scale)))
     shape = (shape or params) + params
     maxwell_key, sign_key = split(key)

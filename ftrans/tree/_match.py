@@ -11,7 +11,7 @@ import collections
 from typing import Any
 
 from ftrans.tree._keys import KeyPath, _where
-from ftrans.tree._registry import _UNKNOWN, _keyed_children, _kind_cache, _kind_of
+from ftrans.tree._registry import _differences, _keyed_children, _kind_for
 
 Treedef = Any  # a ftrans.tree.PyTreeDef (not imported: _treedef imports this module)
 
@@ -66,9 +66,7 @@ def _describe_node(treedef: Treedef) -> str:
 
 def _describe_value(x: Any) -> str:
     tp = type(x)
-    kind = _kind_cache.get(tp, _UNKNOWN)
-    if kind is _UNKNOWN:
-        kind = _kind_of(tp)
+    kind = _kind_for(tp)
     if kind is None:
         return f"a leaf of type {tp.__name__}"
     children, aux = kind.flatten(x)
@@ -97,13 +95,7 @@ def _mismatch_parts(e: _Mismatch) -> tuple[str, str, str]:
     expected, got = _describe_node(e.expected), _describe_value(e.got)
     want, have = _node_keys(e.expected), _value_keys(e.got)
     if want is not None and have is not None:
-        missing = [k for k in want if k not in have]
-        extra = [k for k in have if k not in want]
-        hints = []
-        if missing:
-            hints.append(f"missing {missing}")
-        if extra:
-            hints.append(f"extra {extra}")
+        hints = _differences(want, have, "missing", "extra")
         if hints:
             got += f" ({', '.join(hints)})"
     return _where(tuple(reversed(e.path))), expected, got

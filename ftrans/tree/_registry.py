@@ -54,6 +54,13 @@ def _kind_of(tp: type) -> _NodeKind | None:
     return kind
 
 
+def _kind_for(tp: type) -> _NodeKind | None:
+    """The kind of values of type ``tp``, None for leaves: the cache, else `_kind_of`. (The
+    flatten loops inline these two lines: they run once per value of every tree.)"""
+    kind = _kind_cache.get(tp, _UNKNOWN)
+    return _kind_of(tp) if kind is _UNKNOWN else kind
+
+
 def _keyed_children(kind: _NodeKind, x: Any) -> tuple[list[tuple[Any, Any]], Any]:
     """``([(key, child), ...], aux)`` of node ``x`` of ``kind`` (index keys when it has none)."""
     if kind.flatten_with_keys is not None:
@@ -61,6 +68,14 @@ def _keyed_children(kind: _NodeKind, x: Any) -> tuple[list[tuple[Any, Any]], Any
         return list(keyed), aux
     children, aux = kind.flatten(x)
     return [(FlattenedIndexKey(i), c) for i, c in enumerate(children)], aux
+
+
+def _differences(want: Sequence[Any], have: Sequence[Any], missing: str, extra: str) -> list[str]:
+    """For error messages: ``"<missing> [...]"`` naming the items of ``want`` that ``have``
+    lacks and ``"<extra> [...]"`` those it has beyond ``want``, each only when there are any."""
+    lacking = [k for k in want if k not in have]
+    beyond = [k for k in have if k not in want]
+    return [f"{label} {items}" for label, items in ((missing, lacking), (extra, beyond)) if items]
 
 
 def _type_name(tp: type) -> str:
@@ -421,17 +436,13 @@ def register_dataclass(
     else:
         data, meta = tuple(data_fields or ()), tuple(meta_fields or ())
         listed = data + meta
-        missing = [n for n in names if n not in listed]
-        extra = [n for n in listed if n not in names]
+        problems = _differences(
+            names, listed, "missing fields", f"fields that {cls.__name__} does not have"
+        )
         repeated = sorted({n for n in listed if listed.count(n) > 1})
-        if missing or extra or repeated:
-            problems = []
-            if missing:
-                problems.append(f"missing fields {missing}")
-            if extra:
-                problems.append(f"fields that {cls.__name__} does not have {extra}")
-            if repeated:
-                problems.append(f"fields listed more than once {repeated}")
+        if repeated:
+            problems.append(f"fields listed more than once {repeated}")
+        if problems:
             raise ValueError(
                 f"register_dataclass({cls.__name__}): data_fields and meta_fields must list every "
                 f"field of {cls.__name__} exactly once (fields: {names}); found "

@@ -12,6 +12,7 @@ from ftrans.tree._registry import (
     _UNKNOWN,
     _keyed_children,
     _kind_cache,
+    _kind_for,
     _kind_of,
     _NodeKind,
 )
@@ -396,11 +397,7 @@ def is_leaf(x: Any) -> bool:
         >>> is_leaf(1.0), is_leaf((1.0,)), is_leaf(None)
         (True, False, False)
     """
-    tp = type(x)
-    kind = _kind_cache.get(tp, _UNKNOWN)
-    if kind is _UNKNOWN:
-        kind = _kind_of(tp)
-    return kind is None
+    return _kind_for(type(x)) is None
 
 
 # ----------------------------------------------------------------------------- JAX helpers
@@ -479,9 +476,7 @@ def flatten_one_level_with_keys(tree: PyTree) -> tuple[list[tuple[Any, Any]], An
 
 def _kind_node(tree: Any) -> _NodeKind:
     tp = type(tree)
-    kind = _kind_cache.get(tp, _UNKNOWN)
-    if kind is _UNKNOWN:
-        kind = _kind_of(tp)
+    kind = _kind_for(tp)
     if kind is None:
         raise ValueError(
             f"flatten_one_level: a value of type {tp.__name__} is a leaf, not a pytree node."
@@ -498,7 +493,4 @@ def is_tree_node(typ: Any) -> bool:
     """
     if not isinstance(typ, type):
         return False  # JAX's contract: a type is asked about, never an instance
-    kind = _kind_cache.get(typ, _UNKNOWN)
-    if kind is _UNKNOWN:
-        kind = _kind_of(typ)
-    return kind is not None
+    return _kind_for(typ) is not None

@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from types import FunctionType
 
 import numba
 import numpy as np
@@ -475,61 +476,34 @@ def logistic_f64(x):
 # ----------------------------------------------------------------------------- float32
 
 
-# each the float64 kernel, rounded once to float32 (double rounding: at most 1 ulp more)
+def _f32_template(x):
+    return np.float32(kernel_f64(np.float64(x)))  # noqa: F821 (bound by _float32)
 
 
-@_jit
-def exp_f32(x):
-    """``exp`` for float32."""
-    return np.float32(exp_f64(np.float64(x)))
+def _float32(kernel_f64):
+    """The float32 kernel of ``kernel_f64``: the float64 kernel, rounded once to float32
+    (double rounding: at most 1 ulp more), named ``<name>_f32``.
+
+    Each is `_f32_template`'s code with its own globals holding ``kernel_f64``, not a closure:
+    numba keys the disk cache of a closure by its pickled cells, which differ in every process
+    (a dispatcher pickles with a fresh id), so closures would compile again in each one."""
+    name = kernel_f64.__name__.removesuffix("_f64")
+    scope = {"__name__": __name__, "np": np, "kernel_f64": kernel_f64}
+    kernel_f32 = FunctionType(_f32_template.__code__, scope, f"{name}_f32")
+    kernel_f32.__qualname__ = kernel_f32.__name__  # numba's cache file name
+    kernel_f32.__doc__ = f"``{name}`` for float32."
+    return _jit(kernel_f32)
 
 
-@_jit
-def expm1_f32(x):
-    """``expm1`` for float32."""
-    return np.float32(expm1_f64(np.float64(x)))
-
-
-@_jit
-def exp2_f32(x):
-    """``exp2`` for float32."""
-    return np.float32(exp2_f64(np.float64(x)))
-
-
-@_jit
-def log_f32(x):
-    """``log`` for float32."""
-    return np.float32(log_f64(np.float64(x)))
-
-
-@_jit
-def log1p_f32(x):
-    """``log1p`` for float32."""
-    return np.float32(log1p_f64(np.float64(x)))
-
-
-@_jit
-def sin_f32(x):
-    """``sin`` for float32."""
-    return np.float32(sin_f64(np.float64(x)))
-
-
-@_jit
-def cos_f32(x):
-    """``cos`` for float32."""
-    return np.float32(cos_f64(np.float64(x)))
-
-
-@_jit
-def tanh_f32(x):
-    """``tanh`` for float32."""
-    return np.float32(tanh_f64(np.float64(x)))
-
-
-@_jit
-def logistic_f32(x):
-    """``logistic`` for float32."""
-    return np.float32(logistic_f64(np.float64(x)))
+exp_f32 = _float32(exp_f64)
+expm1_f32 = _float32(expm1_f64)
+exp2_f32 = _float32(exp2_f64)
+log_f32 = _float32(log_f64)
+log1p_f32 = _float32(log1p_f64)
+sin_f32 = _float32(sin_f64)
+cos_f32 = _float32(cos_f64)
+tanh_f32 = _float32(tanh_f64)
+logistic_f32 = _float32(logistic_f64)
 
 
 #: the functions with kernels here: ``<name>_f64`` and ``<name>_f32``
