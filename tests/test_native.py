@@ -651,3 +651,25 @@ def test_a_lapack_call_after_many_loops_compiles_natively():
     assert fn.reason == "native code", fn.reason
     assert fn.source.count("try:") == 2
     assert not _assigned_in_a_try_and_read_after_it(fn.source)
+
+
+def test_a_program_numba_cannot_compile_runs_numpy_code_and_explain_says_why(monkeypatch):
+    # the boundary behind the test above: whatever numba raises while compiling (here the
+    # RecursionError it raised on jit(jvp(sqrtm))), the program runs its NumPy code and
+    # explain() names numba's error; the registry tests above fail on that reason
+    import importlib
+
+    class TooDeep:
+        def __init__(self):
+            self.overloads = {}
+
+        def compile(self, types):
+            raise RecursionError("maximum recursion depth exceeded")
+
+    native_compile = importlib.import_module("ftrans.compiler.native.compile")
+    module = type("Module", (), {"program": TooDeep()})
+    monkeypatch.setattr(native_compile, "_load", lambda source: module)
+    f = ft.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: c * 2.0 + x, x), backend="native")
+    assert float(f(1.0)) == 15.0
+    reason = "NumPy code: numba could not compile the program: maximum recursion depth exceeded"
+    assert f.explain().splitlines()[-1] == f"backend: {reason}"
