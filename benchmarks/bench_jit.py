@@ -9,8 +9,10 @@ Everything runs on one thread: the harness sets OMP/OPENBLAS/MKL/NUMEXPR/XLA thr
 before NumPy is imported and pins the process to one CPU; PyTorch and numexpr are also set to
 one thread here. JAX runs with ``jax_enable_x64`` (W1, W2 and the tracing rows are float64; W3
 is float32 with explicitly float32 arrays). Every library's answer is checked against a NumPy
-reference before it is timed. Times are medians of repeats after warm-up (and after the first,
-compiling call of every ``jit``); the rows of a table are timed round-robin
+reference before it is timed, and ftrans's after its native compile, if any, has finished (under
+``"auto"`` the first calls run the NumPy code while numba compiles in the background: ``settled``
+waits, and each table says which code ran). Times are medians of repeats after warm-up (and
+after the first, compiling call of every ``jit``); the rows of a table are timed round-robin
 (``_harness.interleaved_samples``). Ratios and targets use medians; the "best" column (fastest
 sample) shows how far a busy machine moved them. Ratios are ftrans / other: lower is better.
 Nothing here asserts on a time: missed targets are printed, not raised.
@@ -32,6 +34,7 @@ import numpy as np
 
 import ftrans as ft
 import ftrans.numpy as fnp
+from ftrans.interpreters.jit import compiled
 
 _parser = argparse.ArgumentParser(description="ftrans jit benchmarks")
 _parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -78,6 +81,25 @@ BARS: list[Bar] = []
 fmt = _harness.fmt_time
 Timing = _harness.Timing
 timed = _harness.timed
+
+
+def settled(jitted, *args) -> str:
+    """Call ``jitted(*args)`` and wait until the code that runs it from now on is ready; say
+    which (``explain()``'s backend line). Under ``"auto"`` the first calls run the NumPy code
+    while numba compiles in a background thread: timing those would time the NumPy tier, and
+    checking the first answer would check it, not the native code timed after."""
+    jitted(*args)
+    wait = getattr(compiled(jitted.lower(*args).closed), "wait", None)
+    if wait is not None:
+        wait()
+    for line in (jitted.explain() or "").splitlines():
+        if line.startswith("backend: "):
+            return line[len("backend: ") :]
+    return "NumPy code"
+
+
+def print_backend(name, backend) -> None:
+    print(f"\n{name} ran (after its native compile, if any, finished): {backend}")
 
 
 def report(title, rows, ftrans_name, bars, *, per=None, note=None):
@@ -129,6 +151,7 @@ def bench_w1(x):
     out = np.empty_like(x)
     scratch = np.empty(CHUNK), np.empty(CHUNK)
     f_ft = ft.jit(lambda v: w1(fnp, v))
+    backend = settled(f_ft, x)
     add("ftrans jit", lambda: f_ft(x))
     add("NumPy, plain expression", lambda: w1(np, x))
     add(
@@ -152,6 +175,7 @@ def bench_w1(x):
         {"NumPy, plain expression": ("W1 elementwise", 0.8, False)},
         per=("ns / element", lambda t: f"{t / n * 1e9:.2f}"),
     )
+    print_backend("ftrans jit", backend)
     times = {r.name: r.median for r in rows}
     floor = times["copy floor: np.copyto(out, x)"]
     print(
@@ -180,6 +204,7 @@ def bench_w2(x):
         cases.append((name, fn, repeat))
 
     g_jit = ft.jit(ft.grad(lambda v: fnp.sum(w1(fnp, v))))
+    backend = settled(g_jit, x)
     add("ftrans jit(grad(f))", lambda: g_jit(x))
     add("NumPy, hand-written derivative", lambda: w1_derivative(x))
     if jax is not None:
@@ -203,6 +228,7 @@ def bench_w2(x):
         },
         per=("ns / element", lambda t: f"{t / n * 1e9:.2f}"),
     )
+    print_backend("ftrans jit(grad(f))", backend)
     return {r.name: r.median for r in rows}
 
 
@@ -333,7 +359,8 @@ def bench_w3():
         new_params, new_state = adam_update(grads, state, params)
         return new_params, new_state, loss
 
-    p1, s1, loss = ft_step(params, state, x, y_onehot)
+    backend = settled(ft_step, params, state, x, y_onehot)
+    p1, s1, loss = ft_step(params, state, x, y_onehot)  # the code timed below
     check("ftrans", p1, s1.mu, s1.nu, loss)
     cases.append(("ftrans jit(step)", lambda: ft_step(params, state, x, y_onehot)))
 
@@ -408,6 +435,7 @@ def bench_w3():
             "runs its default (single-tensor, CPU) implementation."
         ),
     )
+    print_backend("ftrans jit(step)", backend)
     return {r.name: r.median for r in rows}
 
 
@@ -434,6 +462,7 @@ def bench_small():
     x = np.linspace(0.1, 0.9, SMALL_SHAPE[0])
     ref = fifty_ops(np, x)
     f_ft = ft.jit(lambda v: fifty_ops(fnp, v))
+    backend = settled(f_ft, x)
     assert len(ft.make_jaxpr(lambda v: fifty_ops(fnp, v))(x).eqns) == 50
     cases = []
 
@@ -456,6 +485,7 @@ def bench_small():
         {"NumPy, the 50 functions called directly": ("small arrays, 50 ops", 1.0, False)},
         per=("µs / op", lambda t: f"{t / 50 * 1e6:.3f}"),
     )
+    print_backend("ftrans jit", backend)
     t = {r.name: r.median for r in rows}
     print(
         f"\nPer call, ftrans jit spends {(t['ftrans jit'] - t[rows[1].name]) * 1e6:+.2f} µs "

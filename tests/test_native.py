@@ -602,3 +602,74 @@ def test_linalg_of_non_finite_matrices_is_numpys():
             np.testing.assert_array_equal(got, want)
     assert compiled(jf.lower(a).closed).reason == "native code"
     np.testing.assert_array_equal(jf(np.eye(3) * 2)[0], np.eye(3))  # finite: native again
+
+
+def _assigned_in_a_try_and_read_after_it(source: str) -> set[str]:
+    """Names a ``try`` body assigns that a statement after that ``try`` reads."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if not isinstance(statements, list):
+                continue
+            for k, stmt in enumerate(statements):
+                if not isinstance(stmt, ast.Try):
+                    continue
+                assigned = {
+                    n.id
+                    for s in stmt.body
+                    for n in ast.walk(s)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                }
+                found |= {
+                    n.id
+                    for later in statements[k + 1 :]
+                    for n in ast.walk(later)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in assigned
+                }
+    return found
+
+
+def test_a_lapack_call_after_many_loops_compiles_natively():
+    # A variable assigned in a try and read after it is undefined on the except path: numba's
+    # SSA pass looked for its definition up the dominator tree to the program's entry, two
+    # Python frames a block, and raised RecursionError past ~500 blocks (jit(jvp) of
+    # scipy.linalg.sqrtm: 64 LAPACK calls in 1,571 lines; here 150 reduction loops, then a
+    # solve). The linalg rules store their results inside the try.
+    def f(a, x):
+        for _ in range(150):
+            x = x / fnp.sqrt(fnp.sum(x * x)) + 0.1
+        return fnp.linalg.solve(a, x[:2]), fnp.linalg.slogdet(a)[1]
+
+    a, x = np.array([[2.0, 0.5], [0.25, 1.5]]), np.linspace(-1.0, 1.0, 16)
+    jf = ft.jit(f, backend="native")
+    for got, want in zip(jf(a, x), ft.jit(f, backend="numpy")(a, x), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    fn = _compiled_natively(jf, (a, x))
+    assert fn.reason == "native code", fn.reason
+    assert fn.source.count("try:") == 2
+    assert not _assigned_in_a_try_and_read_after_it(fn.source)
+
+
+def test_a_program_numba_cannot_compile_runs_numpy_code_and_explain_says_why(monkeypatch):
+    # the boundary behind the test above: whatever numba raises while compiling (here the
+    # RecursionError it raised on jit(jvp(sqrtm))), the program runs its NumPy code and
+    # explain() names numba's error; the registry tests above fail on that reason
+    import importlib
+
+    class TooDeep:
+        def __init__(self):
+            self.overloads = {}
+
+        def compile(self, types):
+            raise RecursionError("maximum recursion depth exceeded")
+
+    native_compile = importlib.import_module("ftrans.compiler.native.compile")
+    module = type("Module", (), {"program": TooDeep()})
+    monkeypatch.setattr(native_compile, "_load", lambda source: module)
+    f = ft.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: c * 2.0 + x, x), backend="native")
+    assert float(f(1.0)) == 15.0
+    reason = "NumPy code: numba could not compile the program: maximum recursion depth exceeded"
+    assert f.explain().splitlines()[-1] == f"backend: {reason}"

@@ -723,18 +723,22 @@ def _native_stack(g, eqn, operands, call):
             g.emit(f"if not np.all(np.isfinite({m})):")
             g.emit(f"    raise np.linalg.LinAlgError({RUN_NUMPY!r})")
         statements, results = call(g, matrices)
-        # (numba cannot raise inside an except block: a flag carries the failure out)
+        # numba cannot raise inside an except block: a flag carries the failure out. The
+        # results are stored inside the try: a variable assigned there and read after it is
+        # undefined on the except path, and numba's SSA pass then looks for a definition up
+        # the whole dominator tree, two Python frames a block, to the program's entry
+        # (RecursionError past ~500 blocks: jit(jvp(scipy.linalg.sqrtm)), 64 LAPACK calls)
         failed = g.fresh("failed")
         g.emit(f"{failed} = False")
         g.emit("try:")
         for line in statements:
             g.emit(f"    {line}")
+        for buf, expr in zip(bufs, results, strict=True):
+            g.emit(f"    {buf}[{i}] = {expr}")
         g.emit("except Exception:")
         g.emit(f"    {failed} = True")
         g.emit(f"if {failed}:")
         g.emit(f"    raise np.linalg.LinAlgError({message!r})")
-        for buf, expr in zip(bufs, results, strict=True):
-            g.emit(f"{buf}[{i}] = {expr}")
     values = [
         g.reshaped(g.array((count, *a.shape[len(lead) :]), a.dtype, buf), a.shape)
         for buf, a in zip(bufs, outs, strict=True)
