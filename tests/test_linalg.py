@@ -287,9 +287,9 @@ def test_symmetric_inputs_give_symmetric_gradients():
 
 def test_jit_runs_lapack_once_per_decomposition():
     a = WELL(np.random.default_rng(0), (5, 5), np.float64)
-    text = ft.jit(lambda m: LA.slogdet(m)[1]).lower(a).as_text()
+    text = ft.jit(lambda m: LA.slogdet(m)[1], backend="numpy").lower(a).as_text()
     assert text.count("p_slogdet(") == 1
-    text = ft.jit(ft.grad(lambda m: LA.slogdet(m)[1])).lower(a).as_text()
+    text = ft.jit(ft.grad(lambda m: LA.slogdet(m)[1]), backend="numpy").lower(a).as_text()
     assert text.count("p_solve(") == 1  # the gradient a⁻ᵀ; the value is dead code
 
 
