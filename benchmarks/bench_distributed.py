@@ -350,6 +350,13 @@ def scaling_model(compute: dict, comm_2: float, two: dict) -> None:
         f"(alpha = {NETWORK_LATENCY * 1e6:.0f} µs per message, "
         "bandwidth 1.25 GB/s):\n"
     )
+    if c1 <= 0:  # step times that do not grow with the batch: noise, not a cost per example
+        print(
+            f"No prediction: the fitted cost per example ({c1 * 1e6:.2f} µs) is not positive, "
+            "so these one-process step times are dominated by noise (another job on the "
+            "machine?). Run again on a quiet machine."
+        )
+        return
     rows = []
     for p in (1, 2, 8, 64):
         for global_batch in sorted({64, 64 * p}):
@@ -401,7 +408,7 @@ def main() -> None:
             result = worker_allreduce()
         else:
             result = worker_train(
-                args.epochs, [64, 32, 16, 8] if MPI.COMM_WORLD.Get_size() == 1 else [64]
+                args.epochs, [256, 64, 32, 16, 8] if MPI.COMM_WORLD.Get_size() == 1 else [64]
             )
         if MPI.COMM_WORLD.Get_rank() == 0:
             print("BENCH_JSON " + json.dumps(result), flush=True)

@@ -518,7 +518,8 @@ def _eager_gather(operand, indices, dimension_numbers, slice_sizes, mode):
         s = indices[..., k]
         if program.fill and ((s < 0).any() or (s > hi).any()):
             return None
-        s = np.clip(s, 0, hi)
+        s = np.maximum(s, 0)  # clamped: two ufunc calls cost a third of np.clip's wrapper
+        np.minimum(s, hi, out=s)
         if program.windowed:
             s = s.reshape(program.view)
         arrays[slot] = s if offsets is None else s + offsets
