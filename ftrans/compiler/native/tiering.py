@@ -24,8 +24,9 @@ import numpy as np
 
 from ftrans.compiler.codegen import compile_jaxpr
 from ftrans.compiler.native_rules import NATIVE_RULES, SETTINGS
-from ftrans.core import ClosedJaxpr
+from ftrans.core import ClosedJaxpr, Jaxpr
 from ftrans.interpreters.jit import set_compiler
+from ftrans.interpreters.tracing import dead_code_elimination
 
 BACKENDS = ("numpy", "native", "auto")
 _state = {"default": "auto", "sync": False}
@@ -80,14 +81,31 @@ def native_pays(closed: ClosedJaxpr) -> bool:
 
 
 def auto_reason(closed: ClosedJaxpr) -> str | None:
-    """None when ``"auto"`` chooses native code for ``closed``, else why it runs NumPy code."""
-    big = _first_large_value(closed)
+    """None when ``"auto"`` chooses native code for ``closed``, else why it runs NumPy code.
+
+    The rules judge the live equations, as both backends' code generators see them: a
+    gradient's program still holds its discarded primal output (W2's ``reduce_sum`` of W1)."""
+    jaxpr = closed.jaxpr
+    live = ClosedJaxpr(
+        Jaxpr(
+            jaxpr.constvars,
+            jaxpr.invars,
+            dead_code_elimination(jaxpr.eqns, jaxpr.outvars),
+            jaxpr.outvars,
+        ),
+        closed.consts,
+    )
+    big = _first_large_value(live)
     if big is not None:
-        if vectorised_math_pays(closed):
+        if vectorised_math_pays(live):
             closed.cache["auto_note"] = LARGE_MATH_REASON
             return None
-        return _large_reason(closed, big)
-    return _small_reason(closed)
+        why_not, note = products_verdict(live)
+        if why_not is None:
+            closed.cache["auto_note"] = note
+            return None
+        return _too_big(big) + (f"; {why_not}" if why_not else "")
+    return _small_reason(live)
 
 
 def _first_large_value(closed: ClosedJaxpr):
@@ -141,11 +159,7 @@ def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
     (``ft.config.native_fast_math`` on). Measured on bench_native's W1 and its gradient W2
     (10^7 float64): native code well under the NumPy backend's time (bench_native)."""
     from ftrans.compiler.native_rules import NATIVE_RULES
-    from ftrans.interpreters.tracing import dead_code_elimination
-
-    # judged on the live equations, as both backends' code generators see them: a gradient's
-    # program still holds its discarded primal output (W2's reduce_sum of W1)
-    eqns = dead_code_elimination(closed.jaxpr.eqns, closed.jaxpr.outvars)
+    eqns = closed.jaxpr.eqns
     if not SETTINGS.fast_math or len(eqns) > LARGE_MATH_MAX_EQNS:
         return False
     math = False
@@ -190,15 +204,6 @@ def _small_reason(closed: ClosedJaxpr) -> str | None:
             "operations or a loop)"
         )
     return None
-
-
-def _large_reason(closed: ClosedJaxpr, aval) -> str | None:
-    """``auto_reason`` for a program holding a value of more than ``SMALL`` elements."""
-    why_not, note = products_verdict(closed)
-    if why_not is None:
-        closed.cache["auto_note"] = note
-        return None
-    return _too_big(aval) + (f"; {why_not}" if why_not else "")
 
 
 #: libm functions numba calls once per element (no vector math library in its LLVM): NumPy's
