@@ -202,6 +202,13 @@ def wrap(dtype, expr: str) -> str:
 
 # ----------------------------------------------------------------------------- generator
 
+#: generated lines numba's compile time grows with: control statements (each opens blocks of
+#: its control-flow graph) and LAPACK calls (numba inlines each np.linalg implementation)
+_WEIGHTY = re.compile(r"(for|while|if|elif|try|except)\b|.*\bnp\.linalg\.(?!LinAlgError)\w+\(")
+#: a LAPACK call weighs as much as this many control statements (measured: a solve and a
+#: slogdet added ~9 s to the compile of a 100-loop program that took 5 s)
+LAPACK_WEIGHT = 25
+
 
 class Generator:
     """Writes one numba function for a program; the native rules call its methods."""
@@ -222,6 +229,8 @@ class Generator:
         self.owned_arrays: set[str] = set()  # arrays made here (not inputs or constants)
         self.nesting = 0  # depth of inlined programs; 0 is the program itself
         self.top_eqn = None  # index of the top-level equation being written
+        self.weight = 0  # control statements and LAPACK calls written so far (``emit``)
+        self.top_weights: list[int] = []  # ``weight`` when each top-level equation began
         keep_freed_memory()  # native code is about to run: its buffers come back each call
         self.nests: list = []  # the loop nests being written: (token, shape, idx, position)
         self.open_nests: set = set()
@@ -231,6 +240,8 @@ class Generator:
     # -- writing
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
+        if _WEIGHTY.match(line):  # what numba's compile time grows with (``weight``)
+            self.weight += LAPACK_WEIGHT if "np.linalg." in line else 1
 
     def placeholder(self):
         slot: list = []
@@ -783,6 +794,7 @@ class Generator:
         for k, eqn in enumerate(jaxpr.eqns):
             if top:
                 self.top_eqn = k
+                self.top_weights.append(self.weight)
             name = eqn.primitive.name
             rule = NATIVE_RULES.get(name)
             ins = [read(a) for a in eqn.inputs]

@@ -22,7 +22,7 @@ import threading
 import numpy as np
 
 from ftrans.compiler.fusion import group_interface
-from ftrans.compiler.native.codegen import Generator, _rules_loaded, available
+from ftrans.compiler.native.codegen import LAPACK_WEIGHT, Generator, _rules_loaded, available
 from ftrans.compiler.native_rules import RUN_NUMPY, NativeUnsupported
 from ftrans.core import ClosedJaxpr, Jaxpr, Literal
 
@@ -49,6 +49,11 @@ _USES_VECMATH = re.compile(r"\bvm\.")
 def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str, list]:
     """``(module source, constant arrays, entry name, passed buffers' (shape, dtype, kind))``;
     raises NativeUnsupported."""
+    return _generate(closed, threads)[:4]
+
+
+def _generate(closed: ClosedJaxpr, threads: int):
+    """``generate_native``'s result and the generator that wrote it."""
     _rules_loaded()
     g = Generator(threads)
     jaxpr = closed.jaxpr
@@ -92,7 +97,7 @@ def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, s
         f"# ftrans native program ({signature})\n{header}\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"
     )
-    return source, g.const_args, "program", [spec for _, spec in scratch]
+    return source, g.const_args, "program", [spec for _, spec in scratch], g
 
 
 _ALLOCATION = re.compile(r"^    (b\d+) = np\.empty\((\(.*\)), np\.(\w+)\)$")
@@ -156,7 +161,7 @@ class NativeCompiled:
     layouts are converted (never compiled anew at call time)."""
 
     __slots__ = ("fn", "source", "in_avals", "out_avals", "n_out", "program", "consts", "_rank0",
-                 "segment", "_numpy", "scratch", "_pool")  # fmt: skip
+                 "segment", "_numpy", "scratch", "_pool", "_scalar_in")  # fmt: skip
 
     def __init__(self, fn, source, in_avals, out_avals, consts, segment=None, scratch=()):
         self.fn, self.source, self.consts = fn, source, tuple(consts)
@@ -167,6 +172,9 @@ class NativeCompiled:
         self.n_out = len(self.out_avals)
         self.program = None
         self._rank0 = [k for k, a in enumerate(self.out_avals) if not a.shape]
+        # rank-0 parameters: numba types a 0-d array apart from a scalar, and its dispatcher
+        # takes ~0.5 ms to refuse one (each rank-0 output of a native segment is one)
+        self._scalar_in = [(k, a.dtype.type) for k, a in enumerate(self.in_avals) if not a.shape]
         self.segment, self._numpy = segment, None  # the ClosedJaxpr compiled, its NumPy code
 
     def __call__(self, *args):
@@ -186,6 +194,10 @@ class NativeCompiled:
             pool.append(kept)
 
     def _run(self, args, buffers):
+        for k, _ in self._scalar_in:
+            if type(args[k]) is np.ndarray:
+                args = self._scalars(args)
+                break
         try:
             try:
                 outs = self.fn(*args, *self.consts, *buffers)
@@ -201,6 +213,14 @@ class NativeCompiled:
                 outs[k] = np.asarray(outs[k], self.out_avals[k].dtype)
             outs = tuple(outs)
         return outs
+
+    def _scalars(self, args):
+        """``args`` with each 0-d array for a rank-0 parameter as a NumPy scalar."""
+        args = list(args)
+        for k, scalar in self._scalar_in:
+            if type(args[k]) is np.ndarray:
+                args[k] = scalar(args[k])
+        return args
 
     def _run_numpy(self, args):
         """This call through the NumPy code (a rule asked for it at run time, RUN_NUMPY)."""
@@ -253,8 +273,33 @@ def threads() -> int:
     return get_num_threads()
 
 
+#: the most a native function may weigh (``Generator.weight``: control statements, a LAPACK
+#: call as ``LAPACK_WEIGHT`` of them) before the program is split into native segments chained
+#: from Python. numba's compile time grows faster than a function's size: programs of reduction
+#: loops took 1.3 s at weight 24, 2.3 s at 50, 5.1 s at 100, 12 s at 200 and 41 s at 400 as one
+#: function, 6.5 s at 400 split at 64; jit(vjp(scipy.linalg.sqrtm)) (1,061 equations, 64
+#: LAPACK calls) did not finish in 36 minutes (4.5 GB) as one function and took 104 s split at
+#: 240, 52 s at 120, 33 s at 60 and 28 s at 30. A boundary costs ~4 us a call (the 400 program
+#: ran in 74 us split, 41 us whole); the bench_native programs weigh at most 36, so stay whole.
+SEGMENT_WEIGHT = 64
+
+
+class _TooHeavy(Exception):
+    """A program of several top-level equations weighs more than ``SEGMENT_WEIGHT``:
+    ``cut`` is where to split it in two of about equal weight."""
+
+    def __init__(self, cut: int, weight: int):
+        super().__init__(f"weight {weight}, split at equation {cut}")
+        self.cut, self.weight, self.eqn_offset = cut, weight, 0
+
+
 def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
-    source, const_args, entry, scratch = generate_native(closed, threads())
+    source, const_args, entry, scratch, g = _generate(closed, threads())
+    starts = g.top_weights
+    if g.weight > SEGMENT_WEIGHT and len(starts) > 1:
+        half = g.weight / 2
+        cut = next((k for k, w in enumerate(starts) if w >= half), len(starts) - 1)
+        raise _TooHeavy(min(max(cut, 1), len(starts) - 1), g.weight)
     jaxpr = closed.jaxpr
     fn = getattr(_load(source), entry)
     compiled = NativeCompiled(
@@ -327,8 +372,9 @@ def compile_native(closed: ClosedJaxpr):
 
     jaxpr, consts = optimize(closed.jaxpr, list(closed.consts))
     numpy_eqns: dict[int, str] = {}  # top-level equation index -> why it is not native
+    cuts: set[int] = set()  # top-level equations that begin a native segment (SEGMENT_WEIGHT)
     while True:
-        runs = _runs(jaxpr, numpy_eqns)
+        runs = _runs(jaxpr, numpy_eqns, cuts)
         if len(runs) == 1 and runs[0][0]:
             try:
                 return _compile_segment(ClosedJaxpr(jaxpr, consts))
@@ -337,29 +383,35 @@ def compile_native(closed: ClosedJaxpr):
                     raise
                 numpy_eqns[err.eqn_index] = str(err)
                 continue
+            except _TooHeavy as err:
+                cuts.add(err.cut)
+                continue
         if not any(native for native, _ in runs):
             raise NativeUnsupported("; ".join(dict.fromkeys(numpy_eqns.values())))
         try:
-            return _segmented(jaxpr, consts, runs, numpy_eqns)
+            return _segmented(jaxpr, consts, runs, numpy_eqns, bool(cuts))
         except NativeUnsupported as err:
             if getattr(err, "eqn_index", None) is None:
                 raise
             numpy_eqns[err.eqn_offset + err.eqn_index] = str(err)
+        except _TooHeavy as err:
+            cuts.add(err.eqn_offset + err.cut)
 
 
-def _runs(jaxpr, numpy_eqns):
-    """Maximal runs ``(native?, [equation indices])`` of the top-level equations."""
+def _runs(jaxpr, numpy_eqns, cuts=()):
+    """Maximal runs ``(native?, [equation indices])`` of the top-level equations, native runs
+    also split before each equation in ``cuts``."""
     runs = []
     for k in range(len(jaxpr.eqns)):
         native = k not in numpy_eqns
-        if runs and runs[-1][0] == native:
+        if runs and runs[-1][0] == native and not (native and k in cuts):
             runs[-1][1].append(k)
         else:
             runs.append((native, [k]))
     return runs or [(True, [])]
 
 
-def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
+def _segmented(jaxpr, consts, runs, numpy_eqns, split=False) -> Segmented:
     from ftrans.compiler.codegen import compile_jaxpr
 
     later: list[set] = [set() for _ in runs]  # ids used after each run
@@ -374,6 +426,9 @@ def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
         if native:
             try:
                 fn = _compile_segment(ClosedJaxpr(program, []))
+            except _TooHeavy as err:
+                err.eqn_offset = idx[0]
+                raise
             except NativeUnsupported as err:
                 if getattr(err, "eqn_index", None) is not None:
                     err.eqn_offset = idx[0]
@@ -387,6 +442,17 @@ def _segmented(jaxpr, consts, runs, numpy_eqns) -> Segmented:
     outs = [
         a.id if type(a) is not Literal else np.asarray(a.val, a.aval.dtype) for a in jaxpr.outvars
     ]
+    if split:  # many segments: count them rather than list them
+        native_runs = [idx for native, idx in runs if native]
+        numpy_parts = [part for part in parts if part.startswith("NumPy: ")]
+        parts = [
+            f"{sum(map(len, native_runs))} equations in {len(native_runs)} native segments, "
+            f"split where one function would weigh more than {SEGMENT_WEIGHT} control "
+            f"statements (a LAPACK call counts {LAPACK_WEIGHT}): numba's compile time grows "
+            "faster than a function's size",
+            *dict.fromkeys(numpy_parts),
+        ]
+    description = "; ".join(parts)
     return Segmented(
-        steps, [v.id for v in jaxpr.invars], const_env, outs, jaxpr.out_avals, "; ".join(parts)
+        steps, [v.id for v in jaxpr.invars], const_env, outs, jaxpr.out_avals, description
     )

@@ -159,6 +159,7 @@ def vectorised_math_pays(closed: ClosedJaxpr) -> bool:
     (``ft.config.native_fast_math`` on). Measured on bench_native's W1 and its gradient W2
     (10^7 float64): native code well under the NumPy backend's time (bench_native)."""
     from ftrans.compiler.native_rules import NATIVE_RULES
+
     eqns = closed.jaxpr.eqns
     if not SETTINGS.fast_math or len(eqns) > LARGE_MATH_MAX_EQNS:
         return False
