@@ -2,7 +2,9 @@
 
 ``compile_native`` turns a closed jaxpr into a callable: one numba function when every
 equation has a native rule, else native segments chained by Python around the equations that
-run their NumPy lowering. numba caches each compiled function on disk (``cache=True``) under
+run their NumPy lowering. A program weighing more than ``SEGMENT_WEIGHT`` (numba's compile
+time grows faster than a function's size) is split into native segments too. numba caches
+each compiled function on disk (``cache=True``) under
 ``$FTRANS_CACHE_DIR`` (default ``~/.cache/ftrans/native``), keyed by the generated source.
 Buffers the program only indexes are passed in by the caller (``_passed_buffers``):
 temporaries kept from call to call, large outputs allocated by NumPy.
@@ -277,10 +279,11 @@ def threads() -> int:
 #: call as ``LAPACK_WEIGHT`` of them) before the program is split into native segments chained
 #: from Python. numba's compile time grows faster than a function's size: programs of reduction
 #: loops took 1.3 s at weight 24, 2.3 s at 50, 5.1 s at 100, 12 s at 200 and 41 s at 400 as one
-#: function, 6.5 s at 400 split at 64; jit(vjp(scipy.linalg.sqrtm)) (1,061 equations, 64
+#: function, 4.6 s at 400 split at 64; jit(vjp(scipy.linalg.sqrtm)) (1,061 equations, 64
 #: LAPACK calls) did not finish in 36 minutes (4.5 GB) as one function and took 104 s split at
-#: 240, 52 s at 120, 33 s at 60 and 28 s at 30. A boundary costs ~4 us a call (the 400 program
-#: ran in 74 us split, 41 us whole); the bench_native programs weigh at most 36, so stay whole.
+#: 240, 52 s at 120, 33 s at 60 and 28 s at 30 (beside another job; 25.5 s at 64 on a quiet
+#: machine). A boundary costs ~2.5-4 us a call (the 400 program ran in 47 us in 8 segments, the
+#: 200 one in 14 us whole); the bench_native programs weigh at most 36, so stay whole.
 SEGMENT_WEIGHT = 64
 
 
