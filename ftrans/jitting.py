@@ -572,7 +572,7 @@ def _native_runner(fn, single: bool):
     if compiled is None or type(fn) is not compiled or fn.scratch:
         return None  # (buffers passed in: fn's own call supplies them)
     raw, consts = fn.fn, fn.consts
-    rank0 = tuple(k for k, a in enumerate(fn.in_avals) if not a.shape)
+    rank0 = tuple(k for k, _ in fn._scalar_in)  # rank-0 parameters
     if single and not consts and not rank0 and not fn._rank0:
 
         def run(*args):  # the common case: arrays in, one array out

@@ -293,7 +293,7 @@ class _TooHeavy(Exception):
 
     def __init__(self, cut: int, weight: int):
         super().__init__(f"weight {weight}, split at equation {cut}")
-        self.cut, self.weight, self.eqn_offset = cut, weight, 0
+        self.cut, self.eqn_offset = cut, 0
 
 
 def _compile_segment(closed: ClosedJaxpr) -> NativeCompiled:
