@@ -229,6 +229,42 @@ def test_the_loop_vectorises():
     assert re.search(r"vfmadd\w*pd\s+%[yz]mm", asm), "the kernel loop did not vectorise"
 
 
+def _rnn_step_program(hidden, dtype):
+    """A scan whose step applies tanh to a ``hidden``-element row read through a strided
+    product (``u @ x`` unrolls into reads down a column of ``u``)."""
+    rng = np.random.default_rng(0)
+    w = (0.3 * rng.normal(size=(hidden, hidden))).astype(dtype)
+    u = (0.3 * rng.normal(size=(hidden, 4))).astype(dtype)
+    xs = rng.normal(size=(40, 4)).astype(dtype)
+
+    def run(w, u, xs):
+        def step(h, x):
+            h = fnp.tanh(fnp.dot(w, h) + fnp.dot(u, x))
+            return h, None
+
+        return ft.lax.scan(step, fnp.zeros(hidden, dtype), xs)[0]
+
+    return run, (w, u, xs)
+
+
+def test_rows_inside_loops_use_the_kernels_on_a_computed_argument():
+    # 16 float64 elements 40 times: the kernel, its argument written to a buffer first (a
+    # kernel fused with strided reads stays scalar); 8 elements or float32: libm's tanh
+    run, args = _rnn_step_program(16, np.float64)
+    jitted = ft.jit(run, backend="native")
+    source = jitted.lower(*args).as_text()
+    assert re.search(r"vm\.tanh_f64\(b\d+\[i\d+\]\)", source), source
+    want = ft.jit(run, backend="numpy")(*args)  # 40 steps compound each step's few ulp
+    np.testing.assert_allclose(jitted(*args), want, rtol=1e-13, atol=1e-15)
+    for hidden, dtype in ((8, np.float64), (16, np.float32)):
+        run, args = _rnn_step_program(hidden, dtype)
+        source = ft.jit(run, backend="native").lower(*args).as_text()
+        assert "vm." not in source and "np.tanh(" in source, (hidden, dtype)
+    # outside a loop the row is too short to pay for the kernel
+    source = ft.jit(fnp.tanh, backend="native").lower(np.ones(16)).as_text()
+    assert "vm." not in source
+
+
 # ----------------------------------------------------------------------------- the "auto" choice
 
 

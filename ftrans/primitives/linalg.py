@@ -717,7 +717,7 @@ def _native_stack(g, eqn, operands, call):
     bufs = [g.alloc((count, *a.shape[len(lead) :]), a.dtype) for a in outs]
     message = str(linalg_error(name, eqn.inputs[0].aval.shape, _NUMPY_ERRORS[name]))
     i = g.fresh("i")
-    with g.loop(f"for {i} in range({count}):"):
+    with g.loop(f"for {i} in range({count}):", count):
         matrices = [f"{s}[{i}]" for s in stacks]
         for m in matrices:  # numba refuses non-finite matrices; NumPy returns NaNs: run it
             g.emit(f"if not np.all(np.isfinite({m})):")
