@@ -14,7 +14,8 @@ process (``FTRANS_BENCH_THREADS=2``, ``ft.set_num_threads(2)``: the native loop 
 ``numba.prange``), W2 (its gradient), W3 (bench_jit's 784-512-512-10 MLP Adam step, float32, with
 bench_jit's Adam in ftrans.numpy and with ``ftrans.optim.adam``; JAX runs optax.adam)
 and bench_vmap's per-example gradients (vmap(grad), MLP 32-64-1, batch 256). The builders and
-NumPy references are imported from bench_jit and bench_vmap.
+NumPy references are imported from bench_jit and bench_vmap. W3's floor follows: its eight
+matrix products alone under NumPy, numba's ``np.dot`` and JAX, each against its own step.
 
 Run: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_native.py``
 (pinned to one core, except the 2-thread W1 child; every answer is checked before timing: the
@@ -24,6 +25,7 @@ references of bench_jit and bench_vmap).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -289,6 +291,46 @@ def large_rows():
     return out
 
 
+def w3_products():
+    """The matrix products of one W3 step alone (its floor), with the step's shapes, float32:
+    forward ``h_i @ W_i``, backward ``h_i.T @ g_i`` and ``g_i @ W_i.T`` (not for the input).
+    Returns rows ``(library, Timing)`` for NumPy ``@``, numba ``np.dot`` (what native code
+    calls: SciPy's OpenBLAS) and one JAX ``jit`` of all of them, each checked against NumPy."""
+    import bench_jit as BJ
+    import numba
+
+    rng = np.random.default_rng(0)
+    sizes, batch = BJ.MLP_SIZES, BJ.BATCH
+    f32 = lambda *shape: rng.normal(size=shape).astype(np.float32)
+    ws = [f32(a, b) for a, b in itertools.pairwise(sizes)]
+    hs = [f32(batch, a) for a in sizes[:-1]]  # each layer's input
+    gs = [f32(batch, b) for b in sizes[1:]]  # each layer's output cotangent
+    pairs = [(h, w) for h, w in zip(hs, ws)] + [(h.T, g) for h, g in zip(hs, gs)]
+    pairs += [(g, w.T) for g, w in zip(gs[1:], ws[1:])]
+    want = [a @ b for a, b in pairs]
+
+    def check(name, got):
+        for k, (g, w) in enumerate(zip(got, want)):
+            np.testing.assert_allclose(
+                H.as_numpy(g), w, rtol=1e-4, atol=1e-3, err_msg=f"{name} {k}"
+            )
+
+    dot = numba.njit(lambda a, b: np.dot(a, b))
+    cases = [
+        ("NumPy `@`", lambda: [a @ b for a, b in pairs]),
+        ("numba `np.dot`", lambda: [dot(a, b) for a, b in pairs]),
+    ]
+    if BJ.jax is not None:
+        jnp = BJ.jnp
+        jpairs = [(jnp.asarray(np.ascontiguousarray(a)), jnp.asarray(np.ascontiguousarray(b)))
+                  for a, b in pairs]  # fmt: skip
+        jf = BJ.jax.jit(lambda ps: [a @ b for a, b in ps])
+        cases.append(("JAX jit", lambda: BJ.jax.block_until_ready(jf(jpairs))))
+    for name, fn in cases:
+        check(name, fn())
+    return len(pairs), H.timed(cases, warmup=2)
+
+
 def w1_two_threads():
     """W1 in a child process with 2 threads (not pinned): rows as (name, median, best)."""
     env = dict(os.environ, FTRANS_BENCH_THREADS="2", FTRANS_NATIVE_CHILD="w1")
@@ -339,6 +381,23 @@ def large_arrays() -> list:
     print(f"\n## Large arrays: the targets under both backends. {H.thread_note()}\n")
     print(f"The 2-thread row ran in a child process: {note2}.\n")
     print(H.table(headers, table))
+
+    n, floor = w3_products()
+    w3 = next(rows for _, rows, _, key in sections if key == "W3")
+    step = {r.name: r.median for r in w3}
+    print(f"\n## W3's floor: its {n} matrix products alone, float32, the step's shapes\n")
+    print(
+        "Each library's products against its own W3 step (bench_jit's Adam): NumPy's against\n"
+        "the NumPy backend's step, numba's `np.dot` (what native code calls) against native\n"
+        "code's, JAX's against JAX's. Checked against NumPy's products first.\n"
+    )
+    steps = {"NumPy `@`": "ftrans numpy", "numba `np.dot`": "ftrans native", "JAX jit": "JAX jit"}
+    rows = []
+    for r in floor:
+        whole = step.get(steps[r.name])
+        share = f"{r.median / whole:.0%}" if whole else "-"
+        rows.append([r.name, H.fmt_time(r.median), H.fmt_time(whole) if whole else "-", share])
+    print(H.table(["products by", "products", "the W3 step", "products / step"], rows))
     return bars
 
 
