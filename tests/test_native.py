@@ -368,6 +368,105 @@ def test_a_stored_matrix_reaches_blas_transposed_as_a_view():
     assert source.count("np.empty") == 0, source  # nothing copied; the results are np.dot's
 
 
+def _products(a, b, c):
+    ab = lax.dot_general(a, b, dimension_numbers=(([0], [0]), ([], [])))  # a.T @ b
+    return ab, lax.dot_general(ab, c, dimension_numbers=(([1], [1]), ([], []))), fnp.dot(b, c.T)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_products_call_numpys_blas_and_give_the_numpy_backends_bits(dtype):
+    from ftrans.compiler.native import blas
+
+    if not blas.AVAILABLE:
+        pytest.skip("this NumPy has no scipy-openblas64 BLAS (generated code keeps np.dot)")
+    rng = np.random.default_rng(2)
+    args = [rng.standard_normal(s).astype(dtype) for s in ((64, 48), (64, 40), (56, 40))]
+    jf = ft.jit(_products, backend="native")
+    source = jf.lower(*args).as_text()
+    bits = np.dtype(dtype).itemsize * 8
+    assert source.count(f"nb.gemm_f{bits}(") == 3 and "np.dot" not in source, source
+    assert blas.VERSION in source  # numba's disk cache is keyed by the source
+    want = ft.jit(_products, backend="numpy")(*args)
+    got = jf(*args)
+    assert all(g.dtype == dtype for g in got)
+    for k in (0, 1):  # a stored matrix's transpose reaches BLAS as a view under both backends
+        np.testing.assert_array_equal(got[k], want[k])  # the same routine, the same operands
+    # c.T is a transpose equation: native code copies it to C order, the NumPy code passes
+    # the view, and OpenBLAS's kernels for the two layouts round differently
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got[2], want[2], rtol=tol, atol=tol * np.abs(want[2]).max())
+
+
+def test_without_numpys_blas_products_call_numbas_dot(monkeypatch):
+    from ftrans.compiler.native import blas
+
+    monkeypatch.setattr(blas, "AVAILABLE", False)
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal(s) for s in ((64, 48), (64, 40), (56, 40))]
+    jf = ft.jit(_products, backend="native")
+    source = jf.lower(*args).as_text()
+    assert source.count("np.dot(") == 3 and "nb." not in source, source
+    a, b, c = args
+    for got, w in zip(jf(*args), (a.T @ b, a.T @ b @ c.T, b @ c.T), strict=True):
+        np.testing.assert_allclose(got, w, rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_blas_gemm_takes_c_order_and_its_transpose_and_copies_nothing_else(dtype):
+    from ftrans.compiler.native import blas
+
+    if not blas.AVAILABLE:
+        pytest.skip("this NumPy has no scipy-openblas64 BLAS")
+    gemm = blas.gemm_f32 if dtype == np.float32 else blas.gemm_f64
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((33, 20)).astype(dtype), rng.standard_normal((20, 17)).astype(dtype)
+    for x in (a, np.asfortranarray(a)):
+        for y in (b, np.asfortranarray(b)):
+            got = gemm(x, y)
+            assert got.dtype == dtype and got.flags.c_contiguous
+            np.testing.assert_array_equal(got, x @ y)  # NumPy's @ calls the same routine
+    strided = rng.standard_normal((33, 40)).astype(dtype)[:, ::2]  # neither order: np.dot
+    np.testing.assert_allclose(gemm(strided, b), strided @ b, rtol=1e-5)
+    empty = gemm(np.zeros((3, 0), dtype), np.zeros((0, 2), dtype))
+    np.testing.assert_array_equal(empty, np.zeros((3, 2), dtype))
+
+
+def test_a_cached_program_calling_numpys_blas_runs_in_a_fresh_process(tmp_path):
+    """The program's machine code on disk names NumPy's BLAS by a symbol: a second process
+    loads it from the cache (no compile) and finds the symbol."""
+    import subprocess
+    import sys
+
+    from ftrans.compiler.native import blas
+
+    if not blas.AVAILABLE:
+        pytest.skip("this NumPy has no scipy-openblas64 BLAS")
+    script = (
+        "import numpy as np, ftrans as ft\n"
+        "from ftrans.interpreters.jit import compiled\n"
+        "rng = np.random.default_rng(5)\n"
+        "w, x = rng.standard_normal((64, 48)), rng.standard_normal((40, 64))\n"
+        "f = ft.jit(lambda w, x: ft.numpy.tanh(x @ w).sum(), backend='native')\n"
+        "got = f(w, x)\n"
+        "assert np.isclose(got, np.tanh(x @ w).sum(), rtol=1e-12), got\n"
+        "fn = compiled(f.lower(w, x).closed).native_fn.fn\n"
+        "assert 'nb.gemm_f64' in f.lower(w, x).as_text()\n"
+        "print(sum(fn.stats.cache_hits.values()), repr(float(got)))\n"
+    )
+    env = dict(os.environ, FTRANS_CACHE_DIR=str(tmp_path))
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    (hits0, value0), (hits1, value1) = (run.stdout.split() for run in runs)
+    assert (hits0, hits1) == ("0", "1")  # compiled, then loaded from the disk cache
+    assert value0 == value1
+
+
 def test_an_outer_product_fuses_into_its_consumer():
     """A product with no contracted axis (per-example weight gradients) is an expression per
     element: transposed and scaled, it is one loop nest writing the result, no buffer between."""

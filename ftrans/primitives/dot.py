@@ -225,8 +225,9 @@ def native_product(eqn) -> tuple[int, int, int, bool]:
 
 @native_rule(dot_general_p)
 def _dot_general_native(g, eqn, lhs, rhs, *, dimension_numbers, **_):
-    """Loops accumulating in a scalar for small products; np.dot (BLAS) on 2-D contiguous
-    operands for large float ones."""
+    """Loops accumulating in a scalar for small products; BLAS on 2-D contiguous operands
+    for large float ones (NumPy's own BLAS, ``ftrans.compiler.native.blas``, where it is
+    found; else numba's ``np.dot``)."""
     (lc, rc), (lb, rb) = dimension_numbers
     out = eqn.outputs[0].aval
     lf, rf = _free(len(lhs.shape), lc, lb), _free(len(rhs.shape), rc, rb)
@@ -235,7 +236,7 @@ def _dot_general_native(g, eqn, lhs, rhs, *, dimension_numbers, **_):
     if gemm and m * n * k >= g.BLAS_MIN:
         a = g.laid_out(lhs, [*lf, *lc], (m, k))
         b = g.laid_out(rhs, [*rc, *rf], (k, n))
-        return g.reshaped(g.array((m, n), out.dtype, g.owned(f"np.dot({a}, {b})")), out.shape)
+        return g.reshaped(g.array((m, n), out.dtype, g.owned(g.gemm(a, b, out.dtype))), out.shape)
     lhs, rhs = g.computed(lhs), g.computed(rhs)
     nb = len(lb)
 

@@ -17,7 +17,8 @@ The generator walks the program once and keeps every value in one of three forms
 
 Reductions are loops accumulating in a scalar (unrolled when short; one vector pass over the
 operand when the last axis is kept), ``dot_general`` is loops
-for small sizes and ``np.dot`` (BLAS) on 2-D contiguous operands for large ones, and ``scan``,
+for small sizes and BLAS on 2-D contiguous operands for large ones (NumPy's own BLAS through
+``blas``, where it is found, else numba's ``np.dot``), and ``scan``,
 ``while``, ``cond`` and nested programs are inlined: native loops and branches whose carries
 are scalar variables or preallocated buffers. Buffers needed inside a loop are allocated once
 before the outermost loop. An equation whose primitive has no native rule (or whose rule

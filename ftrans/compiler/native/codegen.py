@@ -28,7 +28,7 @@ SMALL = 8
 UNROLL = 8
 #: a lazy expression with more operations than this is computed (keeps expressions short)
 MAX_COST = 24
-#: float ``dot_general`` with M*N*K at least this calls BLAS (np.dot); smaller ones are loops
+#: float ``dot_general`` with M*N*K at least this calls BLAS (``gemm``); smaller ones are loops
 BLAS_MIN = 32 * 32 * 32
 #: a transcendental with a vectorised kernel (``vecmath``) uses it on arrays of at least this
 #: many elements, NumPy's (libm's) function below: the kernels are inlined at every use, which
@@ -438,6 +438,17 @@ class Generator:
     ix_add = staticmethod(ix_add)
     ix_mul = staticmethod(ix_mul)
 
+    def gemm(self, a: str, b: str, dtype) -> str:
+        """The expression of the matrix product of 2-D float arrays ``a`` and ``b`` (C order
+        or transposed C order: ``laid_out``'s): NumPy's own BLAS where it is found, the one
+        the NumPy backend's products call (``ftrans.compiler.native.blas``), else numba's
+        ``np.dot``."""
+        from ftrans.compiler.native import blas
+
+        if blas.AVAILABLE:
+            return f"nb.gemm_f{np.dtype(dtype).itemsize * 8}({a}, {b})"
+        return f"np.dot({a}, {b})"
+
     def owned(self, expr: str) -> str:
         """Name a freshly allocated array expression (safe to return, to overwrite)."""
         name = self.fresh("b")
@@ -457,7 +468,7 @@ class Generator:
 
     def laid_out(self, v: Val, order, shape2) -> str:
         """A contiguous array of ``v`` with its axes in ``order``, reshaped to ``shape2``: C
-        order, or the transpose of a stored matrix as an F-ordered view (``np.dot`` passes
+        order, or the transpose of a stored matrix as an F-ordered view (``gemm`` passes
         BLAS a transpose flag; copying it first cost as much as a third of the product)."""
         if (
             v.kind == "array"

@@ -46,6 +46,8 @@ def _flatten(lines, out):
 
 #: a call of a ``ftrans.compiler.native.vecmath`` kernel in generated code
 _USES_VECMATH = re.compile(r"\bvm\.")
+#: a call of ``ftrans.compiler.native.blas`` (NumPy's BLAS) in generated code
+_USES_BLAS = re.compile(r"\bnb\.")
 
 
 def generate_native(closed: ClosedJaxpr, threads: int = 1) -> tuple[str, list, str, list]:
@@ -95,6 +97,11 @@ def _generate(closed: ClosedJaxpr, threads: int):
 
         # the kernels' version is part of the source, so of numba's cache key
         header += f"from ftrans.compiler.native import vecmath as vm  # {vecmath.VERSION}\n"
+    if _USES_BLAS.search(body):
+        from ftrans.compiler.native import blas
+
+        # importing it registers NumPy's BLAS with LLVM: before numba loads a cached program
+        header += f"from ftrans.compiler.native import blas as nb  # {blas.VERSION}\n"
     source = (
         f"# ftrans native program ({signature})\n{header}\n\n"
         f"@numba.njit({flags})\ndef program({args}):\n{body}\n"

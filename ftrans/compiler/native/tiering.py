@@ -244,10 +244,11 @@ def products_verdict(closed: ClosedJaxpr) -> tuple[str | None, str]:
     training step): ``(None, why native)`` when native code pays, else ``(why not, "")``
     (``""``: the program has no BLAS-sized product, the rule does not apply).
 
-    Native code makes the same BLAS calls as the NumPy code (``np.dot`` on the same operands,
-    transposes passed as flags) and fuses the elementwise work around them into one loop per
-    output, without temporaries: bench_native's W3 (784-512-512-10 MLP + Adam, float32) ran
-    in 0.7-0.85x the NumPy code's time. It does not pay where native loops are slower than NumPy's:
+    Native code makes the same BLAS calls as the NumPy code (NumPy's own BLAS, ``blas``, on
+    the same operands, transposes passed as flags) and fuses the elementwise work around them
+    into one loop per output, without temporaries: bench_native's W3 (784-512-512-10 MLP +
+    Adam, float32) ran in 0.7-0.85x the NumPy code's time. It does not pay where native loops
+    are slower than NumPy's:
     a libm function (``exp``, ``tanh``, ...) on a large array (one scalar call per element
     against NumPy's SIMD loops), a reduction along the last axis of a large array (a chain of
     dependent scalar adds against NumPy's pairwise SIMD sum), a large product native code
