@@ -294,8 +294,9 @@ def large_rows():
 def w3_products():
     """The matrix products of one W3 step alone (its floor), with the step's shapes, float32:
     forward ``h_i @ W_i``, backward ``h_i.T @ g_i`` and ``g_i @ W_i.T`` (not for the input).
-    Returns rows ``(library, Timing)`` for NumPy ``@``, numba ``np.dot`` (what native code
-    calls: SciPy's OpenBLAS) and one JAX ``jit`` of all of them, each checked against NumPy."""
+    Returns timings for NumPy ``@``, ``ftrans.compiler.native.blas`` (NumPy's BLAS called
+    from numba: what native code calls), numba's ``np.dot`` (SciPy's OpenBLAS: what native
+    code calls without it) and one JAX ``jit`` of all of them, each checked against NumPy."""
     import bench_jit as BJ
     import numba
 
@@ -316,10 +317,12 @@ def w3_products():
             )
 
     dot = numba.njit(lambda a, b: np.dot(a, b))
-    cases = [
-        ("NumPy `@`", lambda: [a @ b for a, b in pairs]),
-        ("numba `np.dot`", lambda: [dot(a, b) for a, b in pairs]),
-    ]
+    cases = [("NumPy `@`", lambda: [a @ b for a, b in pairs])]
+    from ftrans.compiler.native import blas
+
+    if blas.AVAILABLE:
+        cases.append(("native code's BLAS call", lambda: [blas.gemm_f32(a, b) for a, b in pairs]))
+    cases.append(("numba `np.dot`", lambda: [dot(a, b) for a, b in pairs]))
     if BJ.jax is not None:
         jnp = BJ.jnp
         jpairs = [(jnp.asarray(np.ascontiguousarray(a)), jnp.asarray(np.ascontiguousarray(b)))
@@ -388,13 +391,16 @@ def large_arrays() -> list:
     print(f"\n## W3's floor: its {n} matrix products alone, float32, the step's shapes\n")
     print(
         "Each library's products against its own W3 step (bench_jit's Adam): NumPy's against\n"
-        "the NumPy backend's step, numba's `np.dot` (what native code calls) against native\n"
-        "code's, JAX's against JAX's. Checked against NumPy's products first.\n"
+        "the NumPy backend's step; native code's call of NumPy's BLAS "
+        "(`ftrans.compiler.native.blas`)\nagainst native code's; JAX's against JAX's. "
+        "numba's `np.dot` (SciPy's OpenBLAS) is what\nnative code calls where NumPy's BLAS "
+        "is not found. Checked against NumPy's products first.\n"
     )
-    steps = {"NumPy `@`": "ftrans numpy", "numba `np.dot`": "ftrans native", "JAX jit": "JAX jit"}
+    steps = {"NumPy `@`": "ftrans numpy", "native code's BLAS call": "ftrans native"}
+    steps["JAX jit"] = "JAX jit"
     rows = []
     for r in floor:
-        whole = step.get(steps[r.name])
+        whole = step.get(steps.get(r.name))
         share = f"{r.median / whole:.0%}" if whole else "-"
         rows.append([r.name, H.fmt_time(r.median), H.fmt_time(whole) if whole else "-", share])
     print(H.table(["products by", "products", "the W3 step", "products / step"], rows))
