@@ -321,7 +321,7 @@ def w3_products():
     from ftrans.compiler.native import blas
 
     if blas.AVAILABLE:
-        cases.append(("native code's BLAS call", lambda: [blas.gemm_f32(a, b) for a, b in pairs]))
+        cases.append(("native code's BLAS call", lambda: [blas.gemm(a, b) for a, b in pairs]))
     cases.append(("numba `np.dot`", lambda: [dot(a, b) for a, b in pairs]))
     if BJ.jax is not None:
         jnp = BJ.jnp

@@ -236,7 +236,7 @@ def _dot_general_native(g, eqn, lhs, rhs, *, dimension_numbers, **_):
     if gemm and m * n * k >= g.BLAS_MIN:
         a = g.laid_out(lhs, [*lf, *lc], (m, k))
         b = g.laid_out(rhs, [*rc, *rf], (k, n))
-        return g.reshaped(g.array((m, n), out.dtype, g.owned(g.gemm(a, b, out.dtype))), out.shape)
+        return g.reshaped(g.array((m, n), out.dtype, g.owned(g.gemm(a, b))), out.shape)
     lhs, rhs = g.computed(lhs), g.computed(rhs)
     nb = len(lb)
 

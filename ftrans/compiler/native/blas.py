@@ -3,7 +3,7 @@
 numba's ``np.dot`` calls the BLAS that SciPy bundles (through ``scipy.linalg.cython_blas``).
 NumPy's wheels bundle their own OpenBLAS build (``scipy-openblas64``, here a newer release than
 SciPy's), and the NumPy backend's products call that one. Native code calls it too when it is
-there: :func:`gemm_f32` and :func:`gemm_f64` hand the operands' memory to its ``cblas_?gemm``
+there: :func:`gemm` hands the operands' memory to its ``cblas_?gemm``
 through a symbol registered with LLVM, so a program's machine code still caches on disk (a
 cached program finds the symbol by name when it is loaded). Both backends then run the same
 routine on the same operands. bench_native's eight W3 products (float32, the 784-512-512-10
@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from llvmlite import binding as llvm
 from numba.core import types
+from numba.extending import overload
 
 with open(os.path.abspath(__file__), "rb") as _f:
     VERSION = hashlib.sha256(_f.read()).hexdigest()[:16]
@@ -78,34 +79,34 @@ def _layout(x, rows, cols):
     return 0, 0
 
 
+def _cblas_gemm(transa, transb, m, n, k, a, lda, b, ldb, out):
+    """``out = a @ b`` by NumPy's ``cblas_?gemm`` of ``out``'s dtype (native code only)."""
+
+
+@overload(_cblas_gemm)
+def _cblas_gemm_native(transa, transb, m, n, k, a, lda, b, ldb, out):
+    cblas, scalar = {types.float32: (_sgemm, np.float32), types.float64: (_dgemm, np.float64)}[
+        out.dtype
+    ]
+    one, zero = scalar(1), scalar(0)
+
+    def call(transa, transb, m, n, k, a, lda, b, ldb, out):
+        cblas(_ROW_MAJOR, transa, transb, m, n, k, one, a.ctypes, lda, b.ctypes, ldb, zero,
+              out.ctypes, n)  # fmt: skip
+
+    return call
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_f32(a, b):
-    """``a @ b`` of 2-D float32 ``a`` (m, k) and ``b`` (k, n), each in C order or the transpose
-    of C order (other layouts go through ``np.dot``, which copies them)."""
+def gemm(a, b):
+    """``a @ b`` of 2-D float32 or float64 ``a`` (m, k) and ``b`` (k, n), each in C order or
+    the transpose of C order (other layouts go through ``np.dot``, which copies them)."""
     m, k = a.shape
     n = b.shape[1]
     transa, lda = _layout(a, m, k)
     transb, ldb = _layout(b, k, n)
     if transa == 0 or transb == 0 or m == 0 or n == 0 or k == 0:
         return np.dot(a, b)
-    out = np.empty((m, n), np.float32)
-    one, zero = np.float32(1), np.float32(0)
-    _sgemm(_ROW_MAJOR, transa, transb, m, n, k, one, a.ctypes, lda, b.ctypes, ldb, zero,
-           out.ctypes, n)  # fmt: skip
-    return out
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_f64(a, b):
-    """:func:`gemm_f32` for float64."""
-    m, k = a.shape
-    n = b.shape[1]
-    transa, lda = _layout(a, m, k)
-    transb, ldb = _layout(b, k, n)
-    if transa == 0 or transb == 0 or m == 0 or n == 0 or k == 0:
-        return np.dot(a, b)
-    out = np.empty((m, n), np.float64)
-    one, zero = np.float64(1), np.float64(0)
-    _dgemm(_ROW_MAJOR, transa, transb, m, n, k, one, a.ctypes, lda, b.ctypes, ldb, zero,
-           out.ctypes, n)  # fmt: skip
+    out = np.empty((m, n), a.dtype)
+    _cblas_gemm(transa, transb, m, n, k, a, lda, b, ldb, out)
     return out

@@ -438,7 +438,7 @@ class Generator:
     ix_add = staticmethod(ix_add)
     ix_mul = staticmethod(ix_mul)
 
-    def gemm(self, a: str, b: str, dtype) -> str:
+    def gemm(self, a: str, b: str) -> str:
         """The expression of the matrix product of 2-D float arrays ``a`` and ``b`` (C order
         or transposed C order: ``laid_out``'s): NumPy's own BLAS where it is found, the one
         the NumPy backend's products call (``ftrans.compiler.native.blas``), else numba's
@@ -446,7 +446,7 @@ class Generator:
         from ftrans.compiler.native import blas
 
         if blas.AVAILABLE:
-            return f"nb.gemm_f{np.dtype(dtype).itemsize * 8}({a}, {b})"
+            return f"nb.gemm({a}, {b})"
         return f"np.dot({a}, {b})"
 
     def owned(self, expr: str) -> str:
