@@ -397,8 +397,11 @@ def large_arrays() -> list:
         "numba's `np.dot` (SciPy's OpenBLAS) is what\nnative code calls where NumPy's BLAS "
         "is not found. Checked against NumPy's products first.\n"
     )
-    steps = {"NumPy `@`": "ftrans numpy", "native code's BLAS call": "ftrans native"}
-    steps["JAX jit"] = "JAX jit"
+    steps = {
+        "NumPy `@`": "ftrans numpy",
+        "native code's BLAS call": "ftrans native",
+        "JAX jit": "JAX jit",
+    }
     rows = []
     for r in floor:
         whole = step.get(steps.get(r.name))

@@ -6,9 +6,9 @@ SciPy's), and the NumPy backend's products call that one. Native code calls it t
 there: :func:`gemm` hands the operands' memory to its ``cblas_?gemm``
 through a symbol registered with LLVM, so a program's machine code still caches on disk (a
 cached program finds the symbol by name when it is loaded). Both backends then run the same
-routine on the same operands. bench_native's eight W3 products (float32, the 784-512-512-10
-MLP's shapes, one core) took 4.52 ms this way against 4.90 ms through numba's ``np.dot``
-(NumPy's own ``@``: 4.55 ms).
+routine on the same operands. bench_native's table of W3's eight products (float32, the
+784-512-512-10 MLP's shapes, one core) gave 4.76-4.85 ms this way against 5.50-5.54 ms through
+numba's ``np.dot`` (NumPy's own ``@``: 4.85-4.98 ms).
 
 Where NumPy's BLAS is not found (a NumPy built against another BLAS), :data:`AVAILABLE` is
 False and generated code keeps ``np.dot``.

@@ -746,7 +746,6 @@ class Generator:
         out = eqn.outputs[0].aval
         shape, dtype = tuple(out.shape), out.dtype
         maps = [self.broadcast_map(v.shape, shape) for v in values]
-        cost = 1 + sum(v.cost for v in values)
         in_dtype = values[0].dtype if values else dtype
         exact = getattr(template, "exact", None)
         if exact is not None:
@@ -757,7 +756,7 @@ class Generator:
                 # contiguous memory and vectorises (fused with a strided read, as in
                 # tanh(w @ h + u @ x) of an RNN step, it ran scalar: 44.6 µs against 14.9)
                 values = [self.computed(v) for v in values]
-                cost = 1 + sum(v.cost for v in values)
+        cost = 1 + sum(v.cost for v in values)
         if callable(template):
 
             def fn(idx):
